@@ -1,0 +1,27 @@
+# Shared settings for the e2e scripts. Sourced, not run.
+set -euo pipefail
+
+E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$E2E_DIR/.." && pwd)"
+# shellcheck source=versions.env
+. "$E2E_DIR/versions.env"
+
+# Everything built or downloaded is cached here and reused by later runs (and CI on
+# the same machine); nothing in it is specific to one checkout.
+CACHE_ROOT="${DRIFTMGR_CACHE:-$HOME/.cache/driftmgr}"
+export GOMODCACHE="${GOMODCACHE_OVERRIDE:-$CACHE_ROOT/gomod}"
+export GOCACHE="${GOCACHE_OVERRIDE:-$HOME/.cache/go-build}"
+export GOFLAGS="-buildvcs=false"
+BIN_DIR="$CACHE_ROOT/bin/k8s-$KUBE_VERSION-etcd-$ETCD_VERSION"
+TOOLS_DIR="$CACHE_ROOT/tools"
+
+# Per-checkout runtime state (certs, data dir, pids, logs, kubeconfig).
+RUN_DIR="${DRIFTMGR_RUN_DIR:-$REPO_ROOT/.run/cluster}"
+KUBECONFIG_PATH="$RUN_DIR/kubeconfig"
+
+log() { printf '[e2e %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# Picks a free TCP port on 127.0.0.1.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}

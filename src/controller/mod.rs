@@ -1,0 +1,75 @@
+//! The three controllers and what they share.
+//!
+//! Each reconcile is a pipeline: read what it needs from the API server, validate
+//! and build the new status with pure functions (unit-tested from YAML fixtures),
+//! then write the status with server-side apply under one field manager.
+
+mod drift_scan;
+mod error;
+mod provider_account;
+mod remediation_plan;
+mod status;
+
+pub use drift_scan::{DriftScanFacts, build_drift_scan_status};
+pub use error::Error;
+pub use provider_account::{CredentialCheck, build_provider_account_status, check_credentials};
+pub use remediation_plan::build_remediation_plan_status;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kube::runtime::events::{Recorder, Reporter};
+use kube::{Api, Client, Resource};
+
+use crate::telemetry::Metrics;
+
+/// The one field manager every write of the operator uses.
+pub const FIELD_MANAGER: &str = "driftmgr-operator";
+
+/// Settings the controllers share.
+#[derive(Clone, Debug)]
+pub struct ControllerConfig {
+    /// Watch only this namespace; all namespaces when `None`.
+    pub namespace: Option<String>,
+    /// Re-check a healthy object this often even without a change.
+    pub resync_interval: Duration,
+    /// Re-check an object waiting on a missing reference this often.
+    pub retry_interval: Duration,
+}
+
+/// Everything a reconcile needs.
+pub struct Context {
+    pub client: Client,
+    pub metrics: Arc<Metrics>,
+    pub recorder: Recorder,
+    pub config: ControllerConfig,
+}
+
+impl Context {
+    pub fn new(client: Client, metrics: Arc<Metrics>, config: ControllerConfig, instance: String) -> Self {
+        let reporter = Reporter { controller: FIELD_MANAGER.into(), instance: Some(instance) };
+        let recorder = Recorder::new(client.clone(), reporter);
+        Self { client, metrics, recorder, config }
+    }
+
+    /// An Api for `K` over the watched scope.
+    fn watched_api<K>(&self) -> Api<K>
+    where
+        K: Resource<Scope = k8s_openapi::NamespaceResourceScope, DynamicType = ()>,
+    {
+        match &self.config.namespace {
+            Some(ns) => Api::namespaced(self.client.clone(), ns),
+            None => Api::all(self.client.clone()),
+        }
+    }
+}
+
+/// Runs the three controllers until the future is dropped (which is how the
+/// operator stops them the moment leadership is lost).
+pub async fn run(ctx: Arc<Context>) {
+    tokio::join!(
+        provider_account::run(ctx.clone()),
+        drift_scan::run(ctx.clone()),
+        remediation_plan::run(ctx),
+    );
+}

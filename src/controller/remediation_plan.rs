@@ -1,0 +1,193 @@
+//! RemediationPlan: checks the referenced scan and counts approvals.
+//!
+//! Executing actions (with resourceVersion-fenced phase transitions, snapshots and
+//! rollback) joins this pipeline with the remediation engine; until then a plan
+//! stops at AwaitingApproval or Approved.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use k8s_openapi::jiff::Timestamp;
+use kube::core::error_boundary::DeserializeGuard;
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
+use kube::{Api, Resource, ResourceExt};
+use tracing::{info, warn};
+
+use super::status::{apply_status, publish_ready_transition, report_invalid};
+use super::{Context, Error};
+use crate::crd::{
+    ConditionStatus, ConditionUpdate, DriftScan, PlanPhase, RemediationPlan, RemediationPlanStatus,
+    is_condition_true, merge_conditions,
+};
+
+const CONTROLLER: &str = "remediationplan";
+
+/// Builds the new status from the referenced scan's report generation (pure).
+/// `scan_report_generation` is `None` when the scan does not exist and `Some(None)`
+/// when it exists but has no report yet.
+pub fn build_remediation_plan_status(
+    plan: &RemediationPlan,
+    scan_report_generation: Option<Option<i64>>,
+    now: Timestamp,
+) -> RemediationPlanStatus {
+    let spec = &plan.spec;
+    let scan = &spec.drift_scan_ref.name;
+    let approvers: BTreeSet<&str> = spec.approval.approvers.iter().map(|a| a.user.as_str()).collect();
+    let approved = approvers.len() >= spec.approval.required as usize;
+    let ready = match (scan_report_generation, spec.drift_scan_ref.report_generation) {
+        (None, _) => ConditionUpdate::new(
+            "Ready",
+            ConditionStatus::False,
+            "DriftScanNotFound",
+            format!("DriftScan {scan} was not found in this namespace"),
+        ),
+        (Some(current), Some(wanted)) if current != Some(wanted) => ConditionUpdate::new(
+            "Ready",
+            ConditionStatus::False,
+            "StaleReport",
+            format!(
+                "the plan was built from report generation {wanted} of DriftScan {scan}, which now has {}",
+                current.map_or_else(|| "no report".to_string(), |g| format!("generation {g}"))
+            ),
+        ),
+        _ => ConditionUpdate::new("Ready", ConditionStatus::True, "DriftScanFound", format!("DriftScan {scan} exists")),
+    };
+    let is_ready = ready.status == ConditionStatus::True;
+    let approval = ConditionUpdate::new(
+        "Approved",
+        ConditionStatus::from_bool(approved),
+        if approved { "ApprovalsComplete" } else { "AwaitingApproval" },
+        format!("{} of {} required approvals", approvers.len(), spec.approval.required),
+    );
+    let previous = plan.status.clone().unwrap_or_default();
+    let generation = plan.meta().generation;
+    let phase = match (is_ready, approved) {
+        (false, _) => PlanPhase::Pending,
+        (true, false) => PlanPhase::AwaitingApproval,
+        (true, true) => PlanPhase::Approved,
+    };
+    // A plan that has started executing owns its phase; only the executor moves it.
+    let phase = match previous.phase {
+        Some(p @ (PlanPhase::Executing | PlanPhase::Succeeded | PlanPhase::Failed | PlanPhase::RolledBack)) => p,
+        _ => phase,
+    };
+    RemediationPlanStatus {
+        phase: Some(phase),
+        action_count: Some(u32::try_from(spec.actions.len()).unwrap_or(u32::MAX)),
+        observed_generation: generation,
+        conditions: merge_conditions(&previous.conditions, &[ready, approval], generation, now),
+        ..previous
+    }
+}
+
+async fn reconcile(guard: Arc<DeserializeGuard<RemediationPlan>>, ctx: Arc<Context>) -> Result<Action, Error> {
+    let plan = match &guard.0 {
+        Ok(plan) => plan,
+        Err(invalid) => return Ok(report_invalid::<RemediationPlan>(&ctx, CONTROLLER, invalid).await),
+    };
+    let mut timer = ctx.metrics.reconcile_timer(CONTROLLER);
+    let namespace = plan.namespace().ok_or(Error::MissingNamespace)?;
+    let name = plan.name_any();
+
+    let scans: Api<DeserializeGuard<DriftScan>> = Api::namespaced(ctx.client.clone(), &namespace);
+    let report_generation = scans.get_opt(&plan.spec.drift_scan_ref.name).await?.map(|guard| {
+        guard.0.ok().and_then(|scan| scan.status).and_then(|s| s.report_ref).map(|r| r.generation)
+    });
+    let status = build_remediation_plan_status(plan, report_generation, Timestamp::now());
+    let before = plan.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
+    if plan.status.as_ref() != Some(&status) {
+        let api: Api<RemediationPlan> = Api::namespaced(ctx.client.clone(), &namespace);
+        apply_status(&api, &name, &status).await?;
+    }
+    publish_ready_transition(&ctx, &plan.object_ref(&()), &before, &status.conditions).await;
+    info!(controller = CONTROLLER, %namespace, %name, phase = ?status.phase, "reconciled");
+    timer.set_result("success");
+    let ready = is_condition_true(&status.conditions, "Ready");
+    Ok(Action::requeue(if ready { ctx.config.resync_interval } else { ctx.config.retry_interval }))
+}
+
+fn error_policy(_: Arc<DeserializeGuard<RemediationPlan>>, error: &Error, ctx: Arc<Context>) -> Action {
+    warn!(controller = CONTROLLER, %error, "reconcile failed");
+    ctx.metrics.reconcile_errors.with_label_values(&[CONTROLLER, error.metric_label()]).inc();
+    Action::requeue(ctx.config.retry_interval)
+}
+
+pub async fn run(ctx: Arc<Context>) {
+    let plans = ctx.watched_api::<DeserializeGuard<RemediationPlan>>();
+    let controller = Controller::new(plans, watcher::Config::default().any_semantic());
+    let store = controller.store();
+    controller
+        .watches(ctx.watched_api::<DeserializeGuard<DriftScan>>(), watcher::Config::default().any_semantic(), move |scan| {
+            let (namespace, name) = (scan.namespace(), scan.name_any());
+            store
+                .state()
+                .into_iter()
+                .filter(|guard| {
+                    guard.0.as_ref().is_ok_and(|plan| {
+                        plan.namespace() == namespace && plan.spec.drift_scan_ref.name == name
+                    })
+                })
+                .map(|guard| ObjectRef::from_obj(&*guard))
+                .collect::<Vec<_>>()
+        })
+        .run(reconcile, error_policy, ctx)
+        .for_each(|_| futures::future::ready(()))
+        .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PLAN: &str = include_str!("../../tests/fixtures/objects/remediationplan.yaml");
+
+    fn plan() -> RemediationPlan {
+        serde_yaml::from_str(PLAN).expect("fixture parses")
+    }
+
+    fn condition<'a>(status: &'a RemediationPlanStatus, type_: &str) -> (&'a str, &'a str) {
+        let c = status.conditions.iter().find(|c| c.type_ == type_).expect("condition present");
+        (c.status.as_str(), c.reason.as_str())
+    }
+
+    #[test]
+    fn one_of_two_approvals_awaits_approval() {
+        let status = build_remediation_plan_status(&plan(), Some(Some(7)), Timestamp::UNIX_EPOCH);
+        assert_eq!(status.phase, Some(PlanPhase::AwaitingApproval));
+        assert_eq!(condition(&status, "Approved"), ("False", "AwaitingApproval"));
+        assert_eq!(status.action_count, Some(2));
+    }
+
+    #[test]
+    fn duplicate_approver_counts_once() {
+        let mut plan = plan();
+        let first = plan.spec.approval.approvers[0].clone();
+        plan.spec.approval.approvers.push(first);
+        let status = build_remediation_plan_status(&plan, Some(Some(7)), Timestamp::UNIX_EPOCH);
+        assert_eq!(status.phase, Some(PlanPhase::AwaitingApproval));
+    }
+
+    #[test]
+    fn enough_approvals_approve() {
+        let mut plan = plan();
+        plan.spec.approval.required = 1;
+        let status = build_remediation_plan_status(&plan, Some(Some(7)), Timestamp::UNIX_EPOCH);
+        assert_eq!(status.phase, Some(PlanPhase::Approved));
+    }
+
+    #[test]
+    fn newer_report_makes_the_plan_stale() {
+        let status = build_remediation_plan_status(&plan(), Some(Some(8)), Timestamp::UNIX_EPOCH);
+        assert_eq!(condition(&status, "Ready"), ("False", "StaleReport"));
+        assert_eq!(status.phase, Some(PlanPhase::Pending));
+    }
+
+    #[test]
+    fn missing_scan_is_reported() {
+        let status = build_remediation_plan_status(&plan(), None, Timestamp::UNIX_EPOCH);
+        assert_eq!(condition(&status, "Ready"), ("False", "DriftScanNotFound"));
+    }
+}

@@ -1,0 +1,256 @@
+//! `RemediationPlan`: a proposed fix for the drift one scan found.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Actions that bring the cloud back in line with state (or state in line with the
+/// cloud). Nothing runs before the required approvals are given; each action runs at
+/// most once, and every value it changes is snapshotted so the plan can be rolled back.
+#[derive(CustomResource, Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[kube(
+    group = "driftmgr.io",
+    version = "v1alpha1",
+    kind = "RemediationPlan",
+    namespaced,
+    status = "RemediationPlanStatus",
+    shortname = "rp",
+    category = "driftmgr",
+    doc = "A set of remediation actions for the drift of one DriftScan, run only after approval.",
+    printcolumn(name = "Scan", type_ = "string", json_path = ".spec.driftScanRef.name"),
+    printcolumn(name = "Mode", type_ = "string", json_path = ".spec.mode"),
+    printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
+    printcolumn(name = "Actions", type_ = "integer", json_path = ".status.actionCount"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[x_kube(validation = Rule::new("self.approval.required <= 0 || !has(self.approval.approvers) || size(self.approval.approvers) <= 10").message("at most 10 approvers can be recorded"))]
+#[serde(rename_all = "camelCase")]
+pub struct RemediationPlanSpec {
+    /// The DriftScan whose report the actions come from.
+    pub drift_scan_ref: DriftScanRef,
+
+    /// What to do, in order. Each action has a unique `id`.
+    #[schemars(length(min = 1, max = 500))]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["id".into()]))]
+    pub actions: Vec<RemediationAction>,
+
+    /// `DryRun` shows what would change without calling the cloud; `Execute` changes it.
+    #[serde(default)]
+    pub mode: RemediationMode,
+
+    /// Who must approve before anything runs.
+    #[serde(default)]
+    pub approval: Approval,
+}
+
+/// The scan (same namespace) and, optionally, the report generation the plan was built from.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DriftScanRef {
+    /// DriftScan name.
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+
+    /// `status.reportRef.generation` of the report the actions were derived from. When
+    /// set and the scan has since produced a newer report, the plan does not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1))]
+    pub report_generation: Option<i64>,
+}
+
+/// One remediation step.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[x_kube(validation = Rule::new("self.type != 'RevertAttribute' || has(self.attribute)").message("RevertAttribute needs attribute"))]
+#[x_kube(validation = Rule::new("self.type != 'ReapplyTags' || has(self.tags)").message("ReapplyTags needs tags"))]
+#[serde(rename_all = "camelCase")]
+pub struct RemediationAction {
+    /// Unique id of the action within the plan.
+    #[schemars(length(min = 1, max = 63), regex(pattern = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"))]
+    pub id: String,
+
+    /// What to do.
+    #[serde(rename = "type")]
+    pub type_: ActionType,
+
+    /// The cloud resource acted on.
+    pub target: ResourceTarget,
+
+    /// For `RevertAttribute`: the dotted attribute path to set back to its state value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 512))]
+    pub attribute: Option<String>,
+
+    /// For `RevertAttribute`: the value to set, JSON-encoded. Defaults to the state value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+
+    /// For `ReapplyTags`: the tags the resource must carry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<BTreeMap<String, String>>,
+}
+
+/// Kinds of remediation.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
+pub enum ActionType {
+    /// Set one attribute back to the value in state.
+    RevertAttribute,
+    /// Put back the tags from state.
+    ReapplyTags,
+    /// Delete a resource no state manages.
+    DeleteUnmanaged,
+    /// Stop an instance.
+    Stop,
+    /// Start an instance.
+    Start,
+    /// Write a Terraform `import` block for an unmanaged resource (changes nothing in the cloud).
+    GenerateImport,
+}
+
+/// A cloud resource.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceTarget {
+    /// Terraform resource type, such as `aws_instance`.
+    #[serde(rename = "type")]
+    #[schemars(length(min = 1, max = 128))]
+    pub type_: String,
+    /// Cloud resource id.
+    #[schemars(length(min = 1, max = 1024))]
+    pub id: String,
+    /// Region or zone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Terraform address, when the resource is managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+}
+
+/// Whether the plan may change the cloud.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq, JsonSchema)]
+pub enum RemediationMode {
+    /// Show what would change; call nothing that writes.
+    #[default]
+    DryRun,
+    /// Make the changes once approved.
+    Execute,
+}
+
+/// Approval requirements and the approvals given so far.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Approval {
+    /// Distinct approvers needed before the plan runs.
+    #[serde(default = "default_required_approvals")]
+    #[schemars(range(min = 0, max = 10))]
+    pub required: u32,
+
+    /// Approvals given (written by the driftmgr API on behalf of a user with the
+    /// approver role). Keyed by user.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 32))]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["user".into()]))]
+    pub approvers: Vec<ApprovalRecord>,
+}
+
+fn default_required_approvals() -> u32 {
+    1
+}
+
+impl Default for Approval {
+    fn default() -> Self {
+        Self { required: default_required_approvals(), approvers: Vec::new() }
+    }
+}
+
+/// One approval.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalRecord {
+    /// Who approved.
+    #[schemars(length(min = 1, max = 256))]
+    pub user: String,
+    /// When.
+    pub time: Time,
+    /// Why, optionally.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 1024))]
+    pub comment: Option<String>,
+}
+
+/// Where a plan is in its life.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+pub enum PlanPhase {
+    Pending,
+    AwaitingApproval,
+    Approved,
+    Executing,
+    Succeeded,
+    Failed,
+    RolledBack,
+}
+
+/// Progress and outcome of the plan.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RemediationPlanStatus {
+    /// Where the plan is in its life.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<PlanPhase>,
+
+    /// Number of actions in the plan.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action_count: Option<u32>,
+
+    /// Outcome of each action that has started, keyed by action id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["id".into()]))]
+    pub results: Vec<ActionResult>,
+
+    /// The values the plan changed, as they were before, so a rollback can restore them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub snapshot: Vec<SnapshotEntry>,
+
+    /// The `metadata.generation` this status describes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+
+    /// `Ready` (the plan is valid and its references resolve), `Approved`, `Succeeded`.
+    #[serde(default)]
+    #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
+    pub conditions: Vec<Condition>,
+}
+
+/// Outcome of one action.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionResult {
+    /// The action's id.
+    pub id: String,
+    /// `Running`, `Succeeded`, `Failed`, `Skipped` or `RolledBack`.
+    pub state: String,
+    /// What happened, for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// When the action started.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<Time>,
+    /// When it finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<Time>,
+}
+
+/// A value as it was before an action changed it.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SnapshotEntry {
+    /// The action that changed it.
+    pub action_id: String,
+    /// Dotted attribute path.
+    pub path: String,
+    /// The previous value, JSON-encoded; absent when the attribute did not exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
+}

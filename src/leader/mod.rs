@@ -1,0 +1,199 @@
+//! Leader election on a `coordination.k8s.io/v1` Lease.
+//!
+//! kube-lease-manager acquires and renews the lease. On its own it keeps reporting
+//! leadership while renewals fail (it logs the error and retries), so a replica cut
+//! off from the API server would go on reconciling after its lease expired and a
+//! standby took over. The watchdog here closes that gap: leadership is published only
+//! while the lease, as last read back from the API server, names this replica and
+//! has not expired by this replica's clock.
+
+use std::time::Duration;
+
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
+use kube::{Api, Client};
+use kube_lease_manager::{LeaseManagerBuilder, LeaseManagerError};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tracing::{info, warn};
+
+/// Lease settings.
+#[derive(Clone, Debug)]
+pub struct LeaderConfig {
+    pub lease_name: String,
+    pub namespace: String,
+    /// This replica's identity, written as the lease holder.
+    pub identity: String,
+    /// How long a lease is valid after its last renewal.
+    pub lease_duration: Duration,
+    /// How often the holder renews. Must be shorter than `lease_duration`.
+    pub renew_interval: Duration,
+}
+
+/// Errors of leader election.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("lease settings are invalid: {0}")]
+    InvalidConfig(String),
+    #[error("lease manager failed: {0}")]
+    LeaseManager(#[from] LeaseManagerError),
+}
+
+impl LeaderConfig {
+    /// Whole seconds for the lease duration and the renew-ahead grace, as
+    /// kube-lease-manager takes them: it renews `grace` seconds before expiry, so
+    /// grace = duration - renew interval.
+    fn duration_and_grace(&self) -> Result<(u64, u64), Error> {
+        let duration = self.lease_duration.as_secs();
+        let renew = self.renew_interval.as_secs();
+        if renew == 0 || duration <= renew {
+            return Err(Error::InvalidConfig(format!(
+                "--lease-renew-interval ({renew}s) must be at least 1s and shorter than --lease-duration ({duration}s)"
+            )));
+        }
+        Ok((duration, duration - renew))
+    }
+}
+
+/// A running election. `subscribe` tells whether this replica leads right now.
+pub struct LeaderElection {
+    leader: watch::Receiver<bool>,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl LeaderElection {
+    /// Creates the lease if needed and starts competing for it in the background.
+    pub async fn start(client: Client, config: LeaderConfig) -> Result<Self, Error> {
+        let (duration, grace) = config.duration_and_grace()?;
+        let manager = LeaseManagerBuilder::new(client.clone(), &config.lease_name)
+            .with_namespace(&config.namespace)
+            .with_identity(&config.identity)
+            .with_duration(duration)
+            .with_grace(grace)
+            .with_field_manager(format!("driftmgr-lease-{}", config.identity))
+            .build()
+            .await?;
+        let (manager_rx, manager_task) = manager.watch().await;
+        let (leader_tx, leader_rx) = watch::channel(false);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let leases: Api<Lease> = Api::namespaced(client, &config.namespace);
+        let task = tokio::spawn(watchdog(config, leases, manager_rx, manager_task, leader_tx, stop_rx));
+        Ok(Self { leader: leader_rx, stop: stop_tx, task })
+    }
+
+    /// A receiver of leadership changes (true while this replica leads).
+    pub fn subscribe(&self) -> watch::Receiver<bool> {
+        self.leader.clone()
+    }
+
+    /// Steps down and releases the lease so a standby takes over at once.
+    pub async fn release(self) {
+        let _ = self.stop.send(true);
+        if let Err(error) = self.task.await {
+            warn!(%error, "leader election task ended abnormally");
+        }
+    }
+}
+
+async fn watchdog(
+    config: LeaderConfig,
+    leases: Api<Lease>,
+    mut manager_rx: watch::Receiver<bool>,
+    manager_task: JoinHandle<Result<kube_lease_manager::LeaseManager, LeaseManagerError>>,
+    leader_tx: watch::Sender<bool>,
+    mut stop_rx: watch::Receiver<bool>,
+) {
+    // Check often enough that an expired lease is noticed well within one renew interval.
+    let check_every = (config.renew_interval / 2).max(Duration::from_millis(250));
+    let mut confirmed_until: Option<Timestamp> = None;
+    loop {
+        let manager_says_leader = *manager_rx.borrow();
+        if manager_says_leader {
+            match leases.get_opt(&config.lease_name).await {
+                Ok(lease) => confirmed_until = lease.and_then(|l| held_until(&l, &config.identity)),
+                Err(error) => warn!(%error, "could not read back the leader lease"),
+            }
+        } else {
+            confirmed_until = None;
+        }
+        let leading = manager_says_leader && confirmed_until.is_some_and(|until| Timestamp::now() < until);
+        let was_leading = *leader_tx.borrow();
+        if leading != was_leading {
+            if leading {
+                info!(identity = %config.identity, lease = %config.lease_name, "acquired leadership");
+            } else {
+                warn!(identity = %config.identity, lease = %config.lease_name, "lost leadership");
+            }
+            let _ = leader_tx.send(leading);
+        }
+        tokio::select! {
+            _ = manager_rx.changed() => {}
+            _ = tokio::time::sleep(check_every) => {}
+            _ = stop_rx.changed() => break,
+        }
+    }
+    let _ = leader_tx.send(false);
+    // Dropping the manager's receiver makes its task release the lease and exit.
+    drop(manager_rx);
+    match manager_task.await {
+        Ok(Ok(_)) => info!(identity = %config.identity, "released the leader lease"),
+        Ok(Err(error)) => warn!(%error, "releasing the leader lease failed"),
+        Err(error) => warn!(%error, "lease manager task ended abnormally"),
+    }
+}
+
+/// When the lease stops being ours, if `identity` holds it.
+fn held_until(lease: &Lease, identity: &str) -> Option<Timestamp> {
+    let spec = lease.spec.as_ref()?;
+    if spec.holder_identity.as_deref() != Some(identity) {
+        return None;
+    }
+    let renewed = spec.renew_time.as_ref().or(spec.acquire_time.as_ref())?.0;
+    let seconds = i64::from(spec.lease_duration_seconds?);
+    renewed.checked_add(SignedDuration::from_secs(seconds)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::coordination::v1::LeaseSpec;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
+
+    fn lease(holder: &str, renewed_secs: i64, duration: i32) -> Lease {
+        Lease {
+            spec: Some(LeaseSpec {
+                holder_identity: Some(holder.into()),
+                renew_time: Some(MicroTime(Timestamp::from_second(renewed_secs).expect("valid"))),
+                lease_duration_seconds: Some(duration),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn held_until_is_renew_time_plus_duration_for_the_holder() {
+        let until = held_until(&lease("a", 1_000, 15), "a");
+        assert_eq!(until, Some(Timestamp::from_second(1_015).expect("valid")));
+    }
+
+    #[test]
+    fn held_until_is_none_for_another_holder() {
+        assert_eq!(held_until(&lease("b", 1_000, 15), "a"), None);
+    }
+
+    #[test]
+    fn renew_interval_must_be_shorter_than_duration() {
+        let config = |duration, renew| LeaderConfig {
+            lease_name: "l".into(),
+            namespace: "n".into(),
+            identity: "i".into(),
+            lease_duration: Duration::from_secs(duration),
+            renew_interval: Duration::from_secs(renew),
+        };
+        assert_eq!(config(15, 5).duration_and_grace().ok(), Some((15, 10)));
+        assert!(config(5, 5).duration_and_grace().is_err());
+        assert!(config(5, 0).duration_and_grace().is_err());
+    }
+}

@@ -1,0 +1,57 @@
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use driftmgr::operator::{self, OperatorArgs};
+use driftmgr::telemetry::{LogFormat, init_logging};
+
+/// Finds drift between Terraform state and the live cloud.
+#[derive(Parser)]
+#[command(name = "driftmgr", version, about)]
+struct Cli {
+    /// Log format.
+    #[arg(long, global = true, env = "DRIFTMGR_LOG_FORMAT", value_enum, default_value = "json")]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the controllers (behind leader election) with metrics and probes.
+    Operator(OperatorArgs),
+    /// Print the CustomResourceDefinitions as YAML.
+    Crds,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Crds => match driftmgr::crd::crds_yaml() {
+            Ok(yaml) => {
+                print!("{yaml}");
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("error: cannot render the CRDs: {error}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Operator(args) => {
+            init_logging(cli.log_format);
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    eprintln!("error: cannot start the async runtime: {error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(operator::run(args)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    tracing::error!(error = format!("{error:#}"), "operator failed");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! `driftmgr operator`: the controllers behind leader election, plus probes and metrics.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kube::Client;
+use tokio::sync::watch;
+use tracing::{error, info, warn};
+
+use crate::controller::{self, Context, ControllerConfig};
+use crate::duration::parse_duration_arg;
+use crate::leader::{LeaderConfig, LeaderElection};
+use crate::telemetry::{self, HealthState, Metrics};
+
+/// Flags of `driftmgr operator`.
+#[derive(clap::Args, Debug)]
+pub struct OperatorArgs {
+    /// Watch only this namespace (all namespaces when unset).
+    #[arg(long, env = "DRIFTMGR_WATCH_NAMESPACE")]
+    pub watch_namespace: Option<String>,
+    /// Address for /metrics, /healthz and /readyz.
+    #[arg(long, env = "DRIFTMGR_METRICS_ADDR", default_value = "0.0.0.0:8080")]
+    pub metrics_addr: SocketAddr,
+    /// Name of the leader-election Lease.
+    #[arg(long, env = "DRIFTMGR_LEASE_NAME", default_value = "driftmgr-operator")]
+    pub lease_name: String,
+    /// Namespace of the Lease (defaults to the pod's namespace, then `default`).
+    #[arg(long, env = "POD_NAMESPACE")]
+    pub lease_namespace: Option<String>,
+    /// How long a lease is valid after its last renewal.
+    #[arg(long, env = "DRIFTMGR_LEASE_DURATION", default_value = "15s", value_parser = parse_duration_arg)]
+    pub lease_duration: Duration,
+    /// How often the leader renews the lease; shorter than --lease-duration.
+    #[arg(long, env = "DRIFTMGR_LEASE_RENEW_INTERVAL", default_value = "5s", value_parser = parse_duration_arg)]
+    pub lease_renew_interval: Duration,
+    /// This replica's identity in the Lease (defaults to the pod name, then host name and PID).
+    #[arg(long, env = "POD_NAME")]
+    pub identity: Option<String>,
+    /// Re-check healthy objects this often.
+    #[arg(long, default_value = "5m", value_parser = parse_duration_arg)]
+    pub resync_interval: Duration,
+    /// Re-check objects waiting on a missing reference this often.
+    #[arg(long, default_value = "30s", value_parser = parse_duration_arg)]
+    pub retry_interval: Duration,
+}
+
+/// Runs until SIGTERM or SIGINT. Returns an error only for start-up failures.
+pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
+    let identity = args.identity.clone().unwrap_or_else(default_identity);
+    let metrics = Arc::new(Metrics::new());
+    let health = Arc::new(HealthState::default());
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+
+    let (bound, http_task) =
+        telemetry::serve(args.metrics_addr, metrics.clone(), health.clone(), wait_for(shutdown_rx.clone())).await?;
+    info!(addr = %bound, %identity, "serving /metrics, /healthz and /readyz");
+
+    let client = Client::try_default().await?;
+    let version = client.apiserver_version().await?;
+    info!(server = %version.git_version, "connected to the API server");
+    health.set_ready();
+
+    let lease_namespace = args
+        .lease_namespace
+        .clone()
+        .or_else(|| args.watch_namespace.clone())
+        .unwrap_or_else(|| "default".into());
+    let election = LeaderElection::start(
+        client.clone(),
+        LeaderConfig {
+            lease_name: args.lease_name.clone(),
+            namespace: lease_namespace,
+            identity: identity.clone(),
+            lease_duration: args.lease_duration,
+            renew_interval: args.lease_renew_interval,
+        },
+    )
+    .await?;
+
+    let ctx = Arc::new(Context::new(
+        client,
+        metrics.clone(),
+        ControllerConfig {
+            namespace: args.watch_namespace.clone(),
+            resync_interval: args.resync_interval,
+            retry_interval: args.retry_interval,
+        },
+        identity,
+    ));
+
+    tokio::spawn(forward_signals(shutdown_tx));
+    lead_while_elected(ctx, election.subscribe(), shutdown_rx, &metrics).await;
+
+    info!("shutting down: releasing the leader lease");
+    election.release().await;
+    match http_task.await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => warn!(%error, "HTTP server ended with an error"),
+        Err(error) => warn!(%error, "HTTP server task failed"),
+    }
+    info!("stopped");
+    Ok(())
+}
+
+/// Runs the controllers while this replica leads, and stops them the moment it does
+/// not: the controllers' future is dropped, which cancels every in-flight reconcile.
+async fn lead_while_elected(
+    ctx: Arc<Context>,
+    mut leader: watch::Receiver<bool>,
+    mut shutdown: watch::Receiver<bool>,
+    metrics: &Metrics,
+) {
+    loop {
+        tokio::select! {
+            result = leader.wait_for(|leading| *leading) => if result.is_err() { return },
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+        metrics.leader.set(1);
+        info!("leading: starting controllers");
+        tokio::select! {
+            _ = controller::run(ctx.clone()) => error!("controllers ended unexpectedly"),
+            _ = leader.wait_for(|leading| !*leading) => warn!("leadership lost: controllers stopped"),
+            _ = shutdown.wait_for(|stop| *stop) => {
+                metrics.leader.set(0);
+                info!("controllers stopped for shutdown");
+                return;
+            }
+        }
+        metrics.leader.set(0);
+    }
+}
+
+async fn forward_signals(shutdown: watch::Sender<bool>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        error!("cannot install signal handlers; the operator will only stop when killed");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => info!("SIGTERM received"),
+        _ = int.recv() => info!("SIGINT received"),
+    }
+    let _ = shutdown.send(true);
+}
+
+async fn wait_for(mut shutdown: watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+fn default_identity() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "driftmgr".into());
+    format!("{host}-{}", std::process::id())
+}
