@@ -15,10 +15,10 @@ use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Api, Resource, ResourceExt};
-use tracing::{info, warn};
+use tracing::info;
 
-use super::status::{apply_status, publish_ready_transition, report_invalid};
-use super::{Context, Error};
+use super::status::{apply_status, event_reference, publish_ready_transition, report_invalid};
+use super::{Context, Error, on_error};
 use crate::crd::{
     ConditionStatus, ConditionUpdate, DriftScan, DriftScanSpec, DriftScanStatus, ProviderAccount, ScanPhase,
     is_condition_true, merge_conditions,
@@ -167,10 +167,9 @@ async fn reconcile(guard: Arc<DeserializeGuard<DriftScan>>, ctx: Arc<Context>) -
     let status = build_drift_scan_status(scan, &facts, Timestamp::now());
     let before = scan.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
     if scan.status.as_ref() != Some(&status) {
-        let api: Api<DriftScan> = Api::namespaced(ctx.client.clone(), &namespace);
-        apply_status(&api, &name, &status).await?;
+        apply_status(scan, &status, &ctx.client).await?;
     }
-    publish_ready_transition(&ctx, &scan.object_ref(&()), &before, &status.conditions).await;
+    publish_ready_transition(&ctx, &event_reference(scan), &before, &status.conditions).await;
     let ready = is_condition_true(&status.conditions, "Ready");
     info!(controller = CONTROLLER, %namespace, %name, ready, "reconciled");
     timer.set_result("success");
@@ -178,9 +177,7 @@ async fn reconcile(guard: Arc<DeserializeGuard<DriftScan>>, ctx: Arc<Context>) -
 }
 
 fn error_policy(_: Arc<DeserializeGuard<DriftScan>>, error: &Error, ctx: Arc<Context>) -> Action {
-    warn!(controller = CONTROLLER, %error, "reconcile failed");
-    ctx.metrics.reconcile_errors.with_label_values(&[CONTROLLER, error.metric_label()]).inc();
-    Action::requeue(ctx.config.retry_interval)
+    on_error(CONTROLLER, error, &ctx)
 }
 
 pub async fn run(ctx: Arc<Context>) {

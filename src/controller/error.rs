@@ -16,6 +16,11 @@ pub enum Error {
 }
 
 impl Error {
+    /// The write lost a race with another writer or was built from a stale read.
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, Self::Kube(kube::Error::Api(status)) if status.is_conflict())
+    }
+
     /// A low-cardinality label for the `reconcile_errors_total` metric.
     pub fn metric_label(&self) -> &'static str {
         match self {

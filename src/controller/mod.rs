@@ -18,7 +18,9 @@ pub use remediation_plan::build_remediation_plan_status;
 use std::sync::Arc;
 use std::time::Duration;
 
+use kube::runtime::controller::Action;
 use kube::runtime::events::{Recorder, Reporter};
+use tracing::{debug, warn};
 use kube::{Api, Client, Resource};
 
 use crate::telemetry::Metrics;
@@ -62,6 +64,19 @@ impl Context {
             None => Api::all(self.client.clone()),
         }
     }
+}
+
+/// What every controller does when a reconcile fails: count it, log it, retry.
+/// A conflict means the reconcile read a stale object; the cache catches up within
+/// moments, so it is retried almost at once and is not worth a warning.
+fn on_error(controller: &'static str, error: &Error, ctx: &Context) -> Action {
+    ctx.metrics.reconcile_errors.with_label_values(&[controller, error.metric_label()]).inc();
+    if error.is_conflict() {
+        debug!(controller, %error, "stale read; retrying");
+        return Action::requeue(Duration::from_millis(500));
+    }
+    warn!(controller, %error, "reconcile failed");
+    Action::requeue(ctx.config.retry_interval)
 }
 
 /// Runs the three controllers until the future is dropped (which is how the

@@ -15,10 +15,10 @@ use kube::runtime::reflector::ObjectRef;
 use kube::core::PartialObjectMeta;
 use kube::runtime::watcher;
 use kube::{Api, Resource, ResourceExt};
-use tracing::{info, warn};
+use tracing::info;
 
-use super::status::{apply_status, publish_ready_transition, report_invalid};
-use super::{Context, Error};
+use super::status::{apply_status, event_reference, publish_ready_transition, report_invalid};
+use super::{Context, Error, on_error};
 use crate::crd::{
     CloudProvider, ConditionStatus, ConditionUpdate, ProviderAccount, ProviderAccountSpec,
     ProviderAccountStatus, merge_conditions,
@@ -172,10 +172,9 @@ async fn reconcile(guard: Arc<DeserializeGuard<ProviderAccount>>, ctx: Arc<Conte
     // apply
     let before = account.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
     if account.status.as_ref() != Some(&status) {
-        let api: Api<ProviderAccount> = Api::namespaced(ctx.client.clone(), &namespace);
-        apply_status(&api, &name, &status).await?;
+        apply_status(account, &status, &ctx.client).await?;
     }
-    publish_ready_transition(&ctx, &account.object_ref(&()), &before, &status.conditions).await;
+    publish_ready_transition(&ctx, &event_reference(account), &before, &status.conditions).await;
     info!(controller = CONTROLLER, %namespace, %name, outcome = ?check, "reconciled");
     timer.set_result("success");
     let ready = matches!(check, CredentialCheck::SecretComplete { .. } | CredentialCheck::Ambient { .. });
@@ -183,9 +182,7 @@ async fn reconcile(guard: Arc<DeserializeGuard<ProviderAccount>>, ctx: Arc<Conte
 }
 
 fn error_policy(_: Arc<DeserializeGuard<ProviderAccount>>, error: &Error, ctx: Arc<Context>) -> Action {
-    warn!(controller = CONTROLLER, %error, "reconcile failed");
-    ctx.metrics.reconcile_errors.with_label_values(&[CONTROLLER, error.metric_label()]).inc();
-    Action::requeue(ctx.config.retry_interval)
+    on_error(CONTROLLER, error, &ctx)
 }
 
 pub async fn run(ctx: Arc<Context>) {

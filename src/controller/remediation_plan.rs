@@ -14,10 +14,10 @@ use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Api, Resource, ResourceExt};
-use tracing::{info, warn};
+use tracing::info;
 
-use super::status::{apply_status, publish_ready_transition, report_invalid};
-use super::{Context, Error};
+use super::status::{apply_status, event_reference, publish_ready_transition, report_invalid};
+use super::{Context, Error, on_error};
 use crate::crd::{
     ConditionStatus, ConditionUpdate, DriftScan, PlanPhase, RemediationPlan, RemediationPlanStatus,
     is_condition_true, merge_conditions,
@@ -99,10 +99,9 @@ async fn reconcile(guard: Arc<DeserializeGuard<RemediationPlan>>, ctx: Arc<Conte
     let status = build_remediation_plan_status(plan, report_generation, Timestamp::now());
     let before = plan.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
     if plan.status.as_ref() != Some(&status) {
-        let api: Api<RemediationPlan> = Api::namespaced(ctx.client.clone(), &namespace);
-        apply_status(&api, &name, &status).await?;
+        apply_status(plan, &status, &ctx.client).await?;
     }
-    publish_ready_transition(&ctx, &plan.object_ref(&()), &before, &status.conditions).await;
+    publish_ready_transition(&ctx, &event_reference(plan), &before, &status.conditions).await;
     info!(controller = CONTROLLER, %namespace, %name, phase = ?status.phase, "reconciled");
     timer.set_result("success");
     let ready = is_condition_true(&status.conditions, "Ready");
@@ -110,9 +109,7 @@ async fn reconcile(guard: Arc<DeserializeGuard<RemediationPlan>>, ctx: Arc<Conte
 }
 
 fn error_policy(_: Arc<DeserializeGuard<RemediationPlan>>, error: &Error, ctx: Arc<Context>) -> Action {
-    warn!(controller = CONTROLLER, %error, "reconcile failed");
-    ctx.metrics.reconcile_errors.with_label_values(&[CONTROLLER, error.metric_label()]).inc();
-    Action::requeue(ctx.config.retry_interval)
+    on_error(CONTROLLER, error, &ctx)
 }
 
 pub async fn run(ctx: Arc<Context>) {

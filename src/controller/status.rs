@@ -19,17 +19,33 @@ use crate::crd::find_condition;
 
 /// Writes `status` with server-side apply. The operator owns the whole status, so
 /// fields it leaves out are removed.
-pub async fn apply_status<K>(api: &Api<K>, name: &str, status: &impl Serialize) -> Result<(), Error>
+///
+/// The write is fenced on the resourceVersion the reconcile read: the watch cache
+/// can lag behind the operator's own last write, and a status (or an Event) built
+/// from a stale read must not land. A stale read gets a 409 and is retried shortly.
+pub async fn apply_status<K>(object: &K, status: &impl Serialize, client: &kube::Client) -> Result<(), Error>
 where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug,
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope> + Clone + DeserializeOwned + Debug,
 {
+    let meta = object.meta();
+    let (Some(namespace), Some(name)) = (meta.namespace.as_deref(), meta.name.as_deref()) else {
+        return Err(Error::MissingNamespace);
+    };
+    let api: Api<K> = Api::namespaced(client.clone(), namespace);
     let patch = serde_json::json!({
         "apiVersion": K::api_version(&()),
         "kind": K::kind(&()),
+        "metadata": { "resourceVersion": meta.resource_version },
         "status": status,
     });
     api.patch_status(name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await?;
     Ok(())
+}
+
+/// The reference Events are published against. Without the resourceVersion, so
+/// repeated identical events of one object aggregate into one series.
+pub fn event_reference<K: Resource<DynamicType = ()>>(object: &K) -> ObjectReference {
+    ObjectReference { resource_version: None, ..object.object_ref(&()) }
 }
 
 /// Publishes an Event when the `Ready` condition changed status or reason: Normal

@@ -29,18 +29,26 @@ pub fn all_crds() -> Vec<CustomResourceDefinition> {
     for crd in &mut crds {
         for version in &mut crd.spec.versions {
             if let Some(schema) = version.schema.as_mut().and_then(|s| s.open_api_v3_schema.as_mut()) {
-                normalise_integer_formats(schema);
+                normalise_schema(schema);
             }
         }
     }
     crds
 }
 
+/// Adjusts the generated schema for the API server and kubectl.
+///
 /// schemars names Rust's unsigned types `uint32`/`uint64`, formats the API server
 /// does not know (it warns on every apply); the bounds already carry the sign.
-fn normalise_integer_formats(schema: &mut JSONSchemaProps) {
+///
+/// It also reflows descriptions: doc comments are wrapped at source width, and
+/// `kubectl explain` wraps again, so the source line breaks would show mid-sentence.
+fn normalise_schema(schema: &mut JSONSchemaProps) {
     if matches!(schema.format.as_deref(), Some("uint32" | "uint64" | "uint")) {
         schema.format = Some("int64".to_string());
+    }
+    if let Some(description) = schema.description.as_mut() {
+        *description = reflow(description);
     }
     let children = schema.properties.iter_mut().flat_map(|p| p.values_mut());
     let items = schema.items.iter_mut().filter_map(|items| match items {
@@ -48,10 +56,10 @@ fn normalise_integer_formats(schema: &mut JSONSchemaProps) {
         JSONSchemaPropsOrArray::Schemas(_) => None,
     });
     for child in children.chain(items) {
-        normalise_integer_formats(child);
+        normalise_schema(child);
     }
     if let Some(JSONSchemaPropsOrBool::Schema(additional)) = schema.additional_properties.as_mut() {
-        normalise_integer_formats(additional);
+        normalise_schema(additional);
     }
 }
 
@@ -64,4 +72,41 @@ pub fn crds_yaml() -> Result<String, serde_yaml::Error> {
         out.push_str(&serde_yaml::to_string(&crd)?);
     }
     Ok(out)
+}
+
+/// Joins the lines of each paragraph; paragraphs stay separated by a blank line.
+fn reflow(text: &str) -> String {
+    text.split("\n\n")
+        .map(|paragraph| paragraph.lines().map(str::trim).collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn committed_crds_match_the_rust_types() {
+        let generated = crds_yaml().expect("CRDs serialise");
+        let committed = include_str!("../../crds/driftmgr.yaml");
+        assert!(generated == committed, "crds/driftmgr.yaml is stale: run `make crds` and commit the result");
+    }
+
+    #[test]
+    fn no_unsigned_formats_and_no_mid_sentence_breaks() {
+        let yaml = crds_yaml().expect("CRDs serialise");
+        assert!(!yaml.contains("uint"), "unsigned formats left in the CRDs");
+        let crds = all_crds();
+        let crd = &crds[1];
+        let spec = &crd.spec.versions[0].schema.as_ref().and_then(|s| s.open_api_v3_schema.as_ref()).expect("schema")
+            .properties.as_ref().expect("properties")["spec"];
+        let description = spec.description.as_deref().unwrap_or_default();
+        assert!(description.is_empty() || !description.contains('\n') , "{description:?}");
+    }
+
+    #[test]
+    fn reflow_keeps_paragraphs() {
+        assert_eq!(reflow("a\nb\n\nc\n d"), "a b\n\nc d");
+    }
 }

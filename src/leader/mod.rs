@@ -5,14 +5,16 @@
 //! off from the API server would go on reconciling after its lease expired and a
 //! standby took over. The watchdog here closes that gap: leadership is published only
 //! while the lease, as last read back from the API server, names this replica and
-//! has not expired by this replica's clock.
+//! has not expired by this replica's clock. The same read-back lets a standby
+//! notice a released lease at once instead of sleeping until it would have expired.
 
+use std::pin::Pin;
 use std::time::Duration;
 
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use kube::{Api, Client};
-use kube_lease_manager::{LeaseManagerBuilder, LeaseManagerError};
+use kube_lease_manager::{LeaseManager, LeaseManagerBuilder, LeaseManagerError};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 use tracing::{info, warn};
@@ -53,6 +55,18 @@ impl LeaderConfig {
         }
         Ok((duration, duration - renew))
     }
+
+    async fn build_manager(&self, client: &Client) -> Result<LeaseManager, Error> {
+        let (duration, grace) = self.duration_and_grace()?;
+        Ok(LeaseManagerBuilder::new(client.clone(), &self.lease_name)
+            .with_namespace(&self.namespace)
+            .with_identity(&self.identity)
+            .with_duration(duration)
+            .with_grace(grace)
+            .with_field_manager(format!("driftmgr-lease-{}", self.identity))
+            .build()
+            .await?)
+    }
 }
 
 /// A running election. `subscribe` tells whether this replica leads right now.
@@ -63,22 +77,13 @@ pub struct LeaderElection {
 }
 
 impl LeaderElection {
-    /// Creates the lease if needed and starts competing for it in the background.
+    /// Checks the settings, creates the lease if needed and starts competing for it
+    /// in the background.
     pub async fn start(client: Client, config: LeaderConfig) -> Result<Self, Error> {
-        let (duration, grace) = config.duration_and_grace()?;
-        let manager = LeaseManagerBuilder::new(client.clone(), &config.lease_name)
-            .with_namespace(&config.namespace)
-            .with_identity(&config.identity)
-            .with_duration(duration)
-            .with_grace(grace)
-            .with_field_manager(format!("driftmgr-lease-{}", config.identity))
-            .build()
-            .await?;
-        let (manager_rx, manager_task) = manager.watch().await;
+        let first = config.build_manager(&client).await?;
         let (leader_tx, leader_rx) = watch::channel(false);
         let (stop_tx, stop_rx) = watch::channel(false);
-        let leases: Api<Lease> = Api::namespaced(client, &config.namespace);
-        let task = tokio::spawn(watchdog(config, leases, manager_rx, manager_task, leader_tx, stop_rx));
+        let task = tokio::spawn(elect(client, config, first, leader_tx, stop_rx));
         Ok(Self { leader: leader_rx, stop: stop_tx, task })
     }
 
@@ -96,51 +101,98 @@ impl LeaderElection {
     }
 }
 
-async fn watchdog(
+type Pending<'a> = Pin<Box<dyn Future<Output = Result<bool, LeaseManagerError>> + Send + 'a>>;
+
+/// The election loop: kube-lease-manager's `changed()` acquires and renews; every
+/// check interval the lease is read back, to fence leadership on its expiry (as
+/// leader) and to notice a released lease at once (as standby: the manager would
+/// otherwise sleep until the previous holder's lease expired).
+async fn elect(
+    client: Client,
     config: LeaderConfig,
-    leases: Api<Lease>,
-    mut manager_rx: watch::Receiver<bool>,
-    manager_task: JoinHandle<Result<kube_lease_manager::LeaseManager, LeaseManagerError>>,
+    first: LeaseManager,
     leader_tx: watch::Sender<bool>,
     mut stop_rx: watch::Receiver<bool>,
 ) {
-    // Check often enough that an expired lease is noticed well within one renew interval.
+    let leases: Api<Lease> = Api::namespaced(client.clone(), &config.namespace);
     let check_every = (config.renew_interval / 2).max(Duration::from_millis(250));
-    let mut confirmed_until: Option<Timestamp> = None;
-    loop {
-        let manager_says_leader = *manager_rx.borrow();
-        if manager_says_leader {
-            match leases.get_opt(&config.lease_name).await {
-                Ok(lease) => confirmed_until = lease.and_then(|l| held_until(&l, &config.identity)),
-                Err(error) => warn!(%error, "could not read back the leader lease"),
+    let mut next_manager = Some(first);
+    'managers: loop {
+        let manager = match next_manager.take() {
+            Some(manager) => manager,
+            None => match config.build_manager(&client).await {
+                Ok(manager) => manager,
+                Err(error) => {
+                    warn!(%error, "could not set up the lease manager; retrying");
+                    tokio::select! {
+                        _ = tokio::time::sleep(config.renew_interval) => continue 'managers,
+                        _ = stop_rx.changed() => break 'managers,
+                    }
+                }
+            },
+        };
+        let mut manager_says_leader = false;
+        let mut confirmed_until: Option<Timestamp> = None;
+        let mut pending: Pending<'_> = Box::pin(manager.changed());
+        loop {
+            tokio::select! {
+                result = &mut pending => {
+                    match result {
+                        Ok(leading) => {
+                            manager_says_leader = leading;
+                            pending = Box::pin(manager.changed());
+                        }
+                        Err(error) => {
+                            warn!(%error, "lease update failed; retrying");
+                            let manager = &manager;
+                            let pause = config.renew_interval / 2;
+                            pending = Box::pin(async move {
+                                tokio::time::sleep(pause).await;
+                                manager.changed().await
+                            });
+                        }
+                    }
+                }
+                _ = tokio::time::sleep(check_every) => {
+                    match leases.get_opt(&config.lease_name).await {
+                        Ok(lease) => {
+                            confirmed_until = lease.as_ref().and_then(|l| held_until(l, &config.identity));
+                            let released = lease.as_ref().is_some_and(is_released);
+                            if !manager_says_leader && released {
+                                info!(lease = %config.lease_name, "lease released by its holder; competing now");
+                                drop(pending);
+                                continue 'managers;
+                            }
+                        }
+                        Err(error) => warn!(%error, "could not read back the leader lease"),
+                    }
+                }
+                _ = stop_rx.changed() => {
+                    let _ = leader_tx.send(false);
+                    drop(pending);
+                    match manager.release().await {
+                        Ok(()) => info!(identity = %config.identity, "released the leader lease"),
+                        Err(error) => warn!(%error, "releasing the leader lease failed"),
+                    }
+                    break 'managers;
+                }
             }
-        } else {
-            confirmed_until = None;
-        }
-        let leading = manager_says_leader && confirmed_until.is_some_and(|until| Timestamp::now() < until);
-        let was_leading = *leader_tx.borrow();
-        if leading != was_leading {
-            if leading {
-                info!(identity = %config.identity, lease = %config.lease_name, "acquired leadership");
-            } else {
-                warn!(identity = %config.identity, lease = %config.lease_name, "lost leadership");
+            let leading = manager_says_leader && confirmed_until.is_some_and(|until| Timestamp::now() < until);
+            if leading != *leader_tx.borrow() {
+                if leading {
+                    info!(identity = %config.identity, lease = %config.lease_name, "acquired leadership");
+                } else {
+                    warn!(identity = %config.identity, lease = %config.lease_name, "lost leadership");
+                }
+                let _ = leader_tx.send(leading);
             }
-            let _ = leader_tx.send(leading);
-        }
-        tokio::select! {
-            _ = manager_rx.changed() => {}
-            _ = tokio::time::sleep(check_every) => {}
-            _ = stop_rx.changed() => break,
         }
     }
-    let _ = leader_tx.send(false);
-    // Dropping the manager's receiver makes its task release the lease and exit.
-    drop(manager_rx);
-    match manager_task.await {
-        Ok(Ok(_)) => info!(identity = %config.identity, "released the leader lease"),
-        Ok(Err(error)) => warn!(%error, "releasing the leader lease failed"),
-        Err(error) => warn!(%error, "lease manager task ended abnormally"),
-    }
+}
+
+/// Whether the lease has no holder (its last holder released it).
+fn is_released(lease: &Lease) -> bool {
+    lease.spec.as_ref().and_then(|s| s.holder_identity.as_deref()).is_none_or(str::is_empty)
 }
 
 /// When the lease stops being ours, if `identity` holds it.
@@ -181,6 +233,14 @@ mod tests {
     #[test]
     fn held_until_is_none_for_another_holder() {
         assert_eq!(held_until(&lease("b", 1_000, 15), "a"), None);
+    }
+
+    #[test]
+    fn lease_without_holder_is_released() {
+        let mut released = lease("a", 1_000, 15);
+        released.spec.as_mut().expect("spec").holder_identity = None;
+        assert!(is_released(&released));
+        assert!(!is_released(&lease("a", 1_000, 15)));
     }
 
     #[test]

@@ -1,0 +1,245 @@
+//! Shared harness for the integration tests. They run against the real
+//! kube-apiserver that `make test` / `make integration` starts (e2e/cluster-up.sh),
+//! found through the KUBECONFIG that script writes.
+#![allow(dead_code)] // each test binary uses a different part of the harness
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use driftmgr::crd::all_crds;
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::api::{Patch, PatchParams, PostParams};
+use kube::{Api, Client};
+use serde_json::Value;
+
+/// A client for the test control plane. Fails loudly when there is none: these
+/// tests must never pass by skipping.
+pub async fn client() -> Client {
+    assert!(
+        std::env::var_os("KUBECONFIG").is_some(),
+        "KUBECONFIG is not set: run the integration tests with `make integration` \
+         (after `make cluster-up`) or `make test`, which start the control plane"
+    );
+    Client::try_default().await.expect("connect to the test control plane")
+}
+
+/// Applies the generated CRDs and waits until the API server serves them.
+pub async fn install_crds(client: &Client) {
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    for crd in all_crds() {
+        let name = crd.metadata.name.clone().expect("CRDs are named");
+        crds.patch(&name, &PatchParams::apply("driftmgr-tests").force(), &Patch::Apply(&crd))
+            .await
+            .expect("apply CRD");
+        wait_until(Duration::from_secs(30), &format!("CRD {name} established"), || {
+            let crds = crds.clone();
+            let name = name.clone();
+            async move {
+                let crd = crds.get(&name).await.ok()?;
+                let established = crd.status?.conditions?.iter().any(|c| c.type_ == "Established" && c.status == "True");
+                established.then_some(())
+            }
+        })
+        .await;
+    }
+}
+
+/// A fresh namespace with a unique name.
+pub async fn namespace(client: &Client, prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let name = format!("{prefix}-{}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos % 10_000);
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    let ns: Namespace = serde_json::from_value(serde_json::json!({"metadata": {"name": name}})).expect("namespace");
+    namespaces.create(&PostParams::default(), &ns).await.expect("create namespace");
+    name
+}
+
+/// Polls `probe` until it returns `Some`, or panics after `timeout` naming `what`.
+pub async fn wait_until<T, F, Fut>(timeout: Duration, what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Creates objects from a YAML document (one or several, `---` separated) with kubectl-free
+/// dynamic apply, returning the API server's answer for each.
+pub async fn create_yaml(client: &Client, namespace: &str, yaml: &str) -> Vec<Result<Value, kube::Error>> {
+    let mut results = Vec::new();
+    for doc in serde_yaml::Deserializer::from_str(yaml) {
+        let value: Value = serde::Deserialize::deserialize(doc).expect("test YAML parses");
+        if value.is_null() {
+            continue;
+        }
+        results.push(create_value(client, namespace, value).await);
+    }
+    results
+}
+
+/// Creates one object given as JSON.
+pub async fn create_value(client: &Client, namespace: &str, value: Value) -> Result<Value, kube::Error> {
+    let api_version = value["apiVersion"].as_str().expect("apiVersion").to_string();
+    let kind = value["kind"].as_str().expect("kind").to_string();
+    let (group, version) = api_version.rsplit_once('/').unwrap_or(("", &api_version));
+    let gvk = kube::core::GroupVersionKind::gvk(group, version, &kind);
+    let (resource, _caps) = kube::discovery::pinned_kind(client, &gvk).await?;
+    let api: Api<kube::core::DynamicObject> = Api::namespaced_with(client.clone(), namespace, &resource);
+    let object: kube::core::DynamicObject = serde_json::from_value(value).expect("object shape");
+    api.create(&PostParams::default(), &object).await.map(|o| serde_json::to_value(o).expect("serialise"))
+}
+
+/// The path of a binary from the test control plane's tool cache (kubectl, helm).
+pub fn tool(name: &str) -> PathBuf {
+    let var = name.to_uppercase();
+    PathBuf::from(std::env::var(&var).unwrap_or_else(|_| panic!("{var} is not set: run via `make integration`")))
+}
+
+/// Runs kubectl against the test control plane and returns stdout, panicking on failure.
+pub fn kubectl(args: &[&str]) -> String {
+    let output = Command::new(tool("kubectl")).args(args).output().expect("run kubectl");
+    assert!(
+        output.status.success(),
+        "kubectl {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A running `driftmgr operator` process, logging JSON to a file.
+pub struct Operator {
+    pub identity: String,
+    pub metrics_port: u16,
+    child: Child,
+    log_path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// Lease timing for operators started by tests (short, to keep tests quick).
+pub struct LeaseTiming {
+    pub duration_secs: u64,
+    pub renew_secs: u64,
+}
+
+impl Operator {
+    /// Starts an operator watching only `namespace`, with its lease there too.
+    pub fn start(namespace: &str, identity: &str, lease: &LeaseTiming) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let log_path = dir.path().join("operator.log");
+        let log = std::fs::File::create(&log_path).expect("log file");
+        let metrics_port = free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_driftmgr"))
+            .args(["operator", "--log-format", "json"])
+            .args(["--watch-namespace", namespace, "--lease-namespace", namespace])
+            .args(["--identity", identity])
+            .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
+            .args(["--lease-duration", &format!("{}s", lease.duration_secs)])
+            .args(["--lease-renew-interval", &format!("{}s", lease.renew_secs)])
+            .args(["--retry-interval", "2s"])
+            .env("RUST_LOG", "info,driftmgr=debug")
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start driftmgr operator");
+        Self { identity: identity.to_string(), metrics_port, child, log_path, _dir: dir }
+    }
+
+    /// GETs a path of the operator's HTTP server; `None` while it is not answering.
+    pub async fn http_get(&self, path: &str) -> Option<(u16, String)> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.metrics_port)).await.ok()?;
+        let request = format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).await.ok()?;
+        let status = response.split_whitespace().nth(1)?.parse().ok()?;
+        let body = response.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+        Some((status, body))
+    }
+
+    /// The value of an unlabelled metric (or a labelled one given as `name{labels}`).
+    pub async fn metric(&self, series: &str) -> Option<f64> {
+        let (_, body) = self.http_get("/metrics").await?;
+        body.lines()
+            .find_map(|line| line.strip_prefix(series).and_then(|rest| rest.strip_prefix(' ')))
+            .and_then(|v| v.trim().parse().ok())
+    }
+
+    /// Every JSON log line so far.
+    pub fn logs(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.log_path)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|line| serde_json::from_str(line).ok())
+            .collect()
+    }
+
+    /// Log lines whose message is `message`.
+    pub fn log_entries(&self, message: &str) -> Vec<Value> {
+        self.logs().into_iter().filter(|l| l["message"] == message).collect()
+    }
+
+    pub fn raw_log(&self) -> String {
+        std::fs::read_to_string(&self.log_path).unwrap_or_default()
+    }
+
+    /// SIGKILL: the process dies without releasing anything.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then waits (up to 20 s) for a clean exit; returns whether it exited 0.
+    pub fn terminate(&mut self) -> bool {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.kill();
+        false
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+}
+
+impl Drop for Operator {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+/// Parses an RFC 3339 timestamp from a log line into seconds since the epoch.
+pub fn log_time(entry: &Value) -> f64 {
+    let text = entry["timestamp"].as_str().expect("log line has a timestamp");
+    let ts: k8s_openapi::jiff::Timestamp = text.parse().expect("RFC 3339 timestamp");
+    ts.as_millisecond() as f64 / 1000.0
+}
+
+/// Now, in seconds since the epoch.
+pub fn now_secs() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs_f64()).expect("clock after 1970")
+}
