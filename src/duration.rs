@@ -19,7 +19,8 @@ pub fn parse_duration(input: &str) -> Result<Duration, ParseDurationError> {
     let mut total = Duration::ZERO;
     let mut rest = input;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(|| fail("a number lacks its unit"))?;
+        let digits =
+            rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(|| fail("a number lacks its unit"))?;
         if digits == 0 {
             return Err(fail("a unit lacks its number"));
         }
@@ -34,7 +35,9 @@ pub fn parse_duration(input: &str) -> Result<Duration, ParseDurationError> {
             _ => return Err(fail("unknown unit")),
         };
         let part = unit.checked_mul(u32::try_from(value).map_err(|_| fail("a number is too large"))?);
-        total = total.checked_add(part.ok_or_else(|| fail("it is too long"))?).ok_or_else(|| fail("it is too long"))?;
+        total = total
+            .checked_add(part.ok_or_else(|| fail("it is too long"))?)
+            .ok_or_else(|| fail("it is too long"))?;
         rest = &rest[unit_len..];
     }
     Ok(total)

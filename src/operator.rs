@@ -53,7 +53,8 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
 
     let (bound, http_task) =
-        telemetry::serve(args.metrics_addr, metrics.clone(), health.clone(), wait_for(shutdown_rx.clone())).await?;
+        telemetry::serve(args.metrics_addr, metrics.clone(), health.clone(), wait_for(shutdown_rx.clone()))
+            .await?;
     info!(addr = %bound, %identity, "serving /metrics, /healthz and /readyz");
 
     let client = Client::try_default().await?;
@@ -133,7 +134,8 @@ async fn lead_while_elected(
 
 async fn forward_signals(shutdown: watch::Sender<bool>) {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
         error!("cannot install signal handlers; the operator will only stop when killed");
         return;
     };

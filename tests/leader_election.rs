@@ -76,7 +76,10 @@ async fn standby_takes_over_when_the_leader_is_killed() {
     assert_eq!(acquired.len(), 1, "replica-b acquires once");
     let takeover = log_time(&acquired[0]) - killed_at;
     let bound = (timing.duration_secs + timing.renew_secs) as f64;
-    println!("takeover after SIGKILL: {takeover:.2}s (lease duration {}s + renew interval {}s = {bound}s)", timing.duration_secs, timing.renew_secs);
+    println!(
+        "takeover after SIGKILL: {takeover:.2}s (lease duration {}s + renew interval {}s = {bound}s)",
+        timing.duration_secs, timing.renew_secs
+    );
     assert!(takeover > 0.0 && takeover <= bound, "takeover took {takeover:.2}s, bound {bound}s");
     assert_eq!(lease_holder(&client, &ns).await.as_deref(), Some("replica-b"));
 
@@ -125,7 +128,10 @@ async fn sigterm_releases_the_lease_for_an_immediate_handover() {
     let acquired = b.log_entries("acquired leadership");
     let handover = log_time(&acquired[0]) - stopped_at;
     println!("handover after SIGTERM: {handover:.2}s (lease duration {}s)", timing.duration_secs);
-    assert!(handover < timing.renew_secs as f64, "handover took {handover:.2}s; the release should make it immediate");
+    assert!(
+        handover < timing.renew_secs as f64,
+        "handover took {handover:.2}s; the release should make it immediate"
+    );
     assert!(!a.is_running());
 }
 
@@ -140,5 +146,10 @@ async fn invalid_lease_timing_is_refused_at_start() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let log = bad.raw_log();
-    assert!(log.contains("--lease-renew-interval (5s) must be at least 1s and shorter than --lease-duration (2s)"), "{log}");
+    assert!(
+        log.contains(
+            "--lease-renew-interval (5s) must be at least 1s and shorter than --lease-duration (2s)"
+        ),
+        "{log}"
+    );
 }

@@ -28,10 +28,7 @@ where
         let object = api.get(name).await.ok()?;
         let value = serde_json::to_value(&object).ok()?;
         let conditions = value["status"]["conditions"].as_array()?.clone();
-        conditions
-            .iter()
-            .any(|c| c["type"] == "Ready" && c["reason"] == reason)
-            .then_some(object)
+        conditions.iter().any(|c| c["type"] == "Ready" && c["reason"] == reason).then_some(object)
     })
     .await
 }
@@ -45,7 +42,8 @@ async fn events_for(client: &Client, ns: &str, name: &str) -> Vec<Event> {
 fn secret(name: &str, keys: &[&str]) -> Secret {
     let data: serde_json::Map<String, serde_json::Value> =
         keys.iter().map(|k| (k.to_string(), serde_json::Value::String(SECRET_VALUE.to_string()))).collect();
-    serde_json::from_value(serde_json::json!({"metadata": {"name": name}, "stringData": data})).expect("secret")
+    serde_json::from_value(serde_json::json!({"metadata": {"name": name}, "stringData": data}))
+        .expect("secret")
 }
 
 #[tokio::test]
@@ -68,9 +66,14 @@ async fn provider_account_follows_its_secret() {
 
     // A Secret without the secret key: named in the message; the value never appears.
     let secrets: Api<Secret> = Api::namespaced(client.clone(), &ns);
-    secrets.create(&PostParams::default(), &secret("aws-creds", &["AWS_ACCESS_KEY_ID"])).await.expect("secret");
+    secrets
+        .create(&PostParams::default(), &secret("aws-creds", &["AWS_ACCESS_KEY_ID"]))
+        .await
+        .expect("secret");
     let partial = wait_ready_reason(&accounts, "prod", "SecretKeysMissing").await;
-    let message = &find_condition(&partial.status.as_ref().expect("status").conditions, "Ready").expect("Ready").message;
+    let message = &find_condition(&partial.status.as_ref().expect("status").conditions, "Ready")
+        .expect("Ready")
+        .message;
     assert_eq!(message, "Secret aws-creds lacks the key(s) AWS_SECRET_ACCESS_KEY");
     let false_since = find_condition(&partial.status.as_ref().expect("status").conditions, "Ready")
         .expect("Ready")
@@ -105,8 +108,10 @@ async fn provider_account_follows_its_secret() {
         (events.len() >= 3).then_some(events)
     })
     .await;
-    let mut reasons: Vec<(String, String)> =
-        events.iter().map(|e| (e.type_.clone().unwrap_or_default(), e.reason.clone().unwrap_or_default())).collect();
+    let mut reasons: Vec<(String, String)> = events
+        .iter()
+        .map(|e| (e.type_.clone().unwrap_or_default(), e.reason.clone().unwrap_or_default()))
+        .collect();
     reasons.sort();
     assert_eq!(
         reasons,
@@ -150,7 +155,8 @@ async fn drift_scan_and_plan_resolve_their_references() {
     let account_yaml = "apiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {name: prod}\nspec:\n  provider: aws\n  credentials: {none: {}}\n";
     common::create_yaml(&client, &ns, account_yaml).await.remove(0).expect("account created");
     let waiting = wait_ready_reason(&scans, "network", "StateSourceNotFound").await;
-    let condition = find_condition(&waiting.status.expect("status").conditions, "Ready").cloned().expect("Ready");
+    let condition =
+        find_condition(&waiting.status.expect("status").conditions, "Ready").cloned().expect("Ready");
     assert_eq!(condition.message, "spec.stateSources[0]: ConfigMap net-state was not found");
 
     let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);

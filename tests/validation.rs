@@ -20,7 +20,10 @@ const CASES: &[Case] = &[
     Case {
         name: "two credential sources",
         yaml: "spec:\n  provider: aws\n  credentials: {secretRef: {name: a}, none: {}}\n",
-        expect: &["spec.credentials", "exactly one of secretRef, assumeRole, webIdentity, workloadIdentity or none must be set"],
+        expect: &[
+            "spec.credentials",
+            "exactly one of secretRef, assumeRole, webIdentity, workloadIdentity or none must be set",
+        ],
     },
     Case {
         name: "no credential source",
@@ -30,7 +33,10 @@ const CASES: &[Case] = &[
     Case {
         name: "assumeRole on gcp",
         yaml: "spec:\n  provider: gcp\n  projects: [my-project]\n  credentials:\n    assumeRole:\n      roles: [{roleArn: 'arn:aws:iam::123456789012:role/r'}]\n",
-        expect: &["spec", "credentials.assumeRole and credentials.webIdentity are only valid for provider aws"],
+        expect: &[
+            "spec",
+            "credentials.assumeRole and credentials.webIdentity are only valid for provider aws",
+        ],
     },
     Case {
         name: "gcp without projects",
@@ -68,7 +74,10 @@ const SCAN_CASES: &[Case] = &[
     Case {
         name: "two kinds in one state source",
         yaml: "spec:\n  providerAccountRef: {name: a}\n  stateSources:\n    - configMapRef: {name: s, key: k}\n      s3: {bucket: abc, key: x}\n",
-        expect: &["spec.stateSources[0]", "exactly one of configMapRef, secretRef, s3, gcs, azureBlob or http must be set"],
+        expect: &[
+            "spec.stateSources[0]",
+            "exactly one of configMapRef, secretRef, s3, gcs, azureBlob or http must be set",
+        ],
     },
     Case {
         name: "s3 key and prefix",
@@ -88,7 +97,10 @@ const SCAN_CASES: &[Case] = &[
     Case {
         name: "ignore rule without a matcher",
         yaml: "spec:\n  providerAccountRef: {name: a}\n  stateSources: [{s3: {bucket: abc, key: a}}]\n  ignore: [{reason: because}]\n",
-        expect: &["spec.ignore[0]", "an ignore rule needs at least one of address, id, type, attributes or tagKeyPrefixes"],
+        expect: &[
+            "spec.ignore[0]",
+            "an ignore rule needs at least one of address, id, type, attributes or tagKeyPrefixes",
+        ],
     },
     Case {
         name: "ignore rule without a reason",
@@ -135,7 +147,12 @@ async fn assert_refused(client: &kube::Client, ns: &str, head: &str, case: &Case
     };
     assert_eq!(error.code, 422, "case {:?}: {error:?}", case.name);
     for needle in case.expect {
-        assert!(error.message.contains(needle), "case {:?}: message lacks {needle:?}: {}", case.name, error.message);
+        assert!(
+            error.message.contains(needle),
+            "case {:?}: message lacks {needle:?}: {}",
+            case.name,
+            error.message
+        );
     }
 }
 
@@ -165,7 +182,10 @@ async fn valid_objects_are_accepted_with_defaults() {
     let yaml = "apiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {name: ok}\nspec:\n  provider: aws\n  credentials: {none: {}}\n";
     let created = common::create_yaml(&client, &ns, yaml).await.remove(0).expect("valid account accepted");
     assert_eq!(created["spec"]["rateLimit"], serde_json::json!({"requestsPerSecond": 10, "burst": 20}));
-    assert_eq!(created["spec"]["circuitBreaker"], serde_json::json!({"failureThreshold": 5, "openSeconds": 30}));
+    assert_eq!(
+        created["spec"]["circuitBreaker"],
+        serde_json::json!({"failureThreshold": 5, "openSeconds": 30})
+    );
 }
 
 #[tokio::test]
@@ -182,5 +202,9 @@ async fn provider_cannot_change_after_creation() {
         .await
         .expect_err("changing provider must be refused");
     let kube::Error::Api(status) = error else { panic!("unexpected error {error}") };
-    assert!(status.message.contains("spec.provider") && status.message.contains("provider is immutable"), "{}", status.message);
+    assert!(
+        status.message.contains("spec.provider") && status.message.contains("provider is immutable"),
+        "{}",
+        status.message
+    );
 }

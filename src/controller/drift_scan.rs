@@ -45,11 +45,7 @@ pub enum SourceProblem {
 }
 
 /// Builds the new status from what was read (pure).
-pub fn build_drift_scan_status(
-    scan: &DriftScan,
-    facts: &DriftScanFacts,
-    now: Timestamp,
-) -> DriftScanStatus {
+pub fn build_drift_scan_status(scan: &DriftScan, facts: &DriftScanFacts, now: Timestamp) -> DriftScanStatus {
     let spec = &scan.spec;
     let account = &spec.provider_account_ref.name;
     let ready = if facts.account_ready.is_none() {
@@ -68,12 +64,19 @@ pub fn build_drift_scan_status(
         )
     } else if let Some((index, problem)) = facts.source_problems.first() {
         let (reason, what) = match problem {
-            SourceProblem::NotFound { kind, name } => ("StateSourceNotFound", format!("{kind} {name} was not found")),
+            SourceProblem::NotFound { kind, name } => {
+                ("StateSourceNotFound", format!("{kind} {name} was not found"))
+            }
             SourceProblem::KeyMissing { kind, name, key } => {
                 ("StateSourceKeyMissing", format!("{kind} {name} has no key {key}"))
             }
         };
-        ConditionUpdate::new("Ready", ConditionStatus::False, reason, format!("spec.stateSources[{index}]: {what}"))
+        ConditionUpdate::new(
+            "Ready",
+            ConditionStatus::False,
+            reason,
+            format!("spec.stateSources[{index}]: {what}"),
+        )
     } else if let Err(message) = check_schedule(spec) {
         ConditionUpdate::new("Ready", ConditionStatus::False, "InvalidSchedule", message)
     } else {
@@ -119,9 +122,11 @@ fn expired_ignore_rules(spec: &DriftScanSpec, now: Timestamp) -> Vec<String> {
 async fn read_facts(scan: &DriftScan, ctx: &Context, namespace: &str) -> Result<DriftScanFacts, Error> {
     let accounts: Api<DeserializeGuard<ProviderAccount>> = Api::namespaced(ctx.client.clone(), namespace);
     let account_ready = accounts.get_opt(&scan.spec.provider_account_ref.name).await?.map(|guard| {
-        guard.0.ok().and_then(|a| a.status).is_some_and(|status| {
-            is_condition_true(&status.conditions, "Ready")
-        })
+        guard
+            .0
+            .ok()
+            .and_then(|a| a.status)
+            .is_some_and(|status| is_condition_true(&status.conditions, "Ready"))
     });
     let config_maps: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), namespace);
     let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
@@ -133,7 +138,11 @@ async fn read_facts(scan: &DriftScan, ctx: &Context, namespace: &str) -> Result<
                 |cm| {
                     let has = cm.data.is_some_and(|d| d.contains_key(&r.key))
                         || cm.binary_data.is_some_and(|d| d.contains_key(&r.key));
-                    (!has).then(|| SourceProblem::KeyMissing { kind: "ConfigMap", name: r.name.clone(), key: r.key.clone() })
+                    (!has).then(|| SourceProblem::KeyMissing {
+                        kind: "ConfigMap",
+                        name: r.name.clone(),
+                        key: r.key.clone(),
+                    })
                 },
             )
         } else if let Some(r) = &source.secret_ref {
@@ -141,7 +150,11 @@ async fn read_facts(scan: &DriftScan, ctx: &Context, namespace: &str) -> Result<
                 || Some(SourceProblem::NotFound { kind: "Secret", name: r.name.clone() }),
                 |secret| {
                     let has = secret.data.is_some_and(|d| d.contains_key(&r.key));
-                    (!has).then(|| SourceProblem::KeyMissing { kind: "Secret", name: r.name.clone(), key: r.key.clone() })
+                    (!has).then(|| SourceProblem::KeyMissing {
+                        kind: "Secret",
+                        name: r.name.clone(),
+                        key: r.key.clone(),
+                    })
                 },
             )
         } else {
@@ -237,16 +250,23 @@ mod tests {
     fn missing_key_names_the_source_index() {
         let facts = DriftScanFacts {
             account_ready: Some(true),
-            source_problems: vec![(1, SourceProblem::KeyMissing {
-                kind: "Secret",
-                name: "legacy-state".into(),
-                key: "terraform.tfstate".into(),
-            })],
+            source_problems: vec![(
+                1,
+                SourceProblem::KeyMissing {
+                    kind: "Secret",
+                    name: "legacy-state".into(),
+                    key: "terraform.tfstate".into(),
+                },
+            )],
         };
         let status = build_drift_scan_status(&scan(), &facts, Timestamp::UNIX_EPOCH);
         assert_eq!(
             ready_of(&status),
-            ("False", "StateSourceKeyMissing", "spec.stateSources[1]: Secret legacy-state has no key terraform.tfstate")
+            (
+                "False",
+                "StateSourceKeyMissing",
+                "spec.stateSources[1]: Secret legacy-state has no key terraform.tfstate"
+            )
         );
     }
 

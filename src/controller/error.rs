@@ -40,7 +40,8 @@ mod tests {
 
     #[test]
     fn labels_are_stable() {
-        let conflict = kube::Error::Api(Box::new(kube::core::Status::failure("conflict", "Conflict").with_code(409)));
+        let conflict =
+            kube::Error::Api(Box::new(kube::core::Status::failure("conflict", "Conflict").with_code(409)));
         assert_eq!(Error::from(conflict).metric_label(), "conflict");
         assert_eq!(Error::MissingNamespace.metric_label(), "missing_namespace");
     }

@@ -20,8 +20,8 @@ use std::time::Duration;
 
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Recorder, Reporter};
-use tracing::{debug, warn};
 use kube::{Api, Client, Resource};
+use tracing::{debug, warn};
 
 use crate::telemetry::Metrics;
 

@@ -9,10 +9,10 @@ use std::sync::Arc;
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::jiff::Timestamp;
+use kube::core::PartialObjectMeta;
 use kube::core::error_boundary::DeserializeGuard;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::ObjectRef;
-use kube::core::PartialObjectMeta;
 use kube::runtime::watcher;
 use kube::{Api, Resource, ResourceExt};
 use tracing::info;
@@ -49,7 +49,8 @@ pub type SecretKeys = BTreeMap<String, Option<BTreeSet<String>>>;
 fn referenced_secrets(spec: &ProviderAccountSpec) -> Vec<String> {
     let creds = &spec.credentials;
     let direct = creds.secret_ref.as_ref().map(|r| r.name.clone());
-    let source = creds.assume_role.as_ref().and_then(|a| a.source_secret_ref.as_ref()).map(|r| r.name.clone());
+    let source =
+        creds.assume_role.as_ref().and_then(|a| a.source_secret_ref.as_ref()).map(|r| r.name.clone());
     direct.into_iter().chain(source).collect()
 }
 
@@ -102,11 +103,9 @@ pub fn build_provider_account_status(
     now: Timestamp,
 ) -> ProviderAccountStatus {
     let (status, reason, message) = match check {
-        CredentialCheck::SecretComplete { secret } => (
-            ConditionStatus::True,
-            "CredentialsFound",
-            format!("Secret {secret} holds the expected keys"),
-        ),
+        CredentialCheck::SecretComplete { secret } => {
+            (ConditionStatus::True, "CredentialsFound", format!("Secret {secret} holds the expected keys"))
+        }
         CredentialCheck::SecretNotFound { secret } => (
             ConditionStatus::False,
             "SecretNotFound",
@@ -135,14 +134,21 @@ pub fn build_provider_account_status(
     );
     let ready = status == ConditionStatus::True;
     ProviderAccountStatus {
-        last_validated: if ready { Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now)) } else { previous.last_validated },
+        last_validated: if ready {
+            Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now))
+        } else {
+            previous.last_validated
+        },
         observed_generation: generation,
         conditions,
         ..previous
     }
 }
 
-async fn reconcile(guard: Arc<DeserializeGuard<ProviderAccount>>, ctx: Arc<Context>) -> Result<Action, Error> {
+async fn reconcile(
+    guard: Arc<DeserializeGuard<ProviderAccount>>,
+    ctx: Arc<Context>,
+) -> Result<Action, Error> {
     let account = match &guard.0 {
         Ok(account) => account,
         Err(invalid) => return Ok(report_invalid::<ProviderAccount>(&ctx, CONTROLLER, invalid).await),
@@ -230,12 +236,16 @@ mod tests {
     #[test]
     fn complete_secret_is_ready() {
         let spec = spec(SECRET_ACCOUNT);
-        let secrets = SecretKeys::from([("aws-creds".into(), keys(&["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]))]);
+        let secrets =
+            SecretKeys::from([("aws-creds".into(), keys(&["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]))]);
         let check = check_credentials(&spec, &secrets, |_| false);
         assert_eq!(check, CredentialCheck::SecretComplete { secret: "aws-creds".into() });
         let status = build_provider_account_status(&check, None, Some(3), Timestamp::UNIX_EPOCH);
         let ready = &status.conditions[0];
-        assert_eq!((ready.type_.as_str(), ready.status.as_str(), ready.reason.as_str()), ("Ready", "True", "CredentialsFound"));
+        assert_eq!(
+            (ready.type_.as_str(), ready.status.as_str(), ready.reason.as_str()),
+            ("Ready", "True", "CredentialsFound")
+        );
         assert_eq!(ready.observed_generation, Some(3));
         assert_eq!(status.observed_generation, Some(3));
         assert!(status.last_validated.is_some());

@@ -53,7 +53,12 @@ pub fn build_remediation_plan_status(
                 current.map_or_else(|| "no report".to_string(), |g| format!("generation {g}"))
             ),
         ),
-        _ => ConditionUpdate::new("Ready", ConditionStatus::True, "DriftScanFound", format!("DriftScan {scan} exists")),
+        _ => ConditionUpdate::new(
+            "Ready",
+            ConditionStatus::True,
+            "DriftScanFound",
+            format!("DriftScan {scan} exists"),
+        ),
     };
     let is_ready = ready.status == ConditionStatus::True;
     let approval = ConditionUpdate::new(
@@ -71,7 +76,9 @@ pub fn build_remediation_plan_status(
     };
     // A plan that has started executing owns its phase; only the executor moves it.
     let phase = match previous.phase {
-        Some(p @ (PlanPhase::Executing | PlanPhase::Succeeded | PlanPhase::Failed | PlanPhase::RolledBack)) => p,
+        Some(
+            p @ (PlanPhase::Executing | PlanPhase::Succeeded | PlanPhase::Failed | PlanPhase::RolledBack),
+        ) => p,
         _ => phase,
     };
     RemediationPlanStatus {
@@ -83,7 +90,10 @@ pub fn build_remediation_plan_status(
     }
 }
 
-async fn reconcile(guard: Arc<DeserializeGuard<RemediationPlan>>, ctx: Arc<Context>) -> Result<Action, Error> {
+async fn reconcile(
+    guard: Arc<DeserializeGuard<RemediationPlan>>,
+    ctx: Arc<Context>,
+) -> Result<Action, Error> {
     let plan = match &guard.0 {
         Ok(plan) => plan,
         Err(invalid) => return Ok(report_invalid::<RemediationPlan>(&ctx, CONTROLLER, invalid).await),
@@ -117,19 +127,23 @@ pub async fn run(ctx: Arc<Context>) {
     let controller = Controller::new(plans, watcher::Config::default().any_semantic());
     let store = controller.store();
     controller
-        .watches(ctx.watched_api::<DeserializeGuard<DriftScan>>(), watcher::Config::default().any_semantic(), move |scan| {
-            let (namespace, name) = (scan.namespace(), scan.name_any());
-            store
-                .state()
-                .into_iter()
-                .filter(|guard| {
-                    guard.0.as_ref().is_ok_and(|plan| {
-                        plan.namespace() == namespace && plan.spec.drift_scan_ref.name == name
+        .watches(
+            ctx.watched_api::<DeserializeGuard<DriftScan>>(),
+            watcher::Config::default().any_semantic(),
+            move |scan| {
+                let (namespace, name) = (scan.namespace(), scan.name_any());
+                store
+                    .state()
+                    .into_iter()
+                    .filter(|guard| {
+                        guard.0.as_ref().is_ok_and(|plan| {
+                            plan.namespace() == namespace && plan.spec.drift_scan_ref.name == name
+                        })
                     })
-                })
-                .map(|guard| ObjectRef::from_obj(&*guard))
-                .collect::<Vec<_>>()
-        })
+                    .map(|guard| ObjectRef::from_obj(&*guard))
+                    .collect::<Vec<_>>()
+            },
+        )
         .run(reconcile, error_policy, ctx)
         .for_each(|_| futures::future::ready(()))
         .await;

@@ -25,7 +25,10 @@ use crate::crd::find_condition;
 /// from a stale read must not land. A stale read gets a 409 and is retried shortly.
 pub async fn apply_status<K>(object: &K, status: &impl Serialize, client: &kube::Client) -> Result<(), Error>
 where
-    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope> + Clone + DeserializeOwned + Debug,
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + Debug,
 {
     let meta = object.meta();
     let (Some(namespace), Some(name)) = (meta.namespace.as_deref(), meta.name.as_deref()) else {
@@ -80,7 +83,11 @@ pub async fn publish_ready_transition(
 /// Logs, counts and reports (as a Warning Event) an object that does not match the
 /// Rust types, then waits for the object to change: one malformed object must not
 /// stall the controller or be retried in a hot loop.
-pub async fn report_invalid<K>(ctx: &Arc<Context>, controller: &'static str, invalid: &InvalidObject) -> Action
+pub async fn report_invalid<K>(
+    ctx: &Arc<Context>,
+    controller: &'static str,
+    invalid: &InvalidObject,
+) -> Action
 where
     K: Resource<DynamicType = ()>,
 {

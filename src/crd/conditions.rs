@@ -59,11 +59,8 @@ pub fn merge_conditions(
     observed_generation: Option<i64>,
     now: Timestamp,
 ) -> Vec<Condition> {
-    let mut merged: Vec<Condition> = existing
-        .iter()
-        .filter(|c| !updates.iter().any(|u| u.type_ == c.type_))
-        .cloned()
-        .collect();
+    let mut merged: Vec<Condition> =
+        existing.iter().filter(|c| !updates.iter().any(|u| u.type_ == c.type_)).cloned().collect();
     for update in updates {
         let previous = existing.iter().find(|c| c.type_ == update.type_);
         let last_transition_time = match previous {
@@ -154,6 +151,9 @@ mod tests {
         );
         let types: Vec<_> = second.iter().map(|c| c.type_.as_str()).collect();
         assert_eq!(types, ["Degraded", "Ready"]);
-        assert_eq!(find_condition(&second, "Ready").map(|c| c.last_transition_time.clone()), Some(Time(at(100))));
+        assert_eq!(
+            find_condition(&second, "Ready").map(|c| c.last_transition_time.clone()),
+            Some(Time(at(100)))
+        );
     }
 }

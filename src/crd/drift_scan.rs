@@ -1,4 +1,7 @@
 //! `DriftScan`: what to compare, how often, and the typed result.
+// kube-derive takes one `printcolumn(...)` per column; clippy reads the repeated
+// `type_ = ...` keys inside them as duplicated attributes.
+#![allow(clippy::duplicated_attributes)]
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};

@@ -91,6 +91,8 @@ mod tests {
         let generated = crds_yaml().expect("CRDs serialise");
         let committed = include_str!("../../crds/driftmgr.yaml");
         assert!(generated == committed, "crds/driftmgr.yaml is stale: run `make crds` and commit the result");
+        let chart = include_str!("../../charts/driftmgr/crds/driftmgr.yaml");
+        assert!(generated == chart, "charts/driftmgr/crds is stale: run `make crds` and commit the result");
     }
 
     #[test]
@@ -99,10 +101,16 @@ mod tests {
         assert!(!yaml.contains("uint"), "unsigned formats left in the CRDs");
         let crds = all_crds();
         let crd = &crds[1];
-        let spec = &crd.spec.versions[0].schema.as_ref().and_then(|s| s.open_api_v3_schema.as_ref()).expect("schema")
-            .properties.as_ref().expect("properties")["spec"];
+        let spec = &crd.spec.versions[0]
+            .schema
+            .as_ref()
+            .and_then(|s| s.open_api_v3_schema.as_ref())
+            .expect("schema")
+            .properties
+            .as_ref()
+            .expect("properties")["spec"];
         let description = spec.description.as_deref().unwrap_or_default();
-        assert!(description.is_empty() || !description.contains('\n') , "{description:?}");
+        assert!(description.is_empty() || !description.contains('\n'), "{description:?}");
     }
 
     #[test]

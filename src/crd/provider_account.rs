@@ -1,4 +1,7 @@
 //! `ProviderAccount`: one cloud account and how to reach it.
+// kube-derive takes one `printcolumn(...)` per column; clippy reads the repeated
+// `type_ = ...` keys inside them as duplicated attributes.
+#![allow(clippy::duplicated_attributes)]
 
 use std::collections::BTreeMap;
 
@@ -24,7 +27,11 @@ use super::common::LocalObjectRef;
     doc = "A cloud account driftmgr discovers live resources in, and the credentials it uses.",
     printcolumn(name = "Provider", type_ = "string", json_path = ".spec.provider"),
     printcolumn(name = "Account", type_ = "string", json_path = ".status.accountId"),
-    printcolumn(name = "Ready", type_ = "string", json_path = ".status.conditions[?(@.type==\"Ready\")].status"),
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status"
+    ),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
 #[x_kube(validation = Rule::new("!has(self.credentials.assumeRole) && !has(self.credentials.webIdentity) || self.provider == 'aws'").message("credentials.assumeRole and credentials.webIdentity are only valid for provider aws"))]
@@ -46,7 +53,10 @@ pub struct ProviderAccountSpec {
 
     /// GCP project IDs to discover (provider gcp only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 64), inner(length(min = 6, max = 30), regex(pattern = r"^[a-z][-a-z0-9]*[a-z0-9]$")))]
+    #[schemars(
+        length(max = 64),
+        inner(length(min = 6, max = 30), regex(pattern = r"^[a-z][-a-z0-9]*[a-z0-9]$"))
+    )]
     pub projects: Option<Vec<String>>,
 
     /// How driftmgr authenticates. Exactly one source must be set.

@@ -1,4 +1,7 @@
 //! `RemediationPlan`: a proposed fix for the drift one scan found.
+// kube-derive takes one `printcolumn(...)` per column; clippy reads the repeated
+// `type_ = ...` keys inside them as duplicated attributes.
+#![allow(clippy::duplicated_attributes)]
 
 use std::collections::BTreeMap;
 

@@ -177,7 +177,8 @@ async fn elect(
                     break 'managers;
                 }
             }
-            let leading = manager_says_leader && confirmed_until.is_some_and(|until| Timestamp::now() < until);
+            let leading =
+                manager_says_leader && confirmed_until.is_some_and(|until| Timestamp::now() < until);
             if leading != *leader_tx.borrow() {
                 if leading {
                     info!(identity = %config.identity, lease = %config.lease_name, "acquired leadership");

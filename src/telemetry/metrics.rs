@@ -111,8 +111,17 @@ mod tests {
         }
         drop(metrics.reconcile_timer("driftscan"));
         let text = metrics.render();
-        assert!(text.contains(r#"driftmgr_reconciliations_total{controller="driftscan",result="success"} 1"#), "{text}");
-        assert!(text.contains(r#"driftmgr_reconciliations_total{controller="driftscan",result="error"} 1"#), "{text}");
-        assert!(text.contains(r#"driftmgr_reconcile_duration_seconds_count{controller="driftscan"} 2"#), "{text}");
+        assert!(
+            text.contains(r#"driftmgr_reconciliations_total{controller="driftscan",result="success"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"driftmgr_reconciliations_total{controller="driftscan",result="error"} 1"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"driftmgr_reconcile_duration_seconds_count{controller="driftscan"} 2"#),
+            "{text}"
+        );
     }
 }

@@ -39,7 +39,8 @@ pub async fn install_crds(client: &Client) {
             let name = name.clone();
             async move {
                 let crd = crds.get(&name).await.ok()?;
-                let established = crd.status?.conditions?.iter().any(|c| c.type_ == "Established" && c.status == "True");
+                let established =
+                    crd.status?.conditions?.iter().any(|c| c.type_ == "Established" && c.status == "True");
                 established.then_some(())
             }
         })
@@ -51,9 +52,15 @@ pub async fn install_crds(client: &Client) {
 pub async fn namespace(client: &Client, prefix: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let name = format!("{prefix}-{}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed), nanos % 10_000);
+    let name = format!(
+        "{prefix}-{}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed),
+        nanos % 10_000
+    );
     let namespaces: Api<Namespace> = Api::all(client.clone());
-    let ns: Namespace = serde_json::from_value(serde_json::json!({"metadata": {"name": name}})).expect("namespace");
+    let ns: Namespace =
+        serde_json::from_value(serde_json::json!({"metadata": {"name": name}})).expect("namespace");
     namespaces.create(&PostParams::default(), &ns).await.expect("create namespace");
     name
 }
@@ -103,17 +110,15 @@ pub async fn create_value(client: &Client, namespace: &str, value: Value) -> Res
 /// The path of a binary from the test control plane's tool cache (kubectl, helm).
 pub fn tool(name: &str) -> PathBuf {
     let var = name.to_uppercase();
-    PathBuf::from(std::env::var(&var).unwrap_or_else(|_| panic!("{var} is not set: run via `make integration`")))
+    PathBuf::from(
+        std::env::var(&var).unwrap_or_else(|_| panic!("{var} is not set: run via `make integration`")),
+    )
 }
 
 /// Runs kubectl against the test control plane and returns stdout, panicking on failure.
 pub fn kubectl(args: &[&str]) -> String {
     let output = Command::new(tool("kubectl")).args(args).output().expect("run kubectl");
-    assert!(
-        output.status.success(),
-        "kubectl {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "kubectl {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -135,11 +140,25 @@ pub struct LeaseTiming {
 impl Operator {
     /// Starts an operator watching only `namespace`, with its lease there too.
     pub fn start(namespace: &str, identity: &str, lease: &LeaseTiming) -> Self {
+        Self::start_as(namespace, identity, lease, None)
+    }
+
+    /// Like `start`, with another kubeconfig (another identity) when given.
+    pub fn start_as(
+        namespace: &str,
+        identity: &str,
+        lease: &LeaseTiming,
+        kubeconfig: Option<&std::path::Path>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let log_path = dir.path().join("operator.log");
         let log = std::fs::File::create(&log_path).expect("log file");
         let metrics_port = free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_driftmgr"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_driftmgr"));
+        if let Some(path) = kubeconfig {
+            command.env("KUBECONFIG", path);
+        }
+        let child = command
             .args(["operator", "--log-format", "json"])
             .args(["--watch-namespace", namespace, "--lease-namespace", namespace])
             .args(["--identity", identity])
@@ -229,7 +248,10 @@ impl Drop for Operator {
 
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
 }
 
 /// Parses an RFC 3339 timestamp from a log line into seconds since the epoch.
