@@ -21,6 +21,9 @@ enum Command {
     Operator(OperatorArgs),
     /// Print the CustomResourceDefinitions as YAML.
     Crds,
+    /// Compare state with the live cloud once, without a cluster. Exit code 0: no
+    /// drift, 2: drift, 1: error.
+    Scan(driftmgr::cli::ScanArgs),
 }
 
 fn main() -> ExitCode {
@@ -36,6 +39,16 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Scan(args) => {
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    eprintln!("error: cannot start the async runtime: {error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            ExitCode::from(runtime.block_on(driftmgr::cli::run(args)))
+        }
         Command::Operator(args) => {
             init_logging(cli.log_format);
             let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {

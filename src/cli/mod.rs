@@ -1,0 +1,132 @@
+//! `driftmgr scan`: the engine as a one-shot command, for a laptop or a CI job.
+//! Exit code 0: no drift; 2: drift; 1: error.
+
+mod output;
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use k8s_openapi::jiff::Timestamp;
+
+use crate::crd::{CircuitBreakerSettings, CloudProvider, EndpointOverride, RateLimit};
+use crate::drift::{self, EngineConfig};
+use crate::provider::{self, CredentialSource, ProgressSink, ProviderSettings};
+use crate::resilience::{AccountGuard, GuardSettings};
+use crate::state::{StateFile, StateLocation, read_local_states, read_object_states};
+pub use output::{OutputFormat, render};
+
+/// Flags of `driftmgr scan`.
+#[derive(clap::Args, Debug)]
+pub struct ScanArgs {
+    /// State to compare: a file, a directory (every *.tfstate below it),
+    /// s3://bucket/key, or s3://bucket/prefix/ (every *.tfstate under it). Repeatable.
+    #[arg(long = "state", required = true)]
+    pub states: Vec<String>,
+    /// The cloud.
+    #[arg(long, value_enum, default_value = "aws")]
+    pub provider: ProviderArg,
+    /// Regions to discover (repeatable or comma-separated); every enabled region when unset.
+    #[arg(long = "region", value_delimiter = ',')]
+    pub regions: Vec<String>,
+    /// Endpoint override for every service (an emulator, LocalStack, a VPC endpoint).
+    #[arg(long, env = "DRIFTMGR_ENDPOINT")]
+    pub endpoint: Option<String>,
+    /// Resource types to compare (repeatable or comma-separated); all supported when unset.
+    #[arg(long = "resource-type", value_delimiter = ',')]
+    pub resource_types: Vec<String>,
+    /// Report everything, including provider-managed tags and default resources.
+    #[arg(long)]
+    pub no_default_ignores: bool,
+    /// Output format.
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub output: OutputFormat,
+    /// API requests per second for the account.
+    #[arg(long, default_value_t = 20)]
+    pub rate_limit: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ProviderArg {
+    Aws,
+}
+
+/// Runs a scan and prints the report; returns the process exit code.
+pub async fn run(args: ScanArgs) -> u8 {
+    match scan(&args).await {
+        Ok(report) => {
+            print!("{}", render(&report, args.output));
+            if report.has_drift() { 2 } else { 0 }
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            1
+        }
+    }
+}
+
+async fn scan(args: &ScanArgs) -> Result<drift::Report, String> {
+    let locations: Vec<StateLocation> =
+        args.states.iter().map(|s| StateLocation::parse(s)).collect::<Result<_, _>>()?;
+    let guard = Arc::new(AccountGuard::new(
+        GuardSettings {
+            rate_limit: RateLimit { requests_per_second: args.rate_limit.max(1), burst: args.rate_limit.max(1) * 2 },
+            circuit_breaker: CircuitBreakerSettings::default(),
+            ..GuardSettings::default()
+        },
+        None,
+    ));
+    let settings = ProviderSettings {
+        provider: match args.provider {
+            ProviderArg::Aws => CloudProvider::Aws,
+        },
+        regions: args.regions.clone(),
+        endpoint: args.endpoint.clone().map(|url| EndpointOverride { url: Some(url), services: None }),
+        credentials: CredentialSource::Ambient,
+        guard,
+    };
+    let provider = provider::connect(settings).await.map_err(|e| e.to_string())?;
+    let mut states: Vec<StateFile> = Vec::new();
+    for location in &locations {
+        match location {
+            StateLocation::Local(path) => states.extend(read_local_states(path).map_err(|e| e.to_string())?),
+            StateLocation::S3 { bucket, key, prefix } => {
+                let store = provider.state_bucket(bucket, None).await.map_err(|e| e.to_string())?;
+                let read = read_object_states(store.as_ref(), "s3", bucket, key.as_deref(), prefix.as_deref()).await;
+                states.extend(read.map_err(|e| e.to_string())?);
+            }
+        }
+    }
+    let config = EngineConfig {
+        provider: provider.terraform_name().to_string(),
+        resource_types: args.resource_types.clone(),
+        default_ignores: !args.no_default_ignores,
+        ..EngineConfig::default()
+    };
+    let progress = Progress::new(provider.supported_types().len() as u64 * args.regions.len().max(1) as u64);
+    let report = drift::scan(provider.as_ref(), &states, &config, &progress, Timestamp::now()).await;
+    progress.bar.finish_and_clear();
+    Ok(report)
+}
+
+/// A progress bar on stderr, shown only on a terminal.
+struct Progress {
+    bar: ProgressBar,
+}
+
+impl Progress {
+    fn new(total: u64) -> Self {
+        let bar = if std::io::stderr().is_terminal() { ProgressBar::new(total) } else { ProgressBar::hidden() };
+        if let Ok(style) = ProgressStyle::with_template("{spinner} discovering [{bar:30}] {pos}/{len} {msg}") {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        Self { bar }
+    }
+}
+
+impl ProgressSink for Progress {
+    fn advance(&self, step: &str) {
+        self.bar.set_message(step.to_string());
+        self.bar.inc(1);
+    }
+}

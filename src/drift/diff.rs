@@ -1,0 +1,127 @@
+//! Attribute diff of one state resource against its live counterpart.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+
+use super::rules::{Compare, acl_entries, routes, rules_for, scalar, security_group_rules, string_set};
+use crate::crd::AttributeChange;
+
+fn json_string(text: &str) -> String {
+    Value::String(text.to_string()).to_string()
+}
+
+fn tag_map(attributes: &Map<String, Value>, prefer_all: bool) -> BTreeMap<String, String> {
+    let source = if prefer_all && attributes.get("tags_all").is_some_and(Value::is_object) { "tags_all" } else { "tags" };
+    attributes
+        .get(source)
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), scalar(Some(v)).unwrap_or_default())).collect())
+        .unwrap_or_default()
+}
+
+fn set_changes(path: &str, expected: BTreeSet<String>, actual: BTreeSet<String>, out: &mut Vec<AttributeChange>) {
+    for gone in expected.difference(&actual) {
+        out.push(AttributeChange { path: path.into(), expected: Some(json_string(gone)), actual: None });
+    }
+    for added in actual.difference(&expected) {
+        out.push(AttributeChange { path: path.into(), expected: None, actual: Some(json_string(added)) });
+    }
+}
+
+/// Every compared attribute that differs. An attribute state does not record is
+/// not compared: older provider versions did not write every attribute.
+pub fn diff(type_: &str, expected: &Map<String, Value>, actual: &Map<String, Value>) -> Vec<AttributeChange> {
+    let mut changes = Vec::new();
+    for (name, compare) in rules_for(type_) {
+        let in_state = expected.contains_key(*name) || (*compare == Compare::Tags && expected.contains_key("tags_all"));
+        if !in_state {
+            continue;
+        }
+        let (e, a) = (expected.get(*name), actual.get(*name));
+        match compare {
+            Compare::Scalar => {
+                let (e, a) = (scalar(e), scalar(a));
+                if e != a {
+                    changes.push(AttributeChange {
+                        path: name.to_string(),
+                        expected: e.as_deref().map(json_string),
+                        actual: a.as_deref().map(json_string),
+                    });
+                }
+            }
+            Compare::StringSet => {
+                let (e, a) = (string_set(e), string_set(a));
+                if e != a {
+                    let encode = |s: &BTreeSet<String>| serde_json::to_string(s).unwrap_or_default();
+                    changes.push(AttributeChange { path: name.to_string(), expected: Some(encode(&e)), actual: Some(encode(&a)) });
+                }
+            }
+            Compare::Tags => {
+                let (e, a) = (tag_map(expected, true), tag_map(actual, false));
+                let keys: BTreeSet<&String> = e.keys().chain(a.keys()).collect();
+                for key in keys {
+                    let (ev, av) = (e.get(key), a.get(key));
+                    if ev != av {
+                        changes.push(AttributeChange {
+                            path: format!("tags.{key}"),
+                            expected: ev.map(|v| json_string(v)),
+                            actual: av.map(|v| json_string(v)),
+                        });
+                    }
+                }
+            }
+            Compare::SecurityGroupRules => set_changes(name, security_group_rules(e), security_group_rules(a), &mut changes),
+            Compare::Routes => set_changes(name, routes(e), routes(a), &mut changes),
+            Compare::AclEntries => set_changes(name, acl_entries(e), acl_entries(a), &mut changes),
+        }
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().expect("object")
+    }
+
+    #[test]
+    fn instance_type_and_tags() {
+        let state = map(json!({"id": "i-1", "instance_type": "t3.micro", "tags": {"Env": "prod", "Team": "a"}}));
+        let live = map(json!({"id": "i-1", "instance_type": "t3.large", "tags": {"Env": "prod", "Owner": "bob"}}));
+        let changes = diff("aws_instance", &state, &live);
+        let rendered: Vec<(String, Option<String>, Option<String>)> =
+            changes.into_iter().map(|c| (c.path, c.expected, c.actual)).collect();
+        assert_eq!(
+            rendered,
+            [
+                ("instance_type".into(), Some("\"t3.micro\"".into()), Some("\"t3.large\"".into())),
+                ("tags.Owner".into(), None, Some("\"bob\"".into())),
+                ("tags.Team".into(), Some("\"a\"".into()), None),
+            ]
+        );
+    }
+
+    #[test]
+    fn unrecorded_attributes_are_not_compared() {
+        let state = map(json!({"id": "i-1"}));
+        let live = map(json!({"id": "i-1", "instance_type": "t3.large", "tags": {"Env": "x"}}));
+        assert!(diff("aws_instance", &state, &live).is_empty());
+    }
+
+    #[test]
+    fn an_added_ingress_rule_is_one_change() {
+        let state = map(json!({"ingress": [{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["10.0.0.0/8"]}]}));
+        let live = map(json!({"ingress": [
+            {"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["10.0.0.0/8"]},
+            {"protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_blocks": ["0.0.0.0/0"]}
+        ]}));
+        let changes = diff("aws_security_group", &state, &live);
+        assert_eq!(changes.len(), 1);
+        assert_eq!(changes[0].path, "ingress");
+        assert_eq!(changes[0].actual.as_deref(), Some("\"tcp 22-22 0.0.0.0/0\""));
+    }
+}

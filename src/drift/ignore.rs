@@ -1,0 +1,68 @@
+//! Ignore rules: the user's, and the defaults (provider-managed tags, default resources).
+
+use k8s_openapi::jiff::Timestamp;
+
+use super::glob::{glob_match, path_match};
+use crate::crd::{DriftItem, DriftKind, IgnoreRule};
+
+/// Tag-key prefixes AWS manages itself (CloudFormation, Auto Scaling, ...).
+pub const DEFAULT_IGNORED_TAG_PREFIXES: &[&str] = &["aws:"];
+
+/// The ignore rules in force for one scan.
+pub struct IgnoreSet<'a> {
+    active: Vec<&'a IgnoreRule>,
+    /// Reasons of the rules that have expired.
+    pub expired: Vec<String>,
+    pub default_ignores: bool,
+}
+
+impl<'a> IgnoreSet<'a> {
+    pub fn new(rules: &'a [IgnoreRule], default_ignores: bool, now: Timestamp) -> Self {
+        let (active, expired): (Vec<&IgnoreRule>, Vec<&IgnoreRule>) =
+            rules.iter().partition(|r| r.expires.as_ref().is_none_or(|t| t.0 > now));
+        Self { active, expired: expired.into_iter().map(|r| r.reason.clone()).collect(), default_ignores }
+    }
+
+    /// Whether a change path is hidden by the defaults (a provider-managed tag).
+    pub fn default_hides_path(&self, path: &str) -> bool {
+        self.default_ignores
+            && path
+                .strip_prefix("tags.")
+                .is_some_and(|key| DEFAULT_IGNORED_TAG_PREFIXES.iter().any(|p| key.starts_with(p)))
+    }
+
+    /// Applies the rules to an item. Returns `None` when the whole item is hidden;
+    /// otherwise the item with hidden attribute changes removed (a Modified item
+    /// whose every change is hidden is hidden too).
+    pub fn apply(&self, mut item: DriftItem) -> Option<DriftItem> {
+        for rule in &self.active {
+            if !matches_resource(rule, &item) {
+                continue;
+            }
+            let by_attribute = rule.attributes.as_ref();
+            let by_tag = rule.tag_key_prefixes.as_ref();
+            if by_attribute.is_none() && by_tag.is_none() {
+                return None;
+            }
+            item.changes.retain(|change| {
+                let attribute_hit = by_attribute.is_some_and(|paths| paths.iter().any(|p| path_match(p, &change.path)));
+                let tag_hit = by_tag.is_some_and(|prefixes| {
+                    change.path.strip_prefix("tags.").is_some_and(|k| prefixes.iter().any(|p| k.starts_with(p.as_str())))
+                });
+                !(attribute_hit || tag_hit)
+            });
+        }
+        item.changes.retain(|change| !self.default_hides_path(&change.path));
+        if item.kind == DriftKind::Modified && item.changes.is_empty() {
+            return None;
+        }
+        Some(item)
+    }
+}
+
+fn matches_resource(rule: &IgnoreRule, item: &DriftItem) -> bool {
+    let address_ok = rule.address.as_ref().is_none_or(|p| item.address.as_ref().is_some_and(|a| glob_match(p, a)));
+    let id_ok = rule.id.as_ref().is_none_or(|p| glob_match(p, &item.id));
+    let type_ok = rule.type_.as_ref().is_none_or(|p| glob_match(p, &item.type_));
+    address_ok && id_ok && type_ok
+}

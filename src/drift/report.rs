@@ -1,0 +1,75 @@
+//! The scan report: what the status summarises and the report ConfigMap holds.
+
+use serde::{Deserialize, Serialize};
+
+use crate::crd::{DriftItem, ScanSummary};
+use crate::provider::DiscoveryFailure;
+use crate::state::StateFile;
+
+/// One state file that went into a report.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SourceInfo {
+    pub origin: String,
+    pub terraform_version: String,
+    pub serial: u64,
+    pub lineage: String,
+    pub resources: usize,
+}
+
+impl From<&StateFile> for SourceInfo {
+    fn from(state: &StateFile) -> Self {
+        Self {
+            origin: state.origin.clone(),
+            terraform_version: state.terraform_version.clone(),
+            serial: state.serial,
+            lineage: state.lineage.clone(),
+            resources: state.resources.len(),
+        }
+    }
+}
+
+/// The complete result of one scan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub generated_at: String,
+    pub provider: String,
+    pub regions: Vec<String>,
+    pub sources: Vec<SourceInfo>,
+    pub summary: crate::crd::ScanSummary,
+    /// Every drift item, most severe first.
+    pub items: Vec<DriftItem>,
+    /// Parts of discovery that failed; their types are not reported missing.
+    pub failures: Vec<DiscoveryFailure>,
+    /// Managed resources whose absence could not be confirmed because discovery of
+    /// their type failed.
+    pub unverified: u64,
+    pub expired_ignore_rules: Vec<String>,
+}
+
+impl Report {
+    pub fn has_drift(&self) -> bool {
+        !self.items.is_empty()
+    }
+
+    /// Whether some part of discovery failed (the result is partial).
+    pub fn is_partial(&self) -> bool {
+        !self.failures.is_empty()
+    }
+
+    pub fn summary(&self) -> &ScanSummary {
+        &self.summary
+    }
+}
+
+/// Most severe first, then by kind, type and id, so reports are stable.
+pub fn sort_items(items: &mut [DriftItem]) {
+    items.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| (a.kind as u8).cmp(&(b.kind as u8)))
+            .then_with(|| a.type_.cmp(&b.type_))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+}

@@ -1,0 +1,219 @@
+//! Per-type attribute rules: which attributes are compared, and how values are
+//! normalised before comparing.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+/// How an attribute's values are compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compare {
+    /// Strings, numbers, booleans; null, "" and absent are all "unset"; numbers and
+    /// numeric strings compare by value.
+    Scalar,
+    /// A list whose order does not matter.
+    StringSet,
+    /// A tag map: compared key by key (`tags.Key`). State's `tags_all` (which includes
+    /// provider default tags) is preferred over `tags` when present.
+    Tags,
+    /// Security group rules, flattened to one entry per protocol/port range/source.
+    SecurityGroupRules,
+    /// Route table routes, one entry per destination and target.
+    Routes,
+    /// Network ACL entries.
+    AclEntries,
+}
+
+/// Attributes compared for a type. Types without rules are compared on tags only.
+pub fn rules_for(type_: &str) -> &'static [(&'static str, Compare)] {
+    use Compare::*;
+    match type_ {
+        "aws_instance" => &[
+            ("instance_type", Scalar),
+            ("ami", Scalar),
+            ("subnet_id", Scalar),
+            ("key_name", Scalar),
+            ("vpc_security_group_ids", StringSet),
+            ("ebs_optimized", Scalar),
+            ("source_dest_check", Scalar),
+            ("monitoring", Scalar),
+            ("iam_instance_profile", Scalar),
+            ("tags", Tags),
+        ],
+        "aws_vpc" => &[("cidr_block", Scalar), ("instance_tenancy", Scalar), ("tags", Tags)],
+        "aws_subnet" => &[
+            ("vpc_id", Scalar),
+            ("cidr_block", Scalar),
+            ("availability_zone", Scalar),
+            ("map_public_ip_on_launch", Scalar),
+            ("tags", Tags),
+        ],
+        "aws_security_group" => &[
+            ("description", Scalar),
+            ("vpc_id", Scalar),
+            ("ingress", SecurityGroupRules),
+            ("egress", SecurityGroupRules),
+            ("tags", Tags),
+        ],
+        "aws_ebs_volume" => &[
+            ("size", Scalar),
+            ("type", Scalar),
+            ("iops", Scalar),
+            ("throughput", Scalar),
+            ("encrypted", Scalar),
+            ("kms_key_id", Scalar),
+            ("tags", Tags),
+        ],
+        "aws_eip" => &[("instance", Scalar), ("network_interface", Scalar), ("tags", Tags)],
+        "aws_internet_gateway" => &[("vpc_id", Scalar), ("tags", Tags)],
+        "aws_nat_gateway" => &[("subnet_id", Scalar), ("allocation_id", Scalar), ("connectivity_type", Scalar), ("tags", Tags)],
+        "aws_route_table" => &[("vpc_id", Scalar), ("route", Routes), ("tags", Tags)],
+        "aws_key_pair" => &[("fingerprint", Scalar), ("tags", Tags)],
+        "aws_network_acl" => &[
+            ("vpc_id", Scalar),
+            ("ingress", AclEntries),
+            ("egress", AclEntries),
+            ("subnet_ids", StringSet),
+            ("tags", Tags),
+        ],
+        _ => &[("tags", Tags)],
+    }
+}
+
+/// A scalar as the text it is compared by; `None` for unset.
+pub fn scalar(value: Option<&Value>) -> Option<String> {
+    match value? {
+        Value::Null => None,
+        Value::String(s) if s.is_empty() => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.as_f64().map_or_else(|| n.to_string(), |f| format!("{f}"))),
+        Value::Bool(b) => Some(b.to_string()),
+        other => Some(other.to_string()),
+    }
+}
+
+/// A list as a sorted set of strings (unset and empty are the same).
+pub fn string_set(value: Option<&Value>) -> BTreeSet<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|items| items.iter().filter_map(|v| scalar(Some(v))).collect())
+        .unwrap_or_default()
+}
+
+fn protocol_name(protocol: &str) -> String {
+    match protocol.to_ascii_lowercase().as_str() {
+        "-1" | "all" => "all".into(),
+        "6" | "tcp" => "tcp".into(),
+        "17" | "udp" => "udp".into(),
+        "1" | "icmp" => "icmp".into(),
+        "58" | "icmpv6" => "icmpv6".into(),
+        other => other.into(),
+    }
+}
+
+fn field(entry: &Map<String, Value>, name: &str) -> String {
+    scalar(entry.get(name)).unwrap_or_default()
+}
+
+/// Security group rules flattened to `protocol from-to source` entries, so a rule
+/// that Terraform groups and AWS splits (or the reverse) compares equal.
+pub fn security_group_rules(value: Option<&Value>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for entry in value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object) {
+        let protocol = protocol_name(&field(entry, "protocol"));
+        let ports = if protocol == "all" {
+            "all".to_string()
+        } else {
+            format!("{}-{}", field(entry, "from_port"), field(entry, "to_port"))
+        };
+        let mut sources: Vec<String> = Vec::new();
+        for key in ["cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids", "security_groups"] {
+            sources.extend(string_set(entry.get(key)));
+        }
+        if entry.get("self").and_then(Value::as_bool).unwrap_or(false) {
+            sources.push("self".into());
+        }
+        for source in sources {
+            out.insert(format!("{protocol} {ports} {source}"));
+        }
+    }
+    out
+}
+
+/// Routes as `destination -> target` entries.
+pub fn routes(value: Option<&Value>) -> BTreeSet<String> {
+    let targets = [
+        "gateway_id",
+        "nat_gateway_id",
+        "network_interface_id",
+        "transit_gateway_id",
+        "vpc_peering_connection_id",
+        "instance_id",
+    ];
+    value
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .map(|route| {
+            let destination = [field(route, "cidr_block"), field(route, "ipv6_cidr_block")].into_iter().find(|d| !d.is_empty());
+            let target = targets.iter().map(|t| field(route, t)).find(|t| !t.is_empty());
+            format!("{} -> {}", destination.unwrap_or_default(), target.unwrap_or_default())
+        })
+        .collect()
+}
+
+/// Network ACL entries as `rule action protocol source from-to` entries.
+pub fn acl_entries(value: Option<&Value>) -> BTreeSet<String> {
+    value
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .map(|e| {
+            let source = [field(e, "cidr_block"), field(e, "ipv6_cidr_block")].into_iter().find(|d| !d.is_empty());
+            format!(
+                "{} {} {} {} {}-{}",
+                field(e, "rule_no"),
+                field(e, "action").to_ascii_lowercase(),
+                protocol_name(&field(e, "protocol")),
+                source.unwrap_or_default(),
+                field(e, "from_port"),
+                field(e, "to_port")
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn scalars_normalise() {
+        assert_eq!(scalar(Some(&json!(""))), None);
+        assert_eq!(scalar(Some(&json!(null))), None);
+        assert_eq!(scalar(Some(&json!(8))), scalar(Some(&json!("8"))));
+        assert_eq!(scalar(Some(&json!(true))).as_deref(), Some("true"));
+    }
+
+    #[test]
+    fn grouped_and_split_rules_compare_equal() {
+        let terraform = json!([{"protocol": "tcp", "from_port": 443, "to_port": 443,
+            "cidr_blocks": ["10.0.0.0/8", "0.0.0.0/0"], "ipv6_cidr_blocks": [], "security_groups": [], "self": false}]);
+        let aws = json!([
+            {"protocol": "6", "from_port": 443, "to_port": 443, "cidr_blocks": ["0.0.0.0/0"]},
+            {"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["10.0.0.0/8"]}
+        ]);
+        assert_eq!(security_group_rules(Some(&terraform)), security_group_rules(Some(&aws)));
+        let all = json!([{"protocol": "-1", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"]}]);
+        assert_eq!(security_group_rules(Some(&all)).into_iter().collect::<Vec<_>>(), ["all all 0.0.0.0/0"]);
+    }
+
+    #[test]
+    fn routes_name_destination_and_target() {
+        let r = json!([{"cidr_block": "0.0.0.0/0", "gateway_id": "igw-1", "nat_gateway_id": ""}]);
+        assert_eq!(routes(Some(&r)).into_iter().collect::<Vec<_>>(), ["0.0.0.0/0 -> igw-1"]);
+    }
+}

@@ -1,0 +1,194 @@
+//! AWS: identity through STS, discovery of the EC2 family through aws-sdk-ec2.
+
+mod discover;
+mod errors;
+mod mapping;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use object_store::ObjectStore;
+use object_store::aws::AmazonS3Builder;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_smithy_types::retry::RetryConfig;
+
+use super::{CredentialSource, Discovery, Identity, ProgressSink, Provider, ProviderError, ProviderSettings, StaticKeys};
+use errors::classify;
+
+/// Terraform types the AWS provider discovers.
+pub const SUPPORTED_TYPES: &[&str] = &[
+    "aws_instance",
+    "aws_vpc",
+    "aws_subnet",
+    "aws_security_group",
+    "aws_ebs_volume",
+    "aws_eip",
+    "aws_internet_gateway",
+    "aws_nat_gateway",
+    "aws_route_table",
+    "aws_key_pair",
+    "aws_network_acl",
+];
+
+/// One AWS account.
+pub struct AwsProvider {
+    settings: ProviderSettings,
+    /// Config for the home region (first configured region, else us-east-1).
+    base: SdkConfig,
+}
+
+impl AwsProvider {
+    pub async fn new(settings: ProviderSettings) -> Result<Self, ProviderError> {
+        let home = settings.regions.first().cloned().unwrap_or_else(|| "us-east-1".into());
+        let base = sdk_config(&settings, &home).await?;
+        Ok(Self { settings, base })
+    }
+
+    fn endpoint_for(&self, service: &str) -> Option<String> {
+        let endpoint = self.settings.endpoint.as_ref()?;
+        endpoint.services.as_ref().and_then(|s| s.get(service).cloned()).or_else(|| endpoint.url.clone())
+    }
+
+    fn ec2_client(&self, region: &str) -> aws_sdk_ec2::Client {
+        let mut builder = aws_sdk_ec2::config::Builder::from(&self.base).region(Region::new(region.to_string()));
+        if let Some(url) = self.endpoint_for("ec2") {
+            builder = builder.endpoint_url(url);
+        }
+        aws_sdk_ec2::Client::from_conf(builder.build())
+    }
+
+    /// The account guard and settings, for the S3 state reader.
+    pub fn settings(&self) -> &ProviderSettings {
+        &self.settings
+    }
+}
+
+/// Builds the SDK config: region, credential chain, and no SDK-level retries (the
+/// account guard retries, so that every attempt is rate-limited and counted).
+async fn sdk_config(settings: &ProviderSettings, region: &str) -> Result<SdkConfig, ProviderError> {
+    let endpoint = |service: &str| {
+        let e = settings.endpoint.as_ref()?;
+        e.services.as_ref().and_then(|s| s.get(service).cloned()).or_else(|| e.url.clone())
+    };
+    let loader = |creds: Option<Credentials>| {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(region.to_string()))
+            .retry_config(RetryConfig::disabled());
+        if let Some(creds) = creds {
+            loader = loader.credentials_provider(creds);
+        }
+        if let Some(url) = endpoint("sts") {
+            loader = loader.endpoint_url(url);
+        }
+        loader
+    };
+    let static_creds = |keys: &StaticKeys| {
+        Credentials::new(&keys.access_key_id, &keys.secret_access_key, keys.session_token.clone(), None, "driftmgr-secret")
+    };
+    match &settings.credentials {
+        CredentialSource::Static(keys) => Ok(loader(Some(static_creds(keys))).load().await),
+        CredentialSource::Ambient => Ok(loader(None).load().await),
+        CredentialSource::AssumeRole { base, roles } => {
+            let mut config = loader(base.as_ref().map(static_creds)).load().await;
+            for step in roles {
+                let mut builder = aws_config::sts::AssumeRoleProvider::builder(&step.role_arn)
+                    .session_name(step.session_name.clone().unwrap_or_else(|| "driftmgr".into()))
+                    .configure(&config);
+                if let Some(external_id) = &step.external_id {
+                    builder = builder.external_id(external_id);
+                }
+                let provider = builder.build().await;
+                let mut next = aws_config::defaults(BehaviorVersion::latest())
+                    .region(Region::new(region.to_string()))
+                    .retry_config(RetryConfig::disabled())
+                    .credentials_provider(provider);
+                if let Some(url) = endpoint("sts") {
+                    next = next.endpoint_url(url);
+                }
+                config = next.load().await;
+            }
+            Ok(config)
+        }
+        CredentialSource::WebIdentity { role_arn, token_file } => {
+            let provider = aws_config::web_identity_token::WebIdentityTokenCredentialsProvider::builder()
+                .static_configuration(aws_config::web_identity_token::StaticConfiguration {
+                    web_identity_token_file: token_file.into(),
+                    role_arn: role_arn.clone(),
+                    session_name: "driftmgr".into(),
+                })
+                .build();
+            let mut loader = aws_config::defaults(BehaviorVersion::latest())
+                .region(Region::new(region.to_string()))
+                .retry_config(RetryConfig::disabled())
+                .credentials_provider(provider);
+            if let Some(url) = endpoint("sts") {
+                loader = loader.endpoint_url(url);
+            }
+            Ok(loader.load().await)
+        }
+    }
+}
+
+#[async_trait]
+impl Provider for AwsProvider {
+    fn terraform_name(&self) -> &'static str {
+        "aws"
+    }
+
+    fn supported_types(&self) -> &'static [&'static str] {
+        SUPPORTED_TYPES
+    }
+
+    async fn identity(&self) -> Result<Identity, ProviderError> {
+        let mut builder = aws_sdk_sts::config::Builder::from(&self.base);
+        if let Some(url) = self.endpoint_for("sts") {
+            builder = builder.endpoint_url(url);
+        }
+        let sts = aws_sdk_sts::Client::from_conf(builder.build());
+        let out = self
+            .settings
+            .guard
+            .call("sts", "GetCallerIdentity", classify, || sts.get_caller_identity().send())
+            .await
+            .map_err(errors::provider_error)?;
+        Ok(Identity {
+            account_id: out.account().unwrap_or_default().to_string(),
+            principal: out.arn().unwrap_or_default().to_string(),
+        })
+    }
+
+    async fn discover(&self, types: &[String], progress: &dyn ProgressSink) -> Discovery {
+        discover::discover(self, types, progress).await
+    }
+
+    async fn state_bucket(&self, bucket: &str, region: Option<&str>) -> Result<Arc<dyn ObjectStore>, ProviderError> {
+        use aws_credential_types::provider::ProvideCredentials;
+        let provider = self
+            .base
+            .credentials_provider()
+            .ok_or_else(|| ProviderError::Unauthorized("no AWS credentials were found".into()))?;
+        let creds = provider
+            .provide_credentials()
+            .await
+            .map_err(|e| ProviderError::Unauthorized(format!("could not resolve AWS credentials: {e}")))?;
+        let region = region
+            .map(str::to_string)
+            .or_else(|| self.base.region().map(|r| r.to_string()))
+            .unwrap_or_else(|| "us-east-1".into());
+        let mut builder = AmazonS3Builder::new()
+            .with_bucket_name(bucket)
+            .with_region(region)
+            .with_access_key_id(creds.access_key_id())
+            .with_secret_access_key(creds.secret_access_key());
+        if let Some(token) = creds.session_token() {
+            builder = builder.with_token(token);
+        }
+        if let Some(url) = self.endpoint_for("s3") {
+            // Emulators and private endpoints serve buckets by path, often over http.
+            builder = builder.with_endpoint(url).with_allow_http(true).with_virtual_hosted_style_request(false);
+        }
+        let store = builder.build().map_err(|e| ProviderError::Other(format!("S3 bucket {bucket}: {e}")))?;
+        Ok(Arc::new(store))
+    }
+}

@@ -1,0 +1,178 @@
+//! Cloud providers behind one trait. Adding a cloud touches its own folder and
+//! one line in `connect`.
+
+pub mod aws;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use object_store::ObjectStore;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::crd::{AssumeRoleStep, CloudProvider, EndpointOverride};
+use crate::resilience::AccountGuard;
+
+/// A live cloud resource, named the way Terraform names it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LiveResource {
+    /// Terraform resource type, such as `aws_instance`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// The id Terraform records for it.
+    pub id: String,
+    pub region: Option<String>,
+    /// Attributes under their Terraform names.
+    pub attributes: Map<String, Value>,
+    /// True for resources the cloud creates on its own (default VPC, its subnets,
+    /// default security groups, main route tables, default network ACLs).
+    #[serde(default)]
+    pub is_default: bool,
+    /// The resource this one is part of (`aws_instance/i-…` for a volume created with
+    /// its instance, which Terraform manages inline as `root_block_device`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_of: Option<(String, String)>,
+}
+
+impl LiveResource {
+    pub fn tags(&self) -> BTreeMap<String, String> {
+        tags_of(&self.attributes)
+    }
+}
+
+/// The `tags` map of an attribute set, as strings.
+pub fn tags_of(attributes: &Map<String, Value>) -> BTreeMap<String, String> {
+    attributes
+        .get("tags")
+        .and_then(Value::as_object)
+        .map(|tags| tags.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+        .unwrap_or_default()
+}
+
+/// A part of discovery that failed (one region, or one type in a region).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DiscoveryFailure {
+    /// What failed, such as `us-east-1/aws_instance` or `us-east-1`.
+    pub scope: String,
+    /// CamelCase reason, such as `Throttled`, `CircuitOpen`, `AccessDenied`.
+    pub reason: String,
+    pub message: String,
+}
+
+/// The result of discovery: what was found, and what could not be looked at.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Discovery {
+    pub resources: Vec<LiveResource>,
+    pub failures: Vec<DiscoveryFailure>,
+    /// Types discovery looked at (so the engine knows which state resources it can judge).
+    pub covered_types: Vec<String>,
+    /// Regions looked at.
+    pub regions: Vec<String>,
+}
+
+/// Who the credentials belong to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identity {
+    pub account_id: String,
+    pub principal: String,
+}
+
+/// Static keys. `Debug` never prints them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StaticKeys {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl fmt::Debug for StaticKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StaticKeys").field("access_key_id", &"<redacted>").finish_non_exhaustive()
+    }
+}
+
+/// Resolved credential material for a provider.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CredentialSource {
+    Static(StaticKeys),
+    AssumeRole { base: Option<StaticKeys>, roles: Vec<AssumeRoleStep> },
+    WebIdentity { role_arn: String, token_file: String },
+    Ambient,
+}
+
+/// Everything needed to talk to one account.
+#[derive(Clone, Debug)]
+pub struct ProviderSettings {
+    pub provider: CloudProvider,
+    pub regions: Vec<String>,
+    pub endpoint: Option<EndpointOverride>,
+    pub credentials: CredentialSource,
+    pub guard: Arc<AccountGuard>,
+}
+
+/// Why a provider could not be used at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    #[error("provider {0} is not supported yet")]
+    Unsupported(&'static str),
+    #[error("the provider refused the credentials: {0}")]
+    Unauthorized(String),
+    #[error("the provider endpoint could not be reached: {0}")]
+    Unreachable(String),
+    #[error("the provider is throttling requests: {0}")]
+    Throttled(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+impl ProviderError {
+    /// CamelCase reason for conditions; also the metric label.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::Unsupported(_) => "ProviderUnsupported",
+            Self::Unauthorized(_) => "CredentialsRejected",
+            Self::Unreachable(_) => "ProviderUnreachable",
+            Self::Throttled(_) => "Throttled",
+            Self::Other(_) => "ProviderError",
+        }
+    }
+}
+
+/// Told when one unit of discovery (a type in a region) has finished.
+pub trait ProgressSink: Send + Sync {
+    fn advance(&self, step: &str);
+}
+
+/// A sink that ignores progress.
+pub struct NoProgress;
+
+impl ProgressSink for NoProgress {
+    fn advance(&self, _: &str) {}
+}
+
+/// A cloud, as the engine sees it.
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// The provider's name in Terraform (`aws`, `google`, `azurerm`).
+    fn terraform_name(&self) -> &'static str;
+    /// Terraform types this provider can discover.
+    fn supported_types(&self) -> &'static [&'static str];
+    /// Confirms the credentials and says whose they are.
+    async fn identity(&self) -> Result<Identity, ProviderError>;
+    /// Lists live resources of `types` (all supported types when empty) in every
+    /// configured region. Failures of a region or type are reported, not fatal.
+    async fn discover(&self, types: &[String], progress: &dyn ProgressSink) -> Discovery;
+    /// An object store for a state bucket of this cloud (S3 for AWS), using the
+    /// account's credentials and endpoint.
+    async fn state_bucket(&self, bucket: &str, region: Option<&str>) -> Result<Arc<dyn ObjectStore>, ProviderError>;
+}
+
+/// Builds the provider for an account.
+pub async fn connect(settings: ProviderSettings) -> Result<Box<dyn Provider>, ProviderError> {
+    match settings.provider {
+        CloudProvider::Aws => Ok(Box::new(aws::AwsProvider::new(settings).await?)),
+        other => Err(ProviderError::Unsupported(other.as_str())),
+    }
+}

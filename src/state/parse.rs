@@ -1,0 +1,211 @@
+//! Parsing of state format v4 (Terraform 0.12 through 1.x, and OpenTofu).
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::address::{IndexKey, ProviderAddress, instance_address};
+use super::{StateFile, StateResource};
+
+/// Why a state file cannot be used. Every variant names the file.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum StateError {
+    #[error("{origin}: the file is empty")]
+    Empty { origin: String },
+    #[error("{origin}: not valid JSON at line {line}, column {column}: {message}")]
+    Json { origin: String, line: usize, column: usize, message: String },
+    #[error("{origin}: state format version {version} is not supported (only version 4, written by Terraform 0.12 and later or OpenTofu)")]
+    UnsupportedFormat { origin: String, version: u64 },
+    #[error("{origin}: terraform_version {version:?} is not a version that writes state format 4 (0.12 or later)")]
+    UnsupportedTerraformVersion { origin: String, version: String },
+    #[error("{origin}: {path}: {message}")]
+    Malformed { origin: String, path: String, message: String },
+}
+
+#[derive(Deserialize)]
+struct RawHeader {
+    version: Option<u64>,
+}
+
+#[derive(Deserialize)]
+struct RawState {
+    terraform_version: String,
+    #[serde(default)]
+    serial: u64,
+    #[serde(default)]
+    lineage: String,
+    #[serde(default)]
+    resources: Vec<RawResource>,
+}
+
+#[derive(Deserialize)]
+struct RawResource {
+    #[serde(default)]
+    module: Option<String>,
+    mode: String,
+    #[serde(rename = "type")]
+    type_: String,
+    name: String,
+    provider: String,
+    #[serde(default)]
+    instances: Vec<RawInstance>,
+}
+
+#[derive(Deserialize)]
+struct RawInstance {
+    #[serde(default)]
+    index_key: Option<Value>,
+    #[serde(default)]
+    attributes: Option<Map<String, Value>>,
+    /// Legacy flatmap form; Terraform upgrades it on next write, but old files have it.
+    #[serde(default)]
+    attributes_flat: Option<Map<String, Value>>,
+}
+
+/// Parses one state file. `origin` names it in every error.
+pub fn parse_state(bytes: &[u8], origin: &str) -> Result<StateFile, StateError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(StateError::Empty { origin: origin.into() });
+    }
+    let json_error = |e: serde_json::Error| StateError::Json {
+        origin: origin.into(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string().split(" at line ").next().unwrap_or_default().to_string(),
+    };
+    // Read the format version first, so a v3 file is refused as such rather than
+    // as a shape error somewhere inside it.
+    let header: RawHeader = serde_json::from_slice(bytes).map_err(json_error)?;
+    match header.version {
+        Some(4) => {}
+        Some(version) => return Err(StateError::UnsupportedFormat { origin: origin.into(), version }),
+        None => {
+            return Err(StateError::Malformed {
+                origin: origin.into(),
+                path: "version".into(),
+                message: "missing; this does not look like a Terraform state file".into(),
+            });
+        }
+    }
+    let raw: RawState = serde_json::from_slice(bytes).map_err(|e| {
+        let base = json_error(e);
+        match base {
+            StateError::Json { line, column, message, .. } => StateError::Malformed {
+                origin: origin.into(),
+                path: format!("line {line}, column {column}"),
+                message,
+            },
+            other => other,
+        }
+    })?;
+    if !writes_format_4(&raw.terraform_version) {
+        return Err(StateError::UnsupportedTerraformVersion {
+            origin: origin.into(),
+            version: raw.terraform_version,
+        });
+    }
+    let mut resources = Vec::new();
+    let mut skipped_data_sources = 0;
+    for (r_index, resource) in raw.resources.into_iter().enumerate() {
+        let malformed = |message: String| StateError::Malformed {
+            origin: origin.into(),
+            path: format!("resources[{r_index}] ({}.{})", resource.type_, resource.name),
+            message,
+        };
+        let data = match resource.mode.as_str() {
+            "managed" => false,
+            "data" => true,
+            other => return Err(malformed(format!("unknown mode {other:?}"))),
+        };
+        if data {
+            skipped_data_sources += resource.instances.len();
+            continue;
+        }
+        let provider = ProviderAddress::parse(&resource.provider)
+            .ok_or_else(|| malformed(format!("unrecognised provider address {:?}", resource.provider)))?;
+        for (i_index, instance) in resource.instances.into_iter().enumerate() {
+            let key = match instance.index_key {
+                None | Some(Value::Null) => None,
+                Some(Value::Number(n)) => Some(IndexKey::Int(
+                    n.as_i64().ok_or_else(|| malformed(format!("instances[{i_index}].index_key {n} is not an integer")))?,
+                )),
+                Some(Value::String(s)) => Some(IndexKey::String(s)),
+                Some(other) => {
+                    return Err(malformed(format!("instances[{i_index}].index_key {other} is neither a number nor a string")));
+                }
+            };
+            let attributes = instance.attributes.or(instance.attributes_flat).unwrap_or_default();
+            let id = attributes.get("id").and_then(Value::as_str).map(str::to_string);
+            resources.push(StateResource {
+                address: instance_address(resource.module.as_deref(), false, &resource.type_, &resource.name, key.as_ref()),
+                type_: resource.type_.clone(),
+                provider: provider.clone(),
+                id,
+                attributes,
+            });
+        }
+    }
+    Ok(StateFile {
+        origin: origin.into(),
+        terraform_version: raw.terraform_version,
+        serial: raw.serial,
+        lineage: raw.lineage,
+        resources,
+        skipped_data_sources,
+    })
+}
+
+/// Whether a Terraform/OpenTofu version writes state format 4: 0.12 and later.
+fn writes_format_4(version: &str) -> bool {
+    let core = version.split(['-', '+']).next().unwrap_or_default();
+    let mut parts = core.split('.').map(str::parse::<u64>);
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(Ok(major)), Some(Ok(minor)), Some(Ok(_))) => major >= 1 || minor >= 12,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_gate() {
+        for ok in ["0.12.0", "0.15.5", "1.0.0", "1.15.0", "1.9.0-beta1", "1.8.0+tofu"] {
+            assert!(writes_format_4(ok), "{ok}");
+        }
+        for bad in ["0.11.14", "0.10.26", "invalid", "1.0", ""] {
+            assert!(!writes_format_4(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn refuses_version_3() {
+        let err = parse_state(br#"{"version": 3, "terraform_version": "0.11.14", "modules": []}"#, "old.tfstate")
+            .expect_err("v3 refused");
+        assert_eq!(err, StateError::UnsupportedFormat { origin: "old.tfstate".into(), version: 3 });
+        assert!(err.to_string().starts_with("old.tfstate: state format version 3 is not supported"));
+    }
+
+    #[test]
+    fn names_the_position_of_a_json_error() {
+        let err = parse_state(b"{\n  \"version\": 4,\n  oops\n}", "broken.tfstate").expect_err("bad JSON");
+        let StateError::Json { line, column, .. } = &err else { panic!("{err}") };
+        assert_eq!((*line, *column), (3, 3));
+        assert!(err.to_string().starts_with("broken.tfstate: not valid JSON at line 3, column 3"), "{err}");
+    }
+
+    #[test]
+    fn wrong_shape_names_the_file_and_position() {
+        let err = parse_state(br#"{"version": 4, "terraform_version": "1.5.0", "resources": {"a": 1}}"#, "s.tfstate")
+            .expect_err("resources must be a list");
+        assert!(matches!(err, StateError::Malformed { .. }), "{err}");
+        assert!(err.to_string().starts_with("s.tfstate: line 1, column"), "{err}");
+    }
+
+    #[test]
+    fn bad_index_key_is_named() {
+        let state = br#"{"version":4,"terraform_version":"1.5.0","resources":[{"mode":"managed","type":"aws_vpc","name":"v","provider":"provider.aws","instances":[{"index_key":[1],"attributes":{"id":"vpc-1"}}]}]}"#;
+        let err = parse_state(state, "k.tfstate").expect_err("array key refused");
+        assert_eq!(err.to_string(), "k.tfstate: resources[0] (aws_vpc.v): instances[0].index_key [1] is neither a number nor a string");
+    }
+}

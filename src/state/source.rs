@@ -1,0 +1,201 @@
+//! Reading state files from where they live: local files, and object stores (S3
+//! today, GCS and Azure Blob through the same `object_store` interface). ConfigMap
+//! and Secret keys are read by the controller, which holds the Kubernetes client.
+
+use std::path::{Path, PathBuf};
+
+use futures::TryStreamExt;
+use object_store::ObjectStore;
+use object_store::path::Path as ObjectPath;
+
+use super::{StateError, StateFile, parse_state};
+
+/// Where to find state for the CLI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StateLocation {
+    /// A file, or a directory searched recursively for `*.tfstate`.
+    Local(PathBuf),
+    /// `s3://bucket/key` (one object) or `s3://bucket/prefix/` (every `*.tfstate` under it).
+    S3 { bucket: String, key: Option<String>, prefix: Option<String> },
+}
+
+impl StateLocation {
+    /// Parses a `--state` argument. A trailing `/` on an `s3://` URL means a prefix.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if let Some(rest) = text.strip_prefix("s3://") {
+            let (bucket, path) = rest.split_once('/').unwrap_or((rest, ""));
+            if bucket.is_empty() {
+                return Err(format!("{text}: no bucket name"));
+            }
+            let bucket = bucket.to_string();
+            return Ok(if path.is_empty() || path.ends_with('/') {
+                Self::S3 { bucket, key: None, prefix: Some(path.to_string()) }
+            } else {
+                Self::S3 { bucket, key: Some(path.to_string()), prefix: None }
+            });
+        }
+        if text.contains("://") {
+            return Err(format!("{text}: unsupported scheme (use a local path or s3://bucket/key)"));
+        }
+        Ok(Self::Local(PathBuf::from(text)))
+    }
+}
+
+/// Why state could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum StateReadError {
+    #[error("{origin}: not found")]
+    NotFound { origin: String },
+    #[error("{origin}: no *.tfstate files found")]
+    NoStateFiles { origin: String },
+    #[error("{origin}: {message}")]
+    Io { origin: String, message: String },
+    #[error(transparent)]
+    Parse(#[from] StateError),
+}
+
+impl StateReadError {
+    /// A CamelCase reason for conditions and a low-cardinality metric label.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::NotFound { .. } => "StateNotFound",
+            Self::NoStateFiles { .. } => "NoStateFiles",
+            Self::Io { .. } => "StateUnreadable",
+            Self::Parse(_) => "StateInvalid",
+        }
+    }
+}
+
+/// Reads and parses a local file, or every `*.tfstate` below a directory (sorted).
+pub fn read_local_states(path: &Path) -> Result<Vec<StateFile>, StateReadError> {
+    let origin = path.display().to_string();
+    let io = |e: std::io::Error| match e.kind() {
+        std::io::ErrorKind::NotFound => StateReadError::NotFound { origin: origin.clone() },
+        _ => StateReadError::Io { origin: origin.clone(), message: e.to_string() },
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    let mut files = Vec::new();
+    if meta.is_dir() {
+        collect_tfstate(path, &mut files).map_err(io)?;
+        files.sort();
+        if files.is_empty() {
+            return Err(StateReadError::NoStateFiles { origin });
+        }
+    } else {
+        files.push(path.to_path_buf());
+    }
+    files
+        .into_iter()
+        .map(|file| {
+            let origin = file.display().to_string();
+            let bytes = std::fs::read(&file).map_err(|e| StateReadError::Io { origin: origin.clone(), message: e.to_string() })?;
+            Ok(parse_state(&bytes, &origin)?)
+        })
+        .collect()
+}
+
+fn collect_tfstate(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_tfstate(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "tfstate") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Reads one object, or every `*.tfstate` object under `prefix`, from a bucket.
+/// `scheme` (such as `s3`) only names the objects in errors.
+pub async fn read_object_states(
+    store: &dyn ObjectStore,
+    scheme: &str,
+    bucket: &str,
+    key: Option<&str>,
+    prefix: Option<&str>,
+) -> Result<Vec<StateFile>, StateReadError> {
+    let name = |path: &str| format!("{scheme}://{bucket}/{path}");
+    let keys: Vec<String> = match (key, prefix) {
+        (Some(key), _) => vec![key.to_string()],
+        (None, prefix) => {
+            let prefix = prefix.unwrap_or_default();
+            let listing_origin = name(prefix);
+            let list_prefix = (!prefix.trim_matches('/').is_empty()).then(|| ObjectPath::from(prefix.trim_matches('/')));
+            let objects: Vec<_> = store
+                .list(list_prefix.as_ref())
+                .try_collect()
+                .await
+                .map_err(|e| store_error(e, &listing_origin))?;
+            let mut keys: Vec<String> = objects
+                .into_iter()
+                .map(|o| o.location.to_string())
+                .filter(|k| k.ends_with(".tfstate"))
+                .collect();
+            keys.sort();
+            if keys.is_empty() {
+                return Err(StateReadError::NoStateFiles { origin: listing_origin });
+            }
+            keys
+        }
+    };
+    let mut states = Vec::with_capacity(keys.len());
+    for key in keys {
+        let origin = name(&key);
+        let result = store.get(&ObjectPath::from(key.as_str())).await.map_err(|e| store_error(e, &origin))?;
+        let bytes = result.bytes().await.map_err(|e| store_error(e, &origin))?;
+        states.push(parse_state(&bytes, &origin)?);
+    }
+    Ok(states)
+}
+
+fn store_error(error: object_store::Error, origin: &str) -> StateReadError {
+    match error {
+        object_store::Error::NotFound { .. } => StateReadError::NotFound { origin: origin.into() },
+        other => StateReadError::Io { origin: origin.into(), message: concise(&other) },
+    }
+}
+
+/// The first line of a store error: the rest repeats request details (URLs with
+/// query strings) that do not belong in a status message.
+fn concise(error: &object_store::Error) -> String {
+    let text = error.to_string();
+    text.lines().next().unwrap_or_default().chars().take(300).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_state_arguments() {
+        assert_eq!(
+            StateLocation::parse("s3://tf/prod/net.tfstate"),
+            Ok(StateLocation::S3 { bucket: "tf".into(), key: Some("prod/net.tfstate".into()), prefix: None })
+        );
+        assert_eq!(
+            StateLocation::parse("s3://tf/prod/"),
+            Ok(StateLocation::S3 { bucket: "tf".into(), key: None, prefix: Some("prod/".into()) })
+        );
+        assert_eq!(StateLocation::parse("./a.tfstate"), Ok(StateLocation::Local("./a.tfstate".into())));
+        assert!(StateLocation::parse("gs://x/y").is_err());
+        assert!(StateLocation::parse("s3:///key").is_err());
+    }
+
+    #[tokio::test]
+    async fn reads_a_prefix_from_an_object_store() {
+        use object_store::memory::InMemory;
+        let store = InMemory::new();
+        let state = br#"{"version":4,"terraform_version":"1.5.0","serial":1,"lineage":"l","resources":[]}"#;
+        for key in ["prod/a.tfstate", "prod/sub/b.tfstate", "prod/readme.txt", "dev/c.tfstate"] {
+            store.put(&ObjectPath::from(key), state.to_vec().into()).await.expect("put");
+        }
+        let states = read_object_states(&store, "s3", "tf", None, Some("prod/")).await.expect("read");
+        let origins: Vec<_> = states.iter().map(|s| s.origin.as_str()).collect();
+        assert_eq!(origins, ["s3://tf/prod/a.tfstate", "s3://tf/prod/sub/b.tfstate"]);
+        let missing = read_object_states(&store, "s3", "tf", Some("nope.tfstate"), None).await.expect_err("missing");
+        assert_eq!(missing.to_string(), "s3://tf/nope.tfstate: not found");
+        let empty = read_object_states(&store, "s3", "tf", None, Some("staging/")).await.expect_err("none");
+        assert_eq!(empty.reason(), "NoStateFiles");
+    }
+}

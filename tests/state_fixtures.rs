@@ -1,0 +1,106 @@
+//! The state parser over every real state file in tests/fixtures/tfstate (written by
+//! Terraform 0.12 to 1.x with the AWS, Google and AzureRM providers; see its NOTICE)
+//! and the synthetic ones. No cluster needed.
+
+use std::path::{Path, PathBuf};
+
+use driftmgr::state::{StateError, parse_state, read_local_states};
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tfstate")
+}
+
+fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("fixture dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            all_files(&path, out);
+        } else if !path.extension().is_some_and(|e| e == "md") {
+            out.push(path);
+        }
+    }
+}
+
+#[test]
+fn every_fixture_parses_or_fails_with_a_named_error() {
+    let mut files = Vec::new();
+    all_files(&fixtures(), &mut files);
+    files.sort();
+    let (mut parsed, mut resources, mut data, mut empty) = (0, 0, 0, 0);
+    let mut refused = Vec::new();
+    for file in &files {
+        let origin = file.strip_prefix(fixtures()).expect("under fixtures").display().to_string();
+        let bytes = std::fs::read(file).expect("read fixture");
+        match parse_state(&bytes, &origin) {
+            Ok(state) => {
+                parsed += 1;
+                resources += state.resources.len();
+                data += state.skipped_data_sources;
+                for resource in &state.resources {
+                    assert!(resource.address.contains(&resource.type_), "{origin}: {}", resource.address);
+                    assert!(!resource.provider.name.is_empty(), "{origin}: {}", resource.address);
+                }
+            }
+            Err(StateError::Empty { .. }) => empty += 1,
+            Err(error) => {
+                assert!(error.to_string().starts_with(&origin), "error must name the file: {error}");
+                refused.push(error);
+            }
+        }
+    }
+    println!("{} files: {parsed} parsed ({resources} resource instances, {data} data sources skipped), {empty} empty, {} refused", files.len(), refused.len());
+    assert_eq!(files.len(), 160);
+    assert_eq!(empty, 5, "the driftctl enumerator fixtures are empty files");
+    let messages: Vec<String> = refused.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        messages,
+        [
+            "driftctl/testdata/v4/invalid.tfstate: not valid JSON at line 16, column 7: key must be a string",
+            "driftctl/testdata/v4/invalid_version.tfstate: terraform_version \"invalid\" is not a version that writes state format 4 (0.12 or later)",
+            "driftctl/testdata/v4/unsupported_version.tfstate: terraform_version \"0.10.26\" is not a version that writes state format 4 (0.12 or later)",
+        ]
+    );
+    assert_eq!(parsed, 152);
+    assert!(resources > 300, "{resources}");
+}
+
+#[test]
+fn ec2_instance_fixture_has_its_attributes() {
+    let states = read_local_states(&fixtures().join("driftctl/test/aws_ec2_instance/terraform.tfstate")).expect("read");
+    let instance = &states[0].resources[0];
+    assert_eq!(instance.address, "aws_instance.test");
+    assert_eq!(instance.provider.name, "aws");
+    assert_eq!(states[0].terraform_version, "0.12.29");
+    assert!(instance.id.as_deref().is_some_and(|id| id.starts_with("i-")));
+    assert!(instance.attributes.contains_key("instance_type"));
+}
+
+#[test]
+fn modules_for_each_aliases_and_opentofu() {
+    let states = read_local_states(&fixtures().join("synthetic")).expect("read synthetic dir");
+    let state = &states[0];
+    assert_eq!((state.serial, state.lineage.as_str()), (17, "0b7e2d4c-5f1a-4c1e-9a51-7d3f0c9e8a11"));
+    let addresses: Vec<&str> = state.resources.iter().map(|r| r.address.as_str()).collect();
+    assert_eq!(
+        addresses,
+        [
+            r#"module.network.aws_subnet.private["eu-west-1a"]"#,
+            r#"module.network.aws_subnet.private["eu-west-1b"]"#,
+            "module.network.module.edge.aws_internet_gateway.this",
+            "aws_instance.web[0]",
+            "aws_instance.web[1]",
+        ]
+    );
+    assert_eq!(state.skipped_data_sources, 1);
+    assert_eq!(state.resources[0].provider.source.as_deref(), Some("registry.opentofu.org/hashicorp/aws"));
+    assert_eq!(state.resources[2].provider.alias.as_deref(), Some("west"));
+}
+
+#[test]
+fn missing_and_empty_locations_are_named() {
+    let missing = read_local_states(Path::new("/nonexistent/x.tfstate")).expect_err("missing");
+    assert_eq!(missing.to_string(), "/nonexistent/x.tfstate: not found");
+    let dir = tempfile::tempdir().expect("tmp");
+    let none = read_local_states(dir.path()).expect_err("no files");
+    assert!(none.to_string().ends_with("no *.tfstate files found"));
+}
