@@ -12,3 +12,10 @@ pub mod provider;
 pub mod resilience;
 pub mod state;
 pub mod telemetry;
+
+/// Selects ring as the process-wide TLS crypto provider. Both kube (ring) and the
+/// AWS SDK (aws-lc-rs) enable a rustls backend, and with two compiled in rustls
+/// will not choose on its own. Call once at start; later calls do nothing.
+pub fn init_tls() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}

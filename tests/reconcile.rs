@@ -51,10 +51,14 @@ async fn provider_account_follows_its_secret() {
     let client = common::client().await;
     common::install_crds(&client).await;
     let ns = common::namespace(&client, "account").await;
+    let moto = common::moto::Moto::start();
     let operator = Operator::start(&ns, "account-op", &fast_lease());
 
-    let yaml = "apiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {name: prod}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {secretRef: {name: aws-creds}}\n";
-    common::create_yaml(&client, &ns, yaml).await.remove(0).expect("account created");
+    let yaml = format!(
+        "apiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: prod}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: aws-creds}}}}\n  endpoint: {{url: '{}'}}\n",
+        moto.url
+    );
+    common::create_yaml(&client, &ns, &yaml).await.remove(0).expect("account created");
     let accounts: Api<ProviderAccount> = Api::namespaced(client.clone(), &ns);
 
     let missing = wait_ready_reason(&accounts, "prod", "SecretNotFound").await;
@@ -86,10 +90,13 @@ async fn provider_account_follows_its_secret() {
         .create(&PostParams::default(), &secret("aws-creds", &["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]))
         .await
         .expect("secret");
-    let ready = wait_ready_reason(&accounts, "prod", "CredentialsFound").await;
+    // The provider (moto's STS) confirms whose credentials these are.
+    let ready = wait_ready_reason(&accounts, "prod", "IdentityConfirmed").await;
     let status = ready.status.clone().expect("status");
     let condition = find_condition(&status.conditions, "Ready").expect("Ready");
     assert_eq!(condition.status, "True");
+    assert_eq!(status.account_id.as_deref(), Some("123456789012"));
+    assert!(status.principal.as_deref().is_some_and(|p| p.starts_with("arn:aws:")), "{:?}", status.principal);
     assert!(status.last_validated.is_some());
     assert!(condition.last_transition_time.0 >= false_since.0);
 
@@ -116,7 +123,7 @@ async fn provider_account_follows_its_secret() {
     assert_eq!(
         reasons,
         [
-            ("Normal".to_string(), "CredentialsFound".to_string()),
+            ("Normal".to_string(), "IdentityConfirmed".to_string()),
             ("Warning".to_string(), "SecretKeysMissing".to_string()),
             ("Warning".to_string(), "SecretNotFound".to_string())
         ]
@@ -139,7 +146,8 @@ async fn drift_scan_and_plan_resolve_their_references() {
     let ns = common::namespace(&client, "refs").await;
     let _operator = Operator::start(&ns, "refs-op", &fast_lease());
 
-    // The scan arrives before its account and state.
+    // The scan arrives before its account and state. (The account's Secret never
+    // appears, so it stays not Ready: this test is about references.)
     let scan_yaml = "apiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {name: network}\nspec:\n  providerAccountRef: {name: prod}\n  stateSources:\n    - configMapRef: {name: net-state, key: terraform.tfstate}\n  schedule: {interval: 30m}\n";
     common::create_yaml(&client, &ns, scan_yaml).await.remove(0).expect("scan created");
     let scans: Api<DriftScan> = Api::namespaced(client.clone(), &ns);
@@ -151,8 +159,8 @@ async fn drift_scan_and_plan_resolve_their_references() {
     let plans: Api<RemediationPlan> = Api::namespaced(client.clone(), &ns);
     wait_ready_reason(&plans, "fix", "DriftScanNotFound").await;
 
-    // The account appears (ambient credentials): the account watch re-queues the scan.
-    let account_yaml = "apiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {name: prod}\nspec:\n  provider: aws\n  credentials: {none: {}}\n";
+    // The account appears: the account watch re-queues the scan.
+    let account_yaml = "apiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {name: prod}\nspec:\n  provider: aws\n  credentials: {secretRef: {name: not-yet}}\n";
     common::create_yaml(&client, &ns, account_yaml).await.remove(0).expect("account created");
     let waiting = wait_ready_reason(&scans, "network", "StateSourceNotFound").await;
     let condition =
@@ -168,9 +176,10 @@ async fn drift_scan_and_plan_resolve_their_references() {
     wait_ready_reason(&scans, "network", "StateSourceKeyMissing").await;
     let patch = serde_json::json!({"data": {"terraform.tfstate": "{}"}});
     config_maps.patch("net-state", &PatchParams::default(), &Patch::Merge(&patch)).await.expect("patch");
-    let ready = wait_ready_reason(&scans, "network", "ReferencesResolved").await;
-    let status = ready.status.expect("status");
-    assert_eq!(find_condition(&status.conditions, "Ready").map(|c| c.status.as_str()), Some("True"));
+    // References resolve; the scan itself waits for the account.
+    let waiting = wait_ready_reason(&scans, "network", "ProviderAccountNotReady").await;
+    let status = waiting.status.expect("status");
+    assert_eq!(status.phase, Some(ScanPhase::Failed));
     assert_eq!(status.observed_generation, Some(1));
 
     // Point the plan at the scan: the spec change is reconciled; one of two approvals.

@@ -1,11 +1,8 @@
-//! DriftScan: checks the scan's references (account, state sources, schedule).
-//!
-//! Running the scan itself (state -> discover -> diff -> report) plugs into this
-//! reconcile once the engine and providers exist; until then a scan whose
-//! references resolve waits in phase Pending.
+//! DriftScan: checks the scan's references, runs the scan when it is due, stores
+//! the report, and writes typed drift into status.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
@@ -15,24 +12,25 @@ use kube::runtime::controller::{Action, Controller};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Api, Resource, ResourceExt};
-use tracing::info;
+use tracing::{info, warn};
 
-use super::status::{apply_status, event_reference, publish_ready_transition, report_invalid};
-use super::{Context, Error, on_error};
+use super::schedule::{Due, due, next_after};
+use super::status::{apply_status, event_reference, publish_transition, report_invalid};
+use super::{Context, Error, on_error, report_store, scan_run, scan_status};
 use crate::crd::{
     ConditionStatus, ConditionUpdate, DriftScan, DriftScanSpec, DriftScanStatus, ProviderAccount, ScanPhase,
-    is_condition_true, merge_conditions,
+    merge_conditions,
 };
-use crate::duration::parse_duration;
+use crate::drift::Report;
 
 const CONTROLLER: &str = "driftscan";
 const MIN_INTERVAL: Duration = Duration::from_secs(60);
 
-/// What a reconcile read about a scan's references.
+/// What a reconcile read about a scan's in-cluster references.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DriftScanFacts {
-    /// `None` when the account does not exist; otherwise whether it is Ready.
-    pub account_ready: Option<bool>,
+    /// Whether the ProviderAccount exists.
+    pub account_exists: bool,
     /// For each in-cluster state source (by index): a problem, if any.
     pub source_problems: Vec<(usize, SourceProblem)>,
 }
@@ -44,119 +42,77 @@ pub enum SourceProblem {
     KeyMissing { kind: &'static str, name: String, key: String },
 }
 
-/// Builds the new status from what was read (pure).
-pub fn build_drift_scan_status(scan: &DriftScan, facts: &DriftScanFacts, now: Timestamp) -> DriftScanStatus {
-    let spec = &scan.spec;
-    let account = &spec.provider_account_ref.name;
-    let ready = if facts.account_ready.is_none() {
-        ConditionUpdate::new(
-            "Ready",
-            ConditionStatus::False,
-            "ProviderAccountNotFound",
-            format!("ProviderAccount {account} was not found in this namespace"),
-        )
-    } else if facts.account_ready == Some(false) {
-        ConditionUpdate::new(
-            "Ready",
-            ConditionStatus::False,
-            "ProviderAccountNotReady",
-            format!("ProviderAccount {account} is not Ready"),
-        )
-    } else if let Some((index, problem)) = facts.source_problems.first() {
+/// The first reference problem of a scan, as a Ready=False condition (pure).
+pub fn reference_problem(spec: &DriftScanSpec, facts: &DriftScanFacts) -> Option<ConditionUpdate> {
+    let not_ready = |reason: &str, message: String| Some(ConditionUpdate::new("Ready", ConditionStatus::False, reason, message));
+    if !facts.account_exists {
+        let account = &spec.provider_account_ref.name;
+        return not_ready("ProviderAccountNotFound", format!("ProviderAccount {account} was not found in this namespace"));
+    }
+    if let Some((index, problem)) = facts.source_problems.first() {
         let (reason, what) = match problem {
-            SourceProblem::NotFound { kind, name } => {
-                ("StateSourceNotFound", format!("{kind} {name} was not found"))
-            }
-            SourceProblem::KeyMissing { kind, name, key } => {
-                ("StateSourceKeyMissing", format!("{kind} {name} has no key {key}"))
-            }
+            SourceProblem::NotFound { kind, name } => ("StateSourceNotFound", format!("{kind} {name} was not found")),
+            SourceProblem::KeyMissing { kind, name, key } => ("StateSourceKeyMissing", format!("{kind} {name} has no key {key}")),
         };
-        ConditionUpdate::new(
-            "Ready",
-            ConditionStatus::False,
-            reason,
-            format!("spec.stateSources[{index}]: {what}"),
-        )
-    } else if let Err(message) = check_schedule(spec) {
-        ConditionUpdate::new("Ready", ConditionStatus::False, "InvalidSchedule", message)
-    } else {
-        ConditionUpdate::new(
-            "Ready",
-            ConditionStatus::True,
-            "ReferencesResolved",
-            "the provider account and in-cluster state sources resolve; waiting for the first scan",
-        )
-    };
+        return not_ready(reason, format!("spec.stateSources[{index}]: {what}"));
+    }
+    if let Err(message) = check_schedule(spec) {
+        return not_ready("InvalidSchedule", message);
+    }
+    None
+}
+
+/// Status for a scan whose references do not resolve (pure).
+pub fn build_drift_scan_status(scan: &DriftScan, problem: ConditionUpdate, now: Timestamp) -> DriftScanStatus {
     let previous = scan.status.clone().unwrap_or_default();
     let generation = scan.meta().generation;
     DriftScanStatus {
-        phase: Some(previous.phase.filter(|p| *p != ScanPhase::Failed).unwrap_or(ScanPhase::Pending)),
-        expired_ignore_rules: expired_ignore_rules(spec, now),
+        phase: Some(previous.phase.filter(|p| *p != ScanPhase::Completed).unwrap_or(ScanPhase::Pending)),
+        expired_ignore_rules: expired_ignore_rules(&scan.spec, now),
         observed_generation: generation,
-        conditions: merge_conditions(&previous.conditions, &[ready], generation, now),
+        conditions: merge_conditions(&previous.conditions, &[problem], generation, now),
         ..previous
     }
 }
 
-/// Checks the schedule beyond what the schema can (pure).
 fn check_schedule(spec: &DriftScanSpec) -> Result<(), String> {
-    let Some(interval) = spec.schedule.as_ref().and_then(|s| s.interval.as_deref()) else {
-        return Ok(());
-    };
-    let parsed = parse_duration(interval).map_err(|e| format!("spec.schedule.interval: {e}"))?;
-    if parsed < MIN_INTERVAL {
-        return Err(format!("spec.schedule.interval: {interval} is shorter than the minimum of 1m"));
+    if let Some(interval) = spec.schedule.as_ref().and_then(|s| s.interval.as_deref()) {
+        let parsed = crate::duration::parse_duration(interval).map_err(|e| format!("spec.schedule.interval: {e}"))?;
+        if parsed < MIN_INTERVAL {
+            return Err(format!("spec.schedule.interval: {interval} is shorter than the minimum of 1m"));
+        }
     }
-    Ok(())
+    next_after(spec.schedule.as_ref(), Timestamp::UNIX_EPOCH).map(|_| ())
 }
 
-/// Reasons of the ignore rules whose `expires` has passed (pure).
 fn expired_ignore_rules(spec: &DriftScanSpec, now: Timestamp) -> Vec<String> {
-    spec.ignore
-        .iter()
-        .filter(|rule| rule.expires.as_ref().is_some_and(|t| t.0 <= now))
-        .map(|rule| rule.reason.clone())
-        .collect()
+    spec.ignore.iter().filter(|r| r.expires.as_ref().is_some_and(|t| t.0 <= now)).map(|r| r.reason.clone()).collect()
 }
 
 async fn read_facts(scan: &DriftScan, ctx: &Context, namespace: &str) -> Result<DriftScanFacts, Error> {
     let accounts: Api<DeserializeGuard<ProviderAccount>> = Api::namespaced(ctx.client.clone(), namespace);
-    let account_ready = accounts.get_opt(&scan.spec.provider_account_ref.name).await?.map(|guard| {
-        guard
-            .0
-            .ok()
-            .and_then(|a| a.status)
-            .is_some_and(|status| is_condition_true(&status.conditions, "Ready"))
-    });
+    let account_exists = accounts.get_opt(&scan.spec.provider_account_ref.name).await?.is_some();
     let config_maps: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), namespace);
     let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
     let mut source_problems = Vec::new();
     for (index, source) in scan.spec.state_sources.iter().enumerate() {
         let problem = if let Some(r) = &source.config_map_ref {
-            config_maps.get_opt(&r.name).await?.map_or_else(
-                || Some(SourceProblem::NotFound { kind: "ConfigMap", name: r.name.clone() }),
-                |cm| {
+            match config_maps.get_opt(&r.name).await? {
+                None => Some(SourceProblem::NotFound { kind: "ConfigMap", name: r.name.clone() }),
+                Some(cm) => {
                     let has = cm.data.is_some_and(|d| d.contains_key(&r.key))
                         || cm.binary_data.is_some_and(|d| d.contains_key(&r.key));
-                    (!has).then(|| SourceProblem::KeyMissing {
-                        kind: "ConfigMap",
-                        name: r.name.clone(),
-                        key: r.key.clone(),
-                    })
-                },
-            )
+                    (!has).then(|| SourceProblem::KeyMissing { kind: "ConfigMap", name: r.name.clone(), key: r.key.clone() })
+                }
+            }
         } else if let Some(r) = &source.secret_ref {
-            secrets.get_opt(&r.name).await?.map_or_else(
-                || Some(SourceProblem::NotFound { kind: "Secret", name: r.name.clone() }),
-                |secret| {
+            match secrets.get_opt(&r.name).await? {
+                None => Some(SourceProblem::NotFound { kind: "Secret", name: r.name.clone() }),
+                Some(secret) => {
                     let has = secret.data.is_some_and(|d| d.contains_key(&r.key));
-                    (!has).then(|| SourceProblem::KeyMissing {
-                        kind: "Secret",
-                        name: r.name.clone(),
-                        key: r.key.clone(),
-                    })
-                },
-            )
+                    (!has).then(|| SourceProblem::KeyMissing { kind: "Secret", name: r.name.clone(), key: r.key.clone() })
+                }
+            }
         } else {
             None
         };
@@ -164,7 +120,7 @@ async fn read_facts(scan: &DriftScan, ctx: &Context, namespace: &str) -> Result<
             source_problems.push((index, problem));
         }
     }
-    Ok(DriftScanFacts { account_ready, source_problems })
+    Ok(DriftScanFacts { account_exists, source_problems })
 }
 
 async fn reconcile(guard: Arc<DeserializeGuard<DriftScan>>, ctx: Arc<Context>) -> Result<Action, Error> {
@@ -175,18 +131,94 @@ async fn reconcile(guard: Arc<DeserializeGuard<DriftScan>>, ctx: Arc<Context>) -
     let mut timer = ctx.metrics.reconcile_timer(CONTROLLER);
     let namespace = scan.namespace().ok_or(Error::MissingNamespace)?;
     let name = scan.name_any();
+    let now = Timestamp::now();
+    let before = scan.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
 
     let facts = read_facts(scan, &ctx, &namespace).await?;
-    let status = build_drift_scan_status(scan, &facts, Timestamp::now());
-    let before = scan.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
+    if let Some(problem) = reference_problem(&scan.spec, &facts) {
+        let status = build_drift_scan_status(scan, problem, now);
+        write_status(&ctx, scan, &before, status).await?;
+        info!(controller = CONTROLLER, %namespace, %name, ready = false, "reconciled");
+        timer.set_result("success");
+        return Ok(Action::requeue(ctx.config.retry_interval));
+    }
+    let why = match due(scan, now) {
+        Due::Now(why) => why,
+        Due::At(at) => {
+            timer.set_result("success");
+            let wait = at.duration_since(now).unsigned_abs();
+            return Ok(Action::requeue(wait.min(ctx.config.resync_interval).max(Duration::from_secs(1))));
+        }
+        Due::Never => {
+            timer.set_result("success");
+            return Ok(Action::await_change());
+        }
+    };
+
+    info!(controller = CONTROLLER, %namespace, %name, reason = why, "scanning");
+    let started = Instant::now();
+    let outcome = scan_run::run(&ctx, scan).await;
+    let took = started.elapsed();
+    let finished = Timestamp::now();
+    let next = next_after(scan.spec.schedule.as_ref(), finished).ok().filter(|_| !scan.spec.suspend);
+    let (status, requeue) = match outcome {
+        Ok(report) => {
+            ctx.metrics.scan_duration.with_label_values(&[&report.provider, "success"]).observe(took.as_secs_f64());
+            let report_ref = report_store::store(&ctx.client, scan, &report).await?;
+            record_metrics(&ctx, &namespace, &name, &report);
+            let status = scan_status::completed(scan, &report, report_ref, took, finished, next);
+            let wait = next.map_or(ctx.config.resync_interval, |n| n.duration_since(finished).unsigned_abs());
+            info!(
+                controller = CONTROLLER, %namespace, %name,
+                modified = report.summary.modified, missing = report.summary.missing,
+                unmanaged = report.summary.unmanaged, partial = report.is_partial(), "scan completed"
+            );
+            (status, wait.max(Duration::from_secs(1)))
+        }
+        Err(failure) => {
+            ctx.metrics.scan_duration.with_label_values(&["unknown", "failure"]).observe(took.as_secs_f64());
+            warn!(controller = CONTROLLER, %namespace, %name, reason = failure.reason(), error = %failure, "scan failed");
+            (scan_status::failed(scan, failure.reason(), failure.to_string(), finished, next), ctx.config.retry_interval)
+        }
+    };
+    write_status(&ctx, scan, &before, status).await?;
+    timer.set_result("success");
+    Ok(Action::requeue(requeue))
+}
+
+async fn write_status(ctx: &Context, scan: &DriftScan, before: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition], status: DriftScanStatus) -> Result<(), Error> {
     if scan.status.as_ref() != Some(&status) {
         apply_status(scan, &status, &ctx.client).await?;
     }
-    publish_ready_transition(&ctx, &event_reference(scan), &before, &status.conditions).await;
-    let ready = is_condition_true(&status.conditions, "Ready");
-    info!(controller = CONTROLLER, %namespace, %name, ready, "reconciled");
-    timer.set_result("success");
-    Ok(Action::requeue(if ready { ctx.config.resync_interval } else { ctx.config.retry_interval }))
+    let reference = event_reference(scan);
+    publish_transition(ctx, &reference, before, &status.conditions, "Ready", true).await;
+    publish_transition(ctx, &reference, before, &status.conditions, "Drifted", false).await;
+    Ok(())
+}
+
+fn record_metrics(ctx: &Context, namespace: &str, name: &str, report: &Report) {
+    use std::collections::BTreeMap;
+    let mut series = Vec::new();
+    let mut by_kind: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for item in &report.items {
+        *by_kind.entry((format!("{:?}", item.kind), item.type_.clone())).or_default() += 1;
+        series.push((
+            "drifted_resource",
+            vec![
+                namespace.into(),
+                name.into(),
+                format!("{:?}", item.kind),
+                item.type_.clone(),
+                item.id.clone(),
+                format!("{:?}", item.severity),
+            ],
+            1,
+        ));
+    }
+    for ((kind, type_), count) in by_kind {
+        series.push(("drift_items", vec![namespace.into(), name.into(), kind, type_], count));
+    }
+    ctx.metrics.set_scan_series(&format!("{namespace}/{name}"), series);
 }
 
 fn error_policy(_: Arc<DeserializeGuard<DriftScan>>, error: &Error, ctx: Arc<Context>) -> Action {
@@ -230,62 +262,48 @@ mod tests {
         serde_yaml::from_str(SCAN).expect("fixture parses")
     }
 
-    fn ready_of(status: &DriftScanStatus) -> (&str, &str, &str) {
-        let c = status.conditions.iter().find(|c| c.type_ == "Ready").expect("Ready condition");
-        (c.status.as_str(), c.reason.as_str(), c.message.as_str())
-    }
-
     #[test]
     fn missing_account_comes_first() {
         let facts = DriftScanFacts {
-            account_ready: None,
+            account_exists: false,
             source_problems: vec![(0, SourceProblem::NotFound { kind: "ConfigMap", name: "x".into() })],
         };
-        let status = build_drift_scan_status(&scan(), &facts, Timestamp::UNIX_EPOCH);
-        assert_eq!(ready_of(&status).1, "ProviderAccountNotFound");
+        let problem = reference_problem(&scan().spec, &facts).expect("a problem");
+        assert_eq!(problem.reason, "ProviderAccountNotFound");
+        let status = build_drift_scan_status(&scan(), problem, Timestamp::UNIX_EPOCH);
         assert_eq!(status.phase, Some(ScanPhase::Pending));
     }
 
     #[test]
     fn missing_key_names_the_source_index() {
         let facts = DriftScanFacts {
-            account_ready: Some(true),
-            source_problems: vec![(
-                1,
-                SourceProblem::KeyMissing {
-                    kind: "Secret",
-                    name: "legacy-state".into(),
-                    key: "terraform.tfstate".into(),
-                },
-            )],
+            account_exists: true,
+            source_problems: vec![(1, SourceProblem::KeyMissing {
+                kind: "Secret",
+                name: "legacy-state".into(),
+                key: "terraform.tfstate".into(),
+            })],
         };
-        let status = build_drift_scan_status(&scan(), &facts, Timestamp::UNIX_EPOCH);
+        let problem = reference_problem(&scan().spec, &facts).expect("a problem");
         assert_eq!(
-            ready_of(&status),
-            (
-                "False",
-                "StateSourceKeyMissing",
-                "spec.stateSources[1]: Secret legacy-state has no key terraform.tfstate"
-            )
+            (problem.reason.as_str(), problem.message.as_str()),
+            ("StateSourceKeyMissing", "spec.stateSources[1]: Secret legacy-state has no key terraform.tfstate")
         );
     }
 
     #[test]
-    fn resolved_references_are_ready_and_expired_rules_listed() {
-        let facts = DriftScanFacts { account_ready: Some(true), source_problems: vec![] };
+    fn resolved_references_have_no_problem_and_expired_rules_are_listed() {
+        let facts = DriftScanFacts { account_exists: true, source_problems: vec![] };
+        assert_eq!(reference_problem(&scan().spec, &facts), None);
         let now = Timestamp::from_second(1_900_000_000).expect("valid"); // 2030
-        let status = build_drift_scan_status(&scan(), &facts, now);
-        assert_eq!(ready_of(&status).0, "True");
-        assert_eq!(status.expired_ignore_rules, ["temporary exception during migration"]);
-        assert_eq!(status.observed_generation, Some(4));
+        assert_eq!(expired_ignore_rules(&scan().spec, now), ["temporary exception during migration"]);
     }
 
     #[test]
     fn too_short_interval_is_refused() {
         let mut scan = scan();
         scan.spec.schedule.as_mut().expect("fixture has a schedule").interval = Some("30s".into());
-        let facts = DriftScanFacts { account_ready: Some(true), source_problems: vec![] };
-        let status = build_drift_scan_status(&scan, &facts, Timestamp::UNIX_EPOCH);
-        assert_eq!(ready_of(&status).1, "InvalidSchedule");
+        let facts = DriftScanFacts { account_exists: true, source_problems: vec![] };
+        assert_eq!(reference_problem(&scan.spec, &facts).map(|p| p.reason), Some("InvalidSchedule".into()));
     }
 }

@@ -4,13 +4,18 @@
 //! and build the new status with pure functions (unit-tested from YAML fixtures),
 //! then write the status with server-side apply under one field manager.
 
+mod credentials;
 mod drift_scan;
 mod error;
 mod provider_account;
 mod remediation_plan;
+mod report_store;
+mod scan_run;
+mod scan_status;
+mod schedule;
 mod status;
 
-pub use drift_scan::{DriftScanFacts, build_drift_scan_status};
+pub use drift_scan::{DriftScanFacts, build_drift_scan_status, reference_problem};
 pub use error::Error;
 pub use provider_account::{CredentialCheck, build_provider_account_status, check_credentials};
 pub use remediation_plan::build_remediation_plan_status;
@@ -23,6 +28,7 @@ use kube::runtime::events::{Recorder, Reporter};
 use kube::{Api, Client, Resource};
 use tracing::{debug, warn};
 
+use crate::resilience::GuardRegistry;
 use crate::telemetry::Metrics;
 
 /// The one field manager every write of the operator uses.
@@ -45,13 +51,15 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     pub recorder: Recorder,
     pub config: ControllerConfig,
+    /// One API budget and breaker set per account, shared by all its scans.
+    pub guards: GuardRegistry,
 }
 
 impl Context {
     pub fn new(client: Client, metrics: Arc<Metrics>, config: ControllerConfig, instance: String) -> Self {
         let reporter = Reporter { controller: FIELD_MANAGER.into(), instance: Some(instance) };
         let recorder = Recorder::new(client.clone(), reporter);
-        Self { client, metrics, recorder, config }
+        Self { client, metrics, recorder, config, guards: GuardRegistry::default() }
     }
 
     /// An Api for `K` over the watched scope.

@@ -18,7 +18,10 @@ use kube::{Api, Resource, ResourceExt};
 use tracing::info;
 
 use super::status::{apply_status, event_reference, publish_ready_transition, report_invalid};
+use super::credentials::provider_settings;
 use super::{Context, Error, on_error};
+use crate::provider::{self, Identity, ProviderError};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use crate::crd::{
     CloudProvider, ConditionStatus, ConditionUpdate, ProviderAccount, ProviderAccountSpec,
     ProviderAccountStatus, merge_conditions,
@@ -95,14 +98,36 @@ pub fn check_credentials(
     CredentialCheck::Ambient { source: "the ambient credential chain" }
 }
 
-/// Builds the new status from the check (pure).
+/// What the provider said about the credentials.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum IdentityCheck {
+    Confirmed(Identity),
+    /// The provider has no identity check yet; the local check stands.
+    Unsupported,
+    Failed { reason: &'static str, message: String },
+}
+
+/// Builds the new status from the checks (pure). `identity` is `None` when the
+/// local credential check failed and the provider was not asked.
 pub fn build_provider_account_status(
     check: &CredentialCheck,
+    identity: Option<&IdentityCheck>,
     previous: Option<&ProviderAccountStatus>,
     generation: Option<i64>,
     now: Timestamp,
 ) -> ProviderAccountStatus {
-    let (status, reason, message) = match check {
+    let confirmed = match identity {
+        Some(IdentityCheck::Confirmed(id)) => Some(id),
+        _ => None,
+    };
+    let (status, reason, message) = match (check, identity) {
+        (_, Some(IdentityCheck::Confirmed(id))) => (
+            ConditionStatus::True,
+            "IdentityConfirmed",
+            format!("the provider confirmed the credentials: account {} ({})", id.account_id, id.principal),
+        ),
+        (_, Some(IdentityCheck::Failed { reason, message })) => (ConditionStatus::False, *reason, message.clone()),
+        _ => match check {
         CredentialCheck::SecretComplete { secret } => {
             (ConditionStatus::True, "CredentialsFound", format!("Secret {secret} holds the expected keys"))
         }
@@ -124,6 +149,7 @@ pub fn build_provider_account_status(
         CredentialCheck::Ambient { source } => {
             (ConditionStatus::True, "AmbientCredentials", format!("credentials come from {source}"))
         }
+        },
     };
     let previous = previous.cloned().unwrap_or_default();
     let conditions = merge_conditions(
@@ -134,11 +160,9 @@ pub fn build_provider_account_status(
     );
     let ready = status == ConditionStatus::True;
     ProviderAccountStatus {
-        last_validated: if ready {
-            Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now))
-        } else {
-            previous.last_validated
-        },
+        account_id: confirmed.map(|id| id.account_id.clone()).or(if ready { previous.account_id.clone() } else { None }),
+        principal: confirmed.map(|id| id.principal.clone()).or(if ready { previous.principal.clone() } else { None }),
+        last_validated: if ready { Some(Time(now)) } else { previous.last_validated.clone() },
         observed_generation: generation,
         conditions,
         ..previous
@@ -167,10 +191,13 @@ async fn reconcile(
         });
         secrets.insert(secret_name, keys);
     }
-    // validate and build
+    // validate, then ask the provider whose credentials these are
     let check = check_credentials(&account.spec, &secrets, |path| std::path::Path::new(path).exists());
+    let locally_ok = matches!(check, CredentialCheck::SecretComplete { .. } | CredentialCheck::Ambient { .. });
+    let identity = if locally_ok { Some(confirm_identity(&ctx, account).await) } else { None };
     let status = build_provider_account_status(
         &check,
+        identity.as_ref(),
         account.status.as_ref(),
         account.meta().generation,
         Timestamp::now(),
@@ -183,8 +210,24 @@ async fn reconcile(
     publish_ready_transition(&ctx, &event_reference(account), &before, &status.conditions).await;
     info!(controller = CONTROLLER, %namespace, %name, outcome = ?check, "reconciled");
     timer.set_result("success");
-    let ready = matches!(check, CredentialCheck::SecretComplete { .. } | CredentialCheck::Ambient { .. });
+    let ready = crate::crd::is_condition_true(&status.conditions, "Ready");
     Ok(Action::requeue(if ready { ctx.config.resync_interval } else { ctx.config.retry_interval }))
+}
+
+async fn confirm_identity(ctx: &Context, account: &ProviderAccount) -> IdentityCheck {
+    let settings = match provider_settings(ctx, account).await {
+        Ok(settings) => settings,
+        Err(error) => return IdentityCheck::Failed { reason: "CredentialsInvalid", message: error.to_string() },
+    };
+    let provider = match provider::connect(settings).await {
+        Ok(provider) => provider,
+        Err(ProviderError::Unsupported(_)) => return IdentityCheck::Unsupported,
+        Err(error) => return IdentityCheck::Failed { reason: error.reason(), message: error.to_string() },
+    };
+    match provider.identity().await {
+        Ok(identity) => IdentityCheck::Confirmed(identity),
+        Err(error) => IdentityCheck::Failed { reason: error.reason(), message: error.to_string() },
+    }
 }
 
 fn error_policy(_: Arc<DeserializeGuard<ProviderAccount>>, error: &Error, ctx: Arc<Context>) -> Action {
@@ -240,7 +283,7 @@ mod tests {
             SecretKeys::from([("aws-creds".into(), keys(&["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]))]);
         let check = check_credentials(&spec, &secrets, |_| false);
         assert_eq!(check, CredentialCheck::SecretComplete { secret: "aws-creds".into() });
-        let status = build_provider_account_status(&check, None, Some(3), Timestamp::UNIX_EPOCH);
+        let status = build_provider_account_status(&check, None, None, Some(3), Timestamp::UNIX_EPOCH);
         let ready = &status.conditions[0];
         assert_eq!(
             (ready.type_.as_str(), ready.status.as_str(), ready.reason.as_str()),
@@ -256,7 +299,7 @@ mod tests {
         let spec = spec(SECRET_ACCOUNT);
         let secrets = SecretKeys::from([("aws-creds".into(), keys(&["AWS_ACCESS_KEY_ID"]))]);
         let check = check_credentials(&spec, &secrets, |_| false);
-        let status = build_provider_account_status(&check, None, Some(1), Timestamp::UNIX_EPOCH);
+        let status = build_provider_account_status(&check, None, None, Some(1), Timestamp::UNIX_EPOCH);
         let ready = &status.conditions[0];
         assert_eq!(ready.status, "False");
         assert_eq!(ready.reason, "SecretKeysMissing");
@@ -281,13 +324,28 @@ mod tests {
     }
 
     #[test]
+    fn confirmed_identity_is_recorded_and_failures_clear_it() {
+        let spec = spec(SECRET_ACCOUNT);
+        let secrets = SecretKeys::from([("aws-creds".into(), keys(&["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]))]);
+        let check = check_credentials(&spec, &secrets, |_| false);
+        let id = Identity { account_id: "123456789012".into(), principal: "arn:aws:iam::123456789012:user/x".into() };
+        let ok = build_provider_account_status(&check, Some(&IdentityCheck::Confirmed(id)), None, Some(1), Timestamp::UNIX_EPOCH);
+        assert_eq!(ok.account_id.as_deref(), Some("123456789012"));
+        assert_eq!(ok.conditions[0].reason, "IdentityConfirmed");
+        let rejected = IdentityCheck::Failed { reason: "CredentialsRejected", message: "InvalidClientTokenId".into() };
+        let bad = build_provider_account_status(&check, Some(&rejected), Some(&ok), Some(2), Timestamp::UNIX_EPOCH);
+        assert_eq!((bad.conditions[0].status.as_str(), bad.conditions[0].reason.as_str()), ("False", "CredentialsRejected"));
+        assert_eq!(bad.account_id, None, "an unconfirmed account has no account id");
+    }
+
+    #[test]
     fn recovering_keeps_history_in_transition_time() {
         let spec = spec(SECRET_ACCOUNT);
         let broken = check_credentials(&spec, &SecretKeys::new(), |_| false);
         let t1 = Timestamp::from_second(100).expect("valid");
         let t2 = Timestamp::from_second(200).expect("valid");
-        let first = build_provider_account_status(&broken, None, Some(1), t1);
-        let again = build_provider_account_status(&broken, Some(&first), Some(1), t2);
+        let first = build_provider_account_status(&broken, None, None, Some(1), t1);
+        let again = build_provider_account_status(&broken, None, Some(&first), Some(1), t2);
         assert_eq!(first, again, "an unchanged outcome must produce an identical status (no write)");
     }
 }

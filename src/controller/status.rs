@@ -60,16 +60,30 @@ pub async fn publish_ready_transition(
     before: &[Condition],
     after: &[Condition],
 ) {
-    let Some(now) = find_condition(after, "Ready") else { return };
-    let changed = match find_condition(before, "Ready") {
+    publish_transition(ctx, reference, before, after, "Ready", true).await;
+}
+
+/// Publishes an Event when condition `type_` changed status or reason. The event is
+/// Normal when the condition's status equals `good_when_true`, Warning otherwise.
+pub async fn publish_transition(
+    ctx: &Context,
+    reference: &ObjectReference,
+    before: &[Condition],
+    after: &[Condition],
+    type_: &str,
+    good_when_true: bool,
+) {
+    let Some(now) = find_condition(after, type_) else { return };
+    let changed = match find_condition(before, type_) {
         Some(prev) => prev.status != now.status || prev.reason != now.reason,
         None => true,
     };
     if !changed {
         return;
     }
+    let good = (now.status == "True") == good_when_true;
     let event = Event {
-        type_: if now.status == "True" { EventType::Normal } else { EventType::Warning },
+        type_: if good { EventType::Normal } else { EventType::Warning },
         reason: now.reason.clone(),
         note: Some(truncate(&now.message, 1024)),
         action: "Reconcile".into(),

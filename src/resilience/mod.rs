@@ -222,8 +222,15 @@ mod tests {
     #[tokio::test]
     async fn breaker_opens_after_repeated_failures() {
         let guard = AccountGuard::new(fast(3), None);
-        let result: Result<(), _> = guard.call("ec2", "DescribeVpcs", classify, || async { Err("5xx") }).await;
-        assert!(matches!(result, Err(GuardError::Call("5xx"))), "four attempts, then the error");
+        let failing = AtomicU32::new(0);
+        let result: Result<(), _> = guard
+            .call("ec2", "DescribeVpcs", classify, || async {
+                failing.fetch_add(1, Ordering::SeqCst);
+                Err("5xx")
+            })
+            .await;
+        assert!(matches!(result, Err(GuardError::CircuitOpen { .. })), "the breaker opens during the retries");
+        assert_eq!(failing.load(Ordering::SeqCst), 3, "no call after the third failure");
         let tries = AtomicU32::new(0);
         let result: Result<(), _> = guard
             .call("ec2", "DescribeSubnets", classify, || async {

@@ -1,9 +1,11 @@
 //! Prometheus metrics of the operator. Labels are low-cardinality by design: a
 //! controller name, a result, an error class; never an object name.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Instant;
 
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry};
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
 
 /// Every metric the operator exports, registered in one registry.
 pub struct Metrics {
@@ -16,6 +18,18 @@ pub struct Metrics {
     pub reconcile_duration: HistogramVec,
     /// 1 while this replica holds the leader lease.
     pub leader: IntGauge,
+    /// Wall time of one scan, by provider and result.
+    pub scan_duration: HistogramVec,
+    /// Live resources found by the last scan, by scan and type.
+    pub resources_discovered: IntGaugeVec,
+    /// Drift items of the last scan, by scan, kind and type.
+    pub drift_items: IntGaugeVec,
+    /// 1 per resource that drifted in its scan's last run (labelled by resource).
+    pub drifted_resource: IntGaugeVec,
+    /// Cloud API calls by service, operation and outcome.
+    pub cloud_api_calls: IntCounterVec,
+    /// The label sets each scan last set, so stale series can be removed.
+    scan_series: Mutex<HashMap<String, Vec<(&'static str, Vec<String>)>>>,
 }
 
 impl Metrics {
@@ -39,20 +53,84 @@ impl Metrics {
         .expect("static metric definition");
         let leader = IntGauge::new("leader", "1 while this replica holds the leader lease")
             .expect("static metric definition");
+        let scan_duration = HistogramVec::new(
+            HistogramOpts::new("scan_duration_seconds", "Wall time of one scan")
+                .buckets(vec![0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0]),
+            &["provider", "result"],
+        )
+        .expect("static metric definition");
+        let gauge = |name: &str, help: &str, labels: &[&str]| {
+            IntGaugeVec::new(Opts::new(name, help), labels).expect("static metric definition")
+        };
+        let resources_discovered =
+            gauge("resources_discovered", "Live resources found by the last scan", &["namespace", "scan", "type"]);
+        let drift_items =
+            gauge("drift_items", "Drift items of the last scan", &["namespace", "scan", "kind", "type"]);
+        let drifted_resource = gauge(
+            "drifted_resource",
+            "1 for each resource that drifted in its scan's last run",
+            &["namespace", "scan", "kind", "type", "id", "severity"],
+        );
+        let cloud_api_calls = IntCounterVec::new(
+            Opts::new("cloud_api_calls_total", "Cloud API calls by service, operation and outcome"),
+            &["service", "operation", "outcome"],
+        )
+        .expect("static metric definition");
         for collector in [
             Box::new(reconciliations.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(reconcile_errors.clone()),
             Box::new(reconcile_duration.clone()),
             Box::new(leader.clone()),
+            Box::new(scan_duration.clone()),
+            Box::new(resources_discovered.clone()),
+            Box::new(drift_items.clone()),
+            Box::new(drifted_resource.clone()),
+            Box::new(cloud_api_calls.clone()),
         ] {
             registry.register(collector).expect("metric names are unique");
         }
-        Self { registry, reconciliations, reconcile_errors, reconcile_duration, leader }
+        Self {
+            registry,
+            reconciliations,
+            reconcile_errors,
+            reconcile_duration,
+            leader,
+            scan_duration,
+            resources_discovered,
+            drift_items,
+            drifted_resource,
+            cloud_api_calls,
+            scan_series: Mutex::new(HashMap::new()),
+        }
     }
 
     /// Starts timing one reconcile of `controller`; the result is recorded on drop.
     pub fn reconcile_timer(&self, controller: &'static str) -> ReconcileTimer<'_> {
         ReconcileTimer { metrics: self, controller, started: Instant::now(), result: "error" }
+    }
+
+    /// Replaces the per-scan gauges of `scan_key` with `series` (gauge name, labels,
+    /// value), removing label sets the scan no longer reports.
+    pub fn set_scan_series(&self, scan_key: &str, series: Vec<(&'static str, Vec<String>, i64)>) {
+        let mut known = self.scan_series.lock().unwrap_or_else(|p| p.into_inner());
+        let vec_of = |name: &str| match name {
+            "resources_discovered" => &self.resources_discovered,
+            "drift_items" => &self.drift_items,
+            _ => &self.drifted_resource,
+        };
+        if let Some(old) = known.remove(scan_key) {
+            for (name, labels) in old {
+                let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+                let _ = vec_of(name).remove_label_values(&refs);
+            }
+        }
+        let mut kept = Vec::with_capacity(series.len());
+        for (name, labels, value) in series {
+            let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+            vec_of(name).with_label_values(&refs).set(value);
+            kept.push((name, labels));
+        }
+        known.insert(scan_key.to_string(), kept);
     }
 
     /// The text exposition of every metric.

@@ -3,6 +3,8 @@
 //! found through the KUBECONFIG that script writes.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod moto;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -18,6 +20,7 @@ use serde_json::Value;
 /// A client for the test control plane. Fails loudly when there is none: these
 /// tests must never pass by skipping.
 pub async fn client() -> Client {
+    driftmgr::init_tls();
     assert!(
         std::env::var_os("KUBECONFIG").is_some(),
         "KUBECONFIG is not set: run the integration tests with `make integration` \
@@ -167,6 +170,8 @@ impl Operator {
             .args(["--lease-renew-interval", &format!("{}s", lease.renew_secs)])
             .args(["--retry-interval", "2s"])
             .env("RUST_LOG", "info,driftmgr=debug")
+            // Never let the AWS default chain reach for the instance metadata service.
+            .env("AWS_EC2_METADATA_DISABLED", "true")
             .stdout(log.try_clone().expect("log handle"))
             .stderr(log)
             .stdin(Stdio::null())
@@ -233,6 +238,11 @@ impl Operator {
         }
         self.kill();
         false
+    }
+
+    /// Whether the process is alive (without reaping it).
+    pub fn is_running_now(&self) -> bool {
+        std::path::Path::new(&format!("/proc/{}", self.child.id())).exists()
     }
 
     pub fn is_running(&mut self) -> bool {

@@ -1,0 +1,119 @@
+//! Running one scan for a DriftScan: account -> credentials -> provider -> state
+//! sources -> engine.
+
+use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use k8s_openapi::jiff::Timestamp;
+use kube::core::error_boundary::DeserializeGuard;
+use kube::{Api, ResourceExt};
+
+use super::credentials::{CredentialError, provider_settings};
+use super::{Context, Error};
+use crate::crd::{DriftScan, ProviderAccount, StateSource, is_condition_true};
+use crate::drift::{self, EngineConfig, Report};
+use crate::provider::{self, NoProgress, Provider, ProviderError};
+use crate::state::{StateFile, StateReadError, parse_state, read_object_states};
+
+/// Why a scan could not produce a report.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanFailure {
+    #[error("ProviderAccount {0} was not found in this namespace")]
+    AccountNotFound(String),
+    #[error("ProviderAccount {0} is not Ready")]
+    AccountNotReady(String),
+    #[error(transparent)]
+    Credentials(#[from] CredentialError),
+    #[error(transparent)]
+    Provider(#[from] ProviderError),
+    #[error("spec.stateSources[{index}]: {error}")]
+    State { index: usize, error: StateReadError },
+    #[error("spec.stateSources[{index}]: {kind} state sources are not supported yet")]
+    UnsupportedSource { index: usize, kind: &'static str },
+    #[error(transparent)]
+    Kube(#[from] Error),
+}
+
+impl ScanFailure {
+    /// CamelCase reason for the Ready condition and Events.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::AccountNotFound(_) => "ProviderAccountNotFound",
+            Self::AccountNotReady(_) => "ProviderAccountNotReady",
+            Self::Credentials(CredentialError::Kube(_)) | Self::Kube(_) => "KubernetesError",
+            Self::Credentials(_) => "CredentialsInvalid",
+            Self::Provider(error) => error.reason(),
+            Self::State { error, .. } => error.reason(),
+            Self::UnsupportedSource { .. } => "StateSourceUnsupported",
+        }
+    }
+}
+
+pub async fn run(ctx: &Context, scan: &DriftScan) -> Result<Report, ScanFailure> {
+    let namespace = scan.namespace().ok_or(Error::MissingNamespace)?;
+    let account_name = &scan.spec.provider_account_ref.name;
+    let accounts: Api<DeserializeGuard<ProviderAccount>> = Api::namespaced(ctx.client.clone(), &namespace);
+    let account = accounts
+        .get_opt(account_name)
+        .await
+        .map_err(Error::from)?
+        .and_then(|guard| guard.0.ok())
+        .ok_or_else(|| ScanFailure::AccountNotFound(account_name.clone()))?;
+    let ready = account.status.as_ref().is_some_and(|s| is_condition_true(&s.conditions, "Ready"));
+    if !ready {
+        return Err(ScanFailure::AccountNotReady(account_name.clone()));
+    }
+    let settings = provider_settings(ctx, &account).await?;
+    let provider = provider::connect(settings).await?;
+    let states = read_states(ctx, &namespace, &scan.spec.state_sources, provider.as_ref()).await?;
+    let config = EngineConfig {
+        provider: provider.terraform_name().to_string(),
+        resource_types: scan.spec.resource_types.clone(),
+        ignore: scan.spec.ignore.clone(),
+        default_ignores: scan.spec.default_ignores,
+        severity: scan.spec.severity.clone(),
+    };
+    Ok(drift::scan(provider.as_ref(), &states, &config, &NoProgress, Timestamp::now()).await)
+}
+
+async fn read_states(
+    ctx: &Context,
+    namespace: &str,
+    sources: &[StateSource],
+    provider: &dyn Provider,
+) -> Result<Vec<StateFile>, ScanFailure> {
+    let config_maps: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), namespace);
+    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
+    let mut states = Vec::new();
+    for (index, source) in sources.iter().enumerate() {
+        let fail = |error: StateReadError| ScanFailure::State { index, error };
+        if let Some(r) = &source.config_map_ref {
+            let origin = format!("configmap/{namespace}/{}#{}", r.name, r.key);
+            let cm = config_maps.get_opt(&r.name).await.map_err(Error::from)?;
+            let bytes = cm.and_then(|cm| {
+                let text = cm.data.and_then(|d| d.get(&r.key).map(|s| s.clone().into_bytes()));
+                text.or_else(|| cm.binary_data.and_then(|d| d.get(&r.key).map(|b| b.0.clone())))
+            });
+            let bytes = bytes.ok_or_else(|| fail(StateReadError::NotFound { origin: origin.clone() }))?;
+            states.push(parse_state(&bytes, &origin).map_err(|e| fail(e.into()))?);
+        } else if let Some(r) = &source.secret_ref {
+            let origin = format!("secret/{namespace}/{}#{}", r.name, r.key);
+            let secret = secrets.get_opt(&r.name).await.map_err(Error::from)?;
+            let bytes = secret.and_then(|s| s.data.and_then(|d| d.get(&r.key).map(|b| b.0.clone())));
+            let bytes = bytes.ok_or_else(|| fail(StateReadError::NotFound { origin: origin.clone() }))?;
+            states.push(parse_state(&bytes, &origin).map_err(|e| fail(e.into()))?);
+        } else if let Some(s3) = &source.s3 {
+            let store = provider.state_bucket(&s3.bucket, s3.region.as_deref()).await?;
+            let read = read_object_states(store.as_ref(), "s3", &s3.bucket, s3.key.as_deref(), s3.prefix.as_deref());
+            states.extend(read.await.map_err(fail)?);
+        } else {
+            let kind = if source.gcs.is_some() {
+                "gcs"
+            } else if source.azure_blob.is_some() {
+                "azureBlob"
+            } else {
+                "http"
+            };
+            return Err(ScanFailure::UnsupportedSource { index, kind });
+        }
+    }
+    Ok(states)
+}

@@ -1,0 +1,169 @@
+//! DriftScan status builders (pure).
+
+use std::time::Duration;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use k8s_openapi::jiff::Timestamp;
+use kube::{Resource, ResourceExt};
+
+use crate::crd::{
+    ConditionStatus, ConditionUpdate, DriftScan, DriftScanStatus, ReportRef, SCAN_REQUESTED_ANNOTATION, ScanPhase,
+    merge_conditions,
+};
+use crate::drift::Report;
+
+/// Status after a scan that produced `report`.
+pub fn completed(
+    scan: &DriftScan,
+    report: &Report,
+    report_ref: ReportRef,
+    took: Duration,
+    finished: Timestamp,
+    next: Option<Timestamp>,
+) -> DriftScanStatus {
+    let s = &report.summary;
+    let drifted = report.has_drift();
+    let drift_message = format!("{} modified, {} missing, {} unmanaged", s.modified, s.missing, s.unmanaged);
+    let degraded_message = report
+        .failures
+        .iter()
+        .map(|f| format!("{}: {}", f.scope, f.reason))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let conditions = [
+        ConditionUpdate::new(
+            "Ready",
+            ConditionStatus::True,
+            "ScanCompleted",
+            format!(
+                "compared {} managed resources from {} state file(s) with {} region(s)",
+                s.managed,
+                report.sources.len(),
+                report.regions.len()
+            ),
+        ),
+        ConditionUpdate::new(
+            "Drifted",
+            ConditionStatus::from_bool(drifted),
+            if drifted { "DriftDetected" } else { "NoDrift" },
+            drift_message,
+        ),
+        ConditionUpdate::new(
+            "Degraded",
+            ConditionStatus::from_bool(report.is_partial()),
+            if report.is_partial() { "PartialResults" } else { "Complete" },
+            if report.is_partial() {
+                format!("{degraded_message} ({} managed resources could not be verified)", report.unverified)
+            } else {
+                "every region and type was discovered".to_string()
+            },
+        ),
+    ];
+    let previous = scan.status.clone().unwrap_or_default();
+    let generation = scan.meta().generation;
+    let limit = scan.spec.max_status_items as usize;
+    DriftScanStatus {
+        phase: Some(ScanPhase::Completed),
+        last_scan_time: Some(Time(finished)),
+        next_scan_time: next.map(Time),
+        duration: Some(format!("{:.1}s", took.as_secs_f64())),
+        summary: Some(report.summary.clone()),
+        items: report.items.iter().take(limit).cloned().collect(),
+        report_ref: Some(report_ref),
+        expired_ignore_rules: report.expired_ignore_rules.clone(),
+        last_scan_request: scan.annotations().get(SCAN_REQUESTED_ANNOTATION).cloned().or(previous.last_scan_request),
+        observed_generation: generation,
+        conditions: merge_conditions(&previous.conditions, &conditions, generation, finished),
+    }
+}
+
+/// Status after a scan that could not run. The last good results stay.
+pub fn failed(scan: &DriftScan, reason: &str, message: String, now: Timestamp, next: Option<Timestamp>) -> DriftScanStatus {
+    let previous = scan.status.clone().unwrap_or_default();
+    let generation = scan.meta().generation;
+    DriftScanStatus {
+        phase: Some(ScanPhase::Failed),
+        next_scan_time: next.map(Time),
+        last_scan_request: scan.annotations().get(SCAN_REQUESTED_ANNOTATION).cloned().or(previous.last_scan_request.clone()),
+        observed_generation: generation,
+        conditions: merge_conditions(
+            &previous.conditions,
+            &[ConditionUpdate::new("Ready", ConditionStatus::False, reason, message)],
+            generation,
+            now,
+        ),
+        ..previous
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::{DriftItem, DriftKind, ScanSummary, Severity, find_condition};
+    use crate::provider::DiscoveryFailure;
+
+    fn scan() -> DriftScan {
+        serde_yaml::from_str(include_str!("../../tests/fixtures/objects/driftscan.yaml")).expect("fixture")
+    }
+
+    fn report(items: usize, partial: bool) -> Report {
+        let item = DriftItem {
+            address: None,
+            type_: "aws_instance".into(),
+            id: "i-1".into(),
+            region: None,
+            kind: DriftKind::Unmanaged,
+            severity: Severity::Medium,
+            changes: vec![],
+        };
+        Report {
+            generated_at: "t".into(),
+            provider: "aws".into(),
+            regions: vec!["us-east-1".into()],
+            sources: vec![],
+            summary: ScanSummary { managed: 3, unmanaged: items as u64, ..Default::default() },
+            items: vec![item; items],
+            failures: if partial {
+                vec![DiscoveryFailure { scope: "eu-west-1/aws_instance".into(), reason: "Throttled".into(), message: "m".into() }]
+            } else {
+                vec![]
+            },
+            unverified: 0,
+            expired_ignore_rules: vec![],
+        }
+    }
+
+    #[test]
+    fn completed_scan_sets_all_three_conditions() {
+        let mut scan = scan();
+        scan.spec.max_status_items = 2;
+        let status = completed(
+            &scan,
+            &report(5, true),
+            ReportRef { config_maps: vec!["x".into()], generation: 1 },
+            Duration::from_millis(1500),
+            Timestamp::UNIX_EPOCH,
+            None,
+        );
+        assert_eq!(status.items.len(), 2, "the status lists at most maxStatusItems");
+        assert_eq!(status.duration.as_deref(), Some("1.5s"));
+        let get = |t| find_condition(&status.conditions, t).map(|c| (c.status.clone(), c.reason.clone())).expect("condition");
+        assert_eq!(get("Drifted"), ("True".into(), "DriftDetected".into()));
+        assert_eq!(get("Degraded"), ("True".into(), "PartialResults".into()));
+        assert_eq!(get("Ready"), ("True".into(), "ScanCompleted".into()));
+        let clean = completed(&scan, &report(0, false), ReportRef { config_maps: vec![], generation: 2 }, Duration::ZERO, Timestamp::UNIX_EPOCH, None);
+        assert_eq!(find_condition(&clean.conditions, "Drifted").map(|c| c.reason.as_str()), Some("NoDrift"));
+    }
+
+    #[test]
+    fn failure_keeps_the_last_results() {
+        let mut scan = scan();
+        let done = completed(&scan, &report(1, false), ReportRef { config_maps: vec!["r".into()], generation: 1 }, Duration::ZERO, Timestamp::UNIX_EPOCH, None);
+        scan.status = Some(done);
+        let status = failed(&scan, "StateInvalid", "bad".into(), Timestamp::UNIX_EPOCH, None);
+        assert_eq!(status.phase, Some(ScanPhase::Failed));
+        assert_eq!(status.items.len(), 1);
+        assert_eq!(status.report_ref.map(|r| r.generation), Some(1));
+        assert_eq!(find_condition(&status.conditions, "Ready").map(|c| c.reason.as_str()), Some("StateInvalid"));
+    }
+}

@@ -1,0 +1,77 @@
+//! A moto server (the AWS emulator) on a free port of 127.0.0.1, started for one
+//! test and stopped by PID when dropped.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region};
+use aws_credential_types::Credentials;
+
+pub struct Moto {
+    pub url: String,
+    child: Child,
+}
+
+impl Moto {
+    pub fn start() -> Self {
+        driftmgr::init_tls();
+        let binary = std::env::var("MOTO_SERVER").expect("MOTO_SERVER is not set: run via `make integration`");
+        let port = super::free_port();
+        let child = Command::new(binary)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "moto did not start on port {port}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Self { url, child }
+    }
+
+    pub async fn ec2(&self) -> aws_sdk_ec2::Client {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "test"))
+            .endpoint_url(&self.url)
+            .load()
+            .await;
+        aws_sdk_ec2::Client::new(&config)
+    }
+
+    /// Creates a bucket (moto accepts unsigned requests) and stores `body` at `key`.
+    pub async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) {
+        use object_store::ObjectStore;
+        let port = self.url.rsplit(':').next().expect("port");
+        let request = format!("PUT /{bucket} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        {
+            use std::io::{Read, Write};
+            let mut stream = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).expect("connect moto");
+            stream.write_all(request.as_bytes()).expect("create bucket");
+            let mut response = String::new();
+            let _ = stream.read_to_string(&mut response);
+            assert!(response.starts_with("HTTP/1.1 200") || response.contains("BucketAlreadyOwnedByYou"), "{response}");
+        }
+        let store = object_store::aws::AmazonS3Builder::new()
+            .with_bucket_name(bucket)
+            .with_region("us-east-1")
+            .with_access_key_id("testing")
+            .with_secret_access_key("testing")
+            .with_endpoint(&self.url)
+            .with_allow_http(true)
+            .with_virtual_hosted_style_request(false)
+            .build()
+            .expect("s3 store");
+        store.put(&object_store::path::Path::from(key), body.into()).await.expect("put state object");
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
