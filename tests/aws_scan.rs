@@ -373,3 +373,54 @@ async fn bad_input_gives_clear_conditions_and_errors() {
     );
     assert!(!everything.contains("s3cr3t-never-shown"), "a credential leaked");
 }
+
+#[tokio::test]
+async fn throttling_is_retried_and_a_failing_service_gives_partial_results() {
+    use common::fault_proxy::{Fault, FaultProxy};
+    let moto = Moto::start();
+    let ec2 = moto.ec2().await;
+    let world = build_world(&ec2).await;
+    moto.put_object("tf-states", "net.tfstate", serde_json::to_vec(&state_for(&world)).expect("json")).await;
+    let faults = [
+        ("DescribeInstances".to_string(), Fault { status: 503, code: "RequestLimitExceeded", times: 2 }),
+        ("DescribeVolumes".to_string(), Fault { status: 500, code: "InternalError", times: u32::MAX }),
+    ];
+    let proxy = FaultProxy::start(&moto.url, faults.into_iter().collect()).await;
+
+    let client = common::client().await;
+    common::install_crds(&client).await;
+    let ns = common::namespace(&client, "aws-faults").await;
+    let operator = Operator::start(&ns, "faults-op", &LeaseTiming { duration_secs: 6, renew_secs: 2 });
+    let secret: Secret = serde_json::from_value(json!({"metadata": {"name": "aws-creds"},
+        "stringData": {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}})).expect("secret");
+    Api::<Secret>::namespaced(client.clone(), &ns).create(&PostParams::default(), &secret).await.expect("secret");
+    let yaml = format!(
+        "apiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: flaky}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: aws-creds}}}}\n  endpoint: {{url: '{}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: network}}\nspec:\n  providerAccountRef: {{name: flaky}}\n  stateSources: [{{s3: {{bucket: tf-states, key: net.tfstate}}}}]\n",
+        proxy.url
+    );
+    for created in common::create_yaml(&client, &ns, &yaml).await {
+        created.expect("created");
+    }
+    let scans: Api<DriftScan> = Api::namespaced(client.clone(), &ns);
+    let status = common::wait_until(TIMEOUT, "the scan to complete", || async {
+        let status = scans.get("network").await.ok()?.status?;
+        (find_condition(&status.conditions, "Ready")?.reason == "ScanCompleted").then_some(status)
+    })
+    .await;
+    let degraded = find_condition(&status.conditions, "Degraded").expect("Degraded").clone();
+    assert_eq!((degraded.status.as_str(), degraded.reason.as_str()), ("True", "PartialResults"));
+    assert!(degraded.message.contains("us-east-1/aws_ebs_volume: InternalError"), "{}", degraded.message);
+    assert!(degraded.message.contains("(2 managed resources could not be verified)"), "{}", degraded.message);
+    let summary = status.summary.expect("summary");
+    assert_eq!((summary.missing, summary.modified, summary.in_sync), (0, 0, 4), "unlisted volumes are not called missing");
+    assert_eq!(find_condition(&status.conditions, "Drifted").map(|c| c.status.as_str()), Some("False"));
+
+    assert_eq!(proxy.remaining("DescribeInstances"), 0, "both throttling faults were hit");
+    let metric = |operation: &str, outcome: &str| {
+        format!("driftmgr_cloud_api_calls_total{{operation=\"{operation}\",outcome=\"{outcome}\",service=\"ec2\"}}")
+    };
+    assert_eq!(operator.metric(&metric("DescribeInstances", "throttled")).await, Some(2.0));
+    assert!(operator.metric(&metric("DescribeInstances", "success")).await.is_some_and(|n| n >= 1.0));
+    let failures = operator.metric(&metric("DescribeVolumes", "transient_error")).await;
+    assert!(failures.is_some_and(|n| (1.0..=5.0).contains(&n)), "retried at most 5 times: {failures:?}");
+}

@@ -1,0 +1,121 @@
+//! A fault-injecting HTTP proxy in front of moto: requests for chosen EC2
+//! operations get a throttling or server error (as AWS sends them) a given number
+//! of times; everything else is forwarded. Runs on 127.0.0.1 until dropped.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A fault to inject: HTTP status and AWS error code, `times` times (`u32::MAX`: always).
+#[derive(Clone, Debug)]
+pub struct Fault {
+    pub status: u16,
+    pub code: &'static str,
+    pub times: u32,
+}
+
+pub struct FaultProxy {
+    pub url: String,
+    faults: Arc<Mutex<HashMap<String, Fault>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FaultProxy {
+    /// Starts a proxy to `upstream` (`http://127.0.0.1:PORT`) with faults keyed by
+    /// EC2 action name (`DescribeInstances`).
+    pub async fn start(upstream: &str, faults: HashMap<String, Fault>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let url = format!("http://{}", listener.local_addr().expect("addr"));
+        let upstream = upstream.trim_start_matches("http://").to_string();
+        let faults = Arc::new(Mutex::new(faults));
+        let shared = faults.clone();
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(serve(stream, upstream.clone(), shared.clone()));
+            }
+        });
+        Self { url, faults, task }
+    }
+
+    /// Faults of `action` still to be injected.
+    pub fn remaining(&self, action: &str) -> u32 {
+        self.faults.lock().expect("lock").get(action).map_or(0, |f| f.times)
+    }
+}
+
+impl Drop for FaultProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Reads one HTTP message (head and Content-Length body); `None` at end of stream.
+async fn read_message(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Vec<u8>> {
+    loop {
+        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+            let length: usize = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().parse().unwrap_or(0)))
+                .unwrap_or(0);
+            let total = end + 4 + length;
+            while buffer.len() < total {
+                let mut chunk = [0u8; 65536];
+                let n = stream.read(&mut chunk).await.ok()?;
+                if n == 0 {
+                    return None;
+                }
+                buffer.extend_from_slice(&chunk[..n]);
+            }
+            return Some(buffer.drain(..total).collect());
+        }
+        let mut chunk = [0u8; 65536];
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    }
+}
+
+async fn serve(mut client: TcpStream, upstream: String, faults: Arc<Mutex<HashMap<String, Fault>>>) {
+    let mut buffer = Vec::new();
+    while let Some(request) = read_message(&mut client, &mut buffer).await {
+        let text = String::from_utf8_lossy(&request);
+        let action = text.split(['&', '?', '\n']).find_map(|p| p.trim().strip_prefix("Action=")).map(str::to_string);
+        let fault = action.and_then(|a| {
+            let mut faults = faults.lock().ok()?;
+            let fault = faults.get_mut(&a).filter(|f| f.times > 0)?;
+            if fault.times != u32::MAX {
+                fault.times -= 1;
+            }
+            Some(fault.clone())
+        });
+        let response = match fault {
+            Some(fault) => {
+                let body = format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{}</Code><Message>injected by the test proxy</Message></Error></Errors><RequestID>fault</RequestID></Response>",
+                    fault.code
+                );
+                format!("HTTP/1.1 {} Injected\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}", fault.status, body.len())
+                    .into_bytes()
+            }
+            None => match forward(&upstream, &request).await {
+                Some(response) => response,
+                None => return,
+            },
+        };
+        if client.write_all(&response).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn forward(upstream: &str, request: &[u8]) -> Option<Vec<u8>> {
+    let mut server = TcpStream::connect(upstream).await.ok()?;
+    server.write_all(request).await.ok()?;
+    let mut buffer = Vec::new();
+    read_message(&mut server, &mut buffer).await
+}
