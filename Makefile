@@ -10,7 +10,7 @@ DRIFTMGR := $(CARGO_TARGET_DIR)/debug/driftmgr
 RUN_DIR := $(CURDIR)/.run/cluster
 CLUSTER_ENV := $(RUN_DIR)/env
 
-.PHONY: help build crds check-crds fmt lint unit test integration cluster-up cluster-down demo demo-down clean
+.PHONY: help build crds fmt lint unit test integration bench cluster-up cluster-down demo demo-down clean
 
 help: ## Show this help.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -48,6 +48,9 @@ test: ## Everything: lint, unit tests, then integration tests on a fresh control
 	$(MAKE) unit
 	e2e/cluster-up.sh
 	trap 'e2e/cluster-down.sh' EXIT; $(MAKE) integration
+
+bench: ## Engine time and memory for 10k/100k resources; EC2 API calls for 1k instances in moto.
+	MOTO_SERVER="$$(e2e/python-tools.sh)/bin/moto_server" cargo bench --locked --bench engine
 
 demo: build ## Control plane, CRDs, the operator, sample resources, then `kubectl get driftscans`.
 	e2e/demo.sh

@@ -7,10 +7,12 @@ DEMO_DIR="$REPO_ROOT/.run/demo"
 DRIFTMGR="${CARGO_TARGET_DIR:-$HOME/.cache/driftmgr/target}/debug/driftmgr"
 
 if [[ "${1:-up}" == "down" ]]; then
-  if [[ -f "$DEMO_DIR/operator.pid" ]]; then
-    kill -TERM "$(cat "$DEMO_DIR/operator.pid")" 2>/dev/null || true
-    rm -f "$DEMO_DIR/operator.pid"
-  fi
+  for name in operator moto; do
+    if [[ -f "$DEMO_DIR/$name.pid" ]]; then
+      kill -TERM "$(cat "$DEMO_DIR/$name.pid")" 2>/dev/null || true
+      rm -f "$DEMO_DIR/$name.pid"
+    fi
+  done
   "$E2E_DIR/cluster-down.sh"
   exit 0
 fi
@@ -18,6 +20,19 @@ fi
 "$E2E_DIR/cluster-up.sh"
 set -a; . "$RUN_DIR/env"; set +a
 mkdir -p "$DEMO_DIR"
+
+venv="$("$E2E_DIR/python-tools.sh")"
+if [[ -f "$DEMO_DIR/moto.pid" ]] && kill -0 "$(cat "$DEMO_DIR/moto.pid")" 2>/dev/null; then
+  moto_port="$(cat "$DEMO_DIR/moto.port")"
+else
+  moto_port="$(free_port)"
+  log "starting moto (the AWS emulator) on 127.0.0.1:$moto_port and seeding it"
+  "$venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$DEMO_DIR/moto.log" 2>&1 &
+  echo $! >"$DEMO_DIR/moto.pid"
+  echo "$moto_port" >"$DEMO_DIR/moto.port"
+  for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$moto_port/moto-api/" >/dev/null 2>&1 && break; sleep 0.2; done
+  "$venv/bin/python" "$E2E_DIR/seed_demo.py" "http://127.0.0.1:$moto_port" >&2
+fi
 
 log "installing the CRDs"
 "$DRIFTMGR" crds | "$KUBECTL" apply --server-side -f - >/dev/null
@@ -28,19 +43,29 @@ if [[ -f "$DEMO_DIR/operator.pid" ]] && kill -0 "$(cat "$DEMO_DIR/operator.pid")
 else
   port="$(free_port)"
   log "starting the operator (metrics on 127.0.0.1:$port, log in $DEMO_DIR/operator.log)"
-  "$DRIFTMGR" operator --log-format text --metrics-addr "127.0.0.1:$port" --lease-namespace default \
+  AWS_EC2_METADATA_DISABLED=true "$DRIFTMGR" operator --log-format text --metrics-addr "127.0.0.1:$port" --lease-namespace default \
     >"$DEMO_DIR/operator.log" 2>&1 &
   echo $! >"$DEMO_DIR/operator.pid"
   echo "$port" >"$DEMO_DIR/metrics.port"
 fi
 
-log "applying config/samples"
-"$KUBECTL" apply -f "$REPO_ROOT/config/samples/" >/dev/null
-"$KUBECTL" -n driftmgr-demo wait --for=jsonpath='{.status.phase}'=Pending driftscan/network --timeout=60s >/dev/null
+log "applying config/samples (the account's endpoint pointed at moto)"
+for sample in "$REPO_ROOT"/config/samples/*.yaml; do
+  sed "s|http://127.0.0.1:5000|http://127.0.0.1:$moto_port|" "$sample"
+  echo "---"
+done | "$KUBECTL" apply -f - >/dev/null
+"$KUBECTL" -n driftmgr-demo wait --for=condition=Drifted driftscan/network --timeout=120s >/dev/null
 
 echo
 echo "\$ kubectl get provideraccounts,driftscans,remediationplans -n driftmgr-demo"
 "$KUBECTL" get provideraccounts,driftscans,remediationplans -n driftmgr-demo
+echo
+echo "\$ kubectl describe driftscan network -n driftmgr-demo   (status part)"
+"$KUBECTL" describe driftscan network -n driftmgr-demo | sed -n '/^Status:/,/^Events:/p'
+echo
+echo "\$ driftmgr scan --state s3://tf-states/demo/ --endpoint http://127.0.0.1:$moto_port --region us-east-1"
+AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true \
+  "$DRIFTMGR" scan --state s3://tf-states/demo/ --endpoint "http://127.0.0.1:$moto_port" --region us-east-1 || true
 echo
 echo "\$ kubectl get events -n driftmgr-demo"
 "$KUBECTL" get events -n driftmgr-demo --sort-by=.lastTimestamp 2>/dev/null | tail -8

@@ -8,7 +8,9 @@ use std::io::Read;
 use std::process::Command;
 use std::time::Duration;
 
-use aws_sdk_ec2::types::{AttributeValue, InstanceType, IpPermission, IpRange, ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::types::{
+    AttributeValue, InstanceType, IpPermission, IpRange, ResourceType, Tag, TagSpecification,
+};
 use common::moto::Moto;
 use common::{LeaseTiming, Operator};
 use driftmgr::crd::{DriftScan, ProviderAccount, find_condition};
@@ -35,7 +37,10 @@ fn tag(key: &str, value: &str) -> Tag {
 }
 
 fn tags(kind: ResourceType, pairs: &[(&str, &str)]) -> TagSpecification {
-    TagSpecification::builder().resource_type(kind).set_tags(Some(pairs.iter().map(|(k, v)| tag(k, v)).collect())).build()
+    TagSpecification::builder()
+        .resource_type(kind)
+        .set_tags(Some(pairs.iter().map(|(k, v)| tag(k, v)).collect()))
+        .build()
 }
 
 fn https_from(cidr: &str, port: i32) -> IpPermission {
@@ -50,11 +55,22 @@ fn https_from(cidr: &str, port: i32) -> IpPermission {
 async fn build_world(ec2: &aws_sdk_ec2::Client) -> World {
     let vpc = ec2.create_vpc().cidr_block("10.20.0.0/16").send().await.expect("vpc");
     let vpc = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string();
-    let subnet = ec2.create_subnet().vpc_id(&vpc).cidr_block("10.20.1.0/24").availability_zone("us-east-1a").send().await;
+    let subnet = ec2
+        .create_subnet()
+        .vpc_id(&vpc)
+        .cidr_block("10.20.1.0/24")
+        .availability_zone("us-east-1a")
+        .send()
+        .await;
     let subnet = subnet.expect("subnet").subnet().and_then(|s| s.subnet_id()).expect("subnet id").to_string();
     let sg = ec2.create_security_group().group_name("web").description("web tier").vpc_id(&vpc).send().await;
     let sg = sg.expect("sg").group_id().expect("sg id").to_string();
-    ec2.authorize_security_group_ingress().group_id(&sg).ip_permissions(https_from("10.0.0.0/8", 443)).send().await.expect("rule");
+    ec2.authorize_security_group_ingress()
+        .group_id(&sg)
+        .ip_permissions(https_from("10.0.0.0/8", 443))
+        .send()
+        .await
+        .expect("rule");
     let run = ec2
         .run_instances()
         .image_id("ami-12c6146b")
@@ -94,7 +110,8 @@ fn state_for(w: &World) -> Value {
         if let Some(key) = key {
             instance["index_key"] = json!(key);
         }
-        let mut r = json!({"mode": "managed", "type": type_, "name": name, "provider": aws, "instances": [instance]});
+        let mut r =
+            json!({"mode": "managed", "type": type_, "name": name, "provider": aws, "instances": [instance]});
         if let Some(module) = module {
             r["module"] = json!(module);
         }
@@ -137,7 +154,12 @@ async fn drift(ec2: &aws_sdk_ec2::Client, w: &mut World) {
         .await
         .expect("resize");
     ec2.create_tags().resources(&w.instance).tags(tag("Env", "staging")).send().await.expect("retag");
-    ec2.authorize_security_group_ingress().group_id(&w.sg).ip_permissions(https_from("0.0.0.0/0", 22)).send().await.expect("ssh");
+    ec2.authorize_security_group_ingress()
+        .group_id(&w.sg)
+        .ip_permissions(https_from("0.0.0.0/0", 22))
+        .send()
+        .await
+        .expect("ssh");
     ec2.delete_volume().volume_id(&w.scratch_volume).send().await.expect("delete volume");
     let rogue = ec2
         .run_instances()
@@ -164,9 +186,21 @@ fn items_of(items: &Value) -> Vec<Item> {
         .map(|i| {
             let changes = i["changes"]
                 .as_array()
-                .map(|cs| cs.iter().map(|c| (text(&c["path"]).unwrap_or_default(), text(&c["expected"]), text(&c["actual"]))).collect())
+                .map(|cs| {
+                    cs.iter()
+                        .map(|c| {
+                            (text(&c["path"]).unwrap_or_default(), text(&c["expected"]), text(&c["actual"]))
+                        })
+                        .collect()
+                })
                 .unwrap_or_default();
-            (text(&i["severity"]).unwrap_or_default(), text(&i["kind"]).unwrap_or_default(), text(&i["type"]).unwrap_or_default(), text(&i["id"]).unwrap_or_default(), changes)
+            (
+                text(&i["severity"]).unwrap_or_default(),
+                text(&i["kind"]).unwrap_or_default(),
+                text(&i["type"]).unwrap_or_default(),
+                text(&i["id"]).unwrap_or_default(),
+                changes,
+            )
         })
         .collect()
 }
@@ -174,13 +208,24 @@ fn items_of(items: &Value) -> Vec<Item> {
 fn expected_items(w: &World) -> Vec<Item> {
     let s = |v: &str| Some(v.to_string());
     vec![
-        ("Critical".into(), "Modified".into(), "aws_security_group".into(), w.sg.clone(),
-            vec![("ingress".into(), None, s("\"tcp 22-22 0.0.0.0/0\""))]),
+        (
+            "Critical".into(),
+            "Modified".into(),
+            "aws_security_group".into(),
+            w.sg.clone(),
+            vec![("ingress".into(), None, s("\"tcp 22-22 0.0.0.0/0\""))],
+        ),
         ("High".into(), "Missing".into(), "aws_ebs_volume".into(), w.scratch_volume.clone(), vec![]),
-        ("Medium".into(), "Modified".into(), "aws_instance".into(), w.instance.clone(), vec![
-            ("instance_type".into(), s("\"t3.micro\""), s("\"t3.large\"")),
-            ("tags.Env".into(), s("\"prod\""), s("\"staging\"")),
-        ]),
+        (
+            "Medium".into(),
+            "Modified".into(),
+            "aws_instance".into(),
+            w.instance.clone(),
+            vec![
+                ("instance_type".into(), s("\"t3.micro\""), s("\"t3.large\"")),
+                ("tags.Env".into(), s("\"prod\""), s("\"staging\"")),
+            ],
+        ),
         ("Medium".into(), "Unmanaged".into(), "aws_instance".into(), w.rogue.clone(), vec![]),
     ]
 }
@@ -200,6 +245,36 @@ fn cli(moto: &Moto, args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// A namespace with an operator, a credentials Secret (secret key `secret_key`) and
+/// a ProviderAccount `name` reaching AWS at `endpoint`, plus `extra` YAML objects.
+async fn operator_with_account(
+    prefix: &str,
+    name: &str,
+    endpoint: &str,
+    secret_key: &str,
+    extra: &str,
+) -> (kube::Client, String, Operator) {
+    let client = common::client().await;
+    common::install_crds(&client).await;
+    let ns = common::namespace(&client, prefix).await;
+    let operator =
+        Operator::start(&ns, &format!("{prefix}-op"), &LeaseTiming { duration_secs: 6, renew_secs: 2 });
+    let secret: Secret = serde_json::from_value(json!({"metadata": {"name": "aws-creds"},
+        "stringData": {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": secret_key}}))
+    .expect("secret");
+    Api::<Secret>::namespaced(client.clone(), &ns)
+        .create(&PostParams::default(), &secret)
+        .await
+        .expect("secret");
+    let yaml = format!(
+        "apiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: {name}}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: aws-creds}}}}\n  endpoint: {{url: '{endpoint}'}}\n---\n{extra}"
+    );
+    for created in common::create_yaml(&client, &ns, &yaml).await {
+        created.expect("created");
+    }
+    (client, ns, operator)
 }
 
 #[tokio::test]
@@ -226,8 +301,13 @@ async fn drift_in_moto_is_reported_by_the_cli_and_the_operator() {
     let report: Value = serde_json::from_str(&out).expect("JSON report");
     assert_eq!(items_of(&report["items"]), expected);
     assert_eq!(
-        (report["summary"]["managed"].clone(), report["summary"]["inSync"].clone(), report["summary"]["modified"].clone(),
-         report["summary"]["missing"].clone(), report["summary"]["unmanaged"].clone()),
+        (
+            report["summary"]["managed"].clone(),
+            report["summary"]["inSync"].clone(),
+            report["summary"]["modified"].clone(),
+            report["summary"]["missing"].clone(),
+            report["summary"]["unmanaged"].clone()
+        ),
         (json!(6), json!(3), json!(2), json!(1), json!(1))
     );
     let (_, table, _) = cli(&moto, &["--state", "s3://tf-states/prod/network.tfstate"]);
@@ -239,25 +319,25 @@ async fn drift_in_moto_is_reported_by_the_cli_and_the_operator() {
     assert_eq!(sarif["runs"][0]["results"][0]["level"], "error");
 
     // The operator, on the real API server.
-    let client = common::client().await;
-    common::install_crds(&client).await;
-    let ns = common::namespace(&client, "aws-scan").await;
-    let operator = Operator::start(&ns, "aws-op", &LeaseTiming { duration_secs: 6, renew_secs: 2 });
-    let secret: Secret = serde_json::from_value(json!({"metadata": {"name": "aws-creds"},
-        "stringData": {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}})).expect("secret");
-    Api::<Secret>::namespaced(client.clone(), &ns).create(&PostParams::default(), &secret).await.expect("secret");
-    let yaml = format!(
-        "apiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: sandbox}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: aws-creds}}}}\n  endpoint: {{url: '{}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: network}}\nspec:\n  providerAccountRef: {{name: sandbox}}\n  stateSources: [{{s3: {{bucket: tf-states, prefix: prod/}}}}]\n  schedule: {{interval: 1h}}\n",
-        moto.url
-    );
-    for created in common::create_yaml(&client, &ns, &yaml).await {
-        created.expect("created");
-    }
+    let scan_yaml = "apiVersion: driftmgr.io/v1alpha1
+kind: DriftScan
+metadata: {name: network}
+spec:
+  providerAccountRef: {name: sandbox}
+  stateSources: [{s3: {bucket: tf-states, prefix: prod/}}]
+  schedule: {interval: 1h}
+";
+    let (client, ns, operator) =
+        operator_with_account("aws-scan", "sandbox", &moto.url, "testing", scan_yaml).await;
     let accounts: Api<ProviderAccount> = Api::namespaced(client.clone(), &ns);
     let scans: Api<DriftScan> = Api::namespaced(client.clone(), &ns);
     let scan = common::wait_until(TIMEOUT, "the scan to complete", || async {
         let scan = scans.get("network").await.ok()?;
-        let drifted = scan.status.as_ref().and_then(|s| find_condition(&s.conditions, "Drifted")).map(|c| c.status.clone());
+        let drifted = scan
+            .status
+            .as_ref()
+            .and_then(|s| find_condition(&s.conditions, "Drifted"))
+            .map(|c| c.status.clone());
         (drifted.as_deref() == Some("True")).then_some(scan)
     })
     .await;
@@ -277,7 +357,10 @@ async fn drift_in_moto_is_reported_by_the_cli_and_the_operator() {
     let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
     let part = config_maps.get(&report_ref.config_maps[0]).await.expect("report ConfigMap");
     let owner = &part.metadata.owner_references.as_ref().expect("owner")[0];
-    assert_eq!((owner.kind.as_str(), owner.name.as_str(), owner.controller), ("DriftScan", "network", Some(true)));
+    assert_eq!(
+        (owner.kind.as_str(), owner.name.as_str(), owner.controller),
+        ("DriftScan", "network", Some(true))
+    );
     let gz = &part.binary_data.as_ref().expect("binaryData")["report.json.gz"].0;
     let mut text = String::new();
     flate2::read::GzDecoder::new(&gz[..]).read_to_string(&mut text).expect("gunzip");
@@ -286,12 +369,21 @@ async fn drift_in_moto_is_reported_by_the_cli_and_the_operator() {
 
     // Metrics: API calls by operation, one gauge per drifted resource.
     let calls = operator.metric("driftmgr_cloud_api_calls_total{operation=\"DescribeInstances\",outcome=\"success\",service=\"ec2\"}").await;
-    assert!(calls.is_some_and(|n| n >= 1.0), "{}", operator.http_get("/metrics").await.map(|r| r.1).unwrap_or_default());
+    assert!(
+        calls.is_some_and(|n| n >= 1.0),
+        "{}",
+        operator.http_get("/metrics").await.map(|r| r.1).unwrap_or_default()
+    );
     let metrics = operator.http_get("/metrics").await.map(|r| r.1).unwrap_or_default();
     assert!(metrics.contains(&format!("id=\"{}\"", world.rogue)), "a gauge for the unmanaged instance");
 
     // Fix the security group and ask for a scan: the annotation is honoured once.
-    ec2.revoke_security_group_ingress().group_id(&world.sg).ip_permissions(https_from("0.0.0.0/0", 22)).send().await.expect("revoke");
+    ec2.revoke_security_group_ingress()
+        .group_id(&world.sg)
+        .ip_permissions(https_from("0.0.0.0/0", 22))
+        .send()
+        .await
+        .expect("revoke");
     let patch = json!({"metadata": {"annotations": {"driftmgr.io/scan-requested": "fix-1"}}});
     scans.patch("network", &PatchParams::default(), &Patch::Merge(&patch)).await.expect("annotate");
     let rescanned = common::wait_until(TIMEOUT, "the requested scan", || async {
@@ -311,11 +403,19 @@ async fn drift_in_moto_is_reported_by_the_cli_and_the_operator() {
 async fn bad_input_gives_clear_conditions_and_errors() {
     let moto = Moto::start();
     moto.put_object("tf-states", "broken.tfstate", b"{\n  \"version\": 4,\n  nope\n}".to_vec()).await;
-    moto.put_object("tf-states", "old.tfstate", br#"{"version": 3, "terraform_version": "0.11.14"}"#.to_vec()).await;
+    moto.put_object(
+        "tf-states",
+        "old.tfstate",
+        br#"{"version": 3, "terraform_version": "0.11.14"}"#.to_vec(),
+    )
+    .await;
 
     // CLI: each failure names the object and exits 1.
     for (state, message) in [
-        ("s3://tf-states/broken.tfstate", "s3://tf-states/broken.tfstate: not valid JSON at line 3, column 3"),
+        (
+            "s3://tf-states/broken.tfstate",
+            "s3://tf-states/broken.tfstate: not valid JSON at line 3, column 3",
+        ),
         ("s3://tf-states/old.tfstate", "s3://tf-states/old.tfstate: state format version 3 is not supported"),
         ("s3://no-such-bucket/x.tfstate", "s3://no-such-bucket/x.tfstate"),
         ("s3://tf-states/empty-prefix/", "no *.tfstate files found"),
@@ -326,21 +426,12 @@ async fn bad_input_gives_clear_conditions_and_errors() {
         assert!(!err.contains("testing"), "no credential in errors: {err}");
     }
 
-    let client = common::client().await;
-    common::install_crds(&client).await;
-    let ns = common::namespace(&client, "aws-bad").await;
-    let operator = Operator::start(&ns, "bad-op", &LeaseTiming { duration_secs: 6, renew_secs: 2 });
-    let secret: Secret = serde_json::from_value(json!({"metadata": {"name": "aws-creds"},
-        "stringData": {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "s3cr3t-never-shown"}})).expect("secret");
-    Api::<Secret>::namespaced(client.clone(), &ns).create(&PostParams::default(), &secret).await.expect("secret");
     let closed = common::free_port();
-    let yaml = format!(
-        "apiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: sandbox}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: aws-creds}}}}\n  endpoint: {{url: '{url}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: offline}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: aws-creds}}}}\n  endpoint: {{url: 'http://127.0.0.1:{closed}'}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: broken-state}}\ndata:\n  terraform.tfstate: \"{{\\\"version\\\": 4, \\\"terraform_version\\\": \\\"1.5.0\\\", \\\"resources\\\": 7}}\"\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: malformed}}\nspec:\n  providerAccountRef: {{name: sandbox}}\n  stateSources: [{{configMapRef: {{name: broken-state, key: terraform.tfstate}}}}]\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: nobucket}}\nspec:\n  providerAccountRef: {{name: sandbox}}\n  stateSources: [{{s3: {{bucket: no-such-bucket, key: x.tfstate}}}}]\n",
-        url = moto.url
+    let extra = format!(
+        "apiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: offline}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: aws-creds}}}}\n  endpoint: {{url: 'http://127.0.0.1:{closed}'}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: broken-state}}\ndata:\n  terraform.tfstate: \"{{\\\"version\\\": 4, \\\"terraform_version\\\": \\\"1.5.0\\\", \\\"resources\\\": 7}}\"\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: malformed}}\nspec:\n  providerAccountRef: {{name: sandbox}}\n  stateSources: [{{configMapRef: {{name: broken-state, key: terraform.tfstate}}}}]\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: nobucket}}\nspec:\n  providerAccountRef: {{name: sandbox}}\n  stateSources: [{{s3: {{bucket: no-such-bucket, key: x.tfstate}}}}]\n"
     );
-    for created in common::create_yaml(&client, &ns, &yaml).await {
-        created.expect("created");
-    }
+    let (client, ns, operator) =
+        operator_with_account("aws-bad", "sandbox", &moto.url, "s3cr3t-never-shown", &extra).await;
     let scans: Api<DriftScan> = Api::namespaced(client.clone(), &ns);
     let accounts: Api<ProviderAccount> = Api::namespaced(client.clone(), &ns);
     let ready = |name: &'static str, reason: &'static str| {
@@ -355,7 +446,12 @@ async fn bad_input_gives_clear_conditions_and_errors() {
         }
     };
     let message = ready("malformed", "StateInvalid").await;
-    assert!(message.starts_with(&format!("spec.stateSources[0]: configmap/{ns}/broken-state#terraform.tfstate: line 1, column")), "{message}");
+    assert!(
+        message.starts_with(&format!(
+            "spec.stateSources[0]: configmap/{ns}/broken-state#terraform.tfstate: line 1, column"
+        )),
+        "{message}"
+    );
     let message = ready("nobucket", "StateNotFound").await;
     assert_eq!(message, "spec.stateSources[0]: s3://no-such-bucket/x.tfstate: not found");
     let offline = common::wait_until(TIMEOUT, "the offline account to fail", || async {
@@ -387,20 +483,15 @@ async fn throttling_is_retried_and_a_failing_service_gives_partial_results() {
     ];
     let proxy = FaultProxy::start(&moto.url, faults.into_iter().collect()).await;
 
-    let client = common::client().await;
-    common::install_crds(&client).await;
-    let ns = common::namespace(&client, "aws-faults").await;
-    let operator = Operator::start(&ns, "faults-op", &LeaseTiming { duration_secs: 6, renew_secs: 2 });
-    let secret: Secret = serde_json::from_value(json!({"metadata": {"name": "aws-creds"},
-        "stringData": {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}})).expect("secret");
-    Api::<Secret>::namespaced(client.clone(), &ns).create(&PostParams::default(), &secret).await.expect("secret");
-    let yaml = format!(
-        "apiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: flaky}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: aws-creds}}}}\n  endpoint: {{url: '{}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: network}}\nspec:\n  providerAccountRef: {{name: flaky}}\n  stateSources: [{{s3: {{bucket: tf-states, key: net.tfstate}}}}]\n",
-        proxy.url
-    );
-    for created in common::create_yaml(&client, &ns, &yaml).await {
-        created.expect("created");
-    }
+    let scan_yaml = "apiVersion: driftmgr.io/v1alpha1
+kind: DriftScan
+metadata: {name: network}
+spec:
+  providerAccountRef: {name: flaky}
+  stateSources: [{s3: {bucket: tf-states, key: net.tfstate}}]
+";
+    let (client, ns, operator) =
+        operator_with_account("aws-faults", "flaky", &proxy.url, "testing", scan_yaml).await;
     let scans: Api<DriftScan> = Api::namespaced(client.clone(), &ns);
     let status = common::wait_until(TIMEOUT, "the scan to complete", || async {
         let status = scans.get("network").await.ok()?.status?;
@@ -412,12 +503,18 @@ async fn throttling_is_retried_and_a_failing_service_gives_partial_results() {
     assert!(degraded.message.contains("us-east-1/aws_ebs_volume: InternalError"), "{}", degraded.message);
     assert!(degraded.message.contains("(2 managed resources could not be verified)"), "{}", degraded.message);
     let summary = status.summary.expect("summary");
-    assert_eq!((summary.missing, summary.modified, summary.in_sync), (0, 0, 4), "unlisted volumes are not called missing");
+    assert_eq!(
+        (summary.missing, summary.modified, summary.in_sync),
+        (0, 0, 4),
+        "unlisted volumes are not called missing"
+    );
     assert_eq!(find_condition(&status.conditions, "Drifted").map(|c| c.status.as_str()), Some("False"));
 
     assert_eq!(proxy.remaining("DescribeInstances"), 0, "both throttling faults were hit");
     let metric = |operation: &str, outcome: &str| {
-        format!("driftmgr_cloud_api_calls_total{{operation=\"{operation}\",outcome=\"{outcome}\",service=\"ec2\"}}")
+        format!(
+            "driftmgr_cloud_api_calls_total{{operation=\"{operation}\",outcome=\"{outcome}\",service=\"ec2\"}}"
+        )
     };
     assert_eq!(operator.metric(&metric("DescribeInstances", "throttled")).await, Some(2.0));
     assert!(operator.metric(&metric("DescribeInstances", "success")).await.is_some_and(|n| n >= 1.0));

@@ -48,22 +48,28 @@ async fn assert_single_leader(a: &Operator, b: &Operator, duration: Duration) {
     }
 }
 
-#[tokio::test]
-async fn standby_takes_over_when_the_leader_is_killed() {
+/// A namespace with a busy account, replica-a leading and replica-b standing by,
+/// watched together for 5 s (at least one renewal) to see that only one leads.
+async fn leader_and_standby(prefix: &str, timing: &LeaseTiming) -> (Client, String, Operator, Operator) {
     let client = common::client().await;
     common::install_crds(&client).await;
-    let ns = common::namespace(&client, "leader-kill").await;
-    let timing = LeaseTiming { duration_secs: 6, renew_secs: 2 };
+    let ns = common::namespace(&client, prefix).await;
     busy_account(&client, &ns, "busy").await;
-
-    let mut a = Operator::start(&ns, "replica-a", &timing);
+    let a = Operator::start(&ns, "replica-a", timing);
     wait_leader(&a, Duration::from_secs(30)).await;
-    let b = Operator::start(&ns, "replica-b", &timing);
+    let b = Operator::start(&ns, "replica-b", timing);
     common::wait_until(Duration::from_secs(30), "replica-b ready", || async {
         (b.http_get("/readyz").await?.0 == 200).then_some(())
     })
     .await;
     assert_single_leader(&a, &b, Duration::from_secs(5)).await;
+    (client, ns, a, b)
+}
+
+#[tokio::test]
+async fn standby_takes_over_when_the_leader_is_killed() {
+    let timing = LeaseTiming { duration_secs: 6, renew_secs: 2 };
+    let (client, ns, mut a, b) = leader_and_standby("leader-kill", &timing).await;
     assert_eq!(lease_holder(&client, &ns).await.as_deref(), Some("replica-a"));
     assert!(!a.log_entries("reconciled").is_empty(), "the leader reconciles");
     assert!(b.log_entries("reconciled").is_empty(), "the standby must not reconcile");
@@ -104,22 +110,9 @@ async fn standby_takes_over_when_the_leader_is_killed() {
 
 #[tokio::test]
 async fn sigterm_releases_the_lease_for_an_immediate_handover() {
-    let client = common::client().await;
-    common::install_crds(&client).await;
-    let ns = common::namespace(&client, "leader-term").await;
     // A long lease: without the release the standby would wait up to 20 s.
     let timing = LeaseTiming { duration_secs: 20, renew_secs: 4 };
-    busy_account(&client, &ns, "busy").await;
-
-    let mut a = Operator::start(&ns, "replica-a", &timing);
-    wait_leader(&a, Duration::from_secs(30)).await;
-    let b = Operator::start(&ns, "replica-b", &timing);
-    common::wait_until(Duration::from_secs(30), "replica-b ready", || async {
-        (b.http_get("/readyz").await?.0 == 200).then_some(())
-    })
-    .await;
-    // Let replica-a renew at least once with replica-b watching.
-    assert_single_leader(&a, &b, Duration::from_secs(5)).await;
+    let (_client, _ns, mut a, b) = leader_and_standby("leader-term", &timing).await;
 
     let stopped_at = now_secs();
     assert!(a.terminate(), "replica-a exits cleanly on SIGTERM");

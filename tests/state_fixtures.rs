@@ -15,7 +15,7 @@ fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
         let path = entry.expect("entry").path();
         if path.is_dir() {
             all_files(&path, out);
-        } else if !path.extension().is_some_and(|e| e == "md") {
+        } else if path.extension().is_none_or(|e| e != "md") {
             out.push(path);
         }
     }
@@ -48,7 +48,11 @@ fn every_fixture_parses_or_fails_with_a_named_error() {
             }
         }
     }
-    println!("{} files: {parsed} parsed ({resources} resource instances, {data} data sources skipped), {empty} empty, {} refused", files.len(), refused.len());
+    println!(
+        "{} files: {parsed} parsed ({resources} resource instances, {data} data sources skipped), {empty} empty, {} refused",
+        files.len(),
+        refused.len()
+    );
     assert_eq!(files.len(), 159, "158 driftctl files and 1 synthetic one");
     assert_eq!(empty, 4, "four driftctl enumerator fixtures are empty files");
     let messages: Vec<String> = refused.iter().map(ToString::to_string).collect();
@@ -66,7 +70,8 @@ fn every_fixture_parses_or_fails_with_a_named_error() {
 
 #[test]
 fn ec2_instance_fixture_has_its_attributes() {
-    let states = read_local_states(&fixtures().join("driftctl/test/aws_ec2_instance/terraform.tfstate")).expect("read");
+    let states = read_local_states(&fixtures().join("driftctl/test/aws_ec2_instance/terraform.tfstate"))
+        .expect("read");
     let instance = &states[0].resources[0];
     assert_eq!(instance.address, "aws_instance.test");
     assert_eq!(instance.provider.name, "aws");

@@ -70,7 +70,10 @@ async fn scan(args: &ScanArgs) -> Result<drift::Report, String> {
         args.states.iter().map(|s| StateLocation::parse(s)).collect::<Result<_, _>>()?;
     let guard = Arc::new(AccountGuard::new(
         GuardSettings {
-            rate_limit: RateLimit { requests_per_second: args.rate_limit.max(1), burst: args.rate_limit.max(1) * 2 },
+            rate_limit: RateLimit {
+                requests_per_second: args.rate_limit.max(1),
+                burst: args.rate_limit.max(1) * 2,
+            },
             circuit_breaker: CircuitBreakerSettings::default(),
             ..GuardSettings::default()
         },
@@ -92,7 +95,8 @@ async fn scan(args: &ScanArgs) -> Result<drift::Report, String> {
             StateLocation::Local(path) => states.extend(read_local_states(path).map_err(|e| e.to_string())?),
             StateLocation::S3 { bucket, key, prefix } => {
                 let store = provider.state_bucket(bucket, None).await.map_err(|e| e.to_string())?;
-                let read = read_object_states(store.as_ref(), "s3", bucket, key.as_deref(), prefix.as_deref()).await;
+                let read =
+                    read_object_states(store.as_ref(), "s3", bucket, key.as_deref(), prefix.as_deref()).await;
                 states.extend(read.map_err(|e| e.to_string())?);
             }
         }
@@ -116,8 +120,10 @@ struct Progress {
 
 impl Progress {
     fn new(total: u64) -> Self {
-        let bar = if std::io::stderr().is_terminal() { ProgressBar::new(total) } else { ProgressBar::hidden() };
-        if let Ok(style) = ProgressStyle::with_template("{spinner} discovering [{bar:30}] {pos}/{len} {msg}") {
+        let bar =
+            if std::io::stderr().is_terminal() { ProgressBar::new(total) } else { ProgressBar::hidden() };
+        if let Ok(style) = ProgressStyle::with_template("{spinner} discovering [{bar:30}] {pos}/{len} {msg}")
+        {
             bar.set_style(style.progress_chars("=> "));
         }
         Self { bar }

@@ -77,7 +77,14 @@ fn table(report: &Report) -> String {
     let widths: Vec<usize> =
         (0..5).map(|c| rows.iter().map(|r| r[c].len()).chain([header[c].len()]).max().unwrap_or(0)).collect();
     let line = |cells: [&str; 5]| {
-        cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect::<Vec<_>>().join("  ").trim_end().to_string()
+        cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
     };
     let _ = writeln!(out, "{}", line(header));
     for (row, item) in rows.iter().zip(&report.items) {

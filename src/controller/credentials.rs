@@ -25,7 +25,11 @@ pub enum CredentialError {
 }
 
 async fn static_keys(secrets: &Api<Secret>, name: &str) -> Result<StaticKeys, CredentialError> {
-    let secret = secrets.get_opt(name).await.map_err(Error::from)?.ok_or_else(|| CredentialError::SecretNotFound(name.into()))?;
+    let secret = secrets
+        .get_opt(name)
+        .await
+        .map_err(Error::from)?
+        .ok_or_else(|| CredentialError::SecretNotFound(name.into()))?;
     let data = secret.data.unwrap_or_default();
     let text = |key: &str| -> Result<Option<String>, CredentialError> {
         data.get(key)
@@ -47,7 +51,10 @@ async fn static_keys(secrets: &Api<Secret>, name: &str) -> Result<StaticKeys, Cr
 }
 
 /// Provider settings for `account`, with the account's shared guard.
-pub async fn provider_settings(ctx: &Context, account: &ProviderAccount) -> Result<ProviderSettings, CredentialError> {
+pub async fn provider_settings(
+    ctx: &Context,
+    account: &ProviderAccount,
+) -> Result<ProviderSettings, CredentialError> {
     let namespace = account.namespace().ok_or(Error::MissingNamespace)?;
     let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
     let spec = &account.spec;

@@ -9,14 +9,13 @@ use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use k8s_openapi::jiff::Timestamp;
 use kube::core::error_boundary::DeserializeGuard;
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Api, Resource, ResourceExt};
 use tracing::{info, warn};
 
 use super::schedule::{Due, due, next_after};
 use super::status::{apply_status, event_reference, publish_transition, report_invalid};
-use super::{Context, Error, on_error, report_store, scan_run, scan_status};
+use super::{Context, Error, on_error, referrers, report_store, scan_run, scan_status};
 use crate::crd::{
     ConditionStatus, ConditionUpdate, DriftScan, DriftScanSpec, DriftScanStatus, ProviderAccount, ScanPhase,
     merge_conditions,
@@ -44,15 +43,24 @@ pub enum SourceProblem {
 
 /// The first reference problem of a scan, as a Ready=False condition (pure).
 pub fn reference_problem(spec: &DriftScanSpec, facts: &DriftScanFacts) -> Option<ConditionUpdate> {
-    let not_ready = |reason: &str, message: String| Some(ConditionUpdate::new("Ready", ConditionStatus::False, reason, message));
+    let not_ready = |reason: &str, message: String| {
+        Some(ConditionUpdate::new("Ready", ConditionStatus::False, reason, message))
+    };
     if !facts.account_exists {
         let account = &spec.provider_account_ref.name;
-        return not_ready("ProviderAccountNotFound", format!("ProviderAccount {account} was not found in this namespace"));
+        return not_ready(
+            "ProviderAccountNotFound",
+            format!("ProviderAccount {account} was not found in this namespace"),
+        );
     }
     if let Some((index, problem)) = facts.source_problems.first() {
         let (reason, what) = match problem {
-            SourceProblem::NotFound { kind, name } => ("StateSourceNotFound", format!("{kind} {name} was not found")),
-            SourceProblem::KeyMissing { kind, name, key } => ("StateSourceKeyMissing", format!("{kind} {name} has no key {key}")),
+            SourceProblem::NotFound { kind, name } => {
+                ("StateSourceNotFound", format!("{kind} {name} was not found"))
+            }
+            SourceProblem::KeyMissing { kind, name, key } => {
+                ("StateSourceKeyMissing", format!("{kind} {name} has no key {key}"))
+            }
         };
         return not_ready(reason, format!("spec.stateSources[{index}]: {what}"));
     }
@@ -63,7 +71,11 @@ pub fn reference_problem(spec: &DriftScanSpec, facts: &DriftScanFacts) -> Option
 }
 
 /// Status for a scan whose references do not resolve (pure).
-pub fn build_drift_scan_status(scan: &DriftScan, problem: ConditionUpdate, now: Timestamp) -> DriftScanStatus {
+pub fn build_drift_scan_status(
+    scan: &DriftScan,
+    problem: ConditionUpdate,
+    now: Timestamp,
+) -> DriftScanStatus {
     let previous = scan.status.clone().unwrap_or_default();
     let generation = scan.meta().generation;
     DriftScanStatus {
@@ -77,7 +89,8 @@ pub fn build_drift_scan_status(scan: &DriftScan, problem: ConditionUpdate, now: 
 
 fn check_schedule(spec: &DriftScanSpec) -> Result<(), String> {
     if let Some(interval) = spec.schedule.as_ref().and_then(|s| s.interval.as_deref()) {
-        let parsed = crate::duration::parse_duration(interval).map_err(|e| format!("spec.schedule.interval: {e}"))?;
+        let parsed =
+            crate::duration::parse_duration(interval).map_err(|e| format!("spec.schedule.interval: {e}"))?;
         if parsed < MIN_INTERVAL {
             return Err(format!("spec.schedule.interval: {interval} is shorter than the minimum of 1m"));
         }
@@ -86,7 +99,11 @@ fn check_schedule(spec: &DriftScanSpec) -> Result<(), String> {
 }
 
 fn expired_ignore_rules(spec: &DriftScanSpec, now: Timestamp) -> Vec<String> {
-    spec.ignore.iter().filter(|r| r.expires.as_ref().is_some_and(|t| t.0 <= now)).map(|r| r.reason.clone()).collect()
+    spec.ignore
+        .iter()
+        .filter(|r| r.expires.as_ref().is_some_and(|t| t.0 <= now))
+        .map(|r| r.reason.clone())
+        .collect()
 }
 
 async fn read_facts(scan: &DriftScan, ctx: &Context, namespace: &str) -> Result<DriftScanFacts, Error> {
@@ -102,7 +119,11 @@ async fn read_facts(scan: &DriftScan, ctx: &Context, namespace: &str) -> Result<
                 Some(cm) => {
                     let has = cm.data.is_some_and(|d| d.contains_key(&r.key))
                         || cm.binary_data.is_some_and(|d| d.contains_key(&r.key));
-                    (!has).then(|| SourceProblem::KeyMissing { kind: "ConfigMap", name: r.name.clone(), key: r.key.clone() })
+                    (!has).then(|| SourceProblem::KeyMissing {
+                        kind: "ConfigMap",
+                        name: r.name.clone(),
+                        key: r.key.clone(),
+                    })
                 }
             }
         } else if let Some(r) = &source.secret_ref {
@@ -110,7 +131,11 @@ async fn read_facts(scan: &DriftScan, ctx: &Context, namespace: &str) -> Result<
                 None => Some(SourceProblem::NotFound { kind: "Secret", name: r.name.clone() }),
                 Some(secret) => {
                     let has = secret.data.is_some_and(|d| d.contains_key(&r.key));
-                    (!has).then(|| SourceProblem::KeyMissing { kind: "Secret", name: r.name.clone(), key: r.key.clone() })
+                    (!has).then(|| SourceProblem::KeyMissing {
+                        kind: "Secret",
+                        name: r.name.clone(),
+                        key: r.key.clone(),
+                    })
                 }
             }
         } else {
@@ -163,7 +188,10 @@ async fn reconcile(guard: Arc<DeserializeGuard<DriftScan>>, ctx: Arc<Context>) -
     let next = next_after(scan.spec.schedule.as_ref(), finished).ok().filter(|_| !scan.spec.suspend);
     let (status, requeue) = match outcome {
         Ok(report) => {
-            ctx.metrics.scan_duration.with_label_values(&[&report.provider, "success"]).observe(took.as_secs_f64());
+            ctx.metrics
+                .scan_duration
+                .with_label_values(&[&report.provider, "success"])
+                .observe(took.as_secs_f64());
             let report_ref = report_store::store(&ctx.client, scan, &report).await?;
             record_metrics(&ctx, &namespace, &name, &report);
             let status = scan_status::completed(scan, &report, report_ref, took, finished, next);
@@ -178,7 +206,10 @@ async fn reconcile(guard: Arc<DeserializeGuard<DriftScan>>, ctx: Arc<Context>) -
         Err(failure) => {
             ctx.metrics.scan_duration.with_label_values(&["unknown", "failure"]).observe(took.as_secs_f64());
             warn!(controller = CONTROLLER, %namespace, %name, reason = failure.reason(), error = %failure, "scan failed");
-            (scan_status::failed(scan, failure.reason(), failure.to_string(), finished, next), ctx.config.retry_interval)
+            (
+                scan_status::failed(scan, failure.reason(), failure.to_string(), finished, next),
+                ctx.config.retry_interval,
+            )
         }
     };
     write_status(&ctx, scan, &before, status).await?;
@@ -186,7 +217,12 @@ async fn reconcile(guard: Arc<DeserializeGuard<DriftScan>>, ctx: Arc<Context>) -
     Ok(Action::requeue(requeue))
 }
 
-async fn write_status(ctx: &Context, scan: &DriftScan, before: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition], status: DriftScanStatus) -> Result<(), Error> {
+async fn write_status(
+    ctx: &Context,
+    scan: &DriftScan,
+    before: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
+    status: DriftScanStatus,
+) -> Result<(), Error> {
     if scan.status.as_ref() != Some(&status) {
         apply_status(scan, &status, &ctx.client).await?;
     }
@@ -234,17 +270,10 @@ pub async fn run(ctx: Arc<Context>) {
             ctx.watched_api::<DeserializeGuard<ProviderAccount>>(),
             watcher::Config::default().any_semantic(),
             move |account| {
-                let (namespace, name) = (account.namespace(), account.name_any());
-                store
-                    .state()
-                    .into_iter()
-                    .filter(|guard| {
-                        guard.0.as_ref().is_ok_and(|scan| {
-                            scan.namespace() == namespace && scan.spec.provider_account_ref.name == name
-                        })
-                    })
-                    .map(|guard| ObjectRef::from_obj(&*guard))
-                    .collect::<Vec<_>>()
+                let name = account.name_any();
+                referrers(&store, account.namespace(), |scan: &DriftScan| {
+                    scan.spec.provider_account_ref.name == name
+                })
             },
         )
         .run(reconcile, error_policy, ctx)
@@ -278,16 +307,22 @@ mod tests {
     fn missing_key_names_the_source_index() {
         let facts = DriftScanFacts {
             account_exists: true,
-            source_problems: vec![(1, SourceProblem::KeyMissing {
-                kind: "Secret",
-                name: "legacy-state".into(),
-                key: "terraform.tfstate".into(),
-            })],
+            source_problems: vec![(
+                1,
+                SourceProblem::KeyMissing {
+                    kind: "Secret",
+                    name: "legacy-state".into(),
+                    key: "terraform.tfstate".into(),
+                },
+            )],
         };
         let problem = reference_problem(&scan().spec, &facts).expect("a problem");
         assert_eq!(
             (problem.reason.as_str(), problem.message.as_str()),
-            ("StateSourceKeyMissing", "spec.stateSources[1]: Secret legacy-state has no key terraform.tfstate")
+            (
+                "StateSourceKeyMissing",
+                "spec.stateSources[1]: Secret legacy-state has no key terraform.tfstate"
+            )
         );
     }
 

@@ -23,8 +23,10 @@ pub use remediation_plan::build_remediation_plan_status;
 use std::sync::Arc;
 use std::time::Duration;
 
+use kube::core::error_boundary::DeserializeGuard;
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Recorder, Reporter};
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, Client, Resource};
 use tracing::{debug, warn};
 
@@ -72,6 +74,26 @@ impl Context {
             None => Api::all(self.client.clone()),
         }
     }
+}
+
+/// The objects in `store` (of `namespace`) that `refers` says point at a changed
+/// object: how a change to a Secret, account or scan re-queues its dependents.
+fn referrers<K>(
+    store: &Store<DeserializeGuard<K>>,
+    namespace: Option<String>,
+    refers: impl Fn(&K) -> bool,
+) -> Vec<ObjectRef<DeserializeGuard<K>>>
+where
+    K: Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    store
+        .state()
+        .into_iter()
+        .filter(|guard| {
+            guard.0.as_ref().is_ok_and(|object| object.meta().namespace == namespace && refers(object))
+        })
+        .map(|guard| ObjectRef::from_obj(&*guard))
+        .collect()
 }
 
 /// What every controller does when a reconcile fails: count it, log it, retry.

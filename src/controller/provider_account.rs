@@ -12,20 +12,19 @@ use k8s_openapi::jiff::Timestamp;
 use kube::core::PartialObjectMeta;
 use kube::core::error_boundary::DeserializeGuard;
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Api, Resource, ResourceExt};
 use tracing::info;
 
-use super::status::{apply_status, event_reference, publish_ready_transition, report_invalid};
 use super::credentials::provider_settings;
-use super::{Context, Error, on_error};
-use crate::provider::{self, Identity, ProviderError};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
+use super::status::{apply_status, event_reference, publish_ready_transition, report_invalid};
+use super::{Context, Error, on_error, referrers};
 use crate::crd::{
     CloudProvider, ConditionStatus, ConditionUpdate, ProviderAccount, ProviderAccountSpec,
     ProviderAccountStatus, merge_conditions,
 };
+use crate::provider::{self, Identity, ProviderError};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 const CONTROLLER: &str = "provideraccount";
 
@@ -104,7 +103,10 @@ pub enum IdentityCheck {
     Confirmed(Identity),
     /// The provider has no identity check yet; the local check stands.
     Unsupported,
-    Failed { reason: &'static str, message: String },
+    Failed {
+        reason: &'static str,
+        message: String,
+    },
 }
 
 /// Builds the new status from the checks (pure). `identity` is `None` when the
@@ -126,29 +128,33 @@ pub fn build_provider_account_status(
             "IdentityConfirmed",
             format!("the provider confirmed the credentials: account {} ({})", id.account_id, id.principal),
         ),
-        (_, Some(IdentityCheck::Failed { reason, message })) => (ConditionStatus::False, *reason, message.clone()),
+        (_, Some(IdentityCheck::Failed { reason, message })) => {
+            (ConditionStatus::False, *reason, message.clone())
+        }
         _ => match check {
-        CredentialCheck::SecretComplete { secret } => {
-            (ConditionStatus::True, "CredentialsFound", format!("Secret {secret} holds the expected keys"))
-        }
-        CredentialCheck::SecretNotFound { secret } => (
-            ConditionStatus::False,
-            "SecretNotFound",
-            format!("Secret {secret} was not found in this namespace"),
-        ),
-        CredentialCheck::SecretKeysMissing { secret, missing } => (
-            ConditionStatus::False,
-            "SecretKeysMissing",
-            format!("Secret {secret} lacks the key(s) {}", missing.join(", ")),
-        ),
-        CredentialCheck::TokenFileMissing { path } => (
-            ConditionStatus::False,
-            "TokenFileMissing",
-            format!("web identity token file {path} does not exist in the operator"),
-        ),
-        CredentialCheck::Ambient { source } => {
-            (ConditionStatus::True, "AmbientCredentials", format!("credentials come from {source}"))
-        }
+            CredentialCheck::SecretComplete { secret } => (
+                ConditionStatus::True,
+                "CredentialsFound",
+                format!("Secret {secret} holds the expected keys"),
+            ),
+            CredentialCheck::SecretNotFound { secret } => (
+                ConditionStatus::False,
+                "SecretNotFound",
+                format!("Secret {secret} was not found in this namespace"),
+            ),
+            CredentialCheck::SecretKeysMissing { secret, missing } => (
+                ConditionStatus::False,
+                "SecretKeysMissing",
+                format!("Secret {secret} lacks the key(s) {}", missing.join(", ")),
+            ),
+            CredentialCheck::TokenFileMissing { path } => (
+                ConditionStatus::False,
+                "TokenFileMissing",
+                format!("web identity token file {path} does not exist in the operator"),
+            ),
+            CredentialCheck::Ambient { source } => {
+                (ConditionStatus::True, "AmbientCredentials", format!("credentials come from {source}"))
+            }
         },
     };
     let previous = previous.cloned().unwrap_or_default();
@@ -160,12 +166,19 @@ pub fn build_provider_account_status(
     );
     let ready = status == ConditionStatus::True;
     ProviderAccountStatus {
-        account_id: confirmed.map(|id| id.account_id.clone()).or(if ready { previous.account_id.clone() } else { None }),
-        principal: confirmed.map(|id| id.principal.clone()).or(if ready { previous.principal.clone() } else { None }),
+        account_id: confirmed.map(|id| id.account_id.clone()).or(if ready {
+            previous.account_id.clone()
+        } else {
+            None
+        }),
+        principal: confirmed.map(|id| id.principal.clone()).or(if ready {
+            previous.principal.clone()
+        } else {
+            None
+        }),
         last_validated: if ready { Some(Time(now)) } else { previous.last_validated.clone() },
         observed_generation: generation,
         conditions,
-        ..previous
     }
 }
 
@@ -193,7 +206,8 @@ async fn reconcile(
     }
     // validate, then ask the provider whose credentials these are
     let check = check_credentials(&account.spec, &secrets, |path| std::path::Path::new(path).exists());
-    let locally_ok = matches!(check, CredentialCheck::SecretComplete { .. } | CredentialCheck::Ambient { .. });
+    let locally_ok =
+        matches!(check, CredentialCheck::SecretComplete { .. } | CredentialCheck::Ambient { .. });
     let identity = if locally_ok { Some(confirm_identity(&ctx, account).await) } else { None };
     let status = build_provider_account_status(
         &check,
@@ -217,7 +231,9 @@ async fn reconcile(
 async fn confirm_identity(ctx: &Context, account: &ProviderAccount) -> IdentityCheck {
     let settings = match provider_settings(ctx, account).await {
         Ok(settings) => settings,
-        Err(error) => return IdentityCheck::Failed { reason: "CredentialsInvalid", message: error.to_string() },
+        Err(error) => {
+            return IdentityCheck::Failed { reason: "CredentialsInvalid", message: error.to_string() };
+        }
     };
     let provider = match provider::connect(settings).await {
         Ok(provider) => provider,
@@ -242,18 +258,10 @@ pub async fn run(ctx: Arc<Context>) {
     let secrets = ctx.watched_api::<PartialObjectMeta<Secret>>();
     controller
         .watches(secrets, watcher::Config::default().any_semantic(), move |secret| {
-            let (namespace, name) = (secret.namespace(), secret.name_any());
-            store
-                .state()
-                .into_iter()
-                .filter(|guard| match &guard.0 {
-                    Ok(account) => {
-                        account.namespace() == namespace && referenced_secrets(&account.spec).contains(&name)
-                    }
-                    Err(_) => false,
-                })
-                .map(|guard| ObjectRef::from_obj(&*guard))
-                .collect::<Vec<_>>()
+            let name = secret.name_any();
+            referrers(&store, secret.namespace(), |account: &ProviderAccount| {
+                referenced_secrets(&account.spec).contains(&name)
+            })
         })
         .run(reconcile, error_policy, ctx)
         .for_each(|_| futures::future::ready(()))
@@ -326,15 +334,30 @@ mod tests {
     #[test]
     fn confirmed_identity_is_recorded_and_failures_clear_it() {
         let spec = spec(SECRET_ACCOUNT);
-        let secrets = SecretKeys::from([("aws-creds".into(), keys(&["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]))]);
+        let secrets =
+            SecretKeys::from([("aws-creds".into(), keys(&["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]))]);
         let check = check_credentials(&spec, &secrets, |_| false);
-        let id = Identity { account_id: "123456789012".into(), principal: "arn:aws:iam::123456789012:user/x".into() };
-        let ok = build_provider_account_status(&check, Some(&IdentityCheck::Confirmed(id)), None, Some(1), Timestamp::UNIX_EPOCH);
+        let id = Identity {
+            account_id: "123456789012".into(),
+            principal: "arn:aws:iam::123456789012:user/x".into(),
+        };
+        let ok = build_provider_account_status(
+            &check,
+            Some(&IdentityCheck::Confirmed(id)),
+            None,
+            Some(1),
+            Timestamp::UNIX_EPOCH,
+        );
         assert_eq!(ok.account_id.as_deref(), Some("123456789012"));
         assert_eq!(ok.conditions[0].reason, "IdentityConfirmed");
-        let rejected = IdentityCheck::Failed { reason: "CredentialsRejected", message: "InvalidClientTokenId".into() };
-        let bad = build_provider_account_status(&check, Some(&rejected), Some(&ok), Some(2), Timestamp::UNIX_EPOCH);
-        assert_eq!((bad.conditions[0].status.as_str(), bad.conditions[0].reason.as_str()), ("False", "CredentialsRejected"));
+        let rejected =
+            IdentityCheck::Failed { reason: "CredentialsRejected", message: "InvalidClientTokenId".into() };
+        let bad =
+            build_provider_account_status(&check, Some(&rejected), Some(&ok), Some(2), Timestamp::UNIX_EPOCH);
+        assert_eq!(
+            (bad.conditions[0].status.as_str(), bad.conditions[0].reason.as_str()),
+            ("False", "CredentialsRejected")
+        );
         assert_eq!(bad.account_id, None, "an unconfirmed account has no account id");
     }
 

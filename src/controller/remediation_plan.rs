@@ -11,13 +11,12 @@ use futures::StreamExt;
 use k8s_openapi::jiff::Timestamp;
 use kube::core::error_boundary::DeserializeGuard;
 use kube::runtime::controller::{Action, Controller};
-use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Api, Resource, ResourceExt};
 use tracing::info;
 
 use super::status::{apply_status, event_reference, publish_ready_transition, report_invalid};
-use super::{Context, Error, on_error};
+use super::{Context, Error, on_error, referrers};
 use crate::crd::{
     ConditionStatus, ConditionUpdate, DriftScan, PlanPhase, RemediationPlan, RemediationPlanStatus,
     is_condition_true, merge_conditions,
@@ -131,17 +130,10 @@ pub async fn run(ctx: Arc<Context>) {
             ctx.watched_api::<DeserializeGuard<DriftScan>>(),
             watcher::Config::default().any_semantic(),
             move |scan| {
-                let (namespace, name) = (scan.namespace(), scan.name_any());
-                store
-                    .state()
-                    .into_iter()
-                    .filter(|guard| {
-                        guard.0.as_ref().is_ok_and(|plan| {
-                            plan.namespace() == namespace && plan.spec.drift_scan_ref.name == name
-                        })
-                    })
-                    .map(|guard| ObjectRef::from_obj(&*guard))
-                    .collect::<Vec<_>>()
+                let name = scan.name_any();
+                referrers(&store, scan.namespace(), |plan: &RemediationPlan| {
+                    plan.spec.drift_scan_ref.name == name
+                })
             },
         )
         .run(reconcile, error_policy, ctx)

@@ -115,7 +115,10 @@ mod tests {
         let items = (0..60_000)
             .map(|_| {
                 seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                crate::crd::DriftItem { id: format!("i-{seed:016x}{:016x}", seed.rotate_left(17)), ..item.clone() }
+                crate::crd::DriftItem {
+                    id: format!("i-{seed:016x}{:016x}", seed.rotate_left(17)),
+                    ..item.clone()
+                }
             })
             .collect();
         let report = Report {

@@ -102,7 +102,8 @@ async fn read_states(
             states.push(parse_state(&bytes, &origin).map_err(|e| fail(e.into()))?);
         } else if let Some(s3) = &source.s3 {
             let store = provider.state_bucket(&s3.bucket, s3.region.as_deref()).await?;
-            let read = read_object_states(store.as_ref(), "s3", &s3.bucket, s3.key.as_deref(), s3.prefix.as_deref());
+            let read =
+                read_object_states(store.as_ref(), "s3", &s3.bucket, s3.key.as_deref(), s3.prefix.as_deref());
             states.extend(read.await.map_err(fail)?);
         } else {
             let kind = if source.gcs.is_some() {

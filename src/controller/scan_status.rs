@@ -7,8 +7,8 @@ use k8s_openapi::jiff::Timestamp;
 use kube::{Resource, ResourceExt};
 
 use crate::crd::{
-    ConditionStatus, ConditionUpdate, DriftScan, DriftScanStatus, ReportRef, SCAN_REQUESTED_ANNOTATION, ScanPhase,
-    merge_conditions,
+    ConditionStatus, ConditionUpdate, DriftScan, DriftScanStatus, ReportRef, SCAN_REQUESTED_ANNOTATION,
+    ScanPhase, merge_conditions,
 };
 use crate::drift::Report;
 
@@ -24,12 +24,8 @@ pub fn completed(
     let s = &report.summary;
     let drifted = report.has_drift();
     let drift_message = format!("{} modified, {} missing, {} unmanaged", s.modified, s.missing, s.unmanaged);
-    let degraded_message = report
-        .failures
-        .iter()
-        .map(|f| format!("{}: {}", f.scope, f.reason))
-        .collect::<Vec<_>>()
-        .join("; ");
+    let degraded_message =
+        report.failures.iter().map(|f| format!("{}: {}", f.scope, f.reason)).collect::<Vec<_>>().join("; ");
     let conditions = [
         ConditionUpdate::new(
             "Ready",
@@ -71,20 +67,34 @@ pub fn completed(
         items: report.items.iter().take(limit).cloned().collect(),
         report_ref: Some(report_ref),
         expired_ignore_rules: report.expired_ignore_rules.clone(),
-        last_scan_request: scan.annotations().get(SCAN_REQUESTED_ANNOTATION).cloned().or(previous.last_scan_request),
+        last_scan_request: scan
+            .annotations()
+            .get(SCAN_REQUESTED_ANNOTATION)
+            .cloned()
+            .or(previous.last_scan_request),
         observed_generation: generation,
         conditions: merge_conditions(&previous.conditions, &conditions, generation, finished),
     }
 }
 
 /// Status after a scan that could not run. The last good results stay.
-pub fn failed(scan: &DriftScan, reason: &str, message: String, now: Timestamp, next: Option<Timestamp>) -> DriftScanStatus {
+pub fn failed(
+    scan: &DriftScan,
+    reason: &str,
+    message: String,
+    now: Timestamp,
+    next: Option<Timestamp>,
+) -> DriftScanStatus {
     let previous = scan.status.clone().unwrap_or_default();
     let generation = scan.meta().generation;
     DriftScanStatus {
         phase: Some(ScanPhase::Failed),
         next_scan_time: next.map(Time),
-        last_scan_request: scan.annotations().get(SCAN_REQUESTED_ANNOTATION).cloned().or(previous.last_scan_request.clone()),
+        last_scan_request: scan
+            .annotations()
+            .get(SCAN_REQUESTED_ANNOTATION)
+            .cloned()
+            .or(previous.last_scan_request.clone()),
         observed_generation: generation,
         conditions: merge_conditions(
             &previous.conditions,
@@ -124,7 +134,11 @@ mod tests {
             summary: ScanSummary { managed: 3, unmanaged: items as u64, ..Default::default() },
             items: vec![item; items],
             failures: if partial {
-                vec![DiscoveryFailure { scope: "eu-west-1/aws_instance".into(), reason: "Throttled".into(), message: "m".into() }]
+                vec![DiscoveryFailure {
+                    scope: "eu-west-1/aws_instance".into(),
+                    reason: "Throttled".into(),
+                    message: "m".into(),
+                }]
             } else {
                 vec![]
             },
@@ -147,23 +161,44 @@ mod tests {
         );
         assert_eq!(status.items.len(), 2, "the status lists at most maxStatusItems");
         assert_eq!(status.duration.as_deref(), Some("1.5s"));
-        let get = |t| find_condition(&status.conditions, t).map(|c| (c.status.clone(), c.reason.clone())).expect("condition");
+        let get = |t| {
+            find_condition(&status.conditions, t)
+                .map(|c| (c.status.clone(), c.reason.clone()))
+                .expect("condition")
+        };
         assert_eq!(get("Drifted"), ("True".into(), "DriftDetected".into()));
         assert_eq!(get("Degraded"), ("True".into(), "PartialResults".into()));
         assert_eq!(get("Ready"), ("True".into(), "ScanCompleted".into()));
-        let clean = completed(&scan, &report(0, false), ReportRef { config_maps: vec![], generation: 2 }, Duration::ZERO, Timestamp::UNIX_EPOCH, None);
+        let clean = completed(
+            &scan,
+            &report(0, false),
+            ReportRef { config_maps: vec![], generation: 2 },
+            Duration::ZERO,
+            Timestamp::UNIX_EPOCH,
+            None,
+        );
         assert_eq!(find_condition(&clean.conditions, "Drifted").map(|c| c.reason.as_str()), Some("NoDrift"));
     }
 
     #[test]
     fn failure_keeps_the_last_results() {
         let mut scan = scan();
-        let done = completed(&scan, &report(1, false), ReportRef { config_maps: vec!["r".into()], generation: 1 }, Duration::ZERO, Timestamp::UNIX_EPOCH, None);
+        let done = completed(
+            &scan,
+            &report(1, false),
+            ReportRef { config_maps: vec!["r".into()], generation: 1 },
+            Duration::ZERO,
+            Timestamp::UNIX_EPOCH,
+            None,
+        );
         scan.status = Some(done);
         let status = failed(&scan, "StateInvalid", "bad".into(), Timestamp::UNIX_EPOCH, None);
         assert_eq!(status.phase, Some(ScanPhase::Failed));
         assert_eq!(status.items.len(), 1);
         assert_eq!(status.report_ref.map(|r| r.generation), Some(1));
-        assert_eq!(find_condition(&status.conditions, "Ready").map(|c| c.reason.as_str()), Some("StateInvalid"));
+        assert_eq!(
+            find_condition(&status.conditions, "Ready").map(|c| c.reason.as_str()),
+            Some("StateInvalid")
+        );
     }
 }

@@ -73,7 +73,8 @@ mod tests {
 
     fn completed_scan() -> DriftScan {
         let mut scan: DriftScan =
-            serde_yaml::from_str(include_str!("../../tests/fixtures/objects/driftscan.yaml")).expect("fixture");
+            serde_yaml::from_str(include_str!("../../tests/fixtures/objects/driftscan.yaml"))
+                .expect("fixture");
         scan.status = Some(DriftScanStatus {
             phase: Some(ScanPhase::Completed),
             observed_generation: Some(4),

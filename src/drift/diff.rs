@@ -12,7 +12,11 @@ fn json_string(text: &str) -> String {
 }
 
 fn tag_map(attributes: &Map<String, Value>, prefer_all: bool) -> BTreeMap<String, String> {
-    let source = if prefer_all && attributes.get("tags_all").is_some_and(Value::is_object) { "tags_all" } else { "tags" };
+    let source = if prefer_all && attributes.get("tags_all").is_some_and(Value::is_object) {
+        "tags_all"
+    } else {
+        "tags"
+    };
     attributes
         .get(source)
         .and_then(Value::as_object)
@@ -20,7 +24,12 @@ fn tag_map(attributes: &Map<String, Value>, prefer_all: bool) -> BTreeMap<String
         .unwrap_or_default()
 }
 
-fn set_changes(path: &str, expected: BTreeSet<String>, actual: BTreeSet<String>, out: &mut Vec<AttributeChange>) {
+fn set_changes(
+    path: &str,
+    expected: BTreeSet<String>,
+    actual: BTreeSet<String>,
+    out: &mut Vec<AttributeChange>,
+) {
     for gone in expected.difference(&actual) {
         out.push(AttributeChange { path: path.into(), expected: Some(json_string(gone)), actual: None });
     }
@@ -34,7 +43,8 @@ fn set_changes(path: &str, expected: BTreeSet<String>, actual: BTreeSet<String>,
 pub fn diff(type_: &str, expected: &Map<String, Value>, actual: &Map<String, Value>) -> Vec<AttributeChange> {
     let mut changes = Vec::new();
     for (name, compare) in rules_for(type_) {
-        let in_state = expected.contains_key(*name) || (*compare == Compare::Tags && expected.contains_key("tags_all"));
+        let in_state =
+            expected.contains_key(*name) || (*compare == Compare::Tags && expected.contains_key("tags_all"));
         if !in_state {
             continue;
         }
@@ -54,7 +64,11 @@ pub fn diff(type_: &str, expected: &Map<String, Value>, actual: &Map<String, Val
                 let (e, a) = (string_set(e), string_set(a));
                 if e != a {
                     let encode = |s: &BTreeSet<String>| serde_json::to_string(s).unwrap_or_default();
-                    changes.push(AttributeChange { path: name.to_string(), expected: Some(encode(&e)), actual: Some(encode(&a)) });
+                    changes.push(AttributeChange {
+                        path: name.to_string(),
+                        expected: Some(encode(&e)),
+                        actual: Some(encode(&a)),
+                    });
                 }
             }
             Compare::Tags => {
@@ -71,7 +85,9 @@ pub fn diff(type_: &str, expected: &Map<String, Value>, actual: &Map<String, Val
                     }
                 }
             }
-            Compare::SecurityGroupRules => set_changes(name, security_group_rules(e), security_group_rules(a), &mut changes),
+            Compare::SecurityGroupRules => {
+                set_changes(name, security_group_rules(e), security_group_rules(a), &mut changes)
+            }
             Compare::Routes => set_changes(name, routes(e), routes(a), &mut changes),
             Compare::AclEntries => set_changes(name, acl_entries(e), acl_entries(a), &mut changes),
         }
@@ -90,8 +106,10 @@ mod tests {
 
     #[test]
     fn instance_type_and_tags() {
-        let state = map(json!({"id": "i-1", "instance_type": "t3.micro", "tags": {"Env": "prod", "Team": "a"}}));
-        let live = map(json!({"id": "i-1", "instance_type": "t3.large", "tags": {"Env": "prod", "Owner": "bob"}}));
+        let state =
+            map(json!({"id": "i-1", "instance_type": "t3.micro", "tags": {"Env": "prod", "Team": "a"}}));
+        let live =
+            map(json!({"id": "i-1", "instance_type": "t3.large", "tags": {"Env": "prod", "Owner": "bob"}}));
         let changes = diff("aws_instance", &state, &live);
         let rendered: Vec<(String, Option<String>, Option<String>)> =
             changes.into_iter().map(|c| (c.path, c.expected, c.actual)).collect();
@@ -114,7 +132,9 @@ mod tests {
 
     #[test]
     fn an_added_ingress_rule_is_one_change() {
-        let state = map(json!({"ingress": [{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["10.0.0.0/8"]}]}));
+        let state = map(
+            json!({"ingress": [{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["10.0.0.0/8"]}]}),
+        );
         let live = map(json!({"ingress": [
             {"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["10.0.0.0/8"]},
             {"protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_blocks": ["0.0.0.0/0"]}

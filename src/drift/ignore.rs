@@ -45,9 +45,13 @@ impl<'a> IgnoreSet<'a> {
                 return None;
             }
             item.changes.retain(|change| {
-                let attribute_hit = by_attribute.is_some_and(|paths| paths.iter().any(|p| path_match(p, &change.path)));
+                let attribute_hit =
+                    by_attribute.is_some_and(|paths| paths.iter().any(|p| path_match(p, &change.path)));
                 let tag_hit = by_tag.is_some_and(|prefixes| {
-                    change.path.strip_prefix("tags.").is_some_and(|k| prefixes.iter().any(|p| k.starts_with(p.as_str())))
+                    change
+                        .path
+                        .strip_prefix("tags.")
+                        .is_some_and(|k| prefixes.iter().any(|p| k.starts_with(p.as_str())))
                 });
                 !(attribute_hit || tag_hit)
             });
@@ -61,7 +65,8 @@ impl<'a> IgnoreSet<'a> {
 }
 
 fn matches_resource(rule: &IgnoreRule, item: &DriftItem) -> bool {
-    let address_ok = rule.address.as_ref().is_none_or(|p| item.address.as_ref().is_some_and(|a| glob_match(p, a)));
+    let address_ok =
+        rule.address.as_ref().is_none_or(|p| item.address.as_ref().is_some_and(|a| glob_match(p, a)));
     let id_ok = rule.id.as_ref().is_none_or(|p| glob_match(p, &item.id));
     let type_ok = rule.type_.as_ref().is_none_or(|p| glob_match(p, &item.type_));
     address_ok && id_ok && type_ok

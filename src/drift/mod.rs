@@ -8,6 +8,8 @@ mod ignore;
 mod report;
 mod rules;
 mod severity;
+#[cfg(test)]
+mod tests;
 
 pub use diff::diff;
 pub use glob::{glob_match, path_match};
@@ -49,8 +51,10 @@ pub async fn scan(
 
 /// Compares state with the live cloud.
 pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfig, now: Timestamp) -> Report {
-    let wanted = |type_: &str| config.resource_types.is_empty() || config.resource_types.iter().any(|t| t == type_);
-    let covered: HashSet<&str> = discovery.covered_types.iter().map(String::as_str).filter(|t| wanted(t)).collect();
+    let wanted =
+        |type_: &str| config.resource_types.is_empty() || config.resource_types.iter().any(|t| t == type_);
+    let covered: HashSet<&str> =
+        discovery.covered_types.iter().map(String::as_str).filter(|t| wanted(t)).collect();
     // A type (or all, when a region failed) whose listing failed cannot prove absence.
     let failed_types: HashSet<&str> = discovery
         .failures
@@ -165,7 +169,8 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
     }
     let live_total = countable_live as f64;
     let live_managed = countable_managed as f64;
-    summary.coverage_percent = if live_total == 0.0 { 100.0 } else { (live_managed / live_total * 1000.0).round() / 10.0 };
+    summary.coverage_percent =
+        if live_total == 0.0 { 100.0 } else { (live_managed / live_total * 1000.0).round() / 10.0 };
     report::sort_items(&mut items);
     Report {
         generated_at: now.to_string(),

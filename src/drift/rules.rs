@@ -66,7 +66,9 @@ pub fn rules_for(type_: &str) -> &'static [(&'static str, Compare)] {
         ],
         "aws_eip" => &[("instance", Scalar), ("network_interface", Scalar), ("tags", Tags)],
         "aws_internet_gateway" => &[("vpc_id", Scalar), ("tags", Tags)],
-        "aws_nat_gateway" => &[("subnet_id", Scalar), ("allocation_id", Scalar), ("connectivity_type", Scalar), ("tags", Tags)],
+        "aws_nat_gateway" => {
+            &[("subnet_id", Scalar), ("allocation_id", Scalar), ("connectivity_type", Scalar), ("tags", Tags)]
+        }
         "aws_route_table" => &[("vpc_id", Scalar), ("route", Routes), ("tags", Tags)],
         "aws_key_pair" => &[("fingerprint", Scalar), ("tags", Tags)],
         "aws_network_acl" => &[
@@ -156,7 +158,9 @@ pub fn routes(value: Option<&Value>) -> BTreeSet<String> {
         .flatten()
         .filter_map(Value::as_object)
         .map(|route| {
-            let destination = [field(route, "cidr_block"), field(route, "ipv6_cidr_block")].into_iter().find(|d| !d.is_empty());
+            let destination = [field(route, "cidr_block"), field(route, "ipv6_cidr_block")]
+                .into_iter()
+                .find(|d| !d.is_empty());
             let target = targets.iter().map(|t| field(route, t)).find(|t| !t.is_empty());
             format!("{} -> {}", destination.unwrap_or_default(), target.unwrap_or_default())
         })
@@ -171,7 +175,8 @@ pub fn acl_entries(value: Option<&Value>) -> BTreeSet<String> {
         .flatten()
         .filter_map(Value::as_object)
         .map(|e| {
-            let source = [field(e, "cidr_block"), field(e, "ipv6_cidr_block")].into_iter().find(|d| !d.is_empty());
+            let source =
+                [field(e, "cidr_block"), field(e, "ipv6_cidr_block")].into_iter().find(|d| !d.is_empty());
             format!(
                 "{} {} {} {} {}-{}",
                 field(e, "rule_no"),

@@ -47,7 +47,9 @@ pub fn tags_of(attributes: &Map<String, Value>) -> BTreeMap<String, String> {
     attributes
         .get("tags")
         .and_then(Value::as_object)
-        .map(|tags| tags.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+        .map(|tags| {
+            tags.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()
+        })
         .unwrap_or_default()
 }
 
@@ -166,7 +168,11 @@ pub trait Provider: Send + Sync {
     async fn discover(&self, types: &[String], progress: &dyn ProgressSink) -> Discovery;
     /// An object store for a state bucket of this cloud (S3 for AWS), using the
     /// account's credentials and endpoint.
-    async fn state_bucket(&self, bucket: &str, region: Option<&str>) -> Result<Arc<dyn ObjectStore>, ProviderError>;
+    async fn state_bucket(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+    ) -> Result<Arc<dyn ObjectStore>, ProviderError>;
 }
 
 /// Builds the provider for an account.

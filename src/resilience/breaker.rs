@@ -5,8 +5,12 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug)]
 enum State {
-    Closed { failures: u32 },
-    Open { until: Instant },
+    Closed {
+        failures: u32,
+    },
+    Open {
+        until: Instant,
+    },
     /// One trial call is in flight.
     HalfOpen,
 }
@@ -45,7 +49,9 @@ impl CircuitBreaker {
     pub fn record_failure(&self) {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         *state = match *state {
-            State::Closed { failures } if failures + 1 < self.threshold => State::Closed { failures: failures + 1 },
+            State::Closed { failures } if failures + 1 < self.threshold => {
+                State::Closed { failures: failures + 1 }
+            }
             _ => State::Open { until: Instant::now() + self.open_for },
         };
     }

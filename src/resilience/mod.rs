@@ -143,7 +143,9 @@ impl AccountGuard {
             return match outcome {
                 Ok(Ok(value)) => Ok(value),
                 Ok(Err(error)) => Err(GuardError::Call(error)),
-                Err(_) => Err(GuardError::Timeout { service, operation, timeout: self.settings.call_timeout }),
+                Err(_) => {
+                    Err(GuardError::Timeout { service, operation, timeout: self.settings.call_timeout })
+                }
             };
         }
     }
@@ -157,7 +159,12 @@ pub struct GuardRegistry {
 }
 
 impl GuardRegistry {
-    pub fn get(&self, account_key: &str, settings: GuardSettings, calls: Option<IntCounterVec>) -> Arc<AccountGuard> {
+    pub fn get(
+        &self,
+        account_key: &str,
+        settings: GuardSettings,
+        calls: Option<IntCounterVec>,
+    ) -> Arc<AccountGuard> {
         let mut guards = self.guards.lock().unwrap_or_else(|p| p.into_inner());
         match guards.get(account_key) {
             Some(guard) if guard.settings == settings => guard.clone(),
@@ -180,7 +187,11 @@ mod tests {
             rate_limit: RateLimit { requests_per_second: 1000, burst: 1000 },
             circuit_breaker: CircuitBreakerSettings { failure_threshold: threshold, open_seconds: 60 },
             call_timeout: Duration::from_millis(200),
-            backoff: Backoff { base: Duration::from_millis(1), max: Duration::from_millis(5), max_attempts: 4 },
+            backoff: Backoff {
+                base: Duration::from_millis(1),
+                max: Duration::from_millis(5),
+                max_attempts: 4,
+            },
         }
     }
 
@@ -229,7 +240,10 @@ mod tests {
                 Err("5xx")
             })
             .await;
-        assert!(matches!(result, Err(GuardError::CircuitOpen { .. })), "the breaker opens during the retries");
+        assert!(
+            matches!(result, Err(GuardError::CircuitOpen { .. })),
+            "the breaker opens during the retries"
+        );
         assert_eq!(failing.load(Ordering::SeqCst), 3, "no call after the third failure");
         let tries = AtomicU32::new(0);
         let result: Result<(), _> = guard
@@ -240,7 +254,8 @@ mod tests {
             .await;
         assert!(matches!(result, Err(GuardError::CircuitOpen { service: "ec2" })));
         assert_eq!(tries.load(Ordering::SeqCst), 0, "an open breaker makes no call");
-        let other: Result<u8, GuardError<&str>> = guard.call("sts", "GetCallerIdentity", classify, || async { Ok(1) }).await;
+        let other: Result<u8, GuardError<&str>> =
+            guard.call("sts", "GetCallerIdentity", classify, || async { Ok(1) }).await;
         assert_eq!(other.ok(), Some(1), "breakers are per service");
     }
 

@@ -74,10 +74,13 @@ mod tests {
 
     #[test]
     fn delays_grow_and_stay_capped() {
-        let backoff = Backoff { base: Duration::from_millis(100), max: Duration::from_secs(1), max_attempts: 5 };
+        let backoff =
+            Backoff { base: Duration::from_millis(100), max: Duration::from_secs(1), max_attempts: 5 };
         for attempt in 0..10 {
             let delay = backoff.delay(attempt, CallClass::Transient);
-            let ceiling = Duration::from_millis(100).saturating_mul(2u32.saturating_pow(attempt)).min(Duration::from_secs(1));
+            let ceiling = Duration::from_millis(100)
+                .saturating_mul(2u32.saturating_pow(attempt))
+                .min(Duration::from_secs(1));
             assert!(delay <= ceiling, "attempt {attempt}: {delay:?} > {ceiling:?}");
         }
         let spread: std::collections::BTreeSet<u128> =

@@ -57,7 +57,13 @@ impl fmt::Display for IndexKey {
 }
 
 /// `module.a.aws_instance.web[0]` from its parts.
-pub fn instance_address(module: Option<&str>, data: bool, type_: &str, name: &str, key: Option<&IndexKey>) -> String {
+pub fn instance_address(
+    module: Option<&str>,
+    data: bool,
+    type_: &str,
+    name: &str,
+    key: Option<&IndexKey>,
+) -> String {
     let mut out = String::new();
     if let Some(module) = module.filter(|m| !m.is_empty()) {
         out.push_str(module);
@@ -85,11 +91,13 @@ mod tests {
         assert_eq!((legacy.name.as_str(), legacy.source, legacy.alias), ("aws", None, None));
         let aliased = ProviderAddress::parse("provider.aws.west").expect("alias");
         assert_eq!(aliased.alias.as_deref(), Some("west"));
-        let modern = ProviderAddress::parse(r#"provider["registry.terraform.io/hashicorp/aws"]"#).expect("modern");
+        let modern =
+            ProviderAddress::parse(r#"provider["registry.terraform.io/hashicorp/aws"]"#).expect("modern");
         assert_eq!(modern.name, "aws");
         assert_eq!(modern.source.as_deref(), Some("registry.terraform.io/hashicorp/aws"));
-        let tofu = ProviderAddress::parse(r#"module.net.provider["registry.opentofu.org/hashicorp/aws"].east"#)
-            .expect("opentofu with module and alias");
+        let tofu =
+            ProviderAddress::parse(r#"module.net.provider["registry.opentofu.org/hashicorp/aws"].east"#)
+                .expect("opentofu with module and alias");
         assert_eq!((tofu.name.as_str(), tofu.alias.as_deref()), ("aws", Some("east")));
         assert_eq!(ProviderAddress::parse("aws"), None);
         assert_eq!(ProviderAddress::parse(r#"provider[""]"#), None);
@@ -102,7 +110,10 @@ mod tests {
             instance_address(Some("module.net"), false, "aws_subnet", "private", Some(&key)),
             r#"module.net.aws_subnet.private["eu \"west\""]"#
         );
-        assert_eq!(instance_address(None, false, "aws_instance", "web", Some(&IndexKey::Int(2))), "aws_instance.web[2]");
+        assert_eq!(
+            instance_address(None, false, "aws_instance", "web", Some(&IndexKey::Int(2))),
+            "aws_instance.web[2]"
+        );
         assert_eq!(instance_address(None, true, "aws_ami", "ubuntu", None), "data.aws_ami.ubuntu");
     }
 }

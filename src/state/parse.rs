@@ -13,9 +13,13 @@ pub enum StateError {
     Empty { origin: String },
     #[error("{origin}: not valid JSON at line {line}, column {column}: {message}")]
     Json { origin: String, line: usize, column: usize, message: String },
-    #[error("{origin}: state format version {version} is not supported (only version 4, written by Terraform 0.12 and later or OpenTofu)")]
+    #[error(
+        "{origin}: state format version {version} is not supported (only version 4, written by Terraform 0.12 and later or OpenTofu)"
+    )]
     UnsupportedFormat { origin: String, version: u64 },
-    #[error("{origin}: terraform_version {version:?} is not a version that writes state format 4 (0.12 or later)")]
+    #[error(
+        "{origin}: terraform_version {version:?} is not a version that writes state format 4 (0.12 or later)"
+    )]
     UnsupportedTerraformVersion { origin: String, version: String },
     #[error("{origin}: {path}: {message}")]
     Malformed { origin: String, path: String, message: String },
@@ -125,18 +129,26 @@ pub fn parse_state(bytes: &[u8], origin: &str) -> Result<StateFile, StateError> 
         for (i_index, instance) in resource.instances.into_iter().enumerate() {
             let key = match instance.index_key {
                 None | Some(Value::Null) => None,
-                Some(Value::Number(n)) => Some(IndexKey::Int(
-                    n.as_i64().ok_or_else(|| malformed(format!("instances[{i_index}].index_key {n} is not an integer")))?,
-                )),
+                Some(Value::Number(n)) => Some(IndexKey::Int(n.as_i64().ok_or_else(|| {
+                    malformed(format!("instances[{i_index}].index_key {n} is not an integer"))
+                })?)),
                 Some(Value::String(s)) => Some(IndexKey::String(s)),
                 Some(other) => {
-                    return Err(malformed(format!("instances[{i_index}].index_key {other} is neither a number nor a string")));
+                    return Err(malformed(format!(
+                        "instances[{i_index}].index_key {other} is neither a number nor a string"
+                    )));
                 }
             };
             let attributes = instance.attributes.or(instance.attributes_flat).unwrap_or_default();
             let id = attributes.get("id").and_then(Value::as_str).map(str::to_string);
             resources.push(StateResource {
-                address: instance_address(resource.module.as_deref(), false, &resource.type_, &resource.name, key.as_ref()),
+                address: instance_address(
+                    resource.module.as_deref(),
+                    false,
+                    &resource.type_,
+                    &resource.name,
+                    key.as_ref(),
+                ),
                 type_: resource.type_.clone(),
                 provider: provider.clone(),
                 id,
@@ -180,8 +192,9 @@ mod tests {
 
     #[test]
     fn refuses_version_3() {
-        let err = parse_state(br#"{"version": 3, "terraform_version": "0.11.14", "modules": []}"#, "old.tfstate")
-            .expect_err("v3 refused");
+        let err =
+            parse_state(br#"{"version": 3, "terraform_version": "0.11.14", "modules": []}"#, "old.tfstate")
+                .expect_err("v3 refused");
         assert_eq!(err, StateError::UnsupportedFormat { origin: "old.tfstate".into(), version: 3 });
         assert!(err.to_string().starts_with("old.tfstate: state format version 3 is not supported"));
     }
@@ -196,8 +209,11 @@ mod tests {
 
     #[test]
     fn wrong_shape_names_the_file_and_position() {
-        let err = parse_state(br#"{"version": 4, "terraform_version": "1.5.0", "resources": {"a": 1}}"#, "s.tfstate")
-            .expect_err("resources must be a list");
+        let err = parse_state(
+            br#"{"version": 4, "terraform_version": "1.5.0", "resources": {"a": 1}}"#,
+            "s.tfstate",
+        )
+        .expect_err("resources must be a list");
         assert!(matches!(err, StateError::Malformed { .. }), "{err}");
         assert!(err.to_string().starts_with("s.tfstate: line 1, column"), "{err}");
     }
@@ -206,6 +222,9 @@ mod tests {
     fn bad_index_key_is_named() {
         let state = br#"{"version":4,"terraform_version":"1.5.0","resources":[{"mode":"managed","type":"aws_vpc","name":"v","provider":"provider.aws","instances":[{"index_key":[1],"attributes":{"id":"vpc-1"}}]}]}"#;
         let err = parse_state(state, "k.tfstate").expect_err("array key refused");
-        assert_eq!(err.to_string(), "k.tfstate: resources[0] (aws_vpc.v): instances[0].index_key [1] is neither a number nor a string");
+        assert_eq!(
+            err.to_string(),
+            "k.tfstate: resources[0] (aws_vpc.v): instances[0].index_key [1] is neither a number nor a string"
+        );
     }
 }

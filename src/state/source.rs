@@ -88,7 +88,8 @@ pub fn read_local_states(path: &Path) -> Result<Vec<StateFile>, StateReadError> 
         .into_iter()
         .map(|file| {
             let origin = file.display().to_string();
-            let bytes = std::fs::read(&file).map_err(|e| StateReadError::Io { origin: origin.clone(), message: e.to_string() })?;
+            let bytes = std::fs::read(&file)
+                .map_err(|e| StateReadError::Io { origin: origin.clone(), message: e.to_string() })?;
             Ok(parse_state(&bytes, &origin)?)
         })
         .collect()
@@ -121,7 +122,8 @@ pub async fn read_object_states(
         (None, prefix) => {
             let prefix = prefix.unwrap_or_default();
             let listing_origin = name(prefix);
-            let list_prefix = (!prefix.trim_matches('/').is_empty()).then(|| ObjectPath::from(prefix.trim_matches('/')));
+            let list_prefix =
+                (!prefix.trim_matches('/').is_empty()).then(|| ObjectPath::from(prefix.trim_matches('/')));
             let objects: Vec<_> = store
                 .list(list_prefix.as_ref())
                 .try_collect()
@@ -193,7 +195,8 @@ mod tests {
         let states = read_object_states(&store, "s3", "tf", None, Some("prod/")).await.expect("read");
         let origins: Vec<_> = states.iter().map(|s| s.origin.as_str()).collect();
         assert_eq!(origins, ["s3://tf/prod/a.tfstate", "s3://tf/prod/sub/b.tfstate"]);
-        let missing = read_object_states(&store, "s3", "tf", Some("nope.tfstate"), None).await.expect_err("missing");
+        let missing =
+            read_object_states(&store, "s3", "tf", Some("nope.tfstate"), None).await.expect_err("missing");
         assert_eq!(missing.to_string(), "s3://tf/nope.tfstate: not found");
         let empty = read_object_states(&store, "s3", "tf", None, Some("staging/")).await.expect_err("none");
         assert_eq!(empty.reason(), "NoStateFiles");

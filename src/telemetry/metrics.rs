@@ -7,6 +7,9 @@ use std::time::Instant;
 
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
 
+/// A per-scan series: the gauge's name and its label values.
+type SeriesKey = (&'static str, Vec<String>);
+
 /// Every metric the operator exports, registered in one registry.
 pub struct Metrics {
     pub registry: Registry,
@@ -29,7 +32,7 @@ pub struct Metrics {
     /// Cloud API calls by service, operation and outcome.
     pub cloud_api_calls: IntCounterVec,
     /// The label sets each scan last set, so stale series can be removed.
-    scan_series: Mutex<HashMap<String, Vec<(&'static str, Vec<String>)>>>,
+    scan_series: Mutex<HashMap<String, Vec<SeriesKey>>>,
 }
 
 impl Metrics {
@@ -62,8 +65,11 @@ impl Metrics {
         let gauge = |name: &str, help: &str, labels: &[&str]| {
             IntGaugeVec::new(Opts::new(name, help), labels).expect("static metric definition")
         };
-        let resources_discovered =
-            gauge("resources_discovered", "Live resources found by the last scan", &["namespace", "scan", "type"]);
+        let resources_discovered = gauge(
+            "resources_discovered",
+            "Live resources found by the last scan",
+            &["namespace", "scan", "type"],
+        );
         let drift_items =
             gauge("drift_items", "Drift items of the last scan", &["namespace", "scan", "kind", "type"]);
         let drifted_resource = gauge(

@@ -84,7 +84,8 @@ async fn serve(mut client: TcpStream, upstream: String, faults: Arc<Mutex<HashMa
     let mut buffer = Vec::new();
     while let Some(request) = read_message(&mut client, &mut buffer).await {
         let text = String::from_utf8_lossy(&request);
-        let action = text.split(['&', '?', '\n']).find_map(|p| p.trim().strip_prefix("Action=")).map(str::to_string);
+        let action =
+            text.split(['&', '?', '\n']).find_map(|p| p.trim().strip_prefix("Action=")).map(str::to_string);
         let fault = action.and_then(|a| {
             let mut faults = faults.lock().ok()?;
             let fault = faults.get_mut(&a).filter(|f| f.times > 0)?;
@@ -99,8 +100,12 @@ async fn serve(mut client: TcpStream, upstream: String, faults: Arc<Mutex<HashMa
                     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error><Code>{}</Code><Message>injected by the test proxy</Message></Error></Errors><RequestID>fault</RequestID></Response>",
                     fault.code
                 );
-                format!("HTTP/1.1 {} Injected\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}", fault.status, body.len())
-                    .into_bytes()
+                format!(
+                    "HTTP/1.1 {} Injected\r\nContent-Type: text/xml\r\nContent-Length: {}\r\n\r\n{body}",
+                    fault.status,
+                    body.len()
+                )
+                .into_bytes()
             }
             None => match forward(&upstream, &request).await {
                 Some(response) => response,

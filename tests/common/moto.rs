@@ -15,7 +15,8 @@ pub struct Moto {
 impl Moto {
     pub fn start() -> Self {
         driftmgr::init_tls();
-        let binary = std::env::var("MOTO_SERVER").expect("MOTO_SERVER is not set: run via `make integration`");
+        let binary =
+            std::env::var("MOTO_SERVER").expect("MOTO_SERVER is not set: run via `make integration`");
         let port = super::free_port();
         let child = Command::new(binary)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
@@ -46,14 +47,19 @@ impl Moto {
     pub async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) {
         use object_store::ObjectStore;
         let port = self.url.rsplit(':').next().expect("port");
-        let request = format!("PUT /{bucket} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        let request = format!(
+            "PUT /{bucket} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
         {
             use std::io::{Read, Write};
             let mut stream = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).expect("connect moto");
             stream.write_all(request.as_bytes()).expect("create bucket");
             let mut response = String::new();
             let _ = stream.read_to_string(&mut response);
-            assert!(response.starts_with("HTTP/1.1 200") || response.contains("BucketAlreadyOwnedByYou"), "{response}");
+            assert!(
+                response.starts_with("HTTP/1.1 200") || response.contains("BucketAlreadyOwnedByYou"),
+                "{response}"
+            );
         }
         let store = object_store::aws::AmazonS3Builder::new()
             .with_bucket_name(bucket)

@@ -18,7 +18,11 @@ type Failure<E> = GuardError<SdkError<E, HttpResponse>>;
 
 /// Fetches every page of a list operation. `page` gets the continuation token and
 /// returns one page's items and the next token.
-async fn paginate<T, E, F, Fut>(guard: &AccountGuard, operation: &'static str, mut page: F) -> Result<Vec<T>, Failure<E>>
+async fn paginate<T, E, F, Fut>(
+    guard: &AccountGuard,
+    operation: &'static str,
+    mut page: F,
+) -> Result<Vec<T>, Failure<E>>
 where
     E: ProvideErrorMetadata,
     F: FnMut(Option<String>) -> Fut,
@@ -42,9 +46,13 @@ fn failure<E: ProvideErrorMetadata>(scope: String, error: Failure<E>) -> Discove
 }
 
 pub async fn discover(provider: &AwsProvider, types: &[String], progress: &dyn ProgressSink) -> Discovery {
-    let wanted: Vec<&'static str> =
-        SUPPORTED_TYPES.iter().copied().filter(|t| types.is_empty() || types.iter().any(|w| w == t)).collect();
-    let mut discovery = Discovery { covered_types: wanted.iter().map(|t| t.to_string()).collect(), ..Default::default() };
+    let wanted: Vec<&'static str> = SUPPORTED_TYPES
+        .iter()
+        .copied()
+        .filter(|t| types.is_empty() || types.iter().any(|w| w == t))
+        .collect();
+    let mut discovery =
+        Discovery { covered_types: wanted.iter().map(|t| t.to_string()).collect(), ..Default::default() };
     let regions = match resolve_regions(provider).await {
         Ok(regions) => regions,
         Err(failure) => {
@@ -91,7 +99,8 @@ async fn resolve_regions(provider: &AwsProvider) -> Result<Vec<String>, Discover
         .call("ec2", "DescribeRegions", classify, || client.describe_regions().send())
         .await
         .map_err(|e| failure("regions".into(), e))?;
-    let mut regions: Vec<String> = out.regions().iter().filter_map(|r| r.region_name().map(str::to_string)).collect();
+    let mut regions: Vec<String> =
+        out.regions().iter().filter_map(|r| r.region_name().map(str::to_string)).collect();
     regions.sort();
     Ok(regions)
 }
@@ -108,7 +117,8 @@ async fn list_type(
             let request = client.describe_instances().max_results(1000).set_next_token(token);
             async move {
                 let out = request.send().await?;
-                let instances = out.reservations().iter().flat_map(|r| r.instances().iter().cloned()).collect();
+                let instances =
+                    out.reservations().iter().flat_map(|r| r.instances().iter().cloned()).collect();
                 Ok((instances, out.next_token().map(str::to_string)))
             }
         })

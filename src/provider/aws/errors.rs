@@ -40,7 +40,9 @@ pub fn classify<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> C
                 CallClass::Permanent
             }
         }
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => CallClass::Transient,
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            CallClass::Transient
+        }
         _ => CallClass::Permanent,
     }
 }
@@ -57,7 +59,13 @@ pub fn describe<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> (
         }
         SdkError::TimeoutError(_) => ("Timeout".into(), "request timed out".into()),
         SdkError::DispatchFailure(failure) => {
-            let kind = if failure.is_io() { "connection failed" } else if failure.is_timeout() { "timed out" } else { "dispatch failed" };
+            let kind = if failure.is_io() {
+                "connection failed"
+            } else if failure.is_timeout() {
+                "timed out"
+            } else {
+                "dispatch failed"
+            };
             ("Unreachable".into(), format!("endpoint unreachable: {kind}"))
         }
         SdkError::ResponseError(_) => ("BadResponse".into(), "unreadable response from the endpoint".into()),
@@ -66,7 +74,9 @@ pub fn describe<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> (
 }
 
 /// A guarded-call failure as a CamelCase reason and a message.
-pub fn reason_and_message<E: ProvideErrorMetadata>(error: &GuardError<SdkError<E, HttpResponse>>) -> (String, String) {
+pub fn reason_and_message<E: ProvideErrorMetadata>(
+    error: &GuardError<SdkError<E, HttpResponse>>,
+) -> (String, String) {
     match error {
         GuardError::CircuitOpen { .. } => ("CircuitOpen".into(), error.to_string()),
         GuardError::Timeout { .. } => ("Timeout".into(), error.to_string()),
@@ -83,7 +93,9 @@ pub fn reason_and_message<E: ProvideErrorMetadata>(error: &GuardError<SdkError<E
 }
 
 /// A guarded-call failure of an identity check as a provider error.
-pub fn provider_error<E: ProvideErrorMetadata>(error: GuardError<SdkError<E, HttpResponse>>) -> ProviderError {
+pub fn provider_error<E: ProvideErrorMetadata>(
+    error: GuardError<SdkError<E, HttpResponse>>,
+) -> ProviderError {
     let (reason, message) = reason_and_message(&error);
     match reason.as_str() {
         "CredentialsRejected" | "AccessDenied" => ProviderError::Unauthorized(message),

@@ -2,8 +2,8 @@
 //! provider writes them to state), so the engine compares like with like.
 
 use aws_sdk_ec2::types::{
-    Address, Instance, InstanceStateName, InternetGateway, IpPermission, KeyPairInfo, NatGateway, NatGatewayState,
-    NetworkAcl, RouteTable, SecurityGroup, Subnet, Tag, Volume, Vpc,
+    Address, Instance, InstanceStateName, InternetGateway, IpPermission, KeyPairInfo, NatGateway,
+    NatGatewayState, NetworkAcl, RouteTable, SecurityGroup, Subnet, Tag, Volume, Vpc,
 };
 use serde_json::{Map, Value, json};
 
@@ -12,7 +12,9 @@ use crate::provider::LiveResource;
 fn tags(tags: &[Tag]) -> Value {
     let map: Map<String, Value> = tags
         .iter()
-        .filter_map(|t| Some((t.key()?.to_string(), Value::String(t.value().unwrap_or_default().to_string()))))
+        .filter_map(|t| {
+            Some((t.key()?.to_string(), Value::String(t.value().unwrap_or_default().to_string())))
+        })
         .collect();
     Value::Object(map)
 }
@@ -22,7 +24,14 @@ fn resource(type_: &str, id: &str, region: &str, attributes: Value, is_default: 
         Value::Object(map) => map,
         _ => Map::new(),
     };
-    LiveResource { type_: type_.into(), id: id.into(), region: Some(region.into()), attributes, is_default, part_of: None }
+    LiveResource {
+        type_: type_.into(),
+        id: id.into(),
+        region: Some(region.into()),
+        attributes,
+        is_default,
+        part_of: None,
+    }
 }
 
 fn strings<'a>(values: impl Iterator<Item = Option<&'a str>>) -> Vec<String> {
@@ -192,7 +201,9 @@ pub fn route_table(t: &RouteTable, region: &str) -> LiveResource {
         .routes()
         .iter()
         // The local route of the VPC and routes added by AWS are not Terraform's.
-        .filter(|r| r.gateway_id() != Some("local") && r.origin().is_none_or(|o| o.as_str() != "CreateRouteTable"))
+        .filter(|r| {
+            r.gateway_id() != Some("local") && r.origin().is_none_or(|o| o.as_str() != "CreateRouteTable")
+        })
         .map(|r| {
             json!({
                 "cidr_block": r.destination_cidr_block().unwrap_or_default(),
@@ -260,7 +271,12 @@ pub fn link_instance_volumes(resources: &mut [LiveResource]) {
         .iter()
         .filter(|r| r.type_ == "aws_instance")
         .flat_map(|r| {
-            let volumes = r.attributes.get("block_device_volume_ids").and_then(Value::as_array).cloned().unwrap_or_default();
+            let volumes = r
+                .attributes
+                .get("block_device_volume_ids")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             volumes.into_iter().filter_map(|v| v.as_str().map(|v| (v.to_string(), r.id.clone())))
         })
         .collect();

@@ -7,13 +7,16 @@ mod mapping;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use object_store::ObjectStore;
-use object_store::aws::AmazonS3Builder;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_smithy_types::retry::RetryConfig;
+use object_store::ObjectStore;
+use object_store::aws::AmazonS3Builder;
 
-use super::{CredentialSource, Discovery, Identity, ProgressSink, Provider, ProviderError, ProviderSettings, StaticKeys};
+use super::{
+    CredentialSource, Discovery, Identity, ProgressSink, Provider, ProviderError, ProviderSettings,
+    StaticKeys,
+};
 use errors::classify;
 
 /// Terraform types the AWS provider discovers.
@@ -51,7 +54,8 @@ impl AwsProvider {
     }
 
     fn ec2_client(&self, region: &str) -> aws_sdk_ec2::Client {
-        let mut builder = aws_sdk_ec2::config::Builder::from(&self.base).region(Region::new(region.to_string()));
+        let mut builder =
+            aws_sdk_ec2::config::Builder::from(&self.base).region(Region::new(region.to_string()));
         if let Some(url) = self.endpoint_for("ec2") {
             builder = builder.endpoint_url(url);
         }
@@ -84,7 +88,13 @@ async fn sdk_config(settings: &ProviderSettings, region: &str) -> Result<SdkConf
         loader
     };
     let static_creds = |keys: &StaticKeys| {
-        Credentials::new(&keys.access_key_id, &keys.secret_access_key, keys.session_token.clone(), None, "driftmgr-secret")
+        Credentials::new(
+            &keys.access_key_id,
+            &keys.secret_access_key,
+            keys.session_token.clone(),
+            None,
+            "driftmgr-secret",
+        )
     };
     match &settings.credentials {
         CredentialSource::Static(keys) => Ok(loader(Some(static_creds(keys))).load().await),
@@ -162,7 +172,11 @@ impl Provider for AwsProvider {
         discover::discover(self, types, progress).await
     }
 
-    async fn state_bucket(&self, bucket: &str, region: Option<&str>) -> Result<Arc<dyn ObjectStore>, ProviderError> {
+    async fn state_bucket(
+        &self,
+        bucket: &str,
+        region: Option<&str>,
+    ) -> Result<Arc<dyn ObjectStore>, ProviderError> {
         use aws_credential_types::provider::ProvideCredentials;
         let provider = self
             .base
@@ -186,7 +200,8 @@ impl Provider for AwsProvider {
         }
         if let Some(url) = self.endpoint_for("s3") {
             // Emulators and private endpoints serve buckets by path, often over http.
-            builder = builder.with_endpoint(url).with_allow_http(true).with_virtual_hosted_style_request(false);
+            builder =
+                builder.with_endpoint(url).with_allow_http(true).with_virtual_hosted_style_request(false);
         }
         let store = builder.build().map_err(|e| ProviderError::Other(format!("S3 bucket {bucket}: {e}")))?;
         Ok(Arc::new(store))
