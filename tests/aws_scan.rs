@@ -118,7 +118,7 @@ fn state_for(w: &World) -> Value {
         r
     };
     json!({
-        "version": 4, "terraform_version": "1.15.0", "serial": 12, "lineage": "8d5e2c1a-e2e-aws", "outputs": {},
+        "version": 4, "terraform_version": "1.9.0", "serial": 12, "lineage": "8d5e2c1a-e2e-aws", "outputs": {},
         "resources": [
             resource(Some("module.network"), "aws_vpc", "main", None,
                 json!({"id": w.vpc, "cidr_block": "10.20.0.0/16", "instance_tenancy": "default", "tags": {}, "tags_all": {}})),
@@ -248,12 +248,14 @@ fn cli(moto: &Moto, args: &[&str]) -> (i32, String, String) {
 }
 
 /// A namespace with an operator, a credentials Secret (secret key `secret_key`) and
-/// a ProviderAccount `name` reaching AWS at `endpoint`, plus `extra` YAML objects.
+/// a ProviderAccount `name` reaching AWS at `endpoint` (with `account_extra` spec
+/// lines), plus `extra` YAML objects.
 async fn operator_with_account(
     prefix: &str,
     name: &str,
     endpoint: &str,
     secret_key: &str,
+    account_extra: &str,
     extra: &str,
 ) -> (kube::Client, String, Operator) {
     let client = common::client().await;
@@ -269,7 +271,7 @@ async fn operator_with_account(
         .await
         .expect("secret");
     let yaml = format!(
-        "apiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: {name}}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: aws-creds}}}}\n  endpoint: {{url: '{endpoint}'}}\n---\n{extra}"
+        "apiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: {name}}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: aws-creds}}}}\n  endpoint: {{url: '{endpoint}'}}\n{account_extra}---\n{extra}"
     );
     for created in common::create_yaml(&client, &ns, &yaml).await {
         created.expect("created");
@@ -282,13 +284,17 @@ async fn drift_in_moto_is_reported_by_the_cli_and_the_operator() {
     let moto = Moto::start();
     let ec2 = moto.ec2().await;
     let mut world = build_world(&ec2).await;
-    let state = serde_json::to_vec_pretty(&state_for(&world)).expect("state json");
-    moto.put_object("tf-states", "prod/network.tfstate", state.clone()).await;
+    // Real Terraform writes the state object, through its S3 backend.
+    moto.terraform_push("tf-states", "prod/network.tfstate", &state_for(&world));
 
     // Before any drift: nothing to report, exit code 0.
     let (code, out, err) = cli(&moto, &["--state", "s3://tf-states/prod/network.tfstate", "-o", "json"]);
     assert_eq!(code, 0, "stdout: {out}\nstderr: {err}");
     let clean: Value = serde_json::from_str(&out).expect("JSON report");
+    assert!(
+        clean["sources"][0]["terraformVersion"].as_str().is_some_and(|v| v.starts_with("1.15")),
+        "written by Terraform 1.15"
+    );
     assert_eq!(clean["summary"]["managed"], 6);
     assert_eq!(clean["summary"]["inSync"], 6);
 
@@ -328,7 +334,7 @@ spec:
   schedule: {interval: 1h}
 ";
     let (client, ns, operator) =
-        operator_with_account("aws-scan", "sandbox", &moto.url, "testing", scan_yaml).await;
+        operator_with_account("aws-scan", "sandbox", &moto.url, "testing", "", scan_yaml).await;
     let accounts: Api<ProviderAccount> = Api::namespaced(client.clone(), &ns);
     let scans: Api<DriftScan> = Api::namespaced(client.clone(), &ns);
     let scan = common::wait_until(TIMEOUT, "the scan to complete", || async {
@@ -431,7 +437,7 @@ async fn bad_input_gives_clear_conditions_and_errors() {
         "apiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: offline}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: aws-creds}}}}\n  endpoint: {{url: 'http://127.0.0.1:{closed}'}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: broken-state}}\ndata:\n  terraform.tfstate: \"{{\\\"version\\\": 4, \\\"terraform_version\\\": \\\"1.5.0\\\", \\\"resources\\\": 7}}\"\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: malformed}}\nspec:\n  providerAccountRef: {{name: sandbox}}\n  stateSources: [{{configMapRef: {{name: broken-state, key: terraform.tfstate}}}}]\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: nobucket}}\nspec:\n  providerAccountRef: {{name: sandbox}}\n  stateSources: [{{s3: {{bucket: no-such-bucket, key: x.tfstate}}}}]\n"
     );
     let (client, ns, operator) =
-        operator_with_account("aws-bad", "sandbox", &moto.url, "s3cr3t-never-shown", &extra).await;
+        operator_with_account("aws-bad", "sandbox", &moto.url, "s3cr3t-never-shown", "", &extra).await;
     let scans: Api<DriftScan> = Api::namespaced(client.clone(), &ns);
     let accounts: Api<ProviderAccount> = Api::namespaced(client.clone(), &ns);
     let ready = |name: &'static str, reason: &'static str| {
@@ -483,6 +489,10 @@ async fn throttling_is_retried_and_a_failing_service_gives_partial_results() {
     ];
     let proxy = FaultProxy::start(&moto.url, faults.into_iter().collect()).await;
 
+    // The EC2 breaker (per account and service) would open after DescribeVolumes'
+    // five failures and could cut off the concurrent DescribeInstances retries; this
+    // test is about retries and partial results, so it keeps the breaker closed.
+    let breaker = "  circuitBreaker: {failureThreshold: 50, openSeconds: 30}\n";
     let scan_yaml = "apiVersion: driftmgr.io/v1alpha1
 kind: DriftScan
 metadata: {name: network}
@@ -491,7 +501,7 @@ spec:
   stateSources: [{s3: {bucket: tf-states, key: net.tfstate}}]
 ";
     let (client, ns, operator) =
-        operator_with_account("aws-faults", "flaky", &proxy.url, "testing", scan_yaml).await;
+        operator_with_account("aws-faults", "flaky", &proxy.url, "testing", breaker, scan_yaml).await;
     let scans: Api<DriftScan> = Api::namespaced(client.clone(), &ns);
     let status = common::wait_until(TIMEOUT, "the scan to complete", || async {
         let status = scans.get("network").await.ok()?.status?;
@@ -520,4 +530,57 @@ spec:
     assert!(operator.metric(&metric("DescribeInstances", "success")).await.is_some_and(|n| n >= 1.0));
     let failures = operator.metric(&metric("DescribeVolumes", "transient_error")).await;
     assert!(failures.is_some_and(|n| (1.0..=5.0).contains(&n)), "retried at most 5 times: {failures:?}");
+}
+
+#[tokio::test]
+async fn sts_confirms_chains_and_rejects_bad_keys() {
+    // This moto checks credentials like AWS: the test keys belong to no IAM user.
+    let strict = Moto::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "0")]);
+    let moto = Moto::start();
+    let token = tempfile::NamedTempFile::new().expect("token file");
+    std::fs::write(token.path(), "eyJhbGciOiJub25lIn0.eyJzdWIiOiJkcmlmdG1nciJ9.").expect("write token");
+    let extra = format!(
+        "apiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: chained}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials:\n    assumeRole:\n      sourceSecretRef: {{name: aws-creds}}\n      roles:\n        - {{roleArn: 'arn:aws:iam::123456789012:role/driftmgr-reader', externalId: ext-1}}\n        - {{roleArn: 'arn:aws:iam::123456789012:role/driftmgr-auditor', sessionName: audit}}\n  endpoint: {{url: '{url}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: irsa}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials:\n    webIdentity: {{roleArn: 'arn:aws:iam::123456789012:role/driftmgr-irsa', tokenFile: '{token}'}}\n  endpoint: {{url: '{url}'}}\n",
+        url = moto.url,
+        token = token.path().display()
+    );
+    let (client, ns, operator) =
+        operator_with_account("aws-sts", "rejected", &strict.url, "wrong-secret-value", "", &extra).await;
+    let accounts: Api<ProviderAccount> = Api::namespaced(client.clone(), &ns);
+    let ready = |name: &'static str| {
+        let accounts = accounts.clone();
+        async move {
+            common::wait_until(TIMEOUT, &format!("{name} to be checked"), || async {
+                let status = accounts.get(name).await.ok()?.status?;
+                let ready = find_condition(&status.conditions, "Ready")?.clone();
+                (ready.reason != "CredentialsFound").then_some((ready, status.principal))
+            })
+            .await
+        }
+    };
+    let (rejected, _) = ready("rejected").await;
+    assert_eq!(
+        (rejected.status.as_str(), rejected.reason.as_str()),
+        ("False", "CredentialsRejected"),
+        "{}",
+        rejected.message
+    );
+    // moto wraps STS errors in EC2's body shape, so the SDK sees only the status.
+    assert!(rejected.message.contains("HTTP 403"), "{}", rejected.message);
+    let (chained, principal) = ready("chained").await;
+    assert_eq!(chained.reason, "IdentityConfirmed", "{}", chained.message);
+    assert_eq!(
+        principal.as_deref(),
+        Some("arn:aws:sts::123456789012:assumed-role/driftmgr-auditor/audit"),
+        "the last role of the chain"
+    );
+    let (irsa, principal) = ready("irsa").await;
+    assert_eq!(irsa.reason, "IdentityConfirmed", "{}", irsa.message);
+    assert!(principal.is_some_and(|p| p.contains("assumed-role/driftmgr-irsa/")));
+    let everything = format!(
+        "{}{}",
+        serde_json::to_string(&accounts.list(&Default::default()).await.expect("list").items).expect("json"),
+        operator.raw_log()
+    );
+    assert!(!everything.contains("wrong-secret-value"), "a credential leaked");
 }

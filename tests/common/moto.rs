@@ -14,12 +14,19 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Self {
+        Self::start_with_env(&[])
+    }
+
+    /// Starts moto with extra environment, e.g. `INITIAL_NO_AUTH_ACTION_COUNT=0`
+    /// to make it check credentials like AWS does.
+    pub fn start_with_env(env: &[(&str, &str)]) -> Self {
         driftmgr::init_tls();
         let binary =
             std::env::var("MOTO_SERVER").expect("MOTO_SERVER is not set: run via `make integration`");
         let port = super::free_port();
         let child = Command::new(binary)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -72,6 +79,27 @@ impl Moto {
             .build()
             .expect("s3 store");
         store.put(&object_store::path::Path::from(key), body.into()).await.expect("put state object");
+    }
+}
+
+impl Moto {
+    /// Stores `state` at `s3://bucket/key` with real Terraform: its S3 backend, `state push`.
+    pub fn terraform_push(&self, bucket: &str, key: &str, state: &serde_json::Value) {
+        let moto = std::env::var("MOTO_SERVER").expect("MOTO_SERVER");
+        let python = std::path::Path::new(&moto).with_file_name("python");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/terraform_push.py");
+        let file = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(file.path(), serde_json::to_vec_pretty(state).expect("json")).expect("write state");
+        let output = Command::new(python)
+            .args([script, &self.url, bucket, key])
+            .arg(file.path())
+            .output()
+            .expect("run terraform_push.py");
+        assert!(
+            output.status.success(),
+            "terraform push failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 }
 

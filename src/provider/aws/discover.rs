@@ -24,7 +24,7 @@ async fn paginate<T, E, F, Fut>(
     mut page: F,
 ) -> Result<Vec<T>, Failure<E>>
 where
-    E: ProvideErrorMetadata,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
     F: FnMut(Option<String>) -> Fut,
     Fut: Future<Output = Result<(Vec<T>, Option<String>), SdkError<E, HttpResponse>>>,
 {
@@ -40,7 +40,10 @@ where
     }
 }
 
-fn failure<E: ProvideErrorMetadata>(scope: String, error: Failure<E>) -> DiscoveryFailure {
+fn failure<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
+    scope: String,
+    error: Failure<E>,
+) -> DiscoveryFailure {
     let (reason, message) = reason_and_message(&error);
     DiscoveryFailure { scope, reason, message }
 }

@@ -104,6 +104,7 @@ async fn sdk_config(settings: &ProviderSettings, region: &str) -> Result<SdkConf
             for step in roles {
                 let mut builder = aws_config::sts::AssumeRoleProvider::builder(&step.role_arn)
                     .session_name(step.session_name.clone().unwrap_or_else(|| "driftmgr".into()))
+                    .region(Region::new(region.to_string()))
                     .configure(&config);
                 if let Some(external_id) = &step.external_id {
                     builder = builder.external_id(external_id);
@@ -121,21 +122,33 @@ async fn sdk_config(settings: &ProviderSettings, region: &str) -> Result<SdkConf
             Ok(config)
         }
         CredentialSource::WebIdentity { role_arn, token_file } => {
-            let provider = aws_config::web_identity_token::WebIdentityTokenCredentialsProvider::builder()
-                .static_configuration(aws_config::web_identity_token::StaticConfiguration {
-                    web_identity_token_file: token_file.into(),
-                    role_arn: role_arn.clone(),
-                    session_name: "driftmgr".into(),
+            // Exchanged here rather than with aws-config's provider, which takes no
+            // endpoint override (so it could not use a private or emulated STS).
+            let token = std::fs::read_to_string(token_file).map_err(|e| {
+                ProviderError::Unauthorized(format!("cannot read web identity token file {token_file}: {e}"))
+            })?;
+            let unsigned = loader(None).no_credentials().load().await;
+            let sts = aws_sdk_sts::Client::new(&unsigned);
+            let out = settings
+                .guard
+                .call("sts", "AssumeRoleWithWebIdentity", classify, || {
+                    sts.assume_role_with_web_identity()
+                        .role_arn(role_arn)
+                        .role_session_name("driftmgr")
+                        .web_identity_token(token.trim())
+                        .send()
                 })
-                .build();
-            let mut loader = aws_config::defaults(BehaviorVersion::latest())
-                .region(Region::new(region.to_string()))
-                .retry_config(RetryConfig::disabled())
-                .credentials_provider(provider);
-            if let Some(url) = endpoint("sts") {
-                loader = loader.endpoint_url(url);
-            }
-            Ok(loader.load().await)
+                .await
+                .map_err(errors::provider_error)?;
+            let creds = out.credentials().ok_or_else(|| {
+                ProviderError::Unauthorized("AssumeRoleWithWebIdentity returned no credentials".into())
+            })?;
+            let keys = StaticKeys {
+                access_key_id: creds.access_key_id().to_string(),
+                secret_access_key: creds.secret_access_key().to_string(),
+                session_token: Some(creds.session_token().to_string()),
+            };
+            Ok(loader(Some(static_creds(&keys))).load().await)
         }
     }
 }
