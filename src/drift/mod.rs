@@ -71,8 +71,11 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
     let mut seen: HashSet<(&str, &str)> = HashSet::new();
     for resource in states.iter().flat_map(|s| &s.resources) {
         let Some(id) = resource.id.as_deref() else { continue };
+        let out_of_scope = state_region(&resource.attributes)
+            .is_some_and(|region| !discovery.regions.is_empty() && !discovery.regions.contains(&region));
         if resource.provider.name == config.provider
             && covered.contains(resource.type_.as_str())
+            && !out_of_scope
             && seen.insert((resource.type_.as_str(), id))
         {
             managed.push(resource);
@@ -183,6 +186,22 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
         unverified,
         expired_ignore_rules: ignores.expired.clone(),
     }
+}
+
+/// The region a state resource lives in, from its ARN or availability zone. Resources
+/// in regions the scan did not discover are outside its scope, not missing.
+fn state_region(attributes: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
+    let from_arn = attributes
+        .get("arn")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|arn| arn.split(':').nth(3))
+        .filter(|region| !region.is_empty())
+        .map(str::to_string);
+    from_arn.or_else(|| {
+        let zone = attributes.get("availability_zone").and_then(serde_json::Value::as_str)?;
+        let region = zone.strip_suffix(|c: char| c.is_ascii_lowercase())?;
+        (!region.is_empty()).then(|| region.to_string())
+    })
 }
 
 fn record(

@@ -173,3 +173,32 @@ fn expiry_in_the_future_still_applies() {
     assert!(report.items.iter().all(|i| i.id != "sg-rogue"));
     assert!(report.expired_ignore_rules.is_empty());
 }
+
+#[test]
+fn resources_in_unscanned_regions_are_out_of_scope() {
+    let (mut states, discovery) = case();
+    let aws = states[0].resources[0].provider.clone();
+    let elsewhere = |id: &str, attributes: Value| StateResource {
+        address: format!("aws_ebs_volume.{id}"),
+        type_: "aws_ebs_volume".into(),
+        provider: aws.clone(),
+        id: Some(id.into()),
+        attributes: attributes.as_object().cloned().unwrap_or_default(),
+    };
+    states[0]
+        .resources
+        .push(elsewhere("vol-eu", serde_json::json!({"id": "vol-eu", "availability_zone": "eu-west-1b"})));
+    states[0].resources.push(elsewhere(
+        "vol-arn",
+        serde_json::json!({"id": "vol-arn", "arn": "arn:aws:ec2:ap-south-1:123456789012:volume/vol-arn"}),
+    ));
+    states[0].resources.push(elsewhere(
+        "vol-here",
+        serde_json::json!({"id": "vol-here", "availability_zone": "us-east-1c"}),
+    ));
+    let report = compare(&states, &discovery, &config(), now());
+    let missing: Vec<&str> =
+        report.items.iter().filter(|i| i.kind == DriftKind::Missing).map(|i| i.id.as_str()).collect();
+    assert_eq!(missing, ["vol-gone", "vol-here"], "only volumes in the scanned region can be missing");
+    assert_eq!(report.summary.managed, 5);
+}
