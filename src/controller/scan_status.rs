@@ -12,6 +12,11 @@ use crate::crd::{
 };
 use crate::drift::Report;
 
+/// The scan request this run answered: the annotation's value, else the last one.
+fn handled_request(scan: &DriftScan, previous: &DriftScanStatus) -> Option<String> {
+    scan.annotations().get(SCAN_REQUESTED_ANNOTATION).cloned().or_else(|| previous.last_scan_request.clone())
+}
+
 /// Status after a scan that produced `report`.
 pub fn completed(
     scan: &DriftScan,
@@ -67,11 +72,7 @@ pub fn completed(
         items: report.items.iter().take(limit).cloned().collect(),
         report_ref: Some(report_ref),
         expired_ignore_rules: report.expired_ignore_rules.clone(),
-        last_scan_request: scan
-            .annotations()
-            .get(SCAN_REQUESTED_ANNOTATION)
-            .cloned()
-            .or(previous.last_scan_request),
+        last_scan_request: handled_request(scan, &previous),
         observed_generation: generation,
         conditions: merge_conditions(&previous.conditions, &conditions, generation, finished),
     }
@@ -90,11 +91,7 @@ pub fn failed(
     DriftScanStatus {
         phase: Some(ScanPhase::Failed),
         next_scan_time: next.map(Time),
-        last_scan_request: scan
-            .annotations()
-            .get(SCAN_REQUESTED_ANNOTATION)
-            .cloned()
-            .or(previous.last_scan_request.clone()),
+        last_scan_request: handled_request(scan, &previous),
         observed_generation: generation,
         conditions: merge_conditions(
             &previous.conditions,

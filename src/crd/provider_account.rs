@@ -220,6 +220,13 @@ pub struct EndpointOverride {
     pub services: Option<BTreeMap<String, String>>,
 }
 
+impl EndpointOverride {
+    /// The base URL for `service` (such as `ec2`): its own entry, else `url`.
+    pub fn for_service(&self, service: &str) -> Option<String> {
+        self.services.as_ref().and_then(|s| s.get(service).cloned()).or_else(|| self.url.clone())
+    }
+}
+
 /// A token bucket: `requestsPerSecond` sustained, bursts up to `burst`.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
 #[x_kube(validation = Rule::new("self.burst >= self.requestsPerSecond").message("burst must be at least requestsPerSecond"))]

@@ -158,7 +158,7 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
         }
         let open = rules::security_group_rules(resource.attributes.get("ingress"))
             .iter()
-            .any(|rule| rule.ends_with(" 0.0.0.0/0") || rule.ends_with(" ::/0"));
+            .any(|rule| severity::opens_to_world(rule));
         let item = DriftItem {
             address: None,
             type_: resource.type_.clone(),

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::crd::{DriftItem, ScanSummary};
+use crate::crd::DriftItem;
 use crate::provider::DiscoveryFailure;
 use crate::state::StateFile;
 
@@ -56,10 +56,6 @@ impl Report {
     /// Whether some part of discovery failed (the result is partial).
     pub fn is_partial(&self) -> bool {
         !self.failures.is_empty()
-    }
-
-    pub fn summary(&self) -> &ScanSummary {
-        &self.summary
     }
 }
 

@@ -6,11 +6,17 @@ use crate::crd::{DriftItem, DriftKind, Severity, SeverityOverride};
 /// Sources that open a rule to the whole internet.
 const WORLD: &[&str] = &["0.0.0.0/0", "::/0"];
 
+/// Whether a rule's text names a source that is the whole internet.
+pub fn opens_to_world(rule: &str) -> bool {
+    WORLD.iter().any(|w| rule.contains(w))
+}
+
 /// The built-in severity of one changed attribute.
 pub fn change_severity(type_: &str, path: &str, actual: Option<&str>) -> Severity {
-    let opens_to_world = |value: Option<&str>| value.is_some_and(|v| WORLD.iter().any(|w| v.contains(w)));
     match (type_, path.split('.').next().unwrap_or_default()) {
-        ("aws_security_group" | "aws_network_acl", "ingress") if opens_to_world(actual) => Severity::Critical,
+        ("aws_security_group" | "aws_network_acl", "ingress") if actual.is_some_and(opens_to_world) => {
+            Severity::Critical
+        }
         ("aws_security_group" | "aws_network_acl", "ingress" | "egress") => Severity::High,
         ("aws_instance", "vpc_security_group_ids" | "iam_instance_profile" | "subnet_id") => Severity::High,
         ("aws_ebs_volume", "encrypted" | "kms_key_id") => Severity::Critical,

@@ -3,7 +3,6 @@
 
 pub mod aws;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -34,23 +33,6 @@ pub struct LiveResource {
     /// its instance, which Terraform manages inline as `root_block_device`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub part_of: Option<(String, String)>,
-}
-
-impl LiveResource {
-    pub fn tags(&self) -> BTreeMap<String, String> {
-        tags_of(&self.attributes)
-    }
-}
-
-/// The `tags` map of an attribute set, as strings.
-pub fn tags_of(attributes: &Map<String, Value>) -> BTreeMap<String, String> {
-    attributes
-        .get("tags")
-        .and_then(Value::as_object)
-        .map(|tags| {
-            tags.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()
-        })
-        .unwrap_or_default()
 }
 
 /// A part of discovery that failed (one region, or one type in a region).

@@ -9,20 +9,17 @@ use tokio::net::TcpListener;
 
 use super::Metrics;
 
-/// What the probes report. Liveness fails when a background task the process
-/// cannot work without has died; readiness waits for the first API server contact.
+/// What the probes report. Liveness answers while the process serves (controllers
+/// that end are restarted by the leadership loop); readiness waits for the first
+/// API server contact.
 #[derive(Default)]
 pub struct HealthState {
     ready: AtomicBool,
-    broken: AtomicBool,
 }
 
 impl HealthState {
     pub fn set_ready(&self) {
         self.ready.store(true, Ordering::Release);
-    }
-    pub fn set_broken(&self) {
-        self.broken.store(true, Ordering::Release);
     }
 }
 
@@ -55,16 +52,12 @@ async fn metrics_handler(State(state): State<AppState>) -> String {
     state.metrics.render()
 }
 
-async fn healthz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    if state.health.broken.load(Ordering::Acquire) {
-        (StatusCode::SERVICE_UNAVAILABLE, "broken")
-    } else {
-        (StatusCode::OK, "ok")
-    }
+async fn healthz() -> (StatusCode, &'static str) {
+    (StatusCode::OK, "ok")
 }
 
 async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
-    if state.health.ready.load(Ordering::Acquire) && !state.health.broken.load(Ordering::Acquire) {
+    if state.health.ready.load(Ordering::Acquire) {
         (StatusCode::OK, "ready")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "not ready")

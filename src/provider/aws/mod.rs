@@ -9,6 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_smithy_types::retry::RetryConfig;
 use object_store::ObjectStore;
 use object_store::aws::AmazonS3Builder;
@@ -49,8 +50,7 @@ impl AwsProvider {
     }
 
     fn endpoint_for(&self, service: &str) -> Option<String> {
-        let endpoint = self.settings.endpoint.as_ref()?;
-        endpoint.services.as_ref().and_then(|s| s.get(service).cloned()).or_else(|| endpoint.url.clone())
+        self.settings.endpoint.as_ref()?.for_service(service)
     }
 
     fn ec2_client(&self, region: &str) -> aws_sdk_ec2::Client {
@@ -61,40 +61,32 @@ impl AwsProvider {
         }
         aws_sdk_ec2::Client::from_conf(builder.build())
     }
-
-    /// The account guard and settings, for the S3 state reader.
-    pub fn settings(&self) -> &ProviderSettings {
-        &self.settings
-    }
 }
 
 /// Builds the SDK config: region, credential chain, and no SDK-level retries (the
 /// account guard retries, so that every attempt is rate-limited and counted).
 async fn sdk_config(settings: &ProviderSettings, region: &str) -> Result<SdkConfig, ProviderError> {
-    let endpoint = |service: &str| {
-        let e = settings.endpoint.as_ref()?;
-        e.services.as_ref().and_then(|s| s.get(service).cloned()).or_else(|| e.url.clone())
-    };
-    let loader = |creds: Option<Credentials>| {
+    let sts_endpoint = settings.endpoint.as_ref().and_then(|e| e.for_service("sts"));
+    let loader = |creds: Option<SharedCredentialsProvider>| {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(region.to_string()))
             .retry_config(RetryConfig::disabled());
         if let Some(creds) = creds {
             loader = loader.credentials_provider(creds);
         }
-        if let Some(url) = endpoint("sts") {
+        if let Some(url) = &sts_endpoint {
             loader = loader.endpoint_url(url);
         }
         loader
     };
     let static_creds = |keys: &StaticKeys| {
-        Credentials::new(
+        SharedCredentialsProvider::new(Credentials::new(
             &keys.access_key_id,
             &keys.secret_access_key,
             keys.session_token.clone(),
             None,
             "driftmgr-secret",
-        )
+        ))
     };
     match &settings.credentials {
         CredentialSource::Static(keys) => Ok(loader(Some(static_creds(keys))).load().await),
@@ -110,14 +102,7 @@ async fn sdk_config(settings: &ProviderSettings, region: &str) -> Result<SdkConf
                     builder = builder.external_id(external_id);
                 }
                 let provider = builder.build().await;
-                let mut next = aws_config::defaults(BehaviorVersion::latest())
-                    .region(Region::new(region.to_string()))
-                    .retry_config(RetryConfig::disabled())
-                    .credentials_provider(provider);
-                if let Some(url) = endpoint("sts") {
-                    next = next.endpoint_url(url);
-                }
-                config = next.load().await;
+                config = loader(Some(SharedCredentialsProvider::new(provider))).load().await;
             }
             Ok(config)
         }
