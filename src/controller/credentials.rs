@@ -1,13 +1,14 @@
 //! Turning a ProviderAccount and its Secrets into provider settings. Secret values
 //! go into the provider's credential chain and nowhere else.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use k8s_openapi::api::core::v1::Secret;
 use kube::{Api, ResourceExt};
 
 use super::{Context, Error};
-use crate::crd::ProviderAccount;
+use crate::crd::{ProviderAccount, ProviderAccountSpec};
 use crate::provider::{CredentialSource, ProviderSettings, StaticKeys};
 use crate::resilience::GuardSettings;
 
@@ -24,13 +25,31 @@ pub enum CredentialError {
     Kube(#[from] Error),
 }
 
-async fn static_keys(secrets: &Api<Secret>, name: &str) -> Result<StaticKeys, CredentialError> {
+/// The Secrets an account's credentials name, by name; `None` for a missing one.
+pub type FetchedSecrets = BTreeMap<String, Option<Secret>>;
+
+/// Reads the Secrets `names` from `namespace`, once, for both the credential check
+/// and credential assembly.
+pub async fn fetch_secrets(
+    ctx: &Context,
+    namespace: &str,
+    names: Vec<String>,
+) -> Result<FetchedSecrets, Error> {
+    let api: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
+    let mut fetched = FetchedSecrets::new();
+    for name in names {
+        let secret = api.get_opt(&name).await?;
+        fetched.insert(name, secret);
+    }
+    Ok(fetched)
+}
+
+fn static_keys(secrets: &FetchedSecrets, name: &str) -> Result<StaticKeys, CredentialError> {
     let secret = secrets
-        .get_opt(name)
-        .await
-        .map_err(Error::from)?
+        .get(name)
+        .and_then(Option::as_ref)
         .ok_or_else(|| CredentialError::SecretNotFound(name.into()))?;
-    let data = secret.data.unwrap_or_default();
+    let data = secret.data.clone().unwrap_or_default();
     let text = |key: &str| -> Result<Option<String>, CredentialError> {
         data.get(key)
             .map(|bytes| {
@@ -50,20 +69,31 @@ async fn static_keys(secrets: &Api<Secret>, name: &str) -> Result<StaticKeys, Cr
     })
 }
 
-/// Provider settings for `account`, with the account's shared guard.
+/// Provider settings for `account`, with the account's shared guard; reads the
+/// Secrets it names.
 pub async fn provider_settings(
     ctx: &Context,
     account: &ProviderAccount,
 ) -> Result<ProviderSettings, CredentialError> {
     let namespace = account.namespace().ok_or(Error::MissingNamespace)?;
-    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
+    let secrets = fetch_secrets(ctx, &namespace, referenced_secrets(&account.spec)).await?;
+    provider_settings_from(ctx, account, &secrets)
+}
+
+/// Provider settings for `account` from Secrets already read.
+pub fn provider_settings_from(
+    ctx: &Context,
+    account: &ProviderAccount,
+    secrets: &FetchedSecrets,
+) -> Result<ProviderSettings, CredentialError> {
+    let namespace = account.namespace().ok_or(Error::MissingNamespace)?;
     let spec = &account.spec;
     let creds = &spec.credentials;
     let credentials = if let Some(secret) = &creds.secret_ref {
-        CredentialSource::Static(static_keys(&secrets, &secret.name).await?)
+        CredentialSource::Static(static_keys(secrets, &secret.name)?)
     } else if let Some(chain) = &creds.assume_role {
         let base = match &chain.source_secret_ref {
-            Some(secret) => Some(static_keys(&secrets, &secret.name).await?),
+            Some(secret) => Some(static_keys(secrets, &secret.name)?),
             None => None,
         };
         CredentialSource::AssumeRole { base, roles: chain.roles.clone() }
@@ -86,4 +116,13 @@ pub async fn provider_settings(
         credentials,
         guard: Arc::clone(&guard),
     })
+}
+
+/// Secret names the account's credentials refer to.
+pub fn referenced_secrets(spec: &ProviderAccountSpec) -> Vec<String> {
+    let creds = &spec.credentials;
+    let direct = creds.secret_ref.as_ref().map(|r| r.name.clone());
+    let source =
+        creds.assume_role.as_ref().and_then(|a| a.source_secret_ref.as_ref()).map(|r| r.name.clone());
+    direct.into_iter().chain(source).collect()
 }

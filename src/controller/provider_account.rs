@@ -13,10 +13,10 @@ use kube::core::PartialObjectMeta;
 use kube::core::error_boundary::DeserializeGuard;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::watcher;
-use kube::{Api, Resource, ResourceExt};
+use kube::{Resource, ResourceExt};
 use tracing::info;
 
-use super::credentials::provider_settings;
+use super::credentials::{FetchedSecrets, fetch_secrets, provider_settings_from, referenced_secrets};
 use super::status::{apply_status, event_reference, publish_ready_transition, report_invalid};
 use super::{Context, Error, on_error, referrers};
 use crate::crd::{
@@ -46,15 +46,6 @@ pub enum CredentialCheck {
 /// The key names of the Secrets an account refers to; `None` for a Secret that
 /// does not exist.
 pub type SecretKeys = BTreeMap<String, Option<BTreeSet<String>>>;
-
-/// Secret names the account's credentials refer to.
-fn referenced_secrets(spec: &ProviderAccountSpec) -> Vec<String> {
-    let creds = &spec.credentials;
-    let direct = creds.secret_ref.as_ref().map(|r| r.name.clone());
-    let source =
-        creds.assume_role.as_ref().and_then(|a| a.source_secret_ref.as_ref()).map(|r| r.name.clone());
-    direct.into_iter().chain(source).collect()
-}
 
 /// Checks the credential source of `spec` against the Secrets found (pure).
 pub fn check_credentials(
@@ -195,20 +186,22 @@ async fn reconcile(
     let name = account.name_any();
 
     // read
-    let secrets_api: Api<Secret> = Api::namespaced(ctx.client.clone(), &namespace);
-    let mut secrets = SecretKeys::new();
-    for secret_name in referenced_secrets(&account.spec) {
-        let keys = secrets_api.get_opt(&secret_name).await?.map(|secret| {
-            let data = secret.data.unwrap_or_default().into_keys();
-            data.chain(secret.string_data.unwrap_or_default().into_keys()).collect()
-        });
-        secrets.insert(secret_name, keys);
-    }
+    let fetched = fetch_secrets(&ctx, &namespace, referenced_secrets(&account.spec)).await?;
+    let secrets: SecretKeys = fetched
+        .iter()
+        .map(|(name, secret)| {
+            let keys = secret.as_ref().map(|secret| {
+                let data = secret.data.iter().flat_map(|d| d.keys().cloned());
+                data.chain(secret.string_data.iter().flat_map(|d| d.keys().cloned())).collect()
+            });
+            (name.clone(), keys)
+        })
+        .collect();
     // validate, then ask the provider whose credentials these are
     let check = check_credentials(&account.spec, &secrets, |path| std::path::Path::new(path).exists());
     let locally_ok =
         matches!(check, CredentialCheck::SecretComplete { .. } | CredentialCheck::Ambient { .. });
-    let identity = if locally_ok { Some(confirm_identity(&ctx, account).await) } else { None };
+    let identity = if locally_ok { Some(confirm_identity(&ctx, account, &fetched).await) } else { None };
     let status = build_provider_account_status(
         &check,
         identity.as_ref(),
@@ -228,8 +221,12 @@ async fn reconcile(
     Ok(Action::requeue(if ready { ctx.config.resync_interval } else { ctx.config.retry_interval }))
 }
 
-async fn confirm_identity(ctx: &Context, account: &ProviderAccount) -> IdentityCheck {
-    let settings = match provider_settings(ctx, account).await {
+async fn confirm_identity(
+    ctx: &Context,
+    account: &ProviderAccount,
+    secrets: &FetchedSecrets,
+) -> IdentityCheck {
+    let settings = match provider_settings_from(ctx, account, secrets) {
         Ok(settings) => settings,
         Err(error) => {
             return IdentityCheck::Failed { reason: "CredentialsInvalid", message: error.to_string() };
