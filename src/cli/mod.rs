@@ -1,5 +1,7 @@
 //! `driftmgr scan`: the engine as a one-shot command, for a laptop or a CI job.
-//! Exit code 0: no drift; 2: drift; 1: error.
+//! Exit code 0: every in-scope resource verified, no drift; 2: drift; 3: partial
+//! (some regions or types could not be discovered; the unverified count is printed);
+//! 1: error, or nothing could be verified.
 
 mod output;
 
@@ -10,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use k8s_openapi::jiff::Timestamp;
 
 use crate::crd::{CircuitBreakerSettings, CloudProvider, EndpointOverride, RateLimit};
-use crate::drift::{self, EngineConfig};
+use crate::drift::{self, EngineConfig, Verdict};
 use crate::provider::{self, CredentialSource, ProgressSink, ProviderSettings};
 use crate::resilience::{AccountGuard, GuardSettings};
 use crate::state::{StateFile, StateLocation, read_local_states, read_object_states};
@@ -51,21 +53,68 @@ pub enum ProviderArg {
     Aws,
 }
 
+/// Exit codes, documented in the README.
+pub const EXIT_NO_DRIFT: u8 = 0;
+pub const EXIT_ERROR: u8 = 1;
+pub const EXIT_DRIFT: u8 = 2;
+pub const EXIT_PARTIAL: u8 = 3;
+
 /// Runs a scan and prints the report; returns the process exit code.
 pub async fn run(args: ScanArgs) -> u8 {
     match scan(&args).await {
         Ok(report) => {
             print!("{}", render(&report, args.output));
-            if report.has_drift() { 2 } else { 0 }
+            match report.verdict() {
+                Verdict::NothingVerified => {
+                    eprintln!(
+                        "error: discovery failed everywhere, nothing was verified: {}",
+                        report.failure_summary()
+                    );
+                    EXIT_ERROR
+                }
+                Verdict::Partial => {
+                    eprintln!(
+                        "partial: {} managed resources could not be verified{}",
+                        report.unverified,
+                        if report.failures.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" ({})", report.failure_summary())
+                        }
+                    );
+                    EXIT_PARTIAL
+                }
+                Verdict::Drift => EXIT_DRIFT,
+                Verdict::NoDrift => EXIT_NO_DRIFT,
+            }
         }
         Err(message) => {
             eprintln!("error: {message}");
-            1
+            EXIT_ERROR
         }
     }
 }
 
+/// Refuses resource types discovery does not list, naming the ones it does.
+fn check_resource_types(cloud: CloudProvider, wanted: &[String]) -> Result<(), String> {
+    let supported = provider::supported_types(cloud);
+    let unknown: Vec<&str> = wanted.iter().map(String::as_str).filter(|t| !supported.contains(t)).collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "--resource-type: {} not supported for {}; supported types: {}",
+        unknown.join(", "),
+        cloud.as_str(),
+        supported.join(", ")
+    ))
+}
+
 async fn scan(args: &ScanArgs) -> Result<drift::Report, String> {
+    let cloud = match args.provider {
+        ProviderArg::Aws => CloudProvider::Aws,
+    };
+    check_resource_types(cloud, &args.resource_types)?;
     let locations: Vec<StateLocation> =
         args.states.iter().map(|s| StateLocation::parse(s)).collect::<Result<_, _>>()?;
     let guard = Arc::new(AccountGuard::new(
@@ -80,9 +129,7 @@ async fn scan(args: &ScanArgs) -> Result<drift::Report, String> {
         None,
     ));
     let settings = ProviderSettings {
-        provider: match args.provider {
-            ProviderArg::Aws => CloudProvider::Aws,
-        },
+        provider: cloud,
         regions: args.regions.clone(),
         endpoint: args.endpoint.clone().map(|url| EndpointOverride { url: Some(url), services: None }),
         credentials: CredentialSource::Ambient,
@@ -134,5 +181,23 @@ impl ProgressSink for Progress {
     fn advance(&self, step: &str) {
         self.bar.set_message(step.to_string());
         self.bar.inc(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_resource_types_are_refused_with_the_supported_list() {
+        assert!(check_resource_types(CloudProvider::Aws, &["aws_instance".into()]).is_ok());
+        let err = check_resource_types(CloudProvider::Aws, &["aws_instance".into(), "aws_s3_bucket".into()])
+            .expect_err("unknown type");
+        assert!(
+            err.starts_with(
+                "--resource-type: aws_s3_bucket not supported for aws; supported types: aws_instance, "
+            ),
+            "{err}"
+        );
     }
 }

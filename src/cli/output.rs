@@ -19,10 +19,31 @@ pub enum OutputFormat {
 pub fn render(report: &Report, format: OutputFormat) -> String {
     match format {
         OutputFormat::Table => table(report),
-        OutputFormat::Json => serde_json::to_string_pretty(report).unwrap_or_default() + "\n",
+        OutputFormat::Json => serde_json::to_string_pretty(&json_report(report)).unwrap_or_default() + "\n",
         OutputFormat::Markdown => markdown(report),
         OutputFormat::Sarif => serde_json::to_string_pretty(&sarif(report)).unwrap_or_default() + "\n",
     }
+}
+
+/// The report as JSON, with each change's `expected` and `actual` as JSON values
+/// (the status keeps them JSON-encoded, as strings, for kubectl).
+fn json_report(report: &Report) -> serde_json::Value {
+    let mut value = serde_json::to_value(report).unwrap_or_default();
+    let items = value.get_mut("items").and_then(serde_json::Value::as_array_mut);
+    for item in items.into_iter().flatten() {
+        let changes = item.get_mut("changes").and_then(serde_json::Value::as_array_mut);
+        for change in changes.into_iter().flatten() {
+            for side in ["expected", "actual"] {
+                if let Some(slot) = change.get_mut(side)
+                    && let Some(text) = slot.as_str()
+                {
+                    *slot = serde_json::from_str(text)
+                        .unwrap_or_else(|_| serde_json::Value::String(text.to_string()));
+                }
+            }
+        }
+    }
+    value
 }
 
 fn kind(kind: DriftKind) -> &'static str {
@@ -45,8 +66,8 @@ fn severity(severity: Severity) -> &'static str {
 fn summary_line(report: &Report) -> String {
     let s = &report.summary;
     format!(
-        "managed {}, in sync {}, modified {}, missing {}, unmanaged {}, ignored {}, coverage {:.1}%",
-        s.managed, s.in_sync, s.modified, s.missing, s.unmanaged, s.ignored, s.coverage_percent
+        "managed {}, in sync {}, modified {}, missing {}, unmanaged {}, ignored {}, unverified {}, coverage {:.1}%",
+        s.managed, s.in_sync, s.modified, s.missing, s.unmanaged, s.ignored, s.unverified, s.coverage_percent
     )
 }
 
@@ -57,7 +78,12 @@ fn table(report: &Report) -> String {
         let _ = writeln!(out, "partial: {} failed ({}): {}", failure.scope, failure.reason, failure.message);
     }
     if report.items.is_empty() {
-        let _ = writeln!(out, "no drift");
+        let verdict = match report.verdict() {
+            crate::drift::Verdict::NothingVerified => "nothing verified",
+            crate::drift::Verdict::Partial => "no drift among the resources checked (partial result)",
+            _ => "no drift",
+        };
+        let _ = writeln!(out, "{verdict}");
         return out;
     }
     let rows: Vec<[String; 5]> = report

@@ -20,7 +20,7 @@ use crate::crd::{
     ConditionStatus, ConditionUpdate, DriftScan, DriftScanSpec, DriftScanStatus, ProviderAccount, ScanPhase,
     merge_conditions,
 };
-use crate::drift::Report;
+use crate::drift::{Report, Verdict};
 
 const CONTROLLER: &str = "driftscan";
 const MIN_INTERVAL: Duration = Duration::from_secs(60);
@@ -187,6 +187,18 @@ async fn reconcile(guard: Arc<DeserializeGuard<DriftScan>>, ctx: Arc<Context>) -
     let finished = Timestamp::now();
     let next = next_after(scan.spec.schedule.as_ref(), finished).ok().filter(|_| !scan.spec.suspend);
     let (status, requeue) = match outcome {
+        // Discovery failed everywhere: a report would prove nothing, so the last good
+        // results stay and the scan is retried.
+        Ok(report) if report.verdict() == Verdict::NothingVerified => {
+            ctx.metrics
+                .scan_duration
+                .with_label_values(&[&report.provider, "failure"])
+                .observe(took.as_secs_f64());
+            let message =
+                format!("discovery failed everywhere, nothing was verified: {}", report.failure_summary());
+            warn!(controller = CONTROLLER, %namespace, %name, reason = "DiscoveryFailed", "scan failed");
+            (scan_status::failed(scan, "DiscoveryFailed", message, finished, next), ctx.config.retry_interval)
+        }
         Ok(report) => {
             ctx.metrics
                 .scan_duration

@@ -131,6 +131,7 @@ mod tests {
             failures: vec![],
             unverified: 0,
             expired_ignore_rules: vec![],
+            nothing_verified: false,
         };
         let parts = encode(&report).expect("encode");
         assert!(parts.len() > 1, "a large report is split");

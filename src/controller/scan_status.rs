@@ -29,8 +29,20 @@ pub fn completed(
     let s = &report.summary;
     let drifted = report.has_drift();
     let drift_message = format!("{} modified, {} missing, {} unmanaged", s.modified, s.missing, s.unmanaged);
-    let degraded_message =
-        report.failures.iter().map(|f| format!("{}: {}", f.scope, f.reason)).collect::<Vec<_>>().join("; ");
+    // "No drift" only when every in-scope resource was checked.
+    let (drift_status, drift_reason, drift_message) = match (drifted, report.is_partial()) {
+        (true, _) => (ConditionStatus::True, "DriftDetected", drift_message),
+        (false, false) => (ConditionStatus::False, "NoDrift", drift_message),
+        (false, true) => (
+            ConditionStatus::Unknown,
+            "PartiallyVerified",
+            format!(
+                "no drift among the resources checked; {} managed resources could not be verified",
+                s.unverified
+            ),
+        ),
+    };
+    let degraded_message = report.failure_summary();
     let conditions = [
         ConditionUpdate::new(
             "Ready",
@@ -43,18 +55,18 @@ pub fn completed(
                 report.regions.len()
             ),
         ),
-        ConditionUpdate::new(
-            "Drifted",
-            ConditionStatus::from_bool(drifted),
-            if drifted { "DriftDetected" } else { "NoDrift" },
-            drift_message,
-        ),
+        ConditionUpdate::new("Drifted", drift_status, drift_reason, drift_message),
         ConditionUpdate::new(
             "Degraded",
             ConditionStatus::from_bool(report.is_partial()),
             if report.is_partial() { "PartialResults" } else { "Complete" },
             if report.is_partial() {
-                format!("{degraded_message} ({} managed resources could not be verified)", report.unverified)
+                let failed = if degraded_message.is_empty() {
+                    "ids repeated across regions".into()
+                } else {
+                    degraded_message
+                };
+                format!("{failed} ({} managed resources could not be verified)", report.unverified)
             } else {
                 "every region and type was discovered".to_string()
             },
@@ -141,6 +153,7 @@ mod tests {
             },
             unverified: 0,
             expired_ignore_rules: vec![],
+            nothing_verified: false,
         }
     }
 
@@ -175,6 +188,16 @@ mod tests {
             None,
         );
         assert_eq!(find_condition(&clean.conditions, "Drifted").map(|c| c.reason.as_str()), Some("NoDrift"));
+        let partial_clean = completed(
+            &scan,
+            &report(0, true),
+            ReportRef { config_maps: vec![], generation: 3 },
+            Duration::ZERO,
+            Timestamp::UNIX_EPOCH,
+            None,
+        );
+        let drifted = find_condition(&partial_clean.conditions, "Drifted").expect("Drifted");
+        assert_eq!((drifted.status.as_str(), drifted.reason.as_str()), ("Unknown", "PartiallyVerified"));
     }
 
     #[test]

@@ -43,10 +43,13 @@ pub struct DriftScanSpec {
     pub state_sources: Vec<StateSource>,
 
     /// Terraform resource types to compare (for example `aws_instance`). Empty means
-    /// every type the provider can discover.
+    /// every type the provider can discover. Only types discovery lists are accepted;
+    /// resources Terraform manages separately (`aws_security_group_rule`, `aws_route`,
+    /// associations) are compared with their parent type.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 256))]
     #[x_kube(merge_strategy = ListMerge::Set)]
+    #[x_kube(validation = Rule::new(resource_types_rule()).message(kube::core::Message::Message(resource_types_message())))]
     pub resource_types: Vec<String>,
 
     /// Drift to leave out of the result. Each rule says why; an expired rule stops applying.
@@ -357,6 +360,11 @@ pub struct ScanSummary {
     pub unmanaged: u64,
     /// Drift items hidden by ignore rules.
     pub ignored: u64,
+    /// Managed resources that could not be checked: discovery of their type or region
+    /// failed, or their id names resources in several regions and state says not which.
+    /// A scan with unverified resources never reports "no drift" as complete.
+    #[serde(default)]
+    pub unverified: u64,
     /// Share of discovered live resources that some state manages, in percent.
     pub coverage_percent: f64,
 }
@@ -418,4 +426,22 @@ pub struct ReportRef {
     pub config_maps: Vec<String>,
     /// Increases by one with every report.
     pub generation: i64,
+}
+
+/// Every resource type some provider discovers (the CRD schema accepts these).
+pub fn known_resource_types() -> Vec<&'static str> {
+    use crate::crd::CloudProvider;
+    [CloudProvider::Aws, CloudProvider::Gcp, CloudProvider::Azure, CloudProvider::Digitalocean]
+        .into_iter()
+        .flat_map(|p| crate::provider::supported_types(p).iter().copied())
+        .collect()
+}
+
+fn resource_types_rule() -> String {
+    let quoted: Vec<String> = known_resource_types().iter().map(|t| format!("'{t}'")).collect();
+    format!("self.all(t, t in [{}])", quoted.join(", "))
+}
+
+fn resource_types_message() -> String {
+    format!("every entry must be a supported resource type: {}", known_resource_types().join(", "))
 }

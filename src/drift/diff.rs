@@ -4,7 +4,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
 
-use super::rules::{Compare, acl_entries, routes, rules_for, scalar, security_group_rules, string_set};
+use super::rules::{
+    Compare, acl_entries, default_value, not_applicable, routes, rules_for, scalar, security_group_rules,
+    string_set,
+};
 use crate::crd::AttributeChange;
 
 fn json_string(text: &str) -> String {
@@ -45,13 +48,14 @@ pub fn diff(type_: &str, expected: &Map<String, Value>, actual: &Map<String, Val
     for (name, compare) in rules_for(type_) {
         let in_state =
             expected.contains_key(*name) || (*compare == Compare::Tags && expected.contains_key("tags_all"));
-        if !in_state {
+        if !in_state || not_applicable(type_, name, expected) {
             continue;
         }
         let (e, a) = (expected.get(*name), actual.get(*name));
         match compare {
             Compare::Scalar => {
-                let (e, a) = (scalar(e), scalar(a));
+                let default = default_value(type_, name).map(str::to_string);
+                let (e, a) = (scalar(e).or_else(|| default.clone()), scalar(a).or(default));
                 if e != a {
                     changes.push(AttributeChange {
                         path: name.to_string(),
@@ -121,6 +125,18 @@ mod tests {
                 ("tags.Team".into(), Some("\"a\"".into()), None),
             ]
         );
+    }
+
+    #[test]
+    fn provider_defaults_equal_unset() {
+        let state = map(json!({"type": "gp2", "iops": 100, "throughput": 0, "encrypted": false,
+            "multi_attach_enabled": false, "size": 8}));
+        let live = map(json!({"type": "gp2", "iops": 300, "size": 8}));
+        assert!(diff("aws_ebs_volume", &state, &live).is_empty());
+        let state = map(json!({"ebs_optimized": false, "monitoring": false, "source_dest_check": true}));
+        assert!(diff("aws_instance", &state, &map(json!({}))).is_empty());
+        let changes = diff("aws_instance", &state, &map(json!({"monitoring": true})));
+        assert_eq!(changes[0].path, "monitoring");
     }
 
     #[test]

@@ -2,9 +2,13 @@
 //! match (by type and id) -> attribute diff by per-type rules -> classify
 //! (modified, missing, unmanaged) -> rate severity -> apply ignore rules.
 
+mod children;
+#[cfg(test)]
+mod children_tests;
 mod diff;
 mod glob;
 mod ignore;
+mod index;
 mod report;
 mod rules;
 mod severity;
@@ -13,16 +17,18 @@ mod tests;
 
 pub use diff::diff;
 pub use glob::{glob_match, path_match};
-pub use report::{Report, SourceInfo};
+pub use report::{Report, SourceInfo, Verdict};
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use k8s_openapi::jiff::Timestamp;
 
-use crate::crd::{DriftItem, DriftKind, IgnoreRule, ScanSummary, SeverityOverride};
-use crate::provider::{Discovery, LiveResource, ProgressSink, Provider};
+use crate::crd::{AttributeChange, DriftItem, DriftKind, IgnoreRule, ScanSummary, SeverityOverride};
+use crate::provider::{Discovery, Fold, LiveResource, ProgressSink, Provider, cloud_rules};
 use crate::state::{StateFile, StateResource};
+use children::ChildVerdict;
 use ignore::IgnoreSet;
+use index::{LiveIndex, Lookup, RegionHints};
 
 /// What the user asked of the comparison.
 #[derive(Clone, Debug, Default)]
@@ -51,6 +57,7 @@ pub async fn scan(
 
 /// Compares state with the live cloud.
 pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfig, now: Timestamp) -> Report {
+    let cloud = cloud_rules(&config.provider);
     let wanted =
         |type_: &str| config.resource_types.is_empty() || config.resource_types.iter().any(|t| t == type_);
     let covered: HashSet<&str> =
@@ -65,79 +72,109 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
         })
         .collect();
     let ignores = IgnoreSet::new(&config.ignore, config.default_ignores, now);
+    let live_type =
+        |state_type: &'_ str| -> String { cloud.live_type(state_type).unwrap_or(state_type).to_string() };
 
-    // Managed resources of this provider and a covered type, first state wins.
-    let mut managed: Vec<&StateResource> = Vec::new();
-    let mut seen: HashSet<(&str, &str)> = HashSet::new();
-    for resource in states.iter().flat_map(|s| &s.resources) {
-        let Some(id) = resource.id.as_deref() else { continue };
-        let out_of_scope = state_region(&resource.attributes)
-            .is_some_and(|region| !discovery.regions.is_empty() && !discovery.regions.contains(&region));
-        if resource.provider.name == config.provider
-            && covered.contains(resource.type_.as_str())
-            && !out_of_scope
-            && seen.insert((resource.type_.as_str(), id))
-        {
-            managed.push(resource);
+    let own: Vec<&StateResource> = states
+        .iter()
+        .flat_map(|s| &s.resources)
+        .filter(|r| r.provider.name == config.provider && r.id.is_some())
+        .collect();
+    let hints = RegionHints::new(&own, &discovery.resources);
+    let in_scope = |region: &Option<String>| {
+        region.as_ref().is_none_or(|r| discovery.regions.is_empty() || discovery.regions.contains(r))
+    };
+
+    // Managed resources (first state wins), separately managed children, and what
+    // each parent gets folded into its expected attributes.
+    let mut managed: Vec<(&StateResource, String, Option<String>)> = Vec::new();
+    let mut children: Vec<(&StateResource, Fold, Option<String>)> = Vec::new();
+    let mut folds: Vec<Fold> = Vec::new();
+    let mut seen: HashSet<(String, &str)> = HashSet::new();
+    for resource in own {
+        let id = resource.id.as_deref().unwrap_or_default();
+        let region = hints.region_of(&resource.attributes);
+        if !in_scope(&region) {
+            continue;
+        }
+        let type_ = live_type(&resource.type_);
+        let is_child = cloud.child_types().contains(&resource.type_.as_str());
+        if !seen.insert((resource.type_.clone(), id)) {
+            continue;
+        }
+        for fold in cloud.folds(&resource.type_, &resource.attributes) {
+            if !covered.contains(fold.parent_type) {
+                continue;
+            }
+            if is_child && fold.verify_via_parent {
+                children.push((resource, fold.clone(), region.clone()));
+            }
+            folds.push(fold);
+        }
+        if !is_child && covered.contains(type_.as_str()) {
+            managed.push((resource, type_, region));
         }
     }
-    let live: HashMap<(&str, &str), &LiveResource> = discovery
-        .resources
-        .iter()
-        .filter(|r| covered.contains(r.type_.as_str()))
-        .map(|r| ((r.type_.as_str(), r.id.as_str()), r))
-        .collect();
+    let mut folds_by_parent: HashMap<(&str, &str), Vec<&Fold>> = HashMap::new();
+    for fold in &folds {
+        folds_by_parent.entry((fold.parent_type, fold.parent_id.as_str())).or_default().push(fold);
+    }
+    let live = LiveIndex::new(&discovery.resources, |t| covered.contains(t));
 
     let mut summary = ScanSummary::default();
     let mut items = Vec::new();
     let mut unverified = 0u64;
-    let mut matched: BTreeSet<(&str, &str)> = BTreeSet::new();
-    for resource in &managed {
+    let mut matched: HashSet<usize> = HashSet::new();
+    let verdict = |item: Option<DriftItem>, summary: &mut ScanSummary, items: &mut Vec<DriftItem>| match item
+    {
+        None => summary.in_sync += 1,
+        Some(item) => record(item, &ignores, &config.severity, summary, items),
+    };
+    for (resource, type_, region) in &managed {
         summary.managed += 1;
         let id = resource.id.as_deref().unwrap_or_default();
-        let item = match live.get(&(resource.type_.as_str(), id)) {
-            Some(found) => {
-                matched.insert((resource.type_.as_str(), id));
-                let changes = diff(&resource.type_, &resource.attributes, &found.attributes);
-                if changes.is_empty() {
-                    summary.in_sync += 1;
-                    continue;
-                }
-                let severity = changes
-                    .iter()
-                    .map(|c| severity::change_severity(&resource.type_, &c.path, c.actual.as_deref()))
-                    .max()
-                    .unwrap_or(crate::crd::Severity::Low);
-                DriftItem {
-                    address: Some(resource.address.clone()),
-                    type_: resource.type_.clone(),
-                    id: id.to_string(),
-                    region: found.region.clone(),
-                    kind: DriftKind::Modified,
-                    severity,
-                    changes,
-                }
+        let item = match live.find(type_, id, region.as_deref()) {
+            Lookup::Found(index, found) => {
+                matched.insert(index);
+                let parent_folds = folds_by_parent.get(&(type_.as_str(), id)).map_or(&[][..], Vec::as_slice);
+                let expected = children::expected_with_folds(&resource.attributes, parent_folds);
+                let mut changes = diff(type_, &expected, &found.attributes);
+                children::drop_child_changes(type_, &mut changes, parent_folds);
+                modified(resource, type_, found, changes)
             }
-            None if failed_types.contains(resource.type_.as_str()) => {
+            Lookup::Absent if !failed_types.contains(type_.as_str()) => {
+                Some(missing(resource, &resource.type_))
+            }
+            Lookup::Absent | Lookup::Ambiguous => {
                 unverified += 1;
                 continue;
             }
-            None => DriftItem {
-                address: Some(resource.address.clone()),
-                type_: resource.type_.clone(),
-                id: id.to_string(),
-                region: None,
-                kind: DriftKind::Missing,
-                severity: severity::resource_severity(DriftKind::Missing, &resource.type_, false),
-                changes: Vec::new(),
-            },
         };
-        record(item, &ignores, &config.severity, &mut summary, &mut items);
+        verdict(item, &mut summary, &mut items);
     }
+    for (child, fold, region) in &children {
+        summary.managed += 1;
+        let item = match live.find(fold.parent_type, &fold.parent_id, region.as_deref()) {
+            Lookup::Found(_, parent) => match children::verify(fold.parent_type, fold, &parent.attributes) {
+                ChildVerdict::InSync => None,
+                ChildVerdict::Missing => {
+                    Some(DriftItem { region: parent.region.clone(), ..missing(child, &child.type_) })
+                }
+                ChildVerdict::Modified(changes) => modified(child, fold.parent_type, parent, changes),
+            },
+            Lookup::Absent if !failed_types.contains(fold.parent_type) => Some(missing(child, &child.type_)),
+            Lookup::Absent | Lookup::Ambiguous => {
+                unverified += 1;
+                continue;
+            }
+        };
+        verdict(item, &mut summary, &mut items);
+    }
+
     let all_live: HashSet<(&str, &str)> =
         discovery.resources.iter().map(|r| (r.type_.as_str(), r.id.as_str())).collect();
     let (mut countable_live, mut countable_managed) = (0u64, 0u64);
-    for resource in &discovery.resources {
+    for (index, resource) in discovery.resources.iter().enumerate() {
         if !covered.contains(resource.type_.as_str()) {
             continue;
         }
@@ -146,13 +183,13 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
             continue;
         }
         if resource.is_default && config.default_ignores {
-            if !matched.contains(&(resource.type_.as_str(), resource.id.as_str())) {
+            if !matched.contains(&index) {
                 summary.ignored += 1;
             }
             continue;
         }
         countable_live += 1;
-        if matched.contains(&(resource.type_.as_str(), resource.id.as_str())) {
+        if matched.contains(&index) {
             countable_managed += 1;
             continue;
         }
@@ -174,7 +211,9 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
     let live_managed = countable_managed as f64;
     summary.coverage_percent =
         if live_total == 0.0 { 100.0 } else { (live_managed / live_total * 1000.0).round() / 10.0 };
+    summary.unverified = unverified;
     report::sort_items(&mut items);
+    let nothing_verified = !discovery.failures.is_empty() && !any_unit_discovered(discovery, &covered);
     Report {
         generated_at: now.to_string(),
         provider: config.provider.clone(),
@@ -185,23 +224,53 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
         failures: discovery.failures.clone(),
         unverified,
         expired_ignore_rules: ignores.expired.clone(),
+        nothing_verified,
     }
 }
 
-/// The region a state resource lives in, from its ARN or availability zone. Resources
-/// in regions the scan did not discover are outside its scope, not missing.
-fn state_region(attributes: &serde_json::Map<String, serde_json::Value>) -> Option<String> {
-    let from_arn = attributes
-        .get("arn")
-        .and_then(serde_json::Value::as_str)
-        .and_then(|arn| arn.split(':').nth(3))
-        .filter(|region| !region.is_empty())
-        .map(str::to_string);
-    from_arn.or_else(|| {
-        let zone = attributes.get("availability_zone").and_then(serde_json::Value::as_str)?;
-        let region = zone.strip_suffix(|c: char| c.is_ascii_lowercase())?;
-        (!region.is_empty()).then(|| region.to_string())
+/// Whether some (region, type) listing succeeded. Failures are scoped `region` (the
+/// whole region), `region/type`, or `regions` (the region list itself).
+fn any_unit_discovered(discovery: &Discovery, covered: &HashSet<&str>) -> bool {
+    let failed: HashSet<&str> = discovery.failures.iter().map(|f| f.scope.as_str()).collect();
+    discovery.regions.iter().any(|region| {
+        !failed.contains(region.as_str())
+            && covered.iter().any(|t| !failed.contains(format!("{region}/{t}").as_str()))
     })
+}
+
+/// A Modified item for `resource` (compared as `compared_type`), or `None` when no
+/// attribute differs.
+fn modified(
+    resource: &StateResource,
+    compared_type: &str,
+    live: &LiveResource,
+    changes: Vec<AttributeChange>,
+) -> Option<DriftItem> {
+    let severity = changes
+        .iter()
+        .map(|c| severity::change_severity(compared_type, &c.path, c.actual.as_deref()))
+        .max()?;
+    Some(DriftItem {
+        address: Some(resource.address.clone()),
+        type_: resource.type_.clone(),
+        id: resource.id.clone().unwrap_or_default(),
+        region: live.region.clone(),
+        kind: DriftKind::Modified,
+        severity,
+        changes,
+    })
+}
+
+fn missing(resource: &StateResource, type_: &str) -> DriftItem {
+    DriftItem {
+        address: Some(resource.address.clone()),
+        type_: type_.to_string(),
+        id: resource.id.clone().unwrap_or_default(),
+        region: None,
+        kind: DriftKind::Missing,
+        severity: severity::resource_severity(DriftKind::Missing, type_, false),
+        changes: Vec::new(),
+    }
 }
 
 fn record(

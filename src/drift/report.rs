@@ -46,6 +46,24 @@ pub struct Report {
     /// their type failed.
     pub unverified: u64,
     pub expired_ignore_rules: Vec<String>,
+    /// True when discovery failed everywhere it was tried (credentials refused, the
+    /// endpoint unreachable): the report proves nothing.
+    #[serde(default)]
+    pub nothing_verified: bool,
+}
+
+/// What a scan can honestly say, most serious first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Discovery failed everywhere: nothing was checked.
+    NothingVerified,
+    /// Some regions or types could not be discovered, or some managed resources could
+    /// not be told apart: the items listed are real, but the list may be incomplete.
+    Partial,
+    /// Every in-scope resource was checked and some drifted.
+    Drift,
+    /// Every in-scope resource was checked and none drifted.
+    NoDrift,
 }
 
 impl Report {
@@ -53,9 +71,26 @@ impl Report {
         !self.items.is_empty()
     }
 
-    /// Whether some part of discovery failed (the result is partial).
+    /// Whether some part of discovery failed or some resource went unchecked.
     pub fn is_partial(&self) -> bool {
-        !self.failures.is_empty()
+        !self.failures.is_empty() || self.unverified > 0
+    }
+
+    pub fn verdict(&self) -> Verdict {
+        if self.nothing_verified {
+            Verdict::NothingVerified
+        } else if self.is_partial() {
+            Verdict::Partial
+        } else if self.has_drift() {
+            Verdict::Drift
+        } else {
+            Verdict::NoDrift
+        }
+    }
+
+    /// One line naming every part of discovery that failed.
+    pub fn failure_summary(&self) -> String {
+        self.failures.iter().map(|f| format!("{}: {}", f.scope, f.reason)).collect::<Vec<_>>().join("; ")
     }
 }
 

@@ -5,6 +5,8 @@ use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
+use crate::provider::aws::ROUTE_TARGETS;
+
 /// How an attribute's values are compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Compare {
@@ -71,6 +73,18 @@ pub fn rules_for(type_: &str) -> &'static [(&'static str, Compare)] {
         }
         "aws_route_table" => &[("vpc_id", Scalar), ("route", Routes), ("tags", Tags)],
         "aws_key_pair" => &[("fingerprint", Scalar), ("tags", Tags)],
+        "aws_vpc_security_group_ingress_rule" | "aws_vpc_security_group_egress_rule" => &[
+            ("security_group_id", Scalar),
+            ("ip_protocol", Scalar),
+            ("from_port", Scalar),
+            ("to_port", Scalar),
+            ("cidr_ipv4", Scalar),
+            ("cidr_ipv6", Scalar),
+            ("prefix_list_id", Scalar),
+            ("referenced_security_group_id", Scalar),
+            ("description", Scalar),
+            ("tags", Tags),
+        ],
         "aws_network_acl" => &[
             ("vpc_id", Scalar),
             ("ingress", AclEntries),
@@ -79,6 +93,49 @@ pub fn rules_for(type_: &str) -> &'static [(&'static str, Compare)] {
             ("tags", Tags),
         ],
         _ => &[("tags", Tags)],
+    }
+}
+
+/// How a parent attribute's entries compare when a separately managed resource is
+/// checked against it; attributes without a rule (associations) are string sets.
+pub fn compare_for(type_: &str, attribute: &str) -> Compare {
+    rules_for(type_).iter().find(|(name, _)| *name == attribute).map_or(Compare::StringSet, |(_, c)| *c)
+}
+
+/// Entries of a set-like attribute in their compared form.
+pub fn entries(compare: Compare, value: Option<&Value>) -> BTreeSet<String> {
+    match compare {
+        Compare::SecurityGroupRules => security_group_rules(value),
+        Compare::Routes => routes(value),
+        Compare::AclEntries => acl_entries(value),
+        Compare::Scalar | Compare::StringSet | Compare::Tags => string_set(value),
+    }
+}
+
+/// The value the provider records, or the API reports, for an attribute left unset
+/// by the other side: the two are the same setting, not drift.
+pub fn default_value(type_: &str, attribute: &str) -> Option<&'static str> {
+    Some(match (type_, attribute) {
+        ("aws_instance", "ebs_optimized" | "monitoring") => "false",
+        ("aws_instance", "source_dest_check") => "true",
+        ("aws_subnet", "map_public_ip_on_launch") => "false",
+        ("aws_ebs_volume", "encrypted" | "multi_attach_enabled") => "false",
+        ("aws_ebs_volume", "throughput") => "0",
+        ("aws_vpc", "instance_tenancy") => "default",
+        ("aws_nat_gateway", "connectivity_type") => "public",
+        _ => return None,
+    })
+}
+
+/// Whether an attribute means nothing for this resource as state describes it: IOPS
+/// are set only for io1, io2 and gp3 volumes (AWS reports a gp2 volume's baseline,
+/// which follows its size), throughput only for gp3.
+pub fn not_applicable(type_: &str, attribute: &str, expected: &Map<String, Value>) -> bool {
+    let volume_type = || scalar(expected.get("type")).unwrap_or_else(|| "gp2".into());
+    match (type_, attribute) {
+        ("aws_ebs_volume", "iops") => !matches!(volume_type().as_str(), "io1" | "io2" | "gp3"),
+        ("aws_ebs_volume", "throughput") => volume_type() != "gp3",
+        _ => false,
     }
 }
 
@@ -142,26 +199,21 @@ pub fn security_group_rules(value: Option<&Value>) -> BTreeSet<String> {
     out
 }
 
-/// Routes as `destination -> target` entries.
+/// Routes as `destination -> target` entries. The destination is an IPv4 or IPv6
+/// block or a prefix list; the target is whichever of the provider's target
+/// attributes is set (an instance route names its interface too; either matches).
 pub fn routes(value: Option<&Value>) -> BTreeSet<String> {
-    let targets = [
-        "gateway_id",
-        "nat_gateway_id",
-        "network_interface_id",
-        "transit_gateway_id",
-        "vpc_peering_connection_id",
-        "instance_id",
-    ];
     value
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(Value::as_object)
         .map(|route| {
-            let destination = [field(route, "cidr_block"), field(route, "ipv6_cidr_block")]
-                .into_iter()
+            let destination = ["cidr_block", "ipv6_cidr_block", "destination_prefix_list_id"]
+                .iter()
+                .map(|d| field(route, d))
                 .find(|d| !d.is_empty());
-            let target = targets.iter().map(|t| field(route, t)).find(|t| !t.is_empty());
+            let target = ROUTE_TARGETS.iter().map(|t| field(route, t)).find(|t| !t.is_empty());
             format!("{} -> {}", destination.unwrap_or_default(), target.unwrap_or_default())
         })
         .collect()
@@ -218,7 +270,23 @@ mod tests {
 
     #[test]
     fn routes_name_destination_and_target() {
-        let r = json!([{"cidr_block": "0.0.0.0/0", "gateway_id": "igw-1", "nat_gateway_id": ""}]);
-        assert_eq!(routes(Some(&r)).into_iter().collect::<Vec<_>>(), ["0.0.0.0/0 -> igw-1"]);
+        let r = json!([{"cidr_block": "0.0.0.0/0", "gateway_id": "igw-1", "nat_gateway_id": ""},
+            {"cidr_block": "", "destination_prefix_list_id": "pl-9", "vpc_endpoint_id": "vpce-2"},
+            {"ipv6_cidr_block": "::/0", "egress_only_gateway_id": "eigw-3"},
+            {"cidr_block": "10.9.0.0/16", "carrier_gateway_id": "cagw-4", "gateway_id": null}]);
+        assert_eq!(
+            routes(Some(&r)).into_iter().collect::<Vec<_>>(),
+            ["0.0.0.0/0 -> igw-1", "10.9.0.0/16 -> cagw-4", "::/0 -> eigw-3", "pl-9 -> vpce-2"]
+        );
+    }
+
+    #[test]
+    fn volume_iops_apply_only_where_they_can_be_set() {
+        let gp2 = json!({"type": "gp2"});
+        let gp3 = json!({"type": "gp3"});
+        assert!(not_applicable("aws_ebs_volume", "iops", gp2.as_object().expect("map")));
+        assert!(not_applicable("aws_ebs_volume", "throughput", gp2.as_object().expect("map")));
+        assert!(!not_applicable("aws_ebs_volume", "iops", gp3.as_object().expect("map")));
+        assert!(!not_applicable("aws_ebs_volume", "throughput", gp3.as_object().expect("map")));
     }
 }

@@ -11,10 +11,16 @@ pub fn opens_to_world(rule: &str) -> bool {
     WORLD.iter().any(|w| rule.contains(w))
 }
 
+/// Whether a live rule lets the whole internet in. A network ACL *deny* rule that
+/// names 0.0.0.0/0 closes something instead.
+fn admits_world(rule: &str) -> bool {
+    opens_to_world(rule) && !rule.split_whitespace().any(|word| word == "deny")
+}
+
 /// The built-in severity of one changed attribute.
 pub fn change_severity(type_: &str, path: &str, actual: Option<&str>) -> Severity {
     match (type_, path.split('.').next().unwrap_or_default()) {
-        ("aws_security_group" | "aws_network_acl", "ingress") if actual.is_some_and(opens_to_world) => {
+        ("aws_security_group" | "aws_network_acl", "ingress") if actual.is_some_and(admits_world) => {
             Severity::Critical
         }
         ("aws_security_group" | "aws_network_acl", "ingress" | "egress") => Severity::High,
@@ -50,5 +56,22 @@ pub fn apply_overrides(item: &mut DriftItem, overrides: &[SeverityOverride]) {
         if applies {
             item.severity = rule.severity;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deny_rule_for_the_world_is_not_critical() {
+        let allow = "\"100 allow tcp 0.0.0.0/0 22-22\"";
+        let deny = "\"90 deny tcp 0.0.0.0/0 22-22\"";
+        assert_eq!(change_severity("aws_network_acl", "ingress", Some(allow)), Severity::Critical);
+        assert_eq!(change_severity("aws_network_acl", "ingress", Some(deny)), Severity::High);
+        assert_eq!(
+            change_severity("aws_security_group", "ingress", Some("\"tcp 22-22 ::/0\"")),
+            Severity::Critical
+        );
     }
 }

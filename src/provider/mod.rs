@@ -157,6 +157,78 @@ pub trait Provider: Send + Sync {
     ) -> Result<Arc<dyn ObjectStore>, ProviderError>;
 }
 
+/// How a separately managed resource (a rule, a route, an association) shows on the
+/// resource the cloud reports it on.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FoldValue {
+    /// One entry of a set attribute of the parent, in the parent's inline shape
+    /// (an `ingress` block, a `route` block, an association target).
+    Entry(Value),
+    /// Scalar attributes of the parent this resource sets (an Elastic IP's
+    /// `instance`). A null value means "owned elsewhere: do not compare".
+    Scalars(Map<String, Value>),
+}
+
+/// A state resource folded into its parent's expected attributes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fold {
+    /// The parent's live type and cloud id.
+    pub parent_type: &'static str,
+    pub parent_id: String,
+    /// The parent attribute it lands in (`ingress`, `route`, `associations`).
+    pub attribute: &'static str,
+    pub value: FoldValue,
+    /// True when the parent's own comparison includes the attribute (inline rules and
+    /// routes). False for attributes only the child is checked against (route table
+    /// associations, volume attachments), which Terraform never records on the parent.
+    pub on_parent: bool,
+    /// True when this resource has no live counterpart of its own and is verified
+    /// through its parent; false for resources discovered in their own right.
+    pub verify_via_parent: bool,
+}
+
+/// Cloud-specific knowledge the cloud-neutral engine consults. Pure: no I/O.
+pub trait CloudRules: Send + Sync {
+    /// The live type a state type is compared with: `aws_default_vpc` manages an
+    /// `aws_vpc`. `None` when the type is compared as itself.
+    fn live_type(&self, state_type: &str) -> Option<&'static str>;
+    /// How a state resource lands on other resources' expected attributes.
+    fn folds(&self, type_: &str, attributes: &Map<String, Value>) -> Vec<Fold>;
+    /// Types only ever verified through a parent (rules, routes, associations).
+    fn child_types(&self) -> &'static [&'static str];
+}
+
+/// Rules of a cloud with nothing to fold (and the fallback for unknown names).
+struct NoRules;
+
+impl CloudRules for NoRules {
+    fn live_type(&self, _: &str) -> Option<&'static str> {
+        None
+    }
+    fn folds(&self, _: &str, _: &Map<String, Value>) -> Vec<Fold> {
+        Vec::new()
+    }
+    fn child_types(&self) -> &'static [&'static str] {
+        &[]
+    }
+}
+
+/// The rules of a cloud by its Terraform provider name. One line per cloud.
+pub fn cloud_rules(terraform_name: &str) -> &'static dyn CloudRules {
+    match terraform_name {
+        "aws" => &aws::AwsRules,
+        _ => &NoRules,
+    }
+}
+
+/// Every type `resourceTypes` accepts for a cloud: what its discovery lists.
+pub fn supported_types(provider: CloudProvider) -> &'static [&'static str] {
+    match provider {
+        CloudProvider::Aws => aws::SUPPORTED_TYPES,
+        _ => &[],
+    }
+}
+
 /// Builds the provider for an account.
 pub async fn connect(settings: ProviderSettings) -> Result<Box<dyn Provider>, ProviderError> {
     match settings.provider {

@@ -19,9 +19,14 @@ pub struct ProviderAddress {
 impl ProviderAddress {
     /// Parses a provider address; `None` if it is neither form.
     pub fn parse(text: &str) -> Option<Self> {
-        // Drop any module prefix: `module.a.module.b.provider...`.
-        let start = text.find("provider")?;
-        let rest = text[start..].strip_prefix("provider")?;
+        // Drop the module prefix segment by segment (`module.a.module.b.`), so a module
+        // whose name contains `provider` (`module.oidc_provider.`) is not mistaken for
+        // the provider part.
+        let mut rest = text;
+        while let Some(after) = rest.strip_prefix("module.") {
+            rest = &after[after.find('.')? + 1..];
+        }
+        let rest = rest.strip_prefix("provider")?;
         if let Some(quoted) = rest.strip_prefix("[\"") {
             let end = quoted.find("\"]")?;
             let source = &quoted[..end];
@@ -99,6 +104,15 @@ mod tests {
             ProviderAddress::parse(r#"module.net.provider["registry.opentofu.org/hashicorp/aws"].east"#)
                 .expect("opentofu with module and alias");
         assert_eq!((tofu.name.as_str(), tofu.alias.as_deref()), ("aws", Some("east")));
+        for module in ["module.oidc_provider", "module.provider", "module.a.module.provider_x"] {
+            let modern = ProviderAddress::parse(&format!(
+                r#"{module}.provider["registry.terraform.io/hashicorp/aws"]"#
+            ))
+            .expect("module named like a provider");
+            assert_eq!((modern.name.as_str(), modern.alias), ("aws", None), "{module}");
+            let legacy = ProviderAddress::parse(&format!("{module}.provider.aws.west")).expect("legacy");
+            assert_eq!((legacy.name.as_str(), legacy.alias.as_deref()), ("aws", Some("west")), "{module}");
+        }
         assert_eq!(ProviderAddress::parse("aws"), None);
         assert_eq!(ProviderAddress::parse(r#"provider[""]"#), None);
     }

@@ -23,11 +23,43 @@ pub enum StateError {
     UnsupportedTerraformVersion { origin: String, version: String },
     #[error("{origin}: {path}: {message}")]
     Malformed { origin: String, path: String, message: String },
+    #[error("{origin}: this is {what}, not a readable state; {hint}")]
+    Encrypted { origin: String, what: &'static str, hint: &'static str },
+    #[error("{origin}: not a Terraform state: {message}")]
+    NotAState { origin: String, message: &'static str },
+}
+
+/// Encrypted files a git filter or a tool leaves under a state file's name,
+/// recognised by their first bytes.
+fn sniff_encrypted(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
+    let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
+    let head = &bytes[start..];
+    let decrypt = "decrypt it first and give driftmgr the plain state";
+    if head.starts_with(b"age-encryption.org/v1") || head.starts_with(b"-----BEGIN AGE ENCRYPTED FILE-----") {
+        return Some(("an age-encrypted file", decrypt));
+    }
+    if head.starts_with(b"-----BEGIN PGP MESSAGE-----") {
+        return Some(("a gpg (OpenPGP) armoured message", decrypt));
+    }
+    if head.starts_with(b"\0GITCRYPT\0") {
+        return Some(("a git-crypt encrypted file", "run `git-crypt unlock` in its repository first"));
+    }
+    // Binary OpenPGP: a public-key or symmetric session-key packet comes first.
+    if matches!(bytes.first(), Some(0x84 | 0x85 | 0x8c | 0xc1 | 0xc3)) {
+        return Some(("a gpg (OpenPGP) binary message", decrypt));
+    }
+    None
 }
 
 #[derive(Deserialize)]
 struct RawHeader {
     version: Option<u64>,
+    /// OpenTofu client-side encryption wraps the state in these.
+    #[serde(default)]
+    encrypted_data: Option<serde::de::IgnoredAny>,
+    /// `.terraform/terraform.tfstate`, the backend settings cache, has this.
+    #[serde(default)]
+    backend: Option<serde::de::IgnoredAny>,
 }
 
 #[derive(Deserialize)]
@@ -58,6 +90,9 @@ struct RawResource {
 struct RawInstance {
     #[serde(default)]
     index_key: Option<Value>,
+    /// Set on objects `create_before_destroy` left behind: still real resources.
+    #[serde(default)]
+    deposed: Option<String>,
     #[serde(default)]
     attributes: Option<Map<String, Value>>,
     /// Legacy flatmap form; Terraform upgrades it on next write, but old files have it.
@@ -70,6 +105,9 @@ pub fn parse_state(bytes: &[u8], origin: &str) -> Result<StateFile, StateError> 
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(StateError::Empty { origin: origin.into() });
     }
+    if let Some((what, hint)) = sniff_encrypted(bytes) {
+        return Err(StateError::Encrypted { origin: origin.into(), what, hint });
+    }
     let json_error = |e: serde_json::Error| StateError::Json {
         origin: origin.into(),
         line: e.line(),
@@ -78,7 +116,28 @@ pub fn parse_state(bytes: &[u8], origin: &str) -> Result<StateFile, StateError> 
     };
     // Read the format version first, so a v3 file is refused as such rather than
     // as a shape error somewhere inside it.
-    let header: RawHeader = serde_json::from_slice(bytes).map_err(json_error)?;
+    let header: RawHeader = serde_json::from_slice(bytes).map_err(|e| {
+        if e.to_string().starts_with("trailing characters") && second_document(bytes) {
+            return StateError::NotAState {
+                origin: origin.into(),
+                message: "the file holds more than one JSON document (two states concatenated, as a bad merge leaves them); keep one",
+            };
+        }
+        json_error(e)
+    })?;
+    if header.version.is_none() && header.encrypted_data.is_some() {
+        return Err(StateError::Encrypted {
+            origin: origin.into(),
+            what: "an OpenTofu client-side encrypted state",
+            hint: "run `tofu state pull` with the encryption key configured and give driftmgr its output",
+        });
+    }
+    if header.backend.is_some() && header.version != Some(4) {
+        return Err(StateError::NotAState {
+            origin: origin.into(),
+            message: "this is Terraform's backend settings cache (.terraform/terraform.tfstate); point driftmgr at the state the backend stores",
+        });
+    }
     match header.version {
         Some(4) => {}
         Some(version) => return Err(StateError::UnsupportedFormat { origin: origin.into(), version }),
@@ -141,14 +200,18 @@ pub fn parse_state(bytes: &[u8], origin: &str) -> Result<StateFile, StateError> 
             };
             let attributes = instance.attributes.or(instance.attributes_flat).unwrap_or_default();
             let id = attributes.get("id").and_then(Value::as_str).map(str::to_string);
+            let mut address = instance_address(
+                resource.module.as_deref(),
+                false,
+                &resource.type_,
+                &resource.name,
+                key.as_ref(),
+            );
+            if let Some(deposed) = &instance.deposed {
+                address.push_str(&format!(" (deposed object {deposed})"));
+            }
             resources.push(StateResource {
-                address: instance_address(
-                    resource.module.as_deref(),
-                    false,
-                    &resource.type_,
-                    &resource.name,
-                    key.as_ref(),
-                ),
+                address,
                 type_: resource.type_.clone(),
                 provider: provider.clone(),
                 id,
@@ -164,6 +227,13 @@ pub fn parse_state(bytes: &[u8], origin: &str) -> Result<StateFile, StateError> 
         resources,
         skipped_data_sources,
     })
+}
+
+/// Whether another JSON document follows the first one.
+fn second_document(bytes: &[u8]) -> bool {
+    let mut documents = serde_json::Deserializer::from_slice(bytes).into_iter::<serde::de::IgnoredAny>();
+    documents.next().is_some_and(|first| first.is_ok())
+        && documents.next().is_some_and(|second| second.is_ok())
 }
 
 /// Whether a Terraform/OpenTofu version writes state format 4: 0.12 and later.

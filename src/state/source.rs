@@ -41,6 +41,10 @@ impl StateLocation {
     }
 }
 
+/// The largest state file read (the engine holds one parsed state in memory at a
+/// time per source; a bigger object is refused before it is downloaded).
+pub const MAX_STATE_BYTES: u64 = 512 * 1024 * 1024;
+
 /// Why state could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum StateReadError {
@@ -50,6 +54,8 @@ pub enum StateReadError {
     NoStateFiles { origin: String },
     #[error("{origin}: {message}")]
     Io { origin: String, message: String },
+    #[error("{origin}: {size} bytes is more than the {limit} bytes one state file may have")]
+    TooLarge { origin: String, size: u64, limit: u64 },
     #[error(transparent)]
     Parse(#[from] StateError),
 }
@@ -61,6 +67,7 @@ impl StateReadError {
             Self::NotFound { .. } => "StateNotFound",
             Self::NoStateFiles { .. } => "NoStateFiles",
             Self::Io { .. } => "StateUnreadable",
+            Self::TooLarge { .. } => "StateTooLarge",
             Self::Parse(_) => "StateInvalid",
         }
     }
@@ -88,6 +95,10 @@ pub fn read_local_states(path: &Path) -> Result<Vec<StateFile>, StateReadError> 
         .into_iter()
         .map(|file| {
             let origin = file.display().to_string();
+            let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            if size > MAX_STATE_BYTES {
+                return Err(StateReadError::TooLarge { origin, size, limit: MAX_STATE_BYTES });
+            }
             let bytes = std::fs::read(&file)
                 .map_err(|e| StateReadError::Io { origin: origin.clone(), message: e.to_string() })?;
             Ok(parse_state(&bytes, &origin)?)
@@ -99,6 +110,10 @@ fn collect_tfstate(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
+            // `.terraform/` holds Terraform's backend cache and providers, never state.
+            if path.file_name().is_some_and(|n| n == ".terraform") {
+                continue;
+            }
             collect_tfstate(&path, out)?;
         } else if path.extension().is_some_and(|e| e == "tfstate") {
             out.push(path);
@@ -132,7 +147,7 @@ pub async fn read_object_states(
             let mut keys: Vec<String> = objects
                 .into_iter()
                 .map(|o| o.location.to_string())
-                .filter(|k| k.ends_with(".tfstate"))
+                .filter(|k| k.ends_with(".tfstate") && !k.split('/').any(|segment| segment == ".terraform"))
                 .collect();
             keys.sort();
             if keys.is_empty() {
@@ -145,6 +160,9 @@ pub async fn read_object_states(
     for key in keys {
         let origin = name(&key);
         let result = store.get(&ObjectPath::from(key.as_str())).await.map_err(|e| store_error(e, &origin))?;
+        if result.meta.size > MAX_STATE_BYTES {
+            return Err(StateReadError::TooLarge { origin, size: result.meta.size, limit: MAX_STATE_BYTES });
+        }
         let bytes = result.bytes().await.map_err(|e| store_error(e, &origin))?;
         states.push(parse_state(&bytes, &origin)?);
     }

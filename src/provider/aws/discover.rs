@@ -87,6 +87,7 @@ pub async fn discover(provider: &AwsProvider, types: &[String], progress: &dyn P
         }
     }
     mapping::link_instance_volumes(&mut discovery.resources);
+    mapping::mark_default_vpc_gateways(&mut discovery.resources);
     discovery
 }
 
@@ -230,6 +231,25 @@ async fn list_type(
         .await
         .map(|items| items.iter().map(|a| mapping::network_acl(a, region)).collect())
         .map_err(|e| failure(scope, e))?,
+        "aws_vpc_security_group_ingress_rule" | "aws_vpc_security_group_egress_rule" => {
+            let egress = type_ == "aws_vpc_security_group_egress_rule";
+            paginate(guard, "DescribeSecurityGroupRules", |token| {
+                let request = client.describe_security_group_rules().max_results(1000).set_next_token(token);
+                async move {
+                    let out = request.send().await?;
+                    Ok((out.security_group_rules().to_vec(), out.next_token().map(str::to_string)))
+                }
+            })
+            .await
+            .map(|items| {
+                items
+                    .iter()
+                    .filter(|r| r.is_egress() == Some(egress))
+                    .filter_map(|r| mapping::security_group_rule(r, region))
+                    .collect()
+            })
+            .map_err(|e| failure(scope, e))?
+        }
         _ => Vec::new(),
     };
     Ok(resources)

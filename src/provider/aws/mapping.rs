@@ -3,7 +3,7 @@
 
 use aws_sdk_ec2::types::{
     Address, Instance, InstanceStateName, InternetGateway, IpPermission, KeyPairInfo, NatGateway,
-    NatGatewayState, NetworkAcl, RouteTable, SecurityGroup, Subnet, Tag, Volume, Vpc,
+    NatGatewayState, NetworkAcl, RouteTable, SecurityGroup, SecurityGroupRule, Subnet, Tag, Volume, Vpc,
 };
 use serde_json::{Map, Value, json};
 
@@ -132,6 +132,12 @@ pub fn security_group(g: &SecurityGroup, region: &str) -> LiveResource {
 
 pub fn volume(v: &Volume, region: &str) -> LiveResource {
     let id = v.volume_id().unwrap_or_default();
+    let mut attachments: Vec<String> = v
+        .attachments()
+        .iter()
+        .filter_map(|a| Some(format!("{} {}", a.instance_id()?, a.device().unwrap_or_default())))
+        .collect();
+    attachments.sort();
     let attributes = json!({
         "id": id,
         "availability_zone": v.availability_zone(),
@@ -142,6 +148,9 @@ pub fn volume(v: &Volume, region: &str) -> LiveResource {
         "encrypted": v.encrypted(),
         "kms_key_id": v.kms_key_id(),
         "snapshot_id": v.snapshot_id().filter(|s| !s.is_empty()),
+        "multi_attach_enabled": v.multi_attach_enabled(),
+        // What `aws_volume_attachment` checks: `instance device` per attachment.
+        "attachments": attachments,
         "tags": tags(v.tags()),
     });
     let mut volume = resource("aws_ebs_volume", id, region, attributes, false);
@@ -195,30 +204,80 @@ pub fn nat_gateway(g: &NatGateway, region: &str) -> Option<LiveResource> {
     Some(resource("aws_nat_gateway", id, region, attributes, false))
 }
 
+/// Whether Terraform's `route` attribute would list this route. The provider leaves
+/// out the VPC's local route, routes AWS adds itself (the table's own, VGW-propagated
+/// ones) and gateway-endpoint routes to a prefix list (`vpce-` gateway targets).
+fn terraform_lists_route(r: &aws_sdk_ec2::types::Route) -> bool {
+    let origin = r.origin().map(|o| o.as_str()).unwrap_or("CreateRoute");
+    let gateway = r.gateway_id().unwrap_or_default();
+    origin == "CreateRoute" && gateway != "local" && !gateway.starts_with("vpce-")
+}
+
 pub fn route_table(t: &RouteTable, region: &str) -> LiveResource {
     let id = t.route_table_id().unwrap_or_default();
     let routes: Vec<Value> = t
         .routes()
         .iter()
-        // The local route of the VPC and routes added by AWS are not Terraform's.
-        .filter(|r| {
-            r.gateway_id() != Some("local") && r.origin().is_none_or(|o| o.as_str() != "CreateRouteTable")
-        })
+        .filter(|r| terraform_lists_route(r))
         .map(|r| {
             json!({
-                "cidr_block": r.destination_cidr_block().unwrap_or_default(),
-                "ipv6_cidr_block": r.destination_ipv6_cidr_block().unwrap_or_default(),
-                "gateway_id": r.gateway_id().unwrap_or_default(),
-                "nat_gateway_id": r.nat_gateway_id().unwrap_or_default(),
-                "network_interface_id": r.network_interface_id().unwrap_or_default(),
-                "transit_gateway_id": r.transit_gateway_id().unwrap_or_default(),
-                "vpc_peering_connection_id": r.vpc_peering_connection_id().unwrap_or_default(),
+                "cidr_block": r.destination_cidr_block(),
+                "ipv6_cidr_block": r.destination_ipv6_cidr_block(),
+                "destination_prefix_list_id": r.destination_prefix_list_id(),
+                "gateway_id": r.gateway_id(),
+                "egress_only_gateway_id": r.egress_only_internet_gateway_id(),
+                "nat_gateway_id": r.nat_gateway_id(),
+                "transit_gateway_id": r.transit_gateway_id(),
+                "vpc_peering_connection_id": r.vpc_peering_connection_id(),
+                "carrier_gateway_id": r.carrier_gateway_id(),
+                "local_gateway_id": r.local_gateway_id(),
+                "core_network_arn": r.core_network_arn(),
+                "network_interface_id": r.network_interface_id(),
+                "instance_id": r.instance_id(),
             })
         })
         .collect();
     let is_main = t.associations().iter().any(|a| a.main().unwrap_or(false));
-    let attributes = json!({"id": id, "vpc_id": t.vpc_id(), "route": routes, "tags": tags(t.tags())});
+    // What `aws_route_table_association` / `aws_main_route_table_association` check.
+    let associations =
+        strings(t.associations().iter().map(|a| {
+            if a.main().unwrap_or(false) { Some("main") } else { a.subnet_id().or(a.gateway_id()) }
+        }));
+    let attributes = json!({"id": id, "vpc_id": t.vpc_id(), "route": routes, "associations": associations,
+        "tags": tags(t.tags())});
     resource("aws_route_table", id, region, attributes, is_main)
+}
+
+/// A rule with its own id (`sgr-...`), as `aws_vpc_security_group_ingress_rule` or
+/// `_egress_rule` records it. Part of its group, so never unmanaged on its own.
+pub fn security_group_rule(r: &SecurityGroupRule, region: &str) -> Option<LiveResource> {
+    let id = r.security_group_rule_id()?;
+    let group = r.group_id()?;
+    let type_ = if r.is_egress()? {
+        "aws_vpc_security_group_egress_rule"
+    } else {
+        "aws_vpc_security_group_ingress_rule"
+    };
+    let protocol = r.ip_protocol().unwrap_or_default();
+    // The provider records no ports for "all protocols"; the API says -1.
+    let port = |p: Option<i32>| if protocol == "-1" { None } else { p };
+    let attributes = json!({
+        "id": id,
+        "security_group_rule_id": id,
+        "security_group_id": group,
+        "ip_protocol": protocol,
+        "from_port": port(r.from_port()),
+        "to_port": port(r.to_port()),
+        "cidr_ipv4": r.cidr_ipv4(),
+        "cidr_ipv6": r.cidr_ipv6(),
+        "prefix_list_id": r.prefix_list_id(),
+        "referenced_security_group_id": r.referenced_group_info().and_then(|g| g.group_id()),
+        "description": r.description(),
+        "tags": tags(r.tags()),
+    });
+    let mut rule = resource(type_, id, region, attributes, false);
+    rule.part_of = Some(("aws_security_group".into(), group.to_string()));
+    Some(rule)
 }
 
 pub fn key_pair(k: &KeyPairInfo, region: &str) -> Option<LiveResource> {
@@ -239,8 +298,9 @@ pub fn network_acl(a: &NetworkAcl, region: &str) -> LiveResource {
     let entries = |egress: bool| -> Vec<Value> {
         a.entries()
             .iter()
-            // Rule 32767 is the implicit deny-all every ACL has.
-            .filter(|e| e.egress() == Some(egress) && e.rule_number() != Some(32767))
+            // Rules 32767 (IPv4) and 32768 (IPv6) are the implicit deny-all every ACL
+            // has; Terraform never records them.
+            .filter(|e| e.egress() == Some(egress) && !matches!(e.rule_number(), Some(32767 | 32768)))
             .map(|e| {
                 json!({
                     "rule_no": e.rule_number(),
@@ -263,6 +323,22 @@ pub fn network_acl(a: &NetworkAcl, region: &str) -> LiveResource {
         "tags": tags(a.tags()),
     });
     resource("aws_network_acl", id, region, attributes, a.is_default().unwrap_or(false))
+}
+
+/// Marks the internet gateways attached to a default VPC as default objects: every
+/// account has one per region, with the default route to it.
+pub fn mark_default_vpc_gateways(resources: &mut [LiveResource]) {
+    let default_vpcs: std::collections::HashSet<(Option<String>, String)> = resources
+        .iter()
+        .filter(|r| r.type_ == "aws_vpc" && r.is_default)
+        .map(|r| (r.region.clone(), r.id.clone()))
+        .collect();
+    for gateway in resources.iter_mut().filter(|r| r.type_ == "aws_internet_gateway") {
+        let vpc = gateway.attributes.get("vpc_id").and_then(Value::as_str).unwrap_or_default();
+        if default_vpcs.contains(&(gateway.region.clone(), vpc.to_string())) {
+            gateway.is_default = true;
+        }
+    }
 }
 
 /// Marks volumes that instances launched with as part of those instances.

@@ -2,7 +2,10 @@
 
 mod discover;
 mod errors;
+mod fold;
 mod mapping;
+
+pub use fold::{AwsRules, ROUTE_TARGETS};
 
 use std::sync::Arc;
 
@@ -33,6 +36,8 @@ pub const SUPPORTED_TYPES: &[&str] = &[
     "aws_route_table",
     "aws_key_pair",
     "aws_network_acl",
+    "aws_vpc_security_group_ingress_rule",
+    "aws_vpc_security_group_egress_rule",
 ];
 
 /// One AWS account.

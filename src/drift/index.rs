@@ -1,0 +1,152 @@
+//! Lookups the comparison needs: live resources by type and id (an id is unique
+//! only within a region for some types, such as key pairs named by their name), and
+//! the region a state resource lives in.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use crate::provider::LiveResource;
+use crate::state::StateResource;
+
+/// The result of looking a resource up.
+#[derive(Debug, PartialEq)]
+pub enum Lookup<'a> {
+    Found(usize, &'a LiveResource),
+    Absent,
+    /// The id repeats across regions and the state does not say which is meant.
+    Ambiguous,
+}
+
+/// Live resources by (type, id); more than one entry only when ids repeat across regions.
+pub struct LiveIndex<'a> {
+    resources: &'a [LiveResource],
+    by_key: HashMap<(&'a str, &'a str), Vec<usize>>,
+}
+
+impl<'a> LiveIndex<'a> {
+    pub fn new(resources: &'a [LiveResource], keep: impl Fn(&str) -> bool) -> Self {
+        let mut by_key: HashMap<(&str, &str), Vec<usize>> = HashMap::with_capacity(resources.len());
+        for (index, r) in resources.iter().enumerate().filter(|(_, r)| keep(&r.type_)) {
+            by_key.entry((r.type_.as_str(), r.id.as_str())).or_default().push(index);
+        }
+        Self { resources, by_key }
+    }
+
+    /// The live resource of `type_` and `id`; in `region` when the id repeats across
+    /// regions (and then `Ambiguous` if the region is unknown).
+    pub fn find(&self, type_: &str, id: &str, region: Option<&str>) -> Lookup<'a> {
+        let Some(candidates) = self.by_key.get(&(type_, id)) else { return Lookup::Absent };
+        let found = |i: usize| Lookup::Found(i, &self.resources[i]);
+        match (candidates.as_slice(), region) {
+            ([only], _) => found(*only),
+            (_, None) => Lookup::Ambiguous,
+            (many, Some(region)) => many
+                .iter()
+                .find(|&&i| self.resources[i].region.as_deref() == Some(region))
+                .map_or(Lookup::Absent, |&i| found(i)),
+        }
+    }
+}
+
+/// The region of a state resource, from its ARN (any partition: `aws`, `aws-cn`,
+/// `aws-us-gov`) or its availability zone.
+pub fn own_region(attributes: &Map<String, Value>) -> Option<String> {
+    let from_arn = attributes
+        .get("arn")
+        .and_then(Value::as_str)
+        .filter(|arn| arn.starts_with("arn:"))
+        .and_then(|arn| arn.split(':').nth(3))
+        .filter(|region| !region.is_empty())
+        .map(str::to_string);
+    from_arn.or_else(|| {
+        let zone = attributes.get("availability_zone").and_then(Value::as_str)?;
+        let region = zone.strip_suffix(|c: char| c.is_ascii_lowercase())?;
+        (!region.is_empty()).then(|| region.to_string())
+    })
+}
+
+/// Regions known by id, from state resources that say theirs and from live ones.
+pub struct RegionHints<'a> {
+    by_id: HashMap<&'a str, String>,
+}
+
+impl<'a> RegionHints<'a> {
+    pub fn new(state: &[&'a StateResource], live: &'a [LiveResource]) -> Self {
+        let mut by_id: HashMap<&str, String> = HashMap::new();
+        for r in live {
+            if let Some(region) = &r.region {
+                by_id.insert(r.id.as_str(), region.clone());
+            }
+        }
+        for r in state {
+            if let (Some(id), Some(region)) = (r.id.as_deref(), own_region(&r.attributes)) {
+                by_id.insert(id, region);
+            }
+        }
+        Self { by_id }
+    }
+
+    /// The resource's own region, else the region of a resource it references
+    /// (`subnet_id`, `vpc_id`, `route_table_id`, ...): a NAT gateway, a route or an
+    /// association lives where its subnet, VPC or table does.
+    pub fn region_of(&self, attributes: &Map<String, Value>) -> Option<String> {
+        own_region(attributes).or_else(|| {
+            attributes
+                .iter()
+                .filter(|(key, _)| key.ends_with("_id") && key.as_str() != "id")
+                .find_map(|(_, value)| self.by_id.get(value.as_str()?).cloned())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn attrs(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().expect("object")
+    }
+
+    #[test]
+    fn regions_from_every_partition_and_from_references() {
+        for (arn, region) in [
+            ("arn:aws:ec2:eu-west-3:1:vpc/vpc-1", "eu-west-3"),
+            ("arn:aws-cn:ec2:cn-north-1:1:vpc/vpc-1", "cn-north-1"),
+            ("arn:aws-us-gov:ec2:us-gov-west-1:1:vpc/vpc-1", "us-gov-west-1"),
+        ] {
+            assert_eq!(own_region(&attrs(json!({"arn": arn}))).as_deref(), Some(region));
+        }
+        let live = [LiveResource {
+            type_: "aws_subnet".into(),
+            id: "subnet-1".into(),
+            region: Some("ap-south-1".into()),
+            attributes: Map::new(),
+            is_default: false,
+            part_of: None,
+        }];
+        let hints = RegionHints::new(&[], &live);
+        let nat = attrs(json!({"id": "nat-1", "subnet_id": "subnet-1"}));
+        assert_eq!(hints.region_of(&nat).as_deref(), Some("ap-south-1"));
+        assert_eq!(hints.region_of(&attrs(json!({"id": "x", "subnet_id": "subnet-2"}))), None);
+    }
+
+    #[test]
+    fn an_id_repeated_across_regions_is_told_apart_by_region() {
+        let key = |region: &str| LiveResource {
+            type_: "aws_key_pair".into(),
+            id: "deployer".into(),
+            region: Some(region.into()),
+            attributes: Map::new(),
+            is_default: false,
+            part_of: None,
+        };
+        let live = [key("us-east-1"), key("eu-west-1")];
+        let index = LiveIndex::new(&live, |_| true);
+        assert_eq!(index.find("aws_key_pair", "deployer", Some("eu-west-1")), Lookup::Found(1, &live[1]));
+        assert_eq!(index.find("aws_key_pair", "deployer", Some("us-east-1")), Lookup::Found(0, &live[0]));
+        assert_eq!(index.find("aws_key_pair", "deployer", Some("sa-east-1")), Lookup::Absent);
+        assert_eq!(index.find("aws_key_pair", "deployer", None), Lookup::Ambiguous);
+    }
+}

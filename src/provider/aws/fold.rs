@@ -1,0 +1,280 @@
+//! Resources Terraform manages on their own but AWS reports on a parent: security
+//! group rules, routes, route table and main route table associations, network ACL
+//! rules, Elastic IP associations, volume attachments. Each is folded into its
+//! parent's expected attributes, in the shape of the parent's inline blocks, so a
+//! parent whose rules live elsewhere is not reported Modified. Also: the
+//! `aws_default_*` types, which manage the default objects of an account.
+
+use serde_json::{Map, Value, json};
+
+use crate::provider::{CloudRules, Fold, FoldValue};
+
+/// AWS's rules for the engine.
+pub struct AwsRules;
+
+/// Types verified only through their parent.
+const CHILD_TYPES: &[&str] = &[
+    "aws_security_group_rule",
+    "aws_route",
+    "aws_route_table_association",
+    "aws_main_route_table_association",
+    "aws_network_acl_rule",
+    "aws_eip_association",
+    "aws_volume_attachment",
+];
+
+fn text<'a>(attributes: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    attributes.get(name).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+fn value(attributes: &Map<String, Value>, name: &str) -> Value {
+    attributes.get(name).cloned().unwrap_or(Value::Null)
+}
+
+/// A list attribute, or a one-item list from a scalar, or an empty list.
+fn list_of(attributes: &Map<String, Value>, name: &str) -> Value {
+    match attributes.get(name) {
+        Some(Value::Array(items)) => Value::Array(items.clone()),
+        Some(Value::String(s)) if !s.is_empty() => json!([s]),
+        _ => json!([]),
+    }
+}
+
+fn fold(parent_type: &'static str, parent_id: &str, attribute: &'static str, entry: Value) -> Fold {
+    Fold {
+        parent_type,
+        parent_id: parent_id.to_string(),
+        attribute,
+        value: FoldValue::Entry(entry),
+        on_parent: true,
+        verify_via_parent: true,
+    }
+}
+
+/// The source of a rule: the group itself is `self`, another group goes in `security_groups`.
+fn sources(group: &str, referenced: Option<&str>, self_flag: bool) -> (Value, bool) {
+    match referenced {
+        Some(other) if other != group => (json!([other]), self_flag),
+        Some(_) => (json!([]), true),
+        None => (json!([]), self_flag),
+    }
+}
+
+/// `aws_security_group_rule`: the classic form, many sources per resource.
+fn security_group_rule(a: &Map<String, Value>) -> Option<Fold> {
+    let group = text(a, "security_group_id")?;
+    let attribute = match text(a, "type")? {
+        "ingress" => "ingress",
+        "egress" => "egress",
+        _ => return None,
+    };
+    let self_flag = a.get("self").and_then(Value::as_bool).unwrap_or(false);
+    let (groups, self_flag) = sources(group, text(a, "source_security_group_id"), self_flag);
+    let entry = json!({
+        "protocol": value(a, "protocol"),
+        "from_port": value(a, "from_port"),
+        "to_port": value(a, "to_port"),
+        "cidr_blocks": list_of(a, "cidr_blocks"),
+        "ipv6_cidr_blocks": list_of(a, "ipv6_cidr_blocks"),
+        "prefix_list_ids": list_of(a, "prefix_list_ids"),
+        "security_groups": groups,
+        "self": self_flag,
+    });
+    Some(fold("aws_security_group", group, attribute, entry))
+}
+
+/// `aws_vpc_security_group_ingress_rule` / `_egress_rule`: one source per resource,
+/// with its own cloud id (`sgr-...`); discovered in its own right, so only folded.
+fn vpc_security_group_rule(a: &Map<String, Value>, attribute: &'static str) -> Option<Fold> {
+    let group = text(a, "security_group_id")?;
+    let (groups, self_flag) = sources(group, text(a, "referenced_security_group_id"), false);
+    let entry = json!({
+        "protocol": value(a, "ip_protocol"),
+        "from_port": value(a, "from_port"),
+        "to_port": value(a, "to_port"),
+        "cidr_blocks": list_of(a, "cidr_ipv4"),
+        "ipv6_cidr_blocks": list_of(a, "cidr_ipv6"),
+        "prefix_list_ids": list_of(a, "prefix_list_id"),
+        "security_groups": groups,
+        "self": self_flag,
+    });
+    Some(Fold { verify_via_parent: false, ..fold("aws_security_group", group, attribute, entry) })
+}
+
+/// Route targets, as both `aws_route` and the inline `route` block name them.
+pub const ROUTE_TARGETS: &[&str] = &[
+    "gateway_id",
+    "egress_only_gateway_id",
+    "nat_gateway_id",
+    "transit_gateway_id",
+    "vpc_peering_connection_id",
+    "vpc_endpoint_id",
+    "carrier_gateway_id",
+    "local_gateway_id",
+    "core_network_arn",
+    "network_interface_id",
+    "instance_id",
+];
+
+fn route(a: &Map<String, Value>) -> Option<Fold> {
+    let table = text(a, "route_table_id")?;
+    let mut entry = Map::new();
+    entry.insert("cidr_block".into(), value(a, "destination_cidr_block"));
+    entry.insert("ipv6_cidr_block".into(), value(a, "destination_ipv6_cidr_block"));
+    entry.insert("destination_prefix_list_id".into(), value(a, "destination_prefix_list_id"));
+    for target in ROUTE_TARGETS {
+        entry.insert((*target).into(), value(a, target));
+    }
+    Some(fold("aws_route_table", table, "route", Value::Object(entry)))
+}
+
+fn route_table_association(a: &Map<String, Value>) -> Option<Fold> {
+    let table = text(a, "route_table_id")?;
+    let target = text(a, "subnet_id").or_else(|| text(a, "gateway_id"))?;
+    Some(Fold { on_parent: false, ..fold("aws_route_table", table, "associations", json!(target)) })
+}
+
+fn main_route_table_association(a: &Map<String, Value>) -> Option<Fold> {
+    let table = text(a, "route_table_id")?;
+    Some(Fold { on_parent: false, ..fold("aws_route_table", table, "associations", json!("main")) })
+}
+
+fn network_acl_rule(a: &Map<String, Value>) -> Option<Fold> {
+    let acl = text(a, "network_acl_id")?;
+    let egress = a.get("egress").and_then(Value::as_bool).unwrap_or(false);
+    let entry = json!({
+        "rule_no": value(a, "rule_number"),
+        "action": value(a, "rule_action"),
+        "protocol": value(a, "protocol"),
+        "cidr_block": value(a, "cidr_block"),
+        "ipv6_cidr_block": value(a, "ipv6_cidr_block"),
+        "from_port": value(a, "from_port"),
+        "to_port": value(a, "to_port"),
+    });
+    Some(fold("aws_network_acl", acl, if egress { "egress" } else { "ingress" }, entry))
+}
+
+/// An association sets the address's `instance` and/or `network_interface`; what it
+/// did not name is owned by AWS (an instance's primary interface) and not compared.
+fn eip_association(a: &Map<String, Value>) -> Option<Fold> {
+    let allocation = text(a, "allocation_id")?;
+    let mut scalars = Map::new();
+    scalars.insert("instance".into(), text(a, "instance_id").map_or(Value::Null, |v| json!(v)));
+    scalars.insert(
+        "network_interface".into(),
+        text(a, "network_interface_id").map_or(Value::Null, |v| json!(v)),
+    );
+    Some(Fold {
+        value: FoldValue::Scalars(scalars),
+        ..fold("aws_eip", allocation, "association", Value::Null)
+    })
+}
+
+/// A NAT gateway's address is attached to the gateway's own interface, which the
+/// address in state (written before the gateway) does not record.
+fn nat_gateway_address(a: &Map<String, Value>) -> Option<Fold> {
+    let allocation = text(a, "allocation_id")?;
+    let mut scalars = Map::new();
+    scalars.insert("instance".into(), Value::Null);
+    scalars.insert(
+        "network_interface".into(),
+        text(a, "network_interface_id").map_or(Value::Null, |v| json!(v)),
+    );
+    Some(Fold {
+        value: FoldValue::Scalars(scalars),
+        verify_via_parent: false,
+        ..fold("aws_eip", allocation, "association", Value::Null)
+    })
+}
+
+fn volume_attachment(a: &Map<String, Value>) -> Option<Fold> {
+    let volume = text(a, "volume_id")?;
+    let instance = text(a, "instance_id")?;
+    let device = text(a, "device_name").unwrap_or_default();
+    Some(Fold {
+        on_parent: false,
+        ..fold("aws_ebs_volume", volume, "attachments", json!(format!("{instance} {device}")))
+    })
+}
+
+impl CloudRules for AwsRules {
+    fn live_type(&self, state_type: &str) -> Option<&'static str> {
+        Some(match state_type {
+            "aws_default_vpc" => "aws_vpc",
+            "aws_default_subnet" => "aws_subnet",
+            "aws_default_security_group" => "aws_security_group",
+            "aws_default_route_table" => "aws_route_table",
+            "aws_default_network_acl" => "aws_network_acl",
+            _ => return None,
+        })
+    }
+
+    fn folds(&self, type_: &str, attributes: &Map<String, Value>) -> Vec<Fold> {
+        let folded = match type_ {
+            "aws_security_group_rule" => security_group_rule(attributes),
+            "aws_vpc_security_group_ingress_rule" => vpc_security_group_rule(attributes, "ingress"),
+            "aws_vpc_security_group_egress_rule" => vpc_security_group_rule(attributes, "egress"),
+            "aws_route" => route(attributes),
+            "aws_route_table_association" => route_table_association(attributes),
+            "aws_main_route_table_association" => main_route_table_association(attributes),
+            "aws_network_acl_rule" => network_acl_rule(attributes),
+            "aws_eip_association" => eip_association(attributes),
+            "aws_nat_gateway" => nat_gateway_address(attributes),
+            "aws_volume_attachment" => volume_attachment(attributes),
+            _ => None,
+        };
+        folded.into_iter().collect()
+    }
+
+    fn child_types(&self) -> &'static [&'static str] {
+        CHILD_TYPES
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().expect("object")
+    }
+
+    #[test]
+    fn a_rule_naming_its_own_group_is_self() {
+        let rule = attrs(json!({"type": "ingress", "security_group_id": "sg-1", "protocol": "tcp",
+            "from_port": 0, "to_port": 65535, "self": true, "source_security_group_id": "sg-1"}));
+        let folds = AwsRules.folds("aws_security_group_rule", &rule);
+        let FoldValue::Entry(entry) = &folds[0].value else { panic!("entry") };
+        assert_eq!((folds[0].parent_type, folds[0].attribute), ("aws_security_group", "ingress"));
+        assert_eq!(entry["self"], true);
+        assert_eq!(entry["security_groups"], json!([]));
+    }
+
+    #[test]
+    fn a_route_keeps_every_target() {
+        let r = attrs(json!({"route_table_id": "rtb-1", "destination_prefix_list_id": "pl-1",
+            "vpc_endpoint_id": "vpce-1", "destination_cidr_block": ""}));
+        let folds = AwsRules.folds("aws_route", &r);
+        let FoldValue::Entry(entry) = &folds[0].value else { panic!("entry") };
+        assert_eq!(entry["destination_prefix_list_id"], "pl-1");
+        assert_eq!(entry["vpc_endpoint_id"], "vpce-1");
+    }
+
+    #[test]
+    fn associations_are_checked_on_the_child_only() {
+        let a = attrs(json!({"route_table_id": "rtb-1", "subnet_id": null, "gateway_id": "igw-1"}));
+        let folds = AwsRules.folds("aws_route_table_association", &a);
+        assert!(!folds[0].on_parent && folds[0].verify_via_parent);
+        assert_eq!(folds[0].value, FoldValue::Entry(json!("igw-1")));
+        assert!(AwsRules.folds("aws_route_table_association", &attrs(json!({"subnet_id": "s"}))).is_empty());
+    }
+
+    #[test]
+    fn an_eip_association_names_only_what_it_set() {
+        let a =
+            attrs(json!({"allocation_id": "eipalloc-1", "instance_id": "i-1", "network_interface_id": ""}));
+        let folds = AwsRules.folds("aws_eip_association", &a);
+        let FoldValue::Scalars(s) = &folds[0].value else { panic!("scalars") };
+        assert_eq!((s["instance"].clone(), s["network_interface"].clone()), (json!("i-1"), Value::Null));
+    }
+}
