@@ -14,6 +14,10 @@ fn all_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("fixture dir") {
         let path = entry.expect("entry").path();
         if path.is_dir() {
+            // wild/ (files that are not plain states) has a test of its own.
+            if path.file_name().is_some_and(|n| n == "wild") {
+                continue;
+            }
             all_files(&path, out);
         } else if path.extension().is_none_or(|e| e != "md") {
             out.push(path);
@@ -108,4 +112,60 @@ fn missing_and_empty_locations_are_named() {
     let dir = tempfile::tempdir().expect("tmp");
     let none = read_local_states(dir.path()).expect_err("no files");
     assert!(none.to_string().ends_with("no *.tfstate files found"));
+}
+
+/// Files found under state names in real repositories: each parses, or is refused with
+/// a message that names the file and says what it is.
+#[test]
+fn files_found_in_the_wild() {
+    let wild = fixtures().join("wild");
+    let read = |name: &str| {
+        let path = wild.join(name);
+        let bytes = std::fs::read(&path).expect("fixture");
+        parse_state(&bytes, name)
+    };
+    let modules = read("module-named-provider.tfstate").expect("a module named like a provider parses");
+    let providers: Vec<(&str, Option<&str>)> =
+        modules.resources.iter().map(|r| (r.provider.name.as_str(), r.provider.alias.as_deref())).collect();
+    assert_eq!(providers, [("aws", None), ("aws", None), ("aws", Some("west"))]);
+    assert_eq!(modules.resources[1].address, "module.oidc_provider.aws_vpc.v");
+
+    let lifecycle = read("tainted-deposed-empty.tfstate").expect("tainted, deposed and empty blocks parse");
+    let instances: Vec<(&str, Option<&str>)> =
+        lifecycle.resources.iter().map(|r| (r.address.as_str(), r.id.as_deref())).collect();
+    assert_eq!(
+        instances,
+        [("aws_instance.web", Some("i-0new")), ("aws_instance.web (deposed object 00000001)", Some("i-0old"))],
+        "a tainted instance is managed; a deposed object is a real resource in state; an empty block adds nothing"
+    );
+    assert_eq!(read("crlf.tfstate").expect("CRLF parses").resources.len(), 1);
+
+    for (name, message) in [
+        (
+            "opentofu-encrypted.tfstate",
+            "opentofu-encrypted.tfstate: this is an OpenTofu client-side encrypted state, not a readable state; run `tofu state pull`",
+        ),
+        ("age-encrypted.tfstate", "age-encrypted.tfstate: this is an age-encrypted file, not a readable state; decrypt it first"),
+        ("gpg-armoured.tfstate", "gpg-armoured.tfstate: this is a gpg (OpenPGP) armoured message, not a readable state"),
+        (
+            "concatenated.tfstate",
+            "concatenated.tfstate: not a Terraform state: the file holds more than one JSON document (two states concatenated",
+        ),
+        (
+            "backend-cache/.terraform/terraform.tfstate",
+            "backend-cache/.terraform/terraform.tfstate: not a Terraform state: this is Terraform's backend settings cache",
+        ),
+    ] {
+        let error = read(name).expect_err(name).to_string();
+        assert!(error.starts_with(message), "{name}: {error}");
+    }
+    let in_gpg = read("gpg-armoured.tfstate").expect_err("gpg").to_string();
+    assert!(!in_gpg.contains("hQEMA"), "no file content in the message: {in_gpg}");
+}
+
+/// A directory scan skips Terraform's own `.terraform/` folder, which never holds state.
+#[test]
+fn directory_scans_skip_the_backend_cache() {
+    let none = read_local_states(&fixtures().join("wild/backend-cache")).expect_err("only a backend cache");
+    assert!(none.to_string().ends_with("no *.tfstate files found"), "{none}");
 }
