@@ -135,7 +135,10 @@ fn files_found_in_the_wild() {
         lifecycle.resources.iter().map(|r| (r.address.as_str(), r.id.as_deref())).collect();
     assert_eq!(
         instances,
-        [("aws_instance.web", Some("i-0new")), ("aws_instance.web (deposed object 00000001)", Some("i-0old"))],
+        [
+            ("aws_instance.web", Some("i-0new")),
+            ("aws_instance.web (deposed object 00000001)", Some("i-0old"))
+        ],
         "a tainted instance is managed; a deposed object is a real resource in state; an empty block adds nothing"
     );
     assert_eq!(read("crlf.tfstate").expect("CRLF parses").resources.len(), 1);
@@ -145,8 +148,14 @@ fn files_found_in_the_wild() {
             "opentofu-encrypted.tfstate",
             "opentofu-encrypted.tfstate: this is an OpenTofu client-side encrypted state, not a readable state; run `tofu state pull`",
         ),
-        ("age-encrypted.tfstate", "age-encrypted.tfstate: this is an age-encrypted file, not a readable state; decrypt it first"),
-        ("gpg-armoured.tfstate", "gpg-armoured.tfstate: this is a gpg (OpenPGP) armoured message, not a readable state"),
+        (
+            "age-encrypted.tfstate",
+            "age-encrypted.tfstate: this is an age-encrypted file, not a readable state; decrypt it first",
+        ),
+        (
+            "gpg-armoured.tfstate",
+            "gpg-armoured.tfstate: this is a gpg (OpenPGP) armoured message, not a readable state",
+        ),
         (
             "concatenated.tfstate",
             "concatenated.tfstate: not a Terraform state: the file holds more than one JSON document (two states concatenated",

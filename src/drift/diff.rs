@@ -41,6 +41,17 @@ fn set_changes(
     }
 }
 
+/// A scalar as a change reports it: its JSON value as recorded (a number stays a
+/// number), the provider default when unset, absent when neither.
+fn reported(value: Option<&Value>, default: Option<&str>) -> Option<String> {
+    match value {
+        Some(v) if scalar(Some(v)).is_some() => Some(v.to_string()),
+        _ => default.map(|d| {
+            serde_json::from_str::<Value>(d).unwrap_or_else(|_| Value::String(d.into())).to_string()
+        }),
+    }
+}
+
 /// Every compared attribute that differs. An attribute state does not record is
 /// not compared: older provider versions did not write every attribute.
 pub fn diff(type_: &str, expected: &Map<String, Value>, actual: &Map<String, Value>) -> Vec<AttributeChange> {
@@ -54,13 +65,13 @@ pub fn diff(type_: &str, expected: &Map<String, Value>, actual: &Map<String, Val
         let (e, a) = (expected.get(*name), actual.get(*name));
         match compare {
             Compare::Scalar => {
-                let default = default_value(type_, name).map(str::to_string);
-                let (e, a) = (scalar(e).or_else(|| default.clone()), scalar(a).or(default));
-                if e != a {
+                let default = default_value(type_, name);
+                let compared = |v: Option<&Value>| scalar(v).or_else(|| default.map(str::to_string));
+                if compared(e) != compared(a) {
                     changes.push(AttributeChange {
                         path: name.to_string(),
-                        expected: e.as_deref().map(json_string),
-                        actual: a.as_deref().map(json_string),
+                        expected: reported(e, default),
+                        actual: reported(a, default),
                     });
                 }
             }
@@ -137,6 +148,12 @@ mod tests {
         assert!(diff("aws_instance", &state, &map(json!({}))).is_empty());
         let changes = diff("aws_instance", &state, &map(json!({"monitoring": true})));
         assert_eq!(changes[0].path, "monitoring");
+        assert_eq!(
+            (changes[0].expected.as_deref(), changes[0].actual.as_deref()),
+            (Some("false"), Some("true"))
+        );
+        let resized = diff("aws_ebs_volume", &map(json!({"size": 8})), &map(json!({"size": 16})));
+        assert_eq!((resized[0].expected.as_deref(), resized[0].actual.as_deref()), (Some("8"), Some("16")));
     }
 
     #[test]

@@ -1,0 +1,589 @@
+"""Replays a Terraform state written by the real AWS provider into moto.
+
+Creates every resource of the state in moto with its recorded values, in dependency
+order. moto makes its own ids, so every id (and every other value the cloud generates
+and state records, such as a key pair's fingerprint) is mapped and rewritten in a copy
+of the state. Ids the state references but does not contain (the subnet of an
+instance whose VPC lives in another state) become placeholders: created in moto and
+described in a second, "context" state, so that they are managed and nothing is
+reported unmanaged because of the replay itself.
+
+Used by replay_corpus.py; see tests/replay.rs.
+"""
+import json
+import re
+
+import boto3
+
+ID_PATTERN = re.compile(r"\b(vpc|subnet|sg|igw|rtb|acl|eipalloc|i|eni|nat|pl|ami|vol)-[0-9a-f]{8,17}\b")
+
+
+def region_of(state):
+    """The fixture's region: from the first ARN or availability zone it records."""
+    for resource in state["resources"]:
+        for instance in resource.get("instances", []):
+            attributes = instance.get("attributes") or {}
+            arn = attributes.get("arn") or ""
+            if arn.startswith("arn:") and arn.split(":")[3]:
+                return arn.split(":")[3]
+            zone = attributes.get("availability_zone") or ""
+            if zone:
+                return zone[:-1]
+    return "us-east-1"
+
+
+def managed(state):
+    """(type, name, attributes) of every managed instance, in file order."""
+    out = []
+    for resource in state["resources"]:
+        if resource.get("mode") != "managed":
+            continue
+        for instance in resource.get("instances", []):
+            out.append((resource["type"], resource["name"], instance.get("attributes") or {}))
+    return out
+
+
+def cloud_tags(a):
+    """The tags the provider puts on the resource: `tags_all` (with the provider's
+    default tags) where recorded, else `tags`."""
+    return a.get("tags_all") if a.get("tags_all") is not None else a.get("tags")
+
+
+def tag_specs(kind, tags):
+    tags = tags or {}
+    if not tags:
+        return []
+    return [{"ResourceType": kind, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
+
+
+def protocol_number(protocol):
+    return {"tcp": "6", "udp": "17", "icmp": "1", "all": "-1"}.get(str(protocol), str(protocol))
+
+
+class Replay:
+    """One state replayed into one moto region."""
+
+    def __init__(self, endpoint, state):
+        self.state = state
+        self.region = region_of(state)
+        session = boto3.session.Session(
+            aws_access_key_id="testing", aws_secret_access_key="testing", region_name=self.region
+        )
+        self.ec2 = session.client("ec2", endpoint_url=endpoint)
+        self.ids = {}  # recorded value -> moto's value
+        self.context = []  # (type, attributes) of placeholders
+        self.context_vpc = None
+        self.subnet_count = 0
+        self.az_index = 0
+
+    # -- ids -------------------------------------------------------------------
+    def new(self, old, new):
+        if old and new and old != new:
+            self.ids[old] = new
+        return new
+
+    def ref(self, old, zone=None, cidr=None):
+        """moto's id for a recorded id: mapped, or a placeholder made now."""
+        if not old:
+            return old
+        if old in self.ids:
+            return self.ids[old]
+        prefix = old.split("-")[0]
+        maker = {
+            "vpc": lambda o: self.placeholder_vpc(o, cidr),
+            "subnet": lambda o: self.placeholder_subnet(o, zone),
+            "sg": self.placeholder_security_group,
+            "igw": self.placeholder_internet_gateway,
+            "rtb": self.placeholder_route_table,
+            "acl": self.placeholder_network_acl,
+            "eipalloc": self.placeholder_address,
+            "i": self.placeholder_instance,
+            "eni": self.placeholder_interface,
+            "pl": self.placeholder_prefix_list,
+            "ami": self.any_image,
+        }.get(prefix)
+        if maker is None:
+            raise ValueError(f"no placeholder for {old}")
+        return maker(old)
+
+    # -- placeholders ----------------------------------------------------------
+    def vpc_for_placeholders(self):
+        if self.context_vpc is None:
+            self.context_vpc = self.placeholder_vpc("vpc-context")
+        return self.context_vpc
+
+    def placeholder_vpc(self, old, within=None):
+        """A VPC; `within` (a subnet's block) makes it the /16 that holds that subnet."""
+        block = f"10.{100 + len(self.context)}.0.0/16"
+        if within:
+            block = ".".join(within.split(".")[:2]) + ".0.0/16"
+        vpc = self.ec2.create_vpc(CidrBlock=block)["Vpc"]["VpcId"]
+        if self.context_vpc is None:
+            self.context_vpc = vpc
+        self.context.append(("aws_vpc", {"id": vpc}))
+        return self.new(old, vpc)
+
+    def next_zone(self):
+        zone = f"{self.region}{'abc'[self.az_index % 3]}"
+        self.az_index += 1
+        return zone
+
+    def placeholder_subnet(self, old, zone=None):
+        vpc = self.vpc_for_placeholders()
+        cidr = self.ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]["CidrBlock"]
+        self.subnet_count += 1
+        block = ".".join(cidr.split(".")[:2]) + f".{self.subnet_count}.0/24"
+        subnet = self.ec2.create_subnet(VpcId=vpc, CidrBlock=block, AvailabilityZone=zone or self.next_zone())
+        subnet = subnet["Subnet"]["SubnetId"]
+        self.context.append(("aws_subnet", {"id": subnet}))
+        return self.new(old, subnet)
+
+    def empty_group(self, vpc, name):
+        group = self.ec2.create_security_group(GroupName=name, Description="placeholder", VpcId=vpc)["GroupId"]
+        # Terraform removes the egress rule AWS adds to every new group.
+        self.ec2.revoke_security_group_egress(
+            GroupId=group, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+        )
+        return group
+
+    def placeholder_security_group(self, old):
+        group = self.empty_group(self.vpc_for_placeholders(), f"placeholder-{old}")
+        # Recorded as having no inline rules, so rules other resources manage are folded in.
+        self.context.append(("aws_security_group", {"id": group, "ingress": [], "egress": []}))
+        return self.new(old, group)
+
+    def placeholder_internet_gateway(self, old):
+        gateway = self.ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        self.ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=self.vpc_for_placeholders())
+        self.context.append(("aws_internet_gateway", {"id": gateway}))
+        return self.new(old, gateway)
+
+    def placeholder_route_table(self, old):
+        table = self.ec2.create_route_table(VpcId=self.vpc_for_placeholders())["RouteTable"]["RouteTableId"]
+        self.context.append(("aws_route_table", {"id": table, "route": []}))
+        return self.new(old, table)
+
+    def placeholder_network_acl(self, old):
+        acl = self.ec2.create_network_acl(VpcId=self.vpc_for_placeholders())["NetworkAcl"]["NetworkAclId"]
+        self.context.append(("aws_network_acl", {"id": acl, "ingress": [], "egress": []}))
+        return self.new(old, acl)
+
+    def placeholder_address(self, old):
+        allocation = self.ec2.allocate_address(Domain="vpc")["AllocationId"]
+        self.context.append(("aws_eip", {"id": allocation, "instance": "", "network_interface": ""}))
+        return self.new(old, allocation)
+
+    def placeholder_instance(self, old):
+        subnet = self.placeholder_subnet(f"subnet-for-{old}")
+        out = self.ec2.run_instances(ImageId=self.any_image(None), MinCount=1, MaxCount=1, SubnetId=subnet)
+        instance = out["Instances"][0]
+        self.context.append(("aws_instance", {"id": instance["InstanceId"]}))
+        self.primary_interface = instance["NetworkInterfaces"][0]["NetworkInterfaceId"]
+        return self.new(old, instance["InstanceId"])
+
+    def placeholder_interface(self, old):
+        # An interface recorded beside an instance is that instance's primary one.
+        if getattr(self, "primary_interface", None):
+            return self.new(old, self.primary_interface)
+        subnet = self.placeholder_subnet(f"subnet-for-{old}")
+        eni = self.ec2.create_network_interface(SubnetId=subnet)["NetworkInterface"]["NetworkInterfaceId"]
+        return self.new(old, eni)
+
+    def placeholder_prefix_list(self, old):
+        created = self.ec2.create_managed_prefix_list(
+            PrefixListName=f"placeholder-{old}", AddressFamily="IPv4", MaxEntries=5
+        )
+        return self.new(old, created["PrefixList"]["PrefixListId"])
+
+    def any_image(self, old):
+        image = self.ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+        return self.new(old, image) if old else image
+
+    # -- resources -------------------------------------------------------------
+    def tag(self, resource_id, tags):
+        if tags:
+            self.ec2.create_tags(Resources=[resource_id], Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+
+    def aws_vpc(self, a):
+        vpc = self.ec2.create_vpc(CidrBlock=a["cidr_block"], InstanceTenancy=a.get("instance_tenancy") or "default")
+        vpc = vpc["Vpc"]["VpcId"]
+        self.tag(vpc, cloud_tags(a))
+        self.new(a["id"], vpc)
+        self.map_vpc_defaults(a, vpc)
+
+    def map_vpc_defaults(self, a, vpc):
+        """The main route table, default ACL and group every VPC comes with."""
+        tables = self.ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"]
+        for attr in ("main_route_table_id", "default_route_table_id"):
+            self.new(a.get(attr), tables[0]["RouteTableId"])
+        acls = self.ec2.describe_network_acls(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["NetworkAcls"]
+        self.new(a.get("default_network_acl_id"), acls[0]["NetworkAclId"])
+        groups = self.ec2.describe_security_groups(
+            Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}]
+        )["SecurityGroups"]
+        self.new(a.get("default_security_group_id"), groups[0]["GroupId"])
+
+    def aws_default_vpc(self, a):
+        vpc = self.ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+        self.tag(vpc, cloud_tags(a))
+        self.new(a["id"], vpc)
+        self.map_vpc_defaults(a, vpc)
+
+    def aws_subnet(self, a):
+        subnet = self.ec2.create_subnet(
+            VpcId=self.ref(a["vpc_id"], cidr=a["cidr_block"]),
+            CidrBlock=a["cidr_block"],
+            AvailabilityZone=a["availability_zone"],
+        )["Subnet"]["SubnetId"]
+        if a.get("map_public_ip_on_launch"):
+            self.ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": True})
+        self.tag(subnet, cloud_tags(a))
+        self.new(a["id"], subnet)
+
+    def aws_default_subnet(self, a):
+        # moto's default subnets carve 172.31.0.0/16 in another order than AWS did for
+        # this account (AWS assigns each zone's /20 per account). Give the recorded zone
+        # the recorded block: remove moto's default subnet there, create it as recorded.
+        vpc = self.ref(a["vpc_id"]) if a["vpc_id"] in self.ids else self.default_vpc()
+        existing = self.ec2.describe_subnets(
+            Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "availability-zone", "Values": [a["availability_zone"]]}]
+        )["Subnets"]
+        for subnet in existing:
+            self.ec2.delete_subnet(SubnetId=subnet["SubnetId"])
+        clash = self.ec2.describe_subnets(
+            Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "cidr-block", "Values": [a["cidr_block"]]}]
+        )["Subnets"]
+        for subnet in clash:
+            self.ec2.delete_subnet(SubnetId=subnet["SubnetId"])
+        self.new(a["vpc_id"], vpc)
+        self.aws_subnet(a)
+
+    def default_vpc(self):
+        return self.ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+
+    def set_group_rules(self, group, a):
+        """Makes the group's rules exactly the recorded inline blocks."""
+        current = self.ec2.describe_security_groups(GroupIds=[group])["SecurityGroups"][0]
+        if current.get("IpPermissions"):
+            self.ec2.revoke_security_group_ingress(GroupId=group, IpPermissions=current["IpPermissions"])
+        if current.get("IpPermissionsEgress"):
+            self.ec2.revoke_security_group_egress(GroupId=group, IpPermissions=current["IpPermissionsEgress"])
+        for direction in ("ingress", "egress"):
+            permissions = [self.permission(group, block) for block in a.get(direction) or []]
+            if not permissions:
+                continue
+            if direction == "ingress":
+                self.ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=permissions)
+            else:
+                self.ec2.authorize_security_group_egress(GroupId=group, IpPermissions=permissions)
+
+    def permission(self, group, block):
+        protocol = str(block.get("protocol"))
+        permission = {"IpProtocol": protocol}
+        if protocol not in ("-1", "all"):
+            permission["FromPort"] = int(block.get("from_port") or 0)
+            permission["ToPort"] = int(block.get("to_port") or 0)
+        description = block.get("description") or None
+        with_description = lambda entry: {**entry, "Description": description} if description else entry
+        permission["IpRanges"] = [with_description({"CidrIp": c}) for c in block.get("cidr_blocks") or []]
+        permission["Ipv6Ranges"] = [with_description({"CidrIpv6": c}) for c in block.get("ipv6_cidr_blocks") or []]
+        permission["PrefixListIds"] = [{"PrefixListId": self.ref(p)} for p in block.get("prefix_list_ids") or []]
+        pairs = [{"GroupId": self.ref(g)} for g in block.get("security_groups") or []]
+        if block.get("self"):
+            pairs.append({"GroupId": group})
+        permission["UserIdGroupPairs"] = pairs
+        return permission
+
+    def aws_security_group(self, a):
+        group = self.empty_group(self.ref(a["vpc_id"]), a["name"])
+        # The description is immutable and given at creation; recreate with it.
+        self.ec2.delete_security_group(GroupId=group)
+        group = self.ec2.create_security_group(
+            GroupName=a["name"], Description=a["description"], VpcId=self.ref(a["vpc_id"])
+        )["GroupId"]
+        self.new(a["id"], group)
+        self.set_group_rules(group, a)
+        self.tag(group, cloud_tags(a))
+
+    def aws_default_security_group(self, a):
+        vpc = self.ref(a["vpc_id"])
+        group = self.ec2.describe_security_groups(
+            Filters=[{"Name": "vpc-id", "Values": [vpc]}, {"Name": "group-name", "Values": ["default"]}]
+        )["SecurityGroups"][0]["GroupId"]
+        self.new(a["id"], group)
+        self.set_group_rules(group, a)
+        self.tag(group, cloud_tags(a))
+
+    def aws_security_group_rule(self, a):
+        group = self.ref(a["security_group_id"])
+        block = dict(a)
+        if a.get("source_security_group_id") and a["source_security_group_id"] != a["security_group_id"]:
+            block["security_groups"] = [a["source_security_group_id"]]
+        permission = self.permission(group, block)
+        if a["type"] == "ingress":
+            self.ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[permission])
+        else:
+            self.ec2.authorize_security_group_egress(GroupId=group, IpPermissions=[permission])
+
+    def aws_key_pair(self, a):
+        created = self.ec2.create_key_pair(
+            KeyName=a["key_name"], TagSpecifications=tag_specs("key-pair", cloud_tags(a))
+        )
+        # The cloud computes the fingerprint of the key it holds.
+        self.new(a.get("fingerprint"), created["KeyFingerprint"])
+        self.new(a.get("key_pair_id"), created["KeyPairId"])
+
+    def aws_eip(self, a):
+        allocation = self.ec2.allocate_address(Domain="vpc", TagSpecifications=tag_specs("elastic-ip", cloud_tags(a)))
+        self.new(a["id"], allocation["AllocationId"])
+        self.new(a.get("public_ip"), allocation["PublicIp"])
+        if a.get("instance"):
+            self.ec2.associate_address(AllocationId=allocation["AllocationId"], InstanceId=self.ref(a["instance"]))
+
+    def aws_instance(self, a):
+        subnet = self.ref(a["subnet_id"], a.get("availability_zone"))
+        kwargs = dict(
+            ImageId=self.ref(a["ami"]),
+            InstanceType=a["instance_type"],
+            MinCount=1,
+            MaxCount=1,
+            SubnetId=subnet,
+            SecurityGroupIds=[self.ref(g) for g in a.get("vpc_security_group_ids") or []],
+            Monitoring={"Enabled": bool(a.get("monitoring"))},
+            EbsOptimized=bool(a.get("ebs_optimized")),
+            TagSpecifications=tag_specs("instance", cloud_tags(a)),
+        )
+        if a.get("key_name"):
+            kwargs["KeyName"] = a["key_name"]
+        instance = self.ec2.run_instances(**kwargs)["Instances"][0]
+        self.new(a["id"], instance["InstanceId"])
+        self.new(a.get("primary_network_interface_id"), instance["NetworkInterfaces"][0]["NetworkInterfaceId"])
+        if a.get("source_dest_check") is False:
+            self.ec2.modify_instance_attribute(InstanceId=instance["InstanceId"], SourceDestCheck={"Value": False})
+
+    def aws_ebs_volume(self, a):
+        kwargs = dict(
+            AvailabilityZone=a["availability_zone"],
+            Size=int(a["size"]),
+            VolumeType=a.get("type") or "gp2",
+            Encrypted=bool(a.get("encrypted")),
+            TagSpecifications=tag_specs("volume", cloud_tags(a)),
+        )
+        if a.get("type") in ("io1", "io2", "gp3") and a.get("iops"):
+            kwargs["Iops"] = int(a["iops"])
+        if a.get("type") == "gp3" and a.get("throughput"):
+            kwargs["Throughput"] = int(a["throughput"])
+        volume = self.ec2.create_volume(**kwargs)
+        self.new(a["id"], volume["VolumeId"])
+
+    def aws_internet_gateway(self, a):
+        gateway = self.ec2.create_internet_gateway(
+            TagSpecifications=tag_specs("internet-gateway", cloud_tags(a))
+        )["InternetGateway"]["InternetGatewayId"]
+        self.new(a["id"], gateway)
+        if a.get("vpc_id"):
+            self.ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=self.ref(a["vpc_id"]))
+
+    def aws_nat_gateway(self, a):
+        subnet = self.ref(a["subnet_id"])
+        gateway = self.ec2.create_nat_gateway(
+            SubnetId=subnet,
+            AllocationId=self.ref(a["allocation_id"]),
+            TagSpecifications=tag_specs("natgateway", cloud_tags(a)),
+        )["NatGateway"]
+        self.new(a["id"], gateway["NatGatewayId"])
+        address = (gateway.get("NatGatewayAddresses") or [{}])[0]
+        self.new(a.get("network_interface_id"), address.get("NetworkInterfaceId"))
+
+    def route_args(self, route, prefix):
+        """CreateRoute arguments from a route block (`prefix` is `destination_` for aws_route)."""
+        args = {}
+        for key, arg in (
+            (f"{prefix}cidr_block", "DestinationCidrBlock"),
+            (f"{prefix}ipv6_cidr_block", "DestinationIpv6CidrBlock"),
+            ("destination_prefix_list_id", "DestinationPrefixListId"),
+        ):
+            if route.get(key):
+                args[arg] = self.ref(route[key]) if key == "destination_prefix_list_id" else route[key]
+        for key, arg in (
+            ("gateway_id", "GatewayId"),
+            ("nat_gateway_id", "NatGatewayId"),
+            ("egress_only_gateway_id", "EgressOnlyInternetGatewayId"),
+            ("transit_gateway_id", "TransitGatewayId"),
+            ("vpc_peering_connection_id", "VpcPeeringConnectionId"),
+            ("vpc_endpoint_id", "VpcEndpointId"),
+            ("network_interface_id", "NetworkInterfaceId"),
+        ):
+            if route.get(key):
+                args[arg] = self.ref(route[key])
+                break
+        return args
+
+    def aws_route_table(self, a):
+        table = self.ec2.create_route_table(
+            VpcId=self.ref(a["vpc_id"]), TagSpecifications=tag_specs("route-table", cloud_tags(a))
+        )["RouteTable"]["RouteTableId"]
+        self.new(a["id"], table)
+        for route in a.get("route") or []:
+            self.ec2.create_route(RouteTableId=table, **self.route_args(route, ""))
+
+    def vpc_default(self, a, describe, key, filters):
+        """The default object of the recorded VPC (mapped already, or looked up now)."""
+        if a["id"] in self.ids:
+            return self.ids[a["id"]]
+        vpc = self.ref(a["vpc_id"])
+        found = describe(Filters=[{"Name": "vpc-id", "Values": [vpc]}, *filters])
+        return self.new(a["id"], found[key][0][key[:-1] + "Id"])
+
+    def aws_default_route_table(self, a):
+        table = self.vpc_default(
+            a, self.ec2.describe_route_tables, "RouteTables", [{"Name": "association.main", "Values": ["true"]}]
+        )
+        self.tag(table, cloud_tags(a))
+        for route in a.get("route") or []:
+            self.ec2.create_route(RouteTableId=table, **self.route_args(route, ""))
+
+    def aws_route(self, a):
+        self.ec2.create_route(RouteTableId=self.ref(a["route_table_id"]), **self.route_args(a, "destination_"))
+
+    def aws_route_table_association(self, a):
+        args = {"RouteTableId": self.ref(a["route_table_id"])}
+        if a.get("subnet_id"):
+            args["SubnetId"] = self.ref(a["subnet_id"])
+        else:
+            args["GatewayId"] = self.ref(a["gateway_id"])
+        self.new(a["id"], self.ec2.associate_route_table(**args)["AssociationId"])
+
+    def set_acl_entries(self, acl, a):
+        """Makes the ACL's entries exactly the recorded ones (beside the implicit deny-all)."""
+        current = self.ec2.describe_network_acls(NetworkAclIds=[acl])["NetworkAcls"][0]["Entries"]
+        for entry in current:
+            if entry["RuleNumber"] < 32767:
+                self.ec2.delete_network_acl_entry(NetworkAclId=acl, RuleNumber=entry["RuleNumber"], Egress=entry["Egress"])
+        for egress in (False, True):
+            for e in a.get("egress" if egress else "ingress") or []:
+                self.acl_entry(acl, egress, e["rule_no"], e["protocol"], e["action"], e)
+
+    def acl_entry(self, acl, egress, number, protocol, action, e):
+        args = dict(
+            NetworkAclId=acl, RuleNumber=int(number), Protocol=protocol_number(protocol), RuleAction=action, Egress=egress
+        )
+        if e.get("cidr_block"):
+            args["CidrBlock"] = e["cidr_block"]
+        if e.get("ipv6_cidr_block"):
+            args["Ipv6CidrBlock"] = e["ipv6_cidr_block"]
+        if protocol_number(protocol) != "-1":
+            args["PortRange"] = {"From": int(e.get("from_port") or 0), "To": int(e.get("to_port") or 0)}
+        self.ec2.create_network_acl_entry(**args)
+
+    def aws_network_acl(self, a):
+        acl = self.ec2.create_network_acl(
+            VpcId=self.ref(a["vpc_id"]), TagSpecifications=tag_specs("network-acl", cloud_tags(a))
+        )["NetworkAcl"]["NetworkAclId"]
+        self.new(a["id"], acl)
+        self.set_acl_entries(acl, a)
+        self.associate_acl(acl, a)
+
+    def associate_acl(self, acl, a):
+        for old in a.get("subnet_ids") or []:
+            subnet = self.ref(old)
+            associations = self.ec2.describe_network_acls(
+                Filters=[{"Name": "association.subnet-id", "Values": [subnet]}]
+            )["NetworkAcls"][0]["Associations"]
+            current = next(x for x in associations if x["SubnetId"] == subnet)
+            if current["NetworkAclId"] != acl:
+                self.ec2.replace_network_acl_association(AssociationId=current["NetworkAclAssociationId"], NetworkAclId=acl)
+
+    def aws_default_network_acl(self, a):
+        acl = self.vpc_default(
+            a, self.ec2.describe_network_acls, "NetworkAcls", [{"Name": "default", "Values": ["true"]}]
+        )
+        self.set_acl_entries(acl, a)
+        self.tag(acl, cloud_tags(a))
+        self.associate_acl(acl, a)
+
+    def aws_network_acl_rule(self, a):
+        self.acl_entry(self.ref(a["network_acl_id"]), bool(a.get("egress")), a["rule_number"], a["protocol"], a["rule_action"], a)
+
+    def aws_eip_association(self, a):
+        args = {"AllocationId": self.ref(a["allocation_id"])}
+        if a.get("instance_id"):
+            args["InstanceId"] = self.ref(a["instance_id"])
+        else:
+            args["NetworkInterfaceId"] = self.ref(a["network_interface_id"])
+        self.new(a["id"], self.ec2.associate_address(**args)["AssociationId"])
+        self.ref(a.get("network_interface_id"))
+
+    def aws_main_route_table_association(self, a):
+        vpc = self.ref(a["vpc_id"])
+        tables = self.ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"]
+        main = next(x for t in tables for x in t.get("Associations", []) if x.get("Main"))
+        out = self.ec2.replace_route_table_association(
+            AssociationId=main["RouteTableAssociationId"], RouteTableId=self.ref(a["route_table_id"])
+        )
+        self.new(a["id"], out["NewAssociationId"])
+
+    def aws_volume_attachment(self, a):
+        self.ec2.attach_volume(
+            VolumeId=self.ref(a["volume_id"]), InstanceId=self.ref(a["instance_id"]), Device=a["device_name"]
+        )
+
+    def aws_vpc_security_group_ingress_rule(self, a, egress=False):
+        group = self.ref(a["security_group_id"])
+        block = {
+            "protocol": a["ip_protocol"],
+            "from_port": a.get("from_port"),
+            "to_port": a.get("to_port"),
+            "cidr_blocks": [a["cidr_ipv4"]] if a.get("cidr_ipv4") else [],
+            "ipv6_cidr_blocks": [a["cidr_ipv6"]] if a.get("cidr_ipv6") else [],
+            "prefix_list_ids": [a["prefix_list_id"]] if a.get("prefix_list_id") else [],
+            "security_groups": [a["referenced_security_group_id"]] if a.get("referenced_security_group_id") else [],
+            "description": a.get("description"),
+        }
+        call = self.ec2.authorize_security_group_egress if egress else self.ec2.authorize_security_group_ingress
+        out = call(GroupId=group, IpPermissions=[self.permission(group, block)])
+        rule = out["SecurityGroupRules"][0]["SecurityGroupRuleId"]
+        self.new(a["id"], rule)
+        self.new(a.get("security_group_rule_id"), rule)
+        self.tag(rule, cloud_tags(a))
+
+    def aws_vpc_security_group_egress_rule(self, a):
+        self.aws_vpc_security_group_ingress_rule(a, egress=True)
+
+    ORDER = [
+        "aws_default_vpc", "aws_vpc", "aws_default_subnet", "aws_subnet", "aws_internet_gateway",
+        "aws_default_security_group", "aws_security_group", "aws_key_pair", "aws_eip", "aws_instance",
+        "aws_ebs_volume", "aws_nat_gateway", "aws_default_route_table", "aws_route_table", "aws_route",
+        "aws_route_table_association", "aws_main_route_table_association", "aws_default_network_acl", "aws_network_acl", "aws_network_acl_rule",
+        "aws_security_group_rule", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule",
+        "aws_eip_association", "aws_volume_attachment",
+    ]
+
+    def run(self):
+        """Creates everything; returns (rewritten state, context state, skipped types)."""
+        resources = managed(self.state)
+        skipped = sorted({t for t, _, _ in resources if t not in self.ORDER})
+        for type_ in self.ORDER:
+            for t, _, attributes in resources:
+                if t == type_:
+                    getattr(self, type_)(attributes)
+        return self.rewritten(), self.context_state(), skipped
+
+    def rewritten(self):
+        text = json.dumps(self.state)
+        for old in sorted(self.ids, key=len, reverse=True):
+            text = text.replace(old, self.ids[old])
+        return json.loads(text)
+
+    def context_state(self):
+        instances = {}
+        for type_, attributes in self.context:
+            instances.setdefault(type_, []).append(attributes)
+        return {
+            "version": 4, "terraform_version": "1.15.0", "serial": 1, "lineage": "replay-context", "outputs": {},
+            "resources": [
+                {"mode": "managed", "type": t, "name": "context", "provider": 'provider["registry.terraform.io/hashicorp/aws"]',
+                 "instances": [{"index_key": i, "schema_version": 0, "attributes": a} for i, a in enumerate(items)]}
+                for t, items in instances.items()
+            ],
+        }

@@ -1,0 +1,351 @@
+"""The replay corpus: every EC2-family state the real AWS provider wrote (the driftctl
+fixtures) and the synthetic ones, replayed into moto and scanned with driftmgr.
+
+For each state: replay it (see replay.py), run `driftmgr scan` and require it in sync
+(zero Modified, Missing and Unmanaged, exit code 0). Then, once per perturbation,
+replay it afresh, change one thing in moto behind the state's back, and require
+exactly the drift item(s) written below: kind, type, id, path, expected and actual
+value, severity. The expectations are written by hand from the AWS API's behaviour,
+not computed by driftmgr's code.
+
+Usage: replay_corpus.py DRIFTMGR_BINARY MOTO_URL FIXTURES_DIR
+Prints one line per check; exits 1 when any failed.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import urllib.request
+
+from replay import Replay, region_of
+
+ANY = object()  # a value the cloud generates (a new group's id)
+
+
+def reset(moto):
+    urllib.request.urlopen(urllib.request.Request(f"{moto}/moto-api/reset", method="POST")).read()
+
+
+def scan(driftmgr, moto, region, states):
+    args = [driftmgr, "scan", "--region", region, "--endpoint", moto, "-o", "json"]
+    for state in states:
+        args += ["--state", state]
+    env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_EC2_METADATA_DISABLED="true")
+    done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+    try:
+        report = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        report = None
+    return done.returncode, report, done.stderr
+
+
+# -- perturbations: (name, action(replay, new id), [expected items]) ---------------
+# An expected item: (kind, type, recorded id, [(path, expected, actual)], severity).
+# Ids in expectations are recorded ids; the check maps them to moto's.
+
+
+def stop_resize(r, i):
+    r.ec2.stop_instances(InstanceIds=[i])
+    r.ec2.modify_instance_attribute(InstanceId=i, InstanceType={"Value": "t3.large"})
+    r.ec2.start_instances(InstanceIds=[i])
+
+
+def retag(key, value):
+    return lambda r, i: r.ec2.create_tags(Resources=[i], Tags=[{"Key": key, "Value": value}])
+
+
+def other_group(r, i):
+    vpc = r.ec2.describe_instances(InstanceIds=[i])["Reservations"][0]["Instances"][0]["VpcId"]
+    group = r.ec2.create_security_group(GroupName="console-made", Description="x", VpcId=vpc)["GroupId"]
+    r.ec2.modify_instance_attribute(InstanceId=i, Groups=[group])
+    r.extra_groups = [group]
+
+
+def open_ssh(r, i):
+    r.ec2.authorize_security_group_ingress(
+        GroupId=i, IpPermissions=[{"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    )
+
+
+def acl_entry(number, action, egress=False):
+    def apply(r, acl):
+        r.ec2.create_network_acl_entry(
+            NetworkAclId=acl, RuleNumber=number, Protocol="6", RuleAction=action, Egress=egress,
+            CidrBlock="0.0.0.0/0", PortRange={"From": 22, "To": 22},
+        )
+    return apply
+
+
+def route_to_igw(r, table):
+    vpc = r.ec2.describe_route_tables(RouteTableIds=[table])["RouteTables"][0]["VpcId"]
+    gateways = r.ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc]}])
+    gateways = gateways["InternetGateways"]
+    gateway = gateways[0]["InternetGatewayId"] if gateways else None
+    if gateway is None:
+        gateway = r.ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        r.ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc)
+        r.unexpected_ok = [("aws_internet_gateway", gateway)]
+    r.ec2.create_route(RouteTableId=table, DestinationCidrBlock="8.8.8.8/32", GatewayId=gateway)
+    r.console_gateway = gateway
+
+
+def delete_route(cidr):
+    return lambda r, table: r.ec2.delete_route(RouteTableId=table, DestinationCidrBlock=cidr)
+
+
+def revoke(direction, permission):
+    def apply(r, group):
+        call = r.ec2.revoke_security_group_ingress if direction == "ingress" else r.ec2.revoke_security_group_egress
+        call(GroupId=group, IpPermissions=[permission])
+    return apply
+
+
+def delete_acl_entry(number, egress):
+    return lambda r, acl: r.ec2.delete_network_acl_entry(NetworkAclId=acl, RuleNumber=number, Egress=egress)
+
+
+def disassociate_route_table(r, association):
+    r.ec2.disassociate_route_table(AssociationId=association)
+
+
+def disassociate_address(r, association):
+    r.ec2.disassociate_address(AssociationId=association)
+
+
+FIXTURES = {
+    "aws_ec2_instance": ("i-0d3650a23f4e45dc0", [
+        ("resize", stop_resize, [("Modified", "aws_instance", None, [("instance_type", "t3.nano", "t3.large")], "Medium")]),
+        ("tag", retag("Owner", "console"), [("Modified", "aws_instance", None, [("tags.Owner", None, "console")], "Low")]),
+        # `monitoring` is not perturbed: moto does not implement MonitorInstances
+        # (NotImplementedError). AWS: MonitorInstances turns on detailed monitoring and
+        # DescribeInstances then reports Monitoring.State "enabled". The comparison of
+        # the attribute is covered by the engine's unit tests.
+        ("source_dest_check", lambda r, i: r.ec2.modify_instance_attribute(InstanceId=i, SourceDestCheck={"Value": False}),
+         [("Modified", "aws_instance", None, [("source_dest_check", True, False)], "Medium")]),
+        ("security groups", other_group,
+         [("Modified", "aws_instance", None, [("vpc_security_group_ids", ["sg-9e0204ff"], [ANY])], "High"),
+          ("Unmanaged", "aws_security_group", ANY, [], "High")]),
+    ]),
+    "aws_ec2_ebs_volume": ("vol-01ddc91d3d9d1318b", [
+        ("resize", lambda r, v: r.ec2.modify_volume(VolumeId=v, Size=16),
+         [("Modified", "aws_ebs_volume", None, [("size", 8, 16)], "Medium")]),
+        ("retype", lambda r, v: r.ec2.modify_volume(VolumeId=v, VolumeType="io1", Iops=500),
+         [("Modified", "aws_ebs_volume", None, [("type", "gp2", "io1")], "Medium")]),
+        ("tag", retag("Name", "renamed"),
+         [("Modified", "aws_ebs_volume", None, [("tags.Name", "HelloWorld", "renamed")], "Low")]),
+    ]),
+    "aws_ec2_eip": ("eipalloc-00d8dc77a6d6bd923", [
+        ("tag", retag("Team", "net"), [("Modified", "aws_eip", None, [("tags.Team", None, "net")], "Low")]),
+    ]),
+    "aws_ec2_eip_association": ("eipassoc-05d9c19732254e578", [
+        ("disassociate", disassociate_address, [("Missing", "aws_eip_association", None, [], "High")]),
+    ]),
+    "aws_ec2_key_pair": ("test", [
+        # Key pairs are tagged by their key-... id, not by name.
+        ("tag", lambda r, _: retag("test", "changed")(r, r.ids["key-05080f65a4735790b"]),
+         [("Modified", "aws_key_pair", None, [("tags.test", "lol2", "changed")], "Low")]),
+    ]),
+    "aws_internet_gateway": ("igw-0184eb41aadc62d1c", [
+        ("detach", lambda r, g: r.ec2.detach_internet_gateway(
+            InternetGatewayId=g, VpcId=r.ids["vpc-0f3ac2b7909b6bedd"]),
+         [("Modified", "aws_internet_gateway", None, [("vpc_id", "vpc-0f3ac2b7909b6bedd", None)], "Medium")]),
+        ("tag", retag("Name", "other"), [("Modified", "aws_internet_gateway", None, [("tags.Name", "main", "other")], "Low")]),
+    ]),
+    "aws_nat_gateway": ("nat-0a5408508b19ef490", [
+        ("tag", retag("Name", "nat2"), [("Modified", "aws_nat_gateway", None, [("tags.Name", "nat1", "nat2")], "Low")]),
+    ]),
+    "aws_network_acl": ("acl-069e079b416dd581e", [
+        ("open ssh", acl_entry(200, "allow"),
+         [("Modified", "aws_network_acl", None, [("ingress", None, "200 allow tcp 0.0.0.0/0 22-22")], "Critical")]),
+        ("deny ssh", acl_entry(210, "deny"),
+         [("Modified", "aws_network_acl", None, [("ingress", None, "210 deny tcp 0.0.0.0/0 22-22")], "High")]),
+        ("remove egress", delete_acl_entry(100, True),
+         [("Modified", "aws_network_acl", None, [("egress", "100 allow udp 172.31.0.0/16 80-80", None)], "High")]),
+        ("tag", retag("Name", "x"), [("Modified", "aws_network_acl", None, [("tags.Name", "test", "x")], "Low")]),
+    ]),
+    "aws_network_acl_rule": ("acl-01b7bc85a61d92e70", [
+        ("rule deleted", delete_acl_entry(100, False), [("Missing", "aws_network_acl_rule", "nacl-2151792455", [], "High")]),
+        ("console rule", acl_entry(300, "allow"),
+         [("Modified", "aws_network_acl", None, [("ingress", None, "300 allow tcp 0.0.0.0/0 22-22")], "Critical")]),
+    ]),
+    "aws_route": ("rtb-0232602f0f07748fc", [
+        ("route deleted", delete_route("1.1.1.1/32"), [("Missing", "aws_route", "r-rtb-0232602f0f07748fc243279527", [], "High")]),
+        ("console route", route_to_igw,
+         [("Modified", "aws_route_table", None, [("route", None, "8.8.8.8/32 -> igw-0125fbf19e83d008b")], "High")]),
+    ]),
+    "aws_route_assoc": ("rtbassoc-0809598f92dbec03b", [
+        ("disassociated", disassociate_route_table,
+         [("Missing", "aws_route_table_association", None, [], "High")]),
+    ]),
+    "aws_route_table": ("rtb-0a946227959883445", [
+        ("console route", route_to_igw, [("Modified", "aws_route_table", None, [("route", None, "8.8.8.8/32 -> CONSOLE_GW")], "High")]),
+        ("tag", retag("Name", "ss"), [("Modified", "aws_route_table", None, [("tags.Name", "rr", "ss")], "Low")]),
+    ]),
+    "aws_default_route_table": ("rtb-03fda555c6c35a1e5", [
+        ("console route", route_to_igw,
+         [("Modified", "aws_default_route_table", None, [("route", None, "8.8.8.8/32 -> CONSOLE_GW")], "High")]),
+    ]),
+    "aws_default_network_acl": ("acl-e88ee595", [
+        ("open ssh", acl_entry(50, "allow"),
+         [("Modified", "aws_default_network_acl", None, [("ingress", None, "50 allow tcp 0.0.0.0/0 22-22")], "Critical")]),
+    ]),
+    "aws_subnet": ("subnet-03c1a726f076cec6b", [
+        ("public ips", lambda r, s: r.ec2.modify_subnet_attribute(SubnetId=s, MapPublicIpOnLaunch={"Value": True}),
+         [("Modified", "aws_subnet", None, [("map_public_ip_on_launch", False, True)], "Medium")]),
+        ("tag", retag("Tier", "web"), [("Modified", "aws_subnet", None, [("tags.Tier", None, "web")], "Low")]),
+    ]),
+    "aws_vpc": ("vpc-0a5666c0cfc366714", [
+        ("tag", retag("Env", "prod"), [("Modified", "aws_vpc", None, [("tags.Env", None, "prod")], "Low")]),
+    ]),
+    "aws_vpc_security_group": ("sg-0254c038e32f25530", [
+        ("open ssh", open_ssh,
+         [("Modified", "aws_security_group", None, [("ingress", None, "tcp 22-22 0.0.0.0/0")], "Critical")]),
+        ("egress revoked", revoke("egress", {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}),
+         [("Modified", "aws_security_group", None, [("egress", "all all 0.0.0.0/0", None)], "High")]),
+        ("tag", retag("Name", "Bar SG"), [("Modified", "aws_security_group", None, [("tags.Name", "Foo SG", "Bar SG")], "Low")]),
+    ]),
+    "aws_vpc_security_group_rule": ("sg-0254c038e32f25530", [
+        ("rule revoked", revoke("ingress", {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "1.2.0.0/16"}, {"CidrIp": "5.6.7.0/24"}]}),
+         [("Missing", "aws_security_group_rule", "sgrule-294318973", [], "High")]),
+        ("one source revoked", revoke("ingress", {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "5.6.7.0/24"}]}),
+         [("Modified", "aws_security_group_rule", "sgrule-294318973", [("ingress", "all all 5.6.7.0/24", None)], "High")]),
+        ("console rule", open_ssh,
+         [("Modified", "aws_security_group", None, [("ingress", None, "tcp 22-22 0.0.0.0/0")], "Critical")]),
+    ]),
+    # Types discovery does not list: replayed as nothing, and never reported.
+    "aws_ebs_encryption_by_default": (None, []),
+    "aws_ec2_ami": (None, []),
+    "aws_ec2_ebs_snapshot": (None, []),
+    "aws_launch_configuration": (None, []),
+    "aws_launch_template": (None, []),
+}
+
+SYNTHETIC = ["network-stack"]
+
+
+def expected_value(replay, value):
+    if isinstance(value, str):
+        for old in sorted(replay.ids, key=len, reverse=True):
+            value = value.replace(old, replay.ids[old])
+        return value.replace("CONSOLE_GW", getattr(replay, "console_gateway", "") or "")
+    if isinstance(value, list):
+        return [expected_value(replay, v) for v in value]
+    return value
+
+
+def same(expected, actual):
+    if expected is ANY:
+        return actual is not None
+    if isinstance(expected, list) and isinstance(actual, list):
+        return len(expected) == len(actual) and all(same(e, a) for e, a in zip(expected, actual))
+    return expected == actual
+
+
+def check_items(replay, target, items, expected):
+    """None when the report holds exactly the expected items, else what differs."""
+    extra_ok = {new for _, new in getattr(replay, "unexpected_ok", [])}
+    items = [i for i in items if i["id"] not in extra_ok]
+    if len(items) != len(expected):
+        return f"expected {len(expected)} item(s), got {json.dumps(items)}"
+    for (kind, type_, old_id, changes, severity), item in zip(sorted(expected, key=lambda e: e[0]), sorted(items, key=lambda i: i["kind"])):
+        want_id = ANY if old_id is ANY else expected_value(replay, old_id or target)
+        got_changes = [(c["path"], c.get("expected"), c.get("actual")) for c in item.get("changes", [])]
+        want_changes = [(p, expected_value(replay, e), expected_value(replay, a)) for p, e, a in changes]
+        if (item["kind"], item["type"], item["severity"]) != (kind, type_, severity) or not same(want_id, item["id"]):
+            return f"expected {kind} {type_} {want_id} [{severity}], got {json.dumps(item)}"
+        if not same([list(c) for c in want_changes], [list(c) for c in got_changes]):
+            return f"expected changes {want_changes}, got {got_changes}"
+    return None
+
+
+def main():
+    driftmgr, moto, fixtures = sys.argv[1:4]
+    failures, checks = [], 0
+    cases = [(f"driftctl/test/{name}", target, perturbations) for name, (target, perturbations) in FIXTURES.items()]
+    cases += [(f"replay/{name}", *SYNTHETIC_CASES[name]) for name in SYNTHETIC]
+    with tempfile.TemporaryDirectory(prefix="driftmgr-replay-") as work:
+        for path, target, perturbations in cases:
+            state_file = os.path.join(fixtures, path, "terraform.tfstate") if path.startswith("driftctl") \
+                else os.path.join(fixtures, f"{path}.tfstate")
+            with open(state_file) as f:
+                state = json.load(f)
+            for name, action, expected in [(None, None, [])] + perturbations:
+                checks += 1
+                label = f"{path}" + (f" / {name}" if name else " in sync")
+                reset(moto)
+                replay = Replay(moto, state)
+                try:
+                    rewritten, context, skipped = replay.run()
+                    if action:
+                        action(replay, replay.ids.get(target, target))
+                except Exception as error:  # a replay bug is a failed check, with its cause
+                    failures.append(f"{label}: replay failed: {error!r}")
+                    print(f"FAIL {label}: replay failed: {error!r}")
+                    continue
+                files = []
+                for suffix, content in (("state", rewritten), ("context", context)):
+                    file = os.path.join(work, f"{suffix}.tfstate")
+                    with open(file, "w") as f:
+                        json.dump(content, f)
+                    files.append(file)
+                code, report, stderr = scan(driftmgr, moto, replay.region, files)
+                if report is None:
+                    problem = f"no JSON report (exit {code}): {stderr.strip()}"
+                elif name is None:
+                    s = report["summary"]
+                    problem = None
+                    if (s["modified"], s["missing"], s["unmanaged"], code) != (0, 0, 0, 0):
+                        problem = f"not in sync (exit {code}): {json.dumps(report['items'])}"
+                    elif skipped and s["managed"] != sum(len(r["instances"]) for r in context["resources"]):
+                        problem = f"types {skipped} are not discovered and must not be compared: {s}"
+                else:
+                    problem = check_items(replay, target, report["items"], expected)
+                    if problem is None and code != 2:
+                        problem = f"drift must exit 2, exited {code}"
+                if problem:
+                    failures.append(f"{label}: {problem}")
+                    print(f"FAIL {label}: {problem}")
+                else:
+                    managed = report["summary"]["managed"] if report else 0
+                    print(f"ok   {label} (managed {managed}{', not discovered: ' + ', '.join(skipped) if skipped else ''})")
+    print(f"{checks - len(failures)} passed, {len(failures)} failed")
+    sys.exit(1 if failures else 0)
+
+
+def detach_volume(r, volume):
+    # moto needs the instance (AWS does not); it fails with a 500 without it.
+    attachment = r.ec2.describe_volumes(VolumeIds=[volume])["Volumes"][0]["Attachments"][0]
+    r.ec2.detach_volume(VolumeId=volume, InstanceId=attachment["InstanceId"], Device=attachment["Device"])
+
+
+def revoke_sgr(r, group):
+    rules = r.ec2.describe_security_group_rules(Filters=[{"Name": "group-id", "Values": [group]}])["SecurityGroupRules"]
+    ids = [x["SecurityGroupRuleId"] for x in rules if not x["IsEgress"]]
+    r.ec2.revoke_security_group_ingress(GroupId=group, SecurityGroupRuleIds=ids)
+
+
+SYNTHETIC_CASES = {
+    "network-stack": ("sg-0a11c0ffee0000001", [
+        ("sgr rule revoked", revoke_sgr,
+         [("Missing", "aws_vpc_security_group_ingress_rule", "sgr-0a11c0ffee0000001", [], "High")]),
+        ("volume detached", lambda r, _: detach_volume(r, r.ids["vol-0a11c0ffee0000001"]),
+         [("Missing", "aws_volume_attachment", "vai-1234567890", [], "High")]),
+        ("main association moved", lambda r, _: r.ec2.replace_route_table_association(
+            AssociationId=main_association(r), RouteTableId=r.ids["rtb-0a11c0ffee0000002"]),
+         [("Missing", "aws_main_route_table_association", "rtbassoc-0a11c0ffee0000001", [], "High")]),
+        ("nat route deleted", lambda r, _: r.ec2.delete_route(
+            RouteTableId=r.ids["rtb-0a11c0ffee0000001"], DestinationCidrBlock="0.0.0.0/0"),
+         [("Modified", "aws_route_table", "rtb-0a11c0ffee0000001", [("route", "0.0.0.0/0 -> nat-0a11c0ffee0000001", None)], "High")]),
+    ]),
+}
+
+
+def main_association(r):
+    vpc = r.ids["vpc-0a11c0ffee0000001"]
+    tables = r.ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"]
+    return next(a["RouteTableAssociationId"] for t in tables for a in t.get("Associations", []) if a.get("Main"))
+
+
+if __name__ == "__main__":
+    main()
