@@ -207,13 +207,17 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
         };
         record(item, &ignores, &config.severity, &mut summary, &mut items);
     }
+    let nothing_verified = !discovery.failures.is_empty() && !any_unit_discovered(discovery, &covered);
     let live_total = countable_live as f64;
     let live_managed = countable_managed as f64;
-    summary.coverage_percent =
-        if live_total == 0.0 { 100.0 } else { (live_managed / live_total * 1000.0).round() / 10.0 };
+    // Coverage of what was seen; nothing seen because nothing could be listed is 0%.
+    summary.coverage_percent = match (nothing_verified, live_total == 0.0) {
+        (true, _) => 0.0,
+        (false, true) => 100.0,
+        (false, false) => (live_managed / live_total * 1000.0).round() / 10.0,
+    };
     summary.unverified = unverified;
     report::sort_items(&mut items);
-    let nothing_verified = !discovery.failures.is_empty() && !any_unit_discovered(discovery, &covered);
     Report {
         generated_at: now.to_string(),
         provider: config.provider.clone(),

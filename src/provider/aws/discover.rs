@@ -14,7 +14,25 @@ use super::{AwsProvider, SUPPORTED_TYPES};
 use crate::provider::{Discovery, DiscoveryFailure, LiveResource, ProgressSink};
 use crate::resilience::{AccountGuard, GuardError};
 
-type Failure<E> = GuardError<SdkError<E, HttpResponse>>;
+/// The most pages one listing follows: 2 million instances at 1,000 a page. A cloud
+/// (or proxy) that never stops handing out tokens ends here, with a failure.
+pub const MAX_PAGES: usize = 2_000;
+
+/// Why a listing stopped.
+enum ListError<E> {
+    Call(GuardError<SdkError<E, HttpResponse>>),
+    /// The API returned a token it had returned before: following it would loop.
+    TokenRepeated {
+        operation: &'static str,
+        pages: usize,
+    },
+    /// More than `MAX_PAGES` pages.
+    TooManyPages {
+        operation: &'static str,
+    },
+}
+
+type Failure<E> = ListError<E>;
 
 /// Fetches every page of a list operation. `page` gets the continuation token and
 /// returns one page's items and the next token.
@@ -30,21 +48,41 @@ where
 {
     let mut items = Vec::new();
     let mut token: Option<String> = None;
-    loop {
-        let (batch, next) = guard.call("ec2", operation, classify, || page(token.clone())).await?;
+    let mut seen = std::collections::HashSet::new();
+    for pages in 1..=MAX_PAGES {
+        let (batch, next) =
+            guard.call("ec2", operation, classify, || page(token.clone())).await.map_err(ListError::Call)?;
         items.extend(batch);
         match next {
-            Some(next) if !next.is_empty() => token = Some(next),
+            Some(next) if !next.is_empty() => {
+                if !seen.insert(next.clone()) {
+                    return Err(ListError::TokenRepeated { operation, pages });
+                }
+                token = Some(next);
+            }
             _ => return Ok(items),
         }
     }
+    Err(ListError::TooManyPages { operation })
 }
 
 fn failure<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
     scope: String,
     error: Failure<E>,
 ) -> DiscoveryFailure {
-    let (reason, message) = reason_and_message(&error);
+    let (reason, message) = match error {
+        ListError::Call(error) => reason_and_message(&error),
+        ListError::TokenRepeated { operation, pages } => (
+            "PaginationLoop".to_string(),
+            format!(
+                "{operation} returned a NextToken it had already returned (after {pages} pages); the listing was stopped"
+            ),
+        ),
+        ListError::TooManyPages { operation } => (
+            "PaginationLoop".to_string(),
+            format!("{operation} was still returning pages after {MAX_PAGES}; the listing was stopped"),
+        ),
+    };
     DiscoveryFailure { scope, reason, message }
 }
 
@@ -102,7 +140,7 @@ async fn resolve_regions(provider: &AwsProvider) -> Result<Vec<String>, Discover
         .guard
         .call("ec2", "DescribeRegions", classify, || client.describe_regions().send())
         .await
-        .map_err(|e| failure("regions".into(), e))?;
+        .map_err(|e| failure("regions".into(), ListError::Call(e)))?;
     let mut regions: Vec<String> =
         out.regions().iter().filter_map(|r| r.region_name().map(str::to_string)).collect();
     regions.sort();
