@@ -67,6 +67,14 @@ const CASES: &[Case] = &[
 
 const SCAN_CASES: &[Case] = &[
     Case {
+        name: "unknown resource type",
+        yaml: "spec:\n  providerAccountRef: {name: a}\n  stateSources: [{s3: {bucket: abc, key: k}}]\n  resourceTypes: [aws_instance, aws_s3_bucket]\n",
+        expect: &[
+            "spec.resourceTypes",
+            "every entry must be a supported resource type: aws_instance, aws_vpc, aws_subnet",
+        ],
+    },
+    Case {
         name: "no state sources",
         yaml: "spec:\n  providerAccountRef: {name: a}\n  stateSources: []\n",
         expect: &["spec.stateSources", "should have at least 1 items"],

@@ -1,0 +1,167 @@
+//! `driftmgr scan` verdicts that cannot mislead: exit 0 only when every in-scope
+//! resource was verified and none drifted; 1 when nothing could be verified
+//! (endpoint unreachable, credentials rejected) or on bad input; 3 for a partial
+//! discovery, with the unverified count printed; SARIF that validates against the
+//! SARIF 2.1.0 schema. Real moto, a fault-injecting proxy, no cluster.
+
+mod common;
+
+use std::process::Command;
+
+use common::fault_proxy::{Fault, FaultProxy};
+use common::moto::Moto;
+use serde_json::{Value, json};
+
+fn state_file(vpc: &str, volume: &str) -> tempfile::NamedTempFile {
+    let aws = "provider[\"registry.terraform.io/hashicorp/aws\"]";
+    let state = json!({"version": 4, "terraform_version": "1.15.0", "serial": 1, "lineage": "verdicts", "resources": [
+        {"mode": "managed", "type": "aws_vpc", "name": "main", "provider": aws,
+         "instances": [{"attributes": {"id": vpc, "cidr_block": "10.9.0.0/16", "tags": {"Name": "main"}}}]},
+        {"mode": "managed", "type": "aws_ebs_volume", "name": "data", "provider": aws,
+         "instances": [{"attributes": {"id": volume, "size": 8, "type": "gp2", "availability_zone": "us-east-1a"}}]},
+    ]});
+    let file = tempfile::Builder::new().suffix(".tfstate").tempfile().expect("state file");
+    std::fs::write(file.path(), serde_json::to_vec(&state).expect("json")).expect("write");
+    file
+}
+
+fn scan(endpoint: &str, args: &[&str], secret: &str) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_driftmgr"))
+        .args(["scan", "--region", "us-east-1", "--endpoint", endpoint])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("run driftmgr scan");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+async fn world(moto: &Moto) -> (String, String) {
+    let ec2 = moto.ec2().await;
+    let vpc = ec2.create_vpc().cidr_block("10.9.0.0/16").send().await.expect("vpc");
+    let vpc = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string();
+    ec2.create_tags()
+        .resources(&vpc)
+        .tags(aws_sdk_ec2::types::Tag::builder().key("Name").value("main").build())
+        .send()
+        .await
+        .expect("tag");
+    let volume = ec2.create_volume().availability_zone("us-east-1a").size(8).send().await.expect("volume");
+    (vpc, volume.volume_id().expect("volume id").to_string())
+}
+
+// Multi-threaded: the fault proxy runs in this process while `scan` blocks on the CLI.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exit_codes_say_what_was_verified() {
+    let moto = Moto::start();
+    let (vpc, volume) = world(&moto).await;
+    let state = state_file(&vpc, &volume);
+    let path = state.path().to_str().expect("utf-8 path");
+
+    let (code, out, err) = scan(&moto.url, &["--state", path], "testing");
+    assert_eq!(code, 0, "everything verified, nothing drifted: {out}\n{err}");
+    assert!(out.contains("unverified 0") && out.ends_with("no drift\n"), "{out}");
+
+    // Nothing listening: every listing fails, nothing was verified.
+    let closed = format!("http://127.0.0.1:{}", common::free_port());
+    let (code, out, err) = scan(&closed, &["--state", path], "testing");
+    assert_eq!(code, 1, "an unreachable endpoint is an error, never \"no drift\": {out}\n{err}");
+    assert!(err.contains("error: discovery failed everywhere, nothing was verified"), "{err}");
+    assert!(
+        out.contains("unverified 2") && out.contains("coverage 0.0%") && out.contains("nothing verified"),
+        "{out}"
+    );
+
+    // Credentials the cloud refuses (this moto checks them, as AWS does).
+    let strict = Moto::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "0")]);
+    let (code, out, err) = scan(&strict.url, &["--state", path], "wrong-secret-never-printed");
+    assert_eq!(code, 1, "rejected credentials: {out}\n{err}");
+    assert!(err.contains("nothing was verified"), "{err}");
+    assert!(!format!("{out}{err}").contains("wrong-secret-never-printed"), "no credential in output");
+
+    // One type failing: partial, exit 3, the unverified count printed; no drift claimed.
+    let faults =
+        [("DescribeVolumes".to_string(), Fault { status: 500, code: "InternalError", times: u32::MAX })];
+    let proxy = FaultProxy::start(&moto.url, faults.into_iter().collect()).await;
+    let (code, out, err) =
+        scan(&proxy.url, &["--state", path, "--resource-type", "aws_vpc,aws_ebs_volume"], "testing");
+    assert_eq!(code, 3, "partial: {out}\n{err}");
+    assert!(
+        err.contains(
+            "partial: 1 managed resources could not be verified (us-east-1/aws_ebs_volume: InternalError)"
+        ),
+        "{err}"
+    );
+    assert!(
+        out.contains("in sync 1") && out.contains("unverified 1") && out.contains("(partial result)"),
+        "{out}"
+    );
+
+    // Drift and a partial result together: partial wins, since the list may be incomplete.
+    let ec2 = moto.ec2().await;
+    ec2.create_tags()
+        .resources(&vpc)
+        .tags(aws_sdk_ec2::types::Tag::builder().key("Name").value("renamed").build())
+        .send()
+        .await
+        .expect("retag");
+    let (code, _, _) = scan(&proxy.url, &["--state", path], "testing");
+    assert_eq!(code, 3);
+    let (code, out, _) = scan(&moto.url, &["--state", path, "-o", "json"], "testing");
+    assert_eq!(code, 2);
+    let report: Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        report["items"][0]["changes"][0],
+        json!({"path": "tags.Name", "expected": "main", "actual": "renamed"})
+    );
+
+    // Unknown resource types are refused with the supported list.
+    let (code, _, err) =
+        scan(&moto.url, &["--state", path, "--resource-type", "aws_instance,aws_s3_bucket"], "testing");
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(
+            "--resource-type: aws_s3_bucket not supported for aws; supported types: aws_instance, aws_vpc"
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
+    let moto = Moto::start();
+    let (vpc, volume) = world(&moto).await;
+    let ec2 = moto.ec2().await;
+    ec2.delete_volume().volume_id(&volume).send().await.expect("delete");
+    ec2.create_vpc().cidr_block("10.10.0.0/16").send().await.expect("unmanaged vpc");
+    let state = state_file(&vpc, &volume);
+    let (code, sarif, err) =
+        scan(&moto.url, &["--state", state.path().to_str().expect("path"), "-o", "sarif"], "testing");
+    assert_eq!(code, 2, "{err}");
+    let parsed: Value = serde_json::from_str(&sarif).expect("SARIF is JSON");
+    assert_eq!(parsed["runs"][0]["results"].as_array().map(Vec::len), Some(2), "{sarif}");
+    let file = tempfile::NamedTempFile::new().expect("sarif file");
+    std::fs::write(file.path(), &sarif).expect("write");
+    let python =
+        std::path::Path::new(&std::env::var("MOTO_SERVER").expect("MOTO_SERVER")).with_file_name("python");
+    let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sarif/sarif-schema-2.1.0.json");
+    let check = "import json, sys, jsonschema\n\
+        schema = json.load(open(sys.argv[1]))\n\
+        jsonschema.Draft7Validator.check_schema(schema)\n\
+        errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(json.load(open(sys.argv[2]))), key=str)\n\
+        print('\\n'.join(f'{list(e.path)}: {e.message}' for e in errors))\n\
+        sys.exit(1 if errors else 0)";
+    let output =
+        Command::new(python).args(["-c", check, schema]).arg(file.path()).output().expect("validate");
+    assert!(
+        output.status.success(),
+        "SARIF fails the 2.1.0 schema:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
