@@ -1,5 +1,5 @@
-//! `make bench`: engine time (parse, match, diff) and peak memory for 10k and 100k
-//! synthetic resources, and the number of EC2 API calls for a full scan of 1k
+//! `make bench`: engine time (parse, match, diff) and peak memory for 10k, 100k and 1M
+//! instances in the provider's full state shape, and the number of EC2 API calls for a full scan of 1k
 //! instances in moto (when MOTO_SERVER is set). Each size runs in a child process
 //! so its peak RSS is its own.
 
@@ -8,40 +8,45 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use driftmgr::drift::{EngineConfig, compare};
-use driftmgr::provider::{Discovery, LiveResource};
-use driftmgr::state::parse_state;
+use driftmgr::provider::{Discovery, LiveResource, cloud_rules};
+use driftmgr::state::parse_state_keeping;
 use k8s_openapi::jiff::Timestamp;
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
-fn instance_attributes(i: usize, instance_type: &str, env: &str) -> Map<String, Value> {
-    let attributes = json!({
-        "id": format!("i-{i:017x}"),
-        "ami": "ami-0abcdef1234567890",
-        "instance_type": instance_type,
-        "subnet_id": format!("subnet-{:08x}", i % 64),
-        "vpc_security_group_ids": [format!("sg-{:08x}", i % 16)],
-        "key_name": "deploy",
-        "ebs_optimized": false,
-        "source_dest_check": true,
-        "monitoring": false,
-        "tags": {"Name": format!("node-{i}"), "Env": env, "Team": "platform"},
-    });
-    attributes.as_object().cloned().unwrap_or_default()
+/// One instance as the AWS provider (v5) writes it to state: every attribute of the
+/// schema, nested blocks and all, as in tests/fixtures/tfstate/replay/network-stack.
+/// The engine keeps a dozen of these ~50 attributes; the parser drops the rest as it reads.
+const INSTANCE: &str = r#"{"index_key":__I__,"schema_version":1,"attributes":{"ami":"ami-0abcdef1234567890","arn":"arn:aws:ec2:us-east-1:123456789012:instance/__ID__","associate_public_ip_address":false,"availability_zone":"us-east-1a","capacity_reservation_specification":[{"capacity_reservation_preference":"open","capacity_reservation_target":[]}],"cpu_core_count":1,"cpu_options":[{"amd_sev_snp":"","core_count":1,"threads_per_core":2}],"cpu_threads_per_core":2,"credit_specification":[{"cpu_credits":"unlimited"}],"disable_api_stop":false,"disable_api_termination":false,"ebs_block_device":[],"ebs_optimized":false,"enable_primary_ipv6":null,"enclave_options":[{"enabled":false}],"ephemeral_block_device":[],"get_password_data":false,"hibernation":false,"host_id":"","host_resource_group_arn":null,"iam_instance_profile":"","id":"__ID__","instance_initiated_shutdown_behavior":"stop","instance_lifecycle":"","instance_market_options":[],"instance_state":"running","instance_type":"t3.micro","ipv6_address_count":0,"ipv6_addresses":[],"key_name":"deploy","launch_template":[],"maintenance_options":[{"auto_recovery":"default"}],"metadata_options":[{"http_endpoint":"enabled","http_protocol_ipv6":"disabled","http_put_response_hop_limit":2,"http_tokens":"required","instance_metadata_tags":"disabled"}],"monitoring":false,"network_interface":[],"outpost_arn":"","password_data":"","placement_group":"","placement_partition_number":0,"primary_network_interface_id":"eni-__HEX__","private_dns":"ip-10-0-1-20.ec2.internal","private_dns_name_options":[{"enable_resource_name_dns_a_record":false,"enable_resource_name_dns_aaaa_record":false,"hostname_type":"ip-name"}],"private_ip":"10.0.1.20","public_dns":"","public_ip":"","root_block_device":[{"delete_on_termination":true,"device_name":"/dev/xvda","encrypted":false,"iops":3000,"kms_key_id":"","tags":{},"tags_all":{},"throughput":125,"volume_id":"vol-__HEX__","volume_size":8,"volume_type":"gp3"}],"secondary_private_ips":[],"security_groups":[],"source_dest_check":true,"spot_instance_request_id":"","subnet_id":"subnet-__SUBNET__","tags":{"Name":"node-__I__","Env":"prod","Team":"platform"},"tags_all":{"Name":"node-__I__","Env":"prod","Team":"platform","ManagedBy":"terraform"},"tenancy":"default","timeouts":null,"user_data":"IyEvYmluL2Jhc2gKZWNobyBoZWxsbwo=","user_data_base64":null,"user_data_replace_on_change":false,"volume_tags":null,"vpc_security_group_ids":["sg-__SG__"]},"sensitive_attributes":[],"identity_schema_version":0,"private":"eyJlMmJmYjczMC1lY2FhLTExZTYtOGY4OC0zNDM2M2JjN2M0YzAiOnsiY3JlYXRlIjo2MDAwMDAwMDAwMDB9fQ=="}"#;
+
+fn instance_id(i: usize) -> String {
+    format!("i-{i:017x}")
 }
 
-/// A state with `n` instances, and a live view where 5% drifted, 2% are gone and
+/// State files holding instances `range`, written as Terraform writes them (no JSON
+/// tree is built, so the bench's own setup stays out of the measured peak).
+fn state_bytes(range: std::ops::Range<usize>) -> Vec<u8> {
+    let mut out = String::with_capacity(range.len() * (INSTANCE.len() + 64) + 512);
+    out.push_str(r#"{"version":4,"terraform_version":"1.15.0","serial":1,"lineage":"bench","outputs":{},"resources":[{"mode":"managed","type":"aws_instance","name":"fleet","provider":"provider[\"registry.terraform.io/hashicorp/aws\"]","instances":["#);
+    for (n, i) in range.enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        out.push_str(
+            &INSTANCE
+                .replace("__ID__", &instance_id(i))
+                .replace("__HEX__", &format!("{i:017x}"))
+                .replace("__SUBNET__", &format!("{:08x}", i % 64))
+                .replace("__SG__", &format!("{:08x}", i % 16))
+                .replace("__I__", &i.to_string()),
+        );
+    }
+    out.push_str("]}],\"check_results\":null}");
+    out.into_bytes()
+}
+
+/// The live view of `n` instances as the AWS mapper produces it: 5% drifted, 2% gone,
 /// 2% more exist unmanaged.
-fn synthetic(n: usize) -> (Vec<u8>, Discovery) {
-    let instances: Vec<Value> = (0..n)
-        .map(|i| {
-            json!({"index_key": i, "schema_version": 1, "attributes": instance_attributes(i, "t3.micro", "prod")})
-        })
-        .collect();
-    let state = json!({
-        "version": 4, "terraform_version": "1.15.0", "serial": 1, "lineage": "bench", "outputs": {},
-        "resources": [{"mode": "managed", "type": "aws_instance", "name": "fleet",
-                       "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]", "instances": instances}]
-    });
+fn live_view(n: usize) -> Discovery {
     let mut resources = Vec::with_capacity(n + n / 50);
     for i in 0..n {
         if i % 50 == 1 {
@@ -53,21 +58,35 @@ fn synthetic(n: usize) -> (Vec<u8>, Discovery) {
     for i in n..n + n / 50 {
         resources.push(live(i, "t3.micro", "prod"));
     }
-    let discovery = Discovery {
+    Discovery {
         resources,
         failures: vec![],
         covered_types: vec!["aws_instance".into()],
         regions: vec!["us-east-1".into()],
-    };
-    (serde_json::to_vec(&state).unwrap_or_default(), discovery)
+    }
 }
 
+/// What `provider::aws::mapping::instance` emits for an instance.
 fn live(i: usize, instance_type: &str, env: &str) -> LiveResource {
+    let attributes = json!({
+        "id": instance_id(i),
+        "ami": "ami-0abcdef1234567890",
+        "instance_type": instance_type,
+        "subnet_id": format!("subnet-{:08x}", i % 64),
+        "vpc_security_group_ids": [format!("sg-{:08x}", i % 16)],
+        "key_name": "deploy",
+        "ebs_optimized": false,
+        "source_dest_check": true,
+        "monitoring": false,
+        "iam_instance_profile": null,
+        "tags": {"Name": format!("node-{i}"), "Env": env, "Team": "platform", "ManagedBy": "terraform"},
+        "block_device_volume_ids": [format!("vol-{i:017x}")],
+    });
     LiveResource {
         type_: "aws_instance".into(),
-        id: format!("i-{i:017x}"),
+        id: instance_id(i),
         region: Some("us-east-1".into()),
-        attributes: instance_attributes(i, instance_type, env),
+        attributes: attributes.as_object().cloned().unwrap_or_default(),
         is_default: false,
         part_of: None,
     }
@@ -82,27 +101,41 @@ fn peak_rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-fn run_size(n: usize) {
-    let (state_bytes, discovery) = synthetic(n);
+/// One state file holds at most this many instances (the largest real states are far
+/// smaller; a million resources come from many states).
+const PER_FILE: usize = 100_000;
+
+fn run_size(n: usize, repeats: usize) {
+    let files: Vec<Vec<u8>> =
+        (0..n).step_by(PER_FILE).map(|s| state_bytes(s..(s + PER_FILE).min(n))).collect();
+    let state_mib = files.iter().map(Vec::len).sum::<usize>() as f64 / 1048576.0;
+    let discovery = live_view(n);
+    let keep = cloud_rules("aws").attribute_filter();
     let config = EngineConfig { provider: "aws".into(), default_ignores: true, ..Default::default() };
     let mut best = (f64::MAX, f64::MAX);
     let mut items = 0;
-    for _ in 0..3 {
+    for _ in 0..repeats {
         let started = Instant::now();
-        let state = parse_state(&state_bytes, "bench.tfstate").expect("synthetic state parses");
+        let states: Vec<_> = files
+            .iter()
+            .enumerate()
+            .map(|(k, bytes)| {
+                parse_state_keeping(bytes, &format!("bench-{k}.tfstate"), keep).expect("parses")
+            })
+            .collect();
         let parsed = started.elapsed().as_secs_f64();
         let started = Instant::now();
-        let report = compare(std::slice::from_ref(&state), &discovery, &config, Timestamp::now());
+        let report = compare(&states, &discovery, &config, Timestamp::now());
         let compared = started.elapsed().as_secs_f64();
         items = report.items.len();
         best = (best.0.min(parsed), best.1.min(compared));
     }
     println!(
-        "engine {n:>7} resources: parse {:>8.1} ms, match+diff {:>8.1} ms, total {:>8.1} ms, {items} drift items, state {:.1} MiB, peak RSS {:.1} MiB",
+        "engine {n:>9} resources: parse {:>8.1} ms, match+diff {:>8.1} ms, total {:>8.1} ms, {items} drift items, state {state_mib:.0} MiB in {} file(s), peak RSS {:.0} MiB",
         best.0 * 1e3,
         best.1 * 1e3,
         (best.0 + best.1) * 1e3,
-        state_bytes.len() as f64 / 1048576.0,
+        files.len(),
         peak_rss_kib() as f64 / 1024.0
     );
 }
@@ -200,11 +233,11 @@ fn main() {
     if let Some(n) =
         args.iter().position(|a| a == "--size").and_then(|i| args.get(i + 1)).and_then(|n| n.parse().ok())
     {
-        run_size(n);
+        run_size(n, if n > PER_FILE { 1 } else { 3 });
         return;
     }
     let exe = std::env::current_exe().expect("bench binary path");
-    for size in [10_000usize, 100_000] {
+    for size in [10_000usize, 100_000, 1_000_000] {
         let status = Command::new(&exe).args(["--size", &size.to_string()]).status().expect("run size");
         assert!(status.success(), "size {size} failed");
     }

@@ -137,13 +137,17 @@ async fn scan(args: &ScanArgs) -> Result<drift::Report, String> {
     };
     let provider = provider::connect(settings).await.map_err(|e| e.to_string())?;
     let mut states: Vec<StateFile> = Vec::new();
+    let keep = provider::cloud_rules(provider.terraform_name()).attribute_filter();
     for location in &locations {
         match location {
-            StateLocation::Local(path) => states.extend(read_local_states(path).map_err(|e| e.to_string())?),
+            StateLocation::Local(path) => {
+                states.extend(read_local_states(path, keep).map_err(|e| e.to_string())?)
+            }
             StateLocation::S3 { bucket, key, prefix } => {
                 let store = provider.state_bucket(bucket, None).await.map_err(|e| e.to_string())?;
                 let read =
-                    read_object_states(store.as_ref(), "s3", bucket, key.as_deref(), prefix.as_deref()).await;
+                    read_object_states(store.as_ref(), "s3", bucket, key.as_deref(), prefix.as_deref(), keep)
+                        .await;
                 states.extend(read.map_err(|e| e.to_string())?);
             }
         }

@@ -11,7 +11,7 @@ use super::{Context, Error};
 use crate::crd::{DriftScan, ProviderAccount, StateSource, is_condition_true};
 use crate::drift::{self, EngineConfig, Report};
 use crate::provider::{self, NoProgress, Provider, ProviderError};
-use crate::state::{StateFile, StateReadError, parse_state, read_object_states};
+use crate::state::{StateFile, StateReadError, parse_state_keeping, read_object_states};
 
 /// Why a scan could not produce a report.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +82,7 @@ async fn read_states(
 ) -> Result<Vec<StateFile>, ScanFailure> {
     let config_maps: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), namespace);
     let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
+    let keep = crate::provider::cloud_rules(provider.terraform_name()).attribute_filter();
     let mut states = Vec::new();
     for (index, source) in sources.iter().enumerate() {
         let fail = |error: StateReadError| ScanFailure::State { index, error };
@@ -93,17 +94,23 @@ async fn read_states(
                 text.or_else(|| cm.binary_data.and_then(|d| d.get(&r.key).map(|b| b.0.clone())))
             });
             let bytes = bytes.ok_or_else(|| fail(StateReadError::NotFound { origin: origin.clone() }))?;
-            states.push(parse_state(&bytes, &origin).map_err(|e| fail(e.into()))?);
+            states.push(parse_state_keeping(&bytes, &origin, keep).map_err(|e| fail(e.into()))?);
         } else if let Some(r) = &source.secret_ref {
             let origin = format!("secret/{namespace}/{}#{}", r.name, r.key);
             let secret = secrets.get_opt(&r.name).await.map_err(Error::from)?;
             let bytes = secret.and_then(|s| s.data.and_then(|d| d.get(&r.key).map(|b| b.0.clone())));
             let bytes = bytes.ok_or_else(|| fail(StateReadError::NotFound { origin: origin.clone() }))?;
-            states.push(parse_state(&bytes, &origin).map_err(|e| fail(e.into()))?);
+            states.push(parse_state_keeping(&bytes, &origin, keep).map_err(|e| fail(e.into()))?);
         } else if let Some(s3) = &source.s3 {
             let store = provider.state_bucket(&s3.bucket, s3.region.as_deref()).await?;
-            let read =
-                read_object_states(store.as_ref(), "s3", &s3.bucket, s3.key.as_deref(), s3.prefix.as_deref());
+            let read = read_object_states(
+                store.as_ref(),
+                "s3",
+                &s3.bucket,
+                s3.key.as_deref(),
+                s3.prefix.as_deref(),
+                keep,
+            );
             states.extend(read.await.map_err(fail)?);
         } else {
             let kind = if source.gcs.is_some() {

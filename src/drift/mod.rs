@@ -18,6 +18,12 @@ mod tests;
 pub use diff::diff;
 pub use glob::{glob_match, path_match};
 pub use report::{Report, SourceInfo, Verdict};
+pub use rules::rules_for;
+
+/// Routes in their compared form (`destination -> target`), sorted.
+pub fn routes_of(value: Option<&serde_json::Value>) -> Vec<String> {
+    rules::routes(value).into_iter().collect()
+}
 
 use std::collections::{HashMap, HashSet};
 

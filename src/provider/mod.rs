@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::crd::{AssumeRoleStep, CloudProvider, EndpointOverride};
 use crate::resilience::AccountGuard;
+use crate::state::{AttributeFilter, keep_all};
 
 /// A live cloud resource, named the way Terraform names it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -196,6 +197,11 @@ pub trait CloudRules: Send + Sync {
     fn folds(&self, type_: &str, attributes: &Map<String, Value>) -> Vec<Fold>;
     /// Types only ever verified through a parent (rules, routes, associations).
     fn child_types(&self) -> &'static [&'static str];
+    /// The state attributes the engine reads for this cloud (compared, folded, or
+    /// used to place a resource in a region); the parser drops the rest.
+    fn attribute_filter(&self) -> AttributeFilter {
+        keep_all
+    }
 }
 
 /// Rules of a cloud with nothing to fold (and the fallback for unknown names).

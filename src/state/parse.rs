@@ -64,6 +64,10 @@ struct RawHeader {
 
 #[derive(Deserialize)]
 struct RawState {
+    #[serde(default)]
+    version: Option<u64>,
+    #[serde(default)]
+    backend: Option<serde::de::IgnoredAny>,
     terraform_version: String,
     #[serde(default)]
     serial: u64,
@@ -86,6 +90,51 @@ struct RawResource {
     instances: Vec<RawInstance>,
 }
 
+/// Which attributes of a state resource to keep. The AWS provider records dozens per
+/// resource (an instance has about 50, most of them nested blocks); the engine reads
+/// a few, and keeping only those is what lets 100k resources fit in a few hundred MB.
+pub type AttributeFilter = fn(&str) -> bool;
+
+/// Keeps every attribute.
+pub fn keep_all(_: &str) -> bool {
+    true
+}
+
+thread_local! {
+    /// The filter of the parse running on this thread. serde gives a derived
+    /// `Deserialize` no context, so the filter travels here; `parse_state_keeping`
+    /// sets it and puts the previous one back.
+    static KEEP: std::cell::Cell<AttributeFilter> = const { std::cell::Cell::new(keep_all) };
+}
+
+/// An attribute map that drops, while it is read, what the filter does not keep: the
+/// dropped values are skipped in the input, never built.
+struct FilteredAttributes(Map<String, Value>);
+
+impl<'de> Deserialize<'de> for FilteredAttributes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor(AttributeFilter);
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = FilteredAttributes;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object of attributes")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+                let mut kept = Map::new();
+                while let Some(key) = access.next_key::<String>()? {
+                    if (self.0)(&key) {
+                        kept.insert(key, access.next_value()?);
+                    } else {
+                        access.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(FilteredAttributes(kept))
+            }
+        }
+        deserializer.deserialize_map(Visitor(KEEP.with(std::cell::Cell::get)))
+    }
+}
+
 #[derive(Deserialize)]
 struct RawInstance {
     #[serde(default)]
@@ -94,72 +143,48 @@ struct RawInstance {
     #[serde(default)]
     deposed: Option<String>,
     #[serde(default)]
-    attributes: Option<Map<String, Value>>,
+    attributes: Option<FilteredAttributes>,
     /// Legacy flatmap form; Terraform upgrades it on next write, but old files have it.
     #[serde(default)]
     attributes_flat: Option<Map<String, Value>>,
 }
 
-/// Parses one state file. `origin` names it in every error.
+/// Parses one state file, keeping every attribute. `origin` names it in every error.
 pub fn parse_state(bytes: &[u8], origin: &str) -> Result<StateFile, StateError> {
+    parse_state_keeping(bytes, origin, keep_all)
+}
+
+/// Parses one state file, keeping only the attributes `keep` accepts.
+pub fn parse_state_keeping(
+    bytes: &[u8],
+    origin: &str,
+    keep: AttributeFilter,
+) -> Result<StateFile, StateError> {
+    struct Restore(AttributeFilter);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            KEEP.with(|k| k.set(self.0));
+        }
+    }
+    let _restore = Restore(KEEP.with(|k| k.replace(keep)));
+    parse_filtered(bytes, origin)
+}
+
+fn parse_filtered(bytes: &[u8], origin: &str) -> Result<StateFile, StateError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(StateError::Empty { origin: origin.into() });
     }
     if let Some((what, hint)) = sniff_encrypted(bytes) {
         return Err(StateError::Encrypted { origin: origin.into(), what, hint });
     }
-    let json_error = |e: serde_json::Error| StateError::Json {
-        origin: origin.into(),
-        line: e.line(),
-        column: e.column(),
-        message: e.to_string().split(" at line ").next().unwrap_or_default().to_string(),
+    // One pass in the common case: a v4 state reads straight into its shape. Only when
+    // that fails is the header read again, to say precisely what the file is (a v3
+    // file is refused as such rather than as a shape error somewhere inside it).
+    let raw = match serde_json::from_slice::<RawState>(bytes) {
+        Ok(raw) if raw.version == Some(4) && raw.backend.is_none() => raw,
+        Ok(_) => return Err(classify(bytes, origin, None)),
+        Err(error) => return Err(classify(bytes, origin, Some(error))),
     };
-    // Read the format version first, so a v3 file is refused as such rather than
-    // as a shape error somewhere inside it.
-    let header: RawHeader = serde_json::from_slice(bytes).map_err(|e| {
-        if e.to_string().starts_with("trailing characters") && second_document(bytes) {
-            return StateError::NotAState {
-                origin: origin.into(),
-                message: "the file holds more than one JSON document (two states concatenated, as a bad merge leaves them); keep one",
-            };
-        }
-        json_error(e)
-    })?;
-    if header.version.is_none() && header.encrypted_data.is_some() {
-        return Err(StateError::Encrypted {
-            origin: origin.into(),
-            what: "an OpenTofu client-side encrypted state",
-            hint: "run `tofu state pull` with the encryption key configured and give driftmgr its output",
-        });
-    }
-    if header.backend.is_some() && header.version != Some(4) {
-        return Err(StateError::NotAState {
-            origin: origin.into(),
-            message: "this is Terraform's backend settings cache (.terraform/terraform.tfstate); point driftmgr at the state the backend stores",
-        });
-    }
-    match header.version {
-        Some(4) => {}
-        Some(version) => return Err(StateError::UnsupportedFormat { origin: origin.into(), version }),
-        None => {
-            return Err(StateError::Malformed {
-                origin: origin.into(),
-                path: "version".into(),
-                message: "missing; this does not look like a Terraform state file".into(),
-            });
-        }
-    }
-    let raw: RawState = serde_json::from_slice(bytes).map_err(|e| {
-        let base = json_error(e);
-        match base {
-            StateError::Json { line, column, message, .. } => StateError::Malformed {
-                origin: origin.into(),
-                path: format!("line {line}, column {column}"),
-                message,
-            },
-            other => other,
-        }
-    })?;
     if !writes_format_4(&raw.terraform_version) {
         return Err(StateError::UnsupportedTerraformVersion {
             origin: origin.into(),
@@ -198,7 +223,8 @@ pub fn parse_state(bytes: &[u8], origin: &str) -> Result<StateFile, StateError> 
                     )));
                 }
             };
-            let attributes = instance.attributes.or(instance.attributes_flat).unwrap_or_default();
+            let attributes =
+                instance.attributes.map(|a| a.0).or(instance.attributes_flat).unwrap_or_default();
             let id = attributes.get("id").and_then(Value::as_str).map(str::to_string);
             let mut address = instance_address(
                 resource.module.as_deref(),
@@ -229,6 +255,61 @@ pub fn parse_state(bytes: &[u8], origin: &str) -> Result<StateFile, StateError> 
     })
 }
 
+/// Why a file that did not read as a v4 state is not one: its header says what it is;
+/// a v4 header with a body of the wrong shape is malformed where `body_error` says.
+fn classify(bytes: &[u8], origin: &str, body_error: Option<serde_json::Error>) -> StateError {
+    let json_error = |e: serde_json::Error| StateError::Json {
+        origin: origin.into(),
+        line: e.line(),
+        column: e.column(),
+        message: e.to_string().split(" at line ").next().unwrap_or_default().to_string(),
+    };
+    let header: RawHeader = match serde_json::from_slice(bytes) {
+        Ok(header) => header,
+        Err(e) if e.to_string().starts_with("trailing characters") && second_document(bytes) => {
+            return StateError::NotAState {
+                origin: origin.into(),
+                message: "the file holds more than one JSON document (two states concatenated, as a bad merge leaves them); keep one",
+            };
+        }
+        Err(e) => return json_error(e),
+    };
+    if header.version.is_none() && header.encrypted_data.is_some() {
+        return StateError::Encrypted {
+            origin: origin.into(),
+            what: "an OpenTofu client-side encrypted state",
+            hint: "run `tofu state pull` with the encryption key configured and give driftmgr its output",
+        };
+    }
+    if header.backend.is_some() && header.version != Some(4) {
+        return StateError::NotAState {
+            origin: origin.into(),
+            message: "this is Terraform's backend settings cache (.terraform/terraform.tfstate); point driftmgr at the state the backend stores",
+        };
+    }
+    match (header.version, body_error) {
+        (Some(4), Some(e)) => match json_error(e) {
+            StateError::Json { line, column, message, .. } => StateError::Malformed {
+                origin: origin.into(),
+                path: format!("line {line}, column {column}"),
+                message,
+            },
+            other => other,
+        },
+        (Some(4), None) => StateError::Malformed {
+            origin: origin.into(),
+            path: "backend".into(),
+            message: "a state file has no backend block".into(),
+        },
+        (Some(version), _) => StateError::UnsupportedFormat { origin: origin.into(), version },
+        (None, _) => StateError::Malformed {
+            origin: origin.into(),
+            path: "version".into(),
+            message: "missing; this does not look like a Terraform state file".into(),
+        },
+    }
+}
+
 /// Whether another JSON document follows the first one.
 fn second_document(bytes: &[u8]) -> bool {
     let mut documents = serde_json::Deserializer::from_slice(bytes).into_iter::<serde::de::IgnoredAny>();
@@ -249,6 +330,17 @@ fn writes_format_4(version: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_filter_drops_attributes_while_reading() {
+        let state = br#"{"version":4,"terraform_version":"1.5.0","resources":[{"mode":"managed","type":"aws_instance","name":"a","provider":"provider.aws","instances":[{"attributes":{"id":"i-1","instance_type":"t3.micro","root_block_device":[{"iops":100}],"user_data":"secret"}}]}]}"#;
+        let keep: AttributeFilter = |name| name == "id" || name == "instance_type";
+        let kept = parse_state_keeping(state, "f.tfstate", keep).expect("parses");
+        let names: Vec<&String> = kept.resources[0].attributes.keys().collect();
+        assert_eq!(names, ["id", "instance_type"]);
+        let all = parse_state(state, "f.tfstate").expect("parses");
+        assert_eq!(all.resources[0].attributes.len(), 4, "the filter is put back after a parse");
+    }
 
     #[test]
     fn version_gate() {

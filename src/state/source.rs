@@ -8,7 +8,7 @@ use futures::TryStreamExt;
 use object_store::ObjectStore;
 use object_store::path::Path as ObjectPath;
 
-use super::{StateError, StateFile, parse_state};
+use super::{AttributeFilter, StateError, StateFile, parse_state_keeping};
 
 /// Where to find state for the CLI.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,8 +73,9 @@ impl StateReadError {
     }
 }
 
-/// Reads and parses a local file, or every `*.tfstate` below a directory (sorted).
-pub fn read_local_states(path: &Path) -> Result<Vec<StateFile>, StateReadError> {
+/// Reads and parses a local file, or every `*.tfstate` below a directory (sorted),
+/// keeping the attributes `keep` accepts.
+pub fn read_local_states(path: &Path, keep: AttributeFilter) -> Result<Vec<StateFile>, StateReadError> {
     let origin = path.display().to_string();
     let io = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::NotFound => StateReadError::NotFound { origin: origin.clone() },
@@ -101,7 +102,7 @@ pub fn read_local_states(path: &Path) -> Result<Vec<StateFile>, StateReadError> 
             }
             let bytes = std::fs::read(&file)
                 .map_err(|e| StateReadError::Io { origin: origin.clone(), message: e.to_string() })?;
-            Ok(parse_state(&bytes, &origin)?)
+            Ok(parse_state_keeping(&bytes, &origin, keep)?)
         })
         .collect()
 }
@@ -130,6 +131,7 @@ pub async fn read_object_states(
     bucket: &str,
     key: Option<&str>,
     prefix: Option<&str>,
+    keep: AttributeFilter,
 ) -> Result<Vec<StateFile>, StateReadError> {
     let name = |path: &str| format!("{scheme}://{bucket}/{path}");
     let keys: Vec<String> = match (key, prefix) {
@@ -164,7 +166,7 @@ pub async fn read_object_states(
             return Err(StateReadError::TooLarge { origin, size: result.meta.size, limit: MAX_STATE_BYTES });
         }
         let bytes = result.bytes().await.map_err(|e| store_error(e, &origin))?;
-        states.push(parse_state(&bytes, &origin)?);
+        states.push(parse_state_keeping(&bytes, &origin, keep)?);
     }
     Ok(states)
 }
@@ -186,6 +188,7 @@ fn concise(error: &object_store::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::keep_all;
 
     #[test]
     fn parses_state_arguments() {
@@ -210,13 +213,16 @@ mod tests {
         for key in ["prod/a.tfstate", "prod/sub/b.tfstate", "prod/readme.txt", "dev/c.tfstate"] {
             store.put(&ObjectPath::from(key), state.to_vec().into()).await.expect("put");
         }
-        let states = read_object_states(&store, "s3", "tf", None, Some("prod/")).await.expect("read");
+        let states =
+            read_object_states(&store, "s3", "tf", None, Some("prod/"), keep_all).await.expect("read");
         let origins: Vec<_> = states.iter().map(|s| s.origin.as_str()).collect();
         assert_eq!(origins, ["s3://tf/prod/a.tfstate", "s3://tf/prod/sub/b.tfstate"]);
-        let missing =
-            read_object_states(&store, "s3", "tf", Some("nope.tfstate"), None).await.expect_err("missing");
+        let missing = read_object_states(&store, "s3", "tf", Some("nope.tfstate"), None, keep_all)
+            .await
+            .expect_err("missing");
         assert_eq!(missing.to_string(), "s3://tf/nope.tfstate: not found");
-        let empty = read_object_states(&store, "s3", "tf", None, Some("staging/")).await.expect_err("none");
+        let empty =
+            read_object_states(&store, "s3", "tf", None, Some("staging/"), keep_all).await.expect_err("none");
         assert_eq!(empty.reason(), "NoStateFiles");
     }
 }

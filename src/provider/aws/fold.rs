@@ -197,7 +197,74 @@ fn volume_attachment(a: &Map<String, Value>) -> Option<Fold> {
     })
 }
 
+/// State attributes the engine reads besides references (`*_id`, `*_ids`, `*_arn`):
+/// what the per-type rules compare, what folding reads, and what places a resource in a
+/// region. Sorted, for binary search. A unit test checks every compared attribute is here.
+const KEPT_ATTRIBUTES: &[&str] = &[
+    "action",
+    "allocation_id",
+    "ami",
+    "arn",
+    "availability_zone",
+    "cidr_block",
+    "cidr_blocks",
+    "cidr_ipv4",
+    "cidr_ipv6",
+    "connectivity_type",
+    "description",
+    "destination_cidr_block",
+    "destination_ipv6_cidr_block",
+    "device_name",
+    "ebs_optimized",
+    "egress",
+    "encrypted",
+    "fingerprint",
+    "from_port",
+    "iam_instance_profile",
+    "id",
+    "ingress",
+    "instance",
+    "instance_tenancy",
+    "instance_type",
+    "iops",
+    "ip_protocol",
+    "ipv6_cidr_block",
+    "ipv6_cidr_blocks",
+    "key_name",
+    "kms_key_id",
+    "map_public_ip_on_launch",
+    "monitoring",
+    "multi_attach_enabled",
+    "name",
+    "network_interface",
+    "protocol",
+    "route",
+    "rule_action",
+    "rule_no",
+    "rule_number",
+    "self",
+    "size",
+    "source_dest_check",
+    "tags",
+    "tags_all",
+    "throughput",
+    "to_port",
+    "type",
+];
+
+/// Whether the engine reads a state attribute of an AWS resource.
+fn keeps(name: &str) -> bool {
+    name.ends_with("_id")
+        || name.ends_with("_ids")
+        || name.ends_with("_arn")
+        || KEPT_ATTRIBUTES.binary_search(&name).is_ok()
+}
+
 impl CloudRules for AwsRules {
+    fn attribute_filter(&self) -> crate::state::AttributeFilter {
+        keeps
+    }
+
     fn live_type(&self, state_type: &str) -> Option<&'static str> {
         Some(match state_type {
             "aws_default_vpc" => "aws_vpc",
@@ -237,6 +304,19 @@ mod tests {
 
     fn attrs(v: Value) -> Map<String, Value> {
         v.as_object().cloned().expect("object")
+    }
+
+    #[test]
+    fn every_attribute_the_engine_reads_survives_the_parse_filter() {
+        assert!(KEPT_ATTRIBUTES.windows(2).all(|w| w[0] < w[1]), "KEPT_ATTRIBUTES must stay sorted");
+        for type_ in crate::provider::aws::SUPPORTED_TYPES {
+            for (name, _) in crate::drift::rules_for(type_) {
+                assert!(keeps(name), "{type_}.{name} is compared but dropped by the parser");
+            }
+        }
+        for dropped in ["root_block_device", "metadata_options", "user_data", "timeouts", "private_dns"] {
+            assert!(!keeps(dropped), "{dropped}");
+        }
     }
 
     #[test]

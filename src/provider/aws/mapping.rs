@@ -54,13 +54,9 @@ pub fn instance(i: &Instance, region: &str) -> Option<LiveResource> {
         "subnet_id": i.subnet_id(),
         "vpc_security_group_ids": strings(i.security_groups().iter().map(|g| g.group_id())),
         "key_name": i.key_name(),
-        "availability_zone": i.placement().and_then(|p| p.availability_zone()),
-        "private_ip": i.private_ip_address(),
-        "public_ip": i.public_ip_address(),
         "ebs_optimized": i.ebs_optimized(),
         "source_dest_check": i.source_dest_check(),
         "monitoring": i.monitoring().and_then(|m| m.state()).map(|s| s.as_str() == "enabled"),
-        "instance_state": state.map(|s| s.as_str()),
         "iam_instance_profile": i.iam_instance_profile().and_then(|p| p.arn()).and_then(|arn| arn.rsplit('/').next()),
         "tags": tags(i.tags()),
         // Volumes launched with the instance (Terraform's root_block_device and

@@ -4,6 +4,8 @@ mod discover;
 mod errors;
 mod fold;
 mod mapping;
+#[cfg(test)]
+mod mapping_tests;
 
 pub use fold::{AwsRules, ROUTE_TARGETS};
 
