@@ -452,7 +452,8 @@ async fn bad_input_gives_clear_conditions_and_errors() {
 
     let closed = common::free_port();
     let extra = format!(
-        "apiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: offline}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: aws-creds}}}}\n  endpoint: {{url: 'http://127.0.0.1:{closed}'}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: broken-state}}\ndata:\n  terraform.tfstate: \"{{\\\"version\\\": 4, \\\"terraform_version\\\": \\\"1.5.0\\\", \\\"resources\\\": 7}}\"\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: malformed}}\nspec:\n  providerAccountRef: {{name: sandbox}}\n  stateSources: [{{configMapRef: {{name: broken-state, key: terraform.tfstate}}}}]\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: nobucket}}\nspec:\n  providerAccountRef: {{name: sandbox}}\n  stateSources: [{{s3: {{bucket: no-such-bucket, key: x.tfstate}}}}]\n"
+        "apiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: offline}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: aws-creds}}}}\n  endpoint: {{url: 'http://127.0.0.1:{closed}'}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: broken-state}}\ndata:\n  terraform.tfstate: \"{{\\\"version\\\": 4, \\\"terraform_version\\\": \\\"1.5.0\\\", \\\"resources\\\": 7}}\"\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: malformed}}\nspec:\n  providerAccountRef: {{name: sandbox}}\n  stateSources: [{{configMapRef: {{name: broken-state, key: terraform.tfstate}}}}]\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: nobucket}}\nspec:\n  providerAccountRef: {{name: sandbox}}\n  stateSources: [{{s3: {{bucket: no-such-bucket, key: x.tfstate}}}}]\n---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: ec2down}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: aws-creds}}}}\n  endpoint: {{url: '{moto}', services: {{ec2: 'http://127.0.0.1:{closed}'}}}}\n  circuitBreaker: {{failureThreshold: 50, openSeconds: 30}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: good-state}}\ndata:\n  terraform.tfstate: '{{\"version\": 4, \"terraform_version\": \"1.5.0\", \"resources\": [{{\"mode\": \"managed\", \"type\": \"aws_vpc\", \"name\": \"v\", \"provider\": \"provider.aws\", \"instances\": [{{\"attributes\": {{\"id\": \"vpc-1\"}}}}]}}]}}'\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: unverifiable}}\nspec:\n  providerAccountRef: {{name: ec2down}}\n  stateSources: [{{configMapRef: {{name: good-state, key: terraform.tfstate}}}}]\n",
+        moto = moto.url
     );
     let (client, ns, operator) =
         operator_with_account("aws-bad", "sandbox", &moto.url, "s3cr3t-never-shown", "", &extra).await;
@@ -485,6 +486,20 @@ async fn bad_input_gives_clear_conditions_and_errors() {
     })
     .await;
     assert_eq!(offline.reason, "ProviderUnreachable", "{}", offline.message);
+    // STS answers (the account is Ready) but EC2 does not: nothing could be verified,
+    // so the scan fails rather than reporting "no drift", and writes no report.
+    let unverifiable = ready("unverifiable", "DiscoveryFailed").await;
+    assert!(
+        unverifiable.starts_with("discovery failed everywhere, nothing was verified: us-east-1/"),
+        "{unverifiable}"
+    );
+    let status = scans.get("unverifiable").await.expect("scan").status.expect("status");
+    assert_eq!(status.phase, Some(driftmgr::crd::ScanPhase::Failed));
+    assert!(
+        status.report_ref.is_none() && status.summary.is_none(),
+        "no report from a scan that verified nothing"
+    );
+    assert!(find_condition(&status.conditions, "Drifted").is_none_or(|c| c.status != "False"));
     assert!(operator.is_running_now(), "the operator survives bad input");
     let everything = format!(
         "{}{}",
