@@ -5,7 +5,6 @@
 mod common;
 
 use std::io::Read;
-use std::process::Command;
 use std::time::Duration;
 
 use aws_sdk_ec2::types::{
@@ -247,20 +246,7 @@ fn expected_items(w: &World) -> Vec<Item> {
 }
 
 fn cli(moto: &Moto, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_driftmgr"))
-        .arg("scan")
-        .args(["--region", "us-east-1", "--endpoint", &moto.url])
-        .args(args)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .expect("run driftmgr scan");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    common::moto::scan_cli(&moto.url, args, "testing")
 }
 
 /// A namespace with an operator, a credentials Secret (secret key `secret_key`) and

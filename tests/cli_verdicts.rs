@@ -9,7 +9,7 @@ mod common;
 use std::process::Command;
 
 use common::fault_proxy::{Fault, FaultProxy};
-use common::moto::Moto;
+use common::moto::{Moto, scan_cli as scan, venv_python};
 use serde_json::{Value, json};
 
 fn state_file(vpc: &str, volume: &str) -> tempfile::NamedTempFile {
@@ -23,22 +23,6 @@ fn state_file(vpc: &str, volume: &str) -> tempfile::NamedTempFile {
     let file = tempfile::Builder::new().suffix(".tfstate").tempfile().expect("state file");
     std::fs::write(file.path(), serde_json::to_vec(&state).expect("json")).expect("write");
     file
-}
-
-fn scan(endpoint: &str, args: &[&str], secret: &str) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_driftmgr"))
-        .args(["scan", "--region", "us-east-1", "--endpoint", endpoint])
-        .args(args)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", secret)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .expect("run driftmgr scan");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
 }
 
 async fn world(moto: &Moto) -> (String, String) {
@@ -147,8 +131,7 @@ async fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
     assert_eq!(parsed["runs"][0]["results"].as_array().map(Vec::len), Some(2), "{sarif}");
     let file = tempfile::NamedTempFile::new().expect("sarif file");
     std::fs::write(file.path(), &sarif).expect("write");
-    let python =
-        std::path::Path::new(&std::env::var("MOTO_SERVER").expect("MOTO_SERVER")).with_file_name("python");
+    let python = venv_python();
     let schema = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/sarif/sarif-schema-2.1.0.json");
     let check = "import json, sys, jsonschema\n\
         schema = json.load(open(sys.argv[1]))\n\

@@ -56,19 +56,12 @@ impl Drop for PagingProxy {
 }
 
 fn scan(endpoint: &str, state: &std::path::Path) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_driftmgr"))
-        .args(["scan", "--region", "us-east-1", "--endpoint", endpoint, "--rate-limit", "1000"])
-        .args(["--resource-type", "aws_instance,aws_ebs_volume", "--state"])
-        .arg(state)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .expect("run driftmgr scan");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+    let state = state.to_str().expect("utf-8 path");
+    let types = "aws_instance,aws_ebs_volume";
+    common::moto::scan_cli(
+        endpoint,
+        &["--rate-limit", "1000", "--resource-type", types, "--state", state],
+        "testing",
     )
 }
 

