@@ -20,7 +20,7 @@ pub const MAX_PAGES: usize = 2_000;
 
 /// Why a listing stopped.
 enum ListError<E> {
-    Call(GuardError<SdkError<E, HttpResponse>>),
+    Call(Box<GuardError<SdkError<E, HttpResponse>>>),
     /// The API returned a token it had returned before: following it would loop.
     TokenRepeated {
         operation: &'static str,
@@ -50,8 +50,10 @@ where
     let mut token: Option<String> = None;
     let mut seen = std::collections::HashSet::new();
     for pages in 1..=MAX_PAGES {
-        let (batch, next) =
-            guard.call("ec2", operation, classify, || page(token.clone())).await.map_err(ListError::Call)?;
+        let (batch, next) = guard
+            .call("ec2", operation, classify, || page(token.clone()))
+            .await
+            .map_err(|e| ListError::Call(Box::new(e)))?;
         items.extend(batch);
         match next {
             Some(next) if !next.is_empty() => {
@@ -140,7 +142,7 @@ async fn resolve_regions(provider: &AwsProvider) -> Result<Vec<String>, Discover
         .guard
         .call("ec2", "DescribeRegions", classify, || client.describe_regions().send())
         .await
-        .map_err(|e| failure("regions".into(), ListError::Call(e)))?;
+        .map_err(|e| failure("regions".into(), ListError::Call(Box::new(e))))?;
     let mut regions: Vec<String> =
         out.regions().iter().filter_map(|r| r.region_name().map(str::to_string)).collect();
     regions.sort();
