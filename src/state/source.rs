@@ -96,15 +96,20 @@ pub fn read_local_states(path: &Path, keep: AttributeFilter) -> Result<Vec<State
         .into_iter()
         .map(|file| {
             let origin = file.display().to_string();
-            let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-            if size > MAX_STATE_BYTES {
-                return Err(StateReadError::TooLarge { origin, size, limit: MAX_STATE_BYTES });
-            }
+            check_size(&origin, std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0))?;
             let bytes = std::fs::read(&file)
                 .map_err(|e| StateReadError::Io { origin: origin.clone(), message: e.to_string() })?;
             Ok(parse_state_keeping(&bytes, &origin, keep)?)
         })
         .collect()
+}
+
+/// Refuses a state file larger than `MAX_STATE_BYTES` before it is read.
+fn check_size(origin: &str, size: u64) -> Result<(), StateReadError> {
+    if size > MAX_STATE_BYTES {
+        return Err(StateReadError::TooLarge { origin: origin.into(), size, limit: MAX_STATE_BYTES });
+    }
+    Ok(())
 }
 
 fn collect_tfstate(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
@@ -162,9 +167,7 @@ pub async fn read_object_states(
     for key in keys {
         let origin = name(&key);
         let result = store.get(&ObjectPath::from(key.as_str())).await.map_err(|e| store_error(e, &origin))?;
-        if result.meta.size > MAX_STATE_BYTES {
-            return Err(StateReadError::TooLarge { origin, size: result.meta.size, limit: MAX_STATE_BYTES });
-        }
+        check_size(&origin, result.meta.size)?;
         let bytes = result.bytes().await.map_err(|e| store_error(e, &origin))?;
         states.push(parse_state_keeping(&bytes, &origin, keep)?);
     }
@@ -189,6 +192,23 @@ fn concise(error: &object_store::Error) -> String {
 mod tests {
     use super::*;
     use crate::state::keep_all;
+
+    #[test]
+    fn an_oversized_state_is_refused_before_it_is_read() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("huge.tfstate");
+        // Sparse: the size is there, the bytes are not.
+        std::fs::File::create(&path).and_then(|f| f.set_len(MAX_STATE_BYTES + 1)).expect("sparse file");
+        let error = read_local_states(&path, keep_all).expect_err("too large");
+        assert!(matches!(error, StateReadError::TooLarge { .. }), "{error}");
+        assert!(
+            error.to_string().ends_with(
+                "huge.tfstate: 536870913 bytes is more than the 536870912 bytes one state file may have"
+            ),
+            "{error}"
+        );
+        assert_eq!(error.reason(), "StateTooLarge");
+    }
 
     #[test]
     fn parses_state_arguments() {
