@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use driftmgr::drift::{EngineConfig, compare};
 use driftmgr::provider::{Discovery, LiveResource, cloud_rules};
-use driftmgr::state::parse_state_keeping;
+use driftmgr::state::read_local_states;
 use k8s_openapi::jiff::Timestamp;
 use serde_json::json;
 
@@ -103,12 +103,20 @@ fn peak_rss_kib() -> u64 {
 
 /// One state file holds at most this many instances (the largest real states are far
 /// smaller; a million resources come from many states).
-const PER_FILE: usize = 100_000;
+const PER_FILE: usize = 5_000;
 
 fn run_size(n: usize, repeats: usize) {
-    let files: Vec<Vec<u8>> =
-        (0..n).step_by(PER_FILE).map(|s| state_bytes(s..(s + PER_FILE).min(n))).collect();
-    let state_mib = files.iter().map(Vec::len).sum::<usize>() as f64 / 1048576.0;
+    // Written to disk and read back the way `driftmgr scan` reads them: one file's bytes
+    // at a time, dropped once parsed.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (mut state_bytes_total, mut file_count) = (0, 0);
+    for (k, start) in (0..n).step_by(PER_FILE).enumerate() {
+        let bytes = state_bytes(start..(start + PER_FILE).min(n));
+        state_bytes_total += bytes.len();
+        file_count += 1;
+        std::fs::write(dir.path().join(format!("bench-{k:03}.tfstate")), bytes).expect("write state");
+    }
+    let state_mib = state_bytes_total as f64 / 1048576.0;
     let discovery = live_view(n);
     let keep = cloud_rules("aws").attribute_filter();
     let config = EngineConfig { provider: "aws".into(), default_ignores: true, ..Default::default() };
@@ -116,13 +124,7 @@ fn run_size(n: usize, repeats: usize) {
     let mut items = 0;
     for _ in 0..repeats {
         let started = Instant::now();
-        let states: Vec<_> = files
-            .iter()
-            .enumerate()
-            .map(|(k, bytes)| {
-                parse_state_keeping(bytes, &format!("bench-{k}.tfstate"), keep).expect("parses")
-            })
-            .collect();
+        let states = read_local_states(dir.path(), keep).expect("parses");
         let parsed = started.elapsed().as_secs_f64();
         let started = Instant::now();
         let report = compare(&states, &discovery, &config, Timestamp::now());
@@ -135,7 +137,7 @@ fn run_size(n: usize, repeats: usize) {
         best.0 * 1e3,
         best.1 * 1e3,
         (best.0 + best.1) * 1e3,
-        files.len(),
+        file_count,
         peak_rss_kib() as f64 / 1024.0
     );
 }

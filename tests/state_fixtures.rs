@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use driftmgr::state::{StateError, keep_all, parse_state, read_local_states};
+use driftmgr::state::{KEEP_ALL, StateError, parse_state, read_local_states};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tfstate")
@@ -75,7 +75,7 @@ fn every_fixture_parses_or_fails_with_a_named_error() {
 #[test]
 fn ec2_instance_fixture_has_its_attributes() {
     let path = fixtures().join("driftctl/test/aws_ec2_instance/terraform.tfstate");
-    let states = read_local_states(&path, keep_all).expect("read");
+    let states = read_local_states(&path, KEEP_ALL).expect("read");
     let instance = &states[0].resources[0];
     assert_eq!(instance.address, "aws_instance.test");
     assert_eq!(instance.provider.name, "aws");
@@ -86,7 +86,7 @@ fn ec2_instance_fixture_has_its_attributes() {
 
 #[test]
 fn modules_for_each_aliases_and_opentofu() {
-    let states = read_local_states(&fixtures().join("synthetic"), keep_all).expect("read synthetic dir");
+    let states = read_local_states(&fixtures().join("synthetic"), KEEP_ALL).expect("read synthetic dir");
     let state = &states[0];
     assert_eq!((state.serial, state.lineage.as_str()), (17, "0b7e2d4c-5f1a-4c1e-9a51-7d3f0c9e8a11"));
     let addresses: Vec<&str> = state.resources.iter().map(|r| r.address.as_str()).collect();
@@ -107,10 +107,10 @@ fn modules_for_each_aliases_and_opentofu() {
 
 #[test]
 fn missing_and_empty_locations_are_named() {
-    let missing = read_local_states(Path::new("/nonexistent/x.tfstate"), keep_all).expect_err("missing");
+    let missing = read_local_states(Path::new("/nonexistent/x.tfstate"), KEEP_ALL).expect_err("missing");
     assert_eq!(missing.to_string(), "/nonexistent/x.tfstate: not found");
     let dir = tempfile::tempdir().expect("tmp");
-    let none = read_local_states(dir.path(), keep_all).expect_err("no files");
+    let none = read_local_states(dir.path(), KEEP_ALL).expect_err("no files");
     assert!(none.to_string().ends_with("no *.tfstate files found"));
 }
 
@@ -175,7 +175,7 @@ fn files_found_in_the_wild() {
 /// A directory scan skips Terraform's own `.terraform/` folder, which never holds state.
 #[test]
 fn directory_scans_skip_the_backend_cache() {
-    let none = read_local_states(&fixtures().join("wild/backend-cache"), keep_all)
+    let none = read_local_states(&fixtures().join("wild/backend-cache"), KEEP_ALL)
         .expect_err("only a backend cache");
     assert!(none.to_string().ends_with("no *.tfstate files found"), "{none}");
 }

@@ -113,7 +113,7 @@ pub fn verify(parent_type: &str, fold: &Fold, live: &Map<String, Value>) -> Chil
             }
         }
         FoldValue::Scalars(values) => {
-            let set: Vec<(&String, String)> =
+            let set: Vec<(&String, std::borrow::Cow<str>)> =
                 values.iter().filter_map(|(k, v)| Some((k, scalar(Some(v))?))).collect();
             if set.iter().all(|(k, _)| scalar(live.get(k.as_str())).is_none()) {
                 return ChildVerdict::Missing;

@@ -1,5 +1,6 @@
 //! Attribute diff of one state resource against its live counterpart.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Map, Value};
@@ -14,7 +15,9 @@ fn json_string(text: &str) -> String {
     Value::String(text.to_string()).to_string()
 }
 
-fn tag_map(attributes: &Map<String, Value>, prefer_all: bool) -> BTreeMap<String, String> {
+/// The tag map compared: state's `tags_all` (with provider default tags) when
+/// recorded, else `tags`. Borrowed from the attributes.
+fn tag_map(attributes: &Map<String, Value>, prefer_all: bool) -> BTreeMap<&str, Cow<'_, str>> {
     let source = if prefer_all && attributes.get("tags_all").is_some_and(Value::is_object) {
         "tags_all"
     } else {
@@ -23,21 +26,29 @@ fn tag_map(attributes: &Map<String, Value>, prefer_all: bool) -> BTreeMap<String
     attributes
         .get(source)
         .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), scalar(Some(v)).unwrap_or_default())).collect())
+        .map(|m| m.iter().map(|(k, v)| (k.as_str(), scalar(Some(v)).unwrap_or_default())).collect())
         .unwrap_or_default()
 }
 
-fn set_changes(
+fn set_changes<T: AsRef<str> + Ord>(
     path: &str,
-    expected: BTreeSet<String>,
-    actual: BTreeSet<String>,
+    expected: BTreeSet<T>,
+    actual: BTreeSet<T>,
     out: &mut Vec<AttributeChange>,
 ) {
     for gone in expected.difference(&actual) {
-        out.push(AttributeChange { path: path.into(), expected: Some(json_string(gone)), actual: None });
+        out.push(AttributeChange {
+            path: path.into(),
+            expected: Some(json_string(gone.as_ref())),
+            actual: None,
+        });
     }
     for added in actual.difference(&expected) {
-        out.push(AttributeChange { path: path.into(), expected: None, actual: Some(json_string(added)) });
+        out.push(AttributeChange {
+            path: path.into(),
+            expected: None,
+            actual: Some(json_string(added.as_ref())),
+        });
     }
 }
 
@@ -66,7 +77,7 @@ pub fn diff(type_: &str, expected: &Map<String, Value>, actual: &Map<String, Val
         match compare {
             Compare::Scalar => {
                 let default = default_value(type_, name);
-                let compared = |v: Option<&Value>| scalar(v).or_else(|| default.map(str::to_string));
+                let compared = |v| scalar(v).or(default.map(Cow::Borrowed));
                 if compared(e) != compared(a) {
                     changes.push(AttributeChange {
                         path: name.to_string(),
@@ -78,7 +89,7 @@ pub fn diff(type_: &str, expected: &Map<String, Value>, actual: &Map<String, Val
             Compare::StringSet => {
                 let (e, a) = (string_set(e), string_set(a));
                 if e != a {
-                    let encode = |s: &BTreeSet<String>| serde_json::to_string(s).unwrap_or_default();
+                    let encode = |s: &BTreeSet<Cow<str>>| serde_json::to_string(s).unwrap_or_default();
                     changes.push(AttributeChange {
                         path: name.to_string(),
                         expected: Some(encode(&e)),
@@ -88,7 +99,7 @@ pub fn diff(type_: &str, expected: &Map<String, Value>, actual: &Map<String, Val
             }
             Compare::Tags => {
                 let (e, a) = (tag_map(expected, true), tag_map(actual, false));
-                let keys: BTreeSet<&String> = e.keys().chain(a.keys()).collect();
+                let keys: BTreeSet<&str> = e.keys().chain(a.keys()).copied().collect();
                 for key in keys {
                     let (ev, av) = (e.get(key), a.get(key));
                     if ev != av {

@@ -51,32 +51,31 @@ impl<'a> LiveIndex<'a> {
 
 /// The region of a state resource, from its ARN (any partition: `aws`, `aws-cn`,
 /// `aws-us-gov`) or its availability zone.
-pub fn own_region(attributes: &Map<String, Value>) -> Option<String> {
+pub fn own_region(attributes: &Map<String, Value>) -> Option<&str> {
     let from_arn = attributes
         .get("arn")
         .and_then(Value::as_str)
         .filter(|arn| arn.starts_with("arn:"))
         .and_then(|arn| arn.split(':').nth(3))
-        .filter(|region| !region.is_empty())
-        .map(str::to_string);
+        .filter(|region| !region.is_empty());
     from_arn.or_else(|| {
         let zone = attributes.get("availability_zone").and_then(Value::as_str)?;
         let region = zone.strip_suffix(|c: char| c.is_ascii_lowercase())?;
-        (!region.is_empty()).then(|| region.to_string())
+        (!region.is_empty()).then_some(region)
     })
 }
 
 /// Regions known by id, from state resources that say theirs and from live ones.
 pub struct RegionHints<'a> {
-    by_id: HashMap<&'a str, String>,
+    by_id: HashMap<&'a str, &'a str>,
 }
 
 impl<'a> RegionHints<'a> {
     pub fn new(state: &[&'a StateResource], live: &'a [LiveResource]) -> Self {
-        let mut by_id: HashMap<&str, String> = HashMap::new();
+        let mut by_id: HashMap<&str, &str> = HashMap::with_capacity(live.len() + state.len());
         for r in live {
             if let Some(region) = &r.region {
-                by_id.insert(r.id.as_str(), region.clone());
+                by_id.insert(r.id.as_str(), region.as_str());
             }
         }
         for r in state {
@@ -90,12 +89,12 @@ impl<'a> RegionHints<'a> {
     /// The resource's own region, else the region of a resource it references
     /// (`subnet_id`, `vpc_id`, `route_table_id`, ...): a NAT gateway, a route or an
     /// association lives where its subnet, VPC or table does.
-    pub fn region_of(&self, attributes: &Map<String, Value>) -> Option<String> {
+    pub fn region_of(&self, attributes: &'a Map<String, Value>) -> Option<&'a str> {
         own_region(attributes).or_else(|| {
             attributes
                 .iter()
                 .filter(|(key, _)| key.ends_with("_id") && key.as_str() != "id")
-                .find_map(|(_, value)| self.by_id.get(value.as_str()?).cloned())
+                .find_map(|(_, value)| self.by_id.get(value.as_str()?).copied())
         })
     }
 }
@@ -116,7 +115,7 @@ mod tests {
             ("arn:aws-cn:ec2:cn-north-1:1:vpc/vpc-1", "cn-north-1"),
             ("arn:aws-us-gov:ec2:us-gov-west-1:1:vpc/vpc-1", "us-gov-west-1"),
         ] {
-            assert_eq!(own_region(&attrs(json!({"arn": arn}))).as_deref(), Some(region));
+            assert_eq!(own_region(&attrs(json!({"arn": arn}))), Some(region));
         }
         let live = [LiveResource {
             type_: "aws_subnet".into(),
@@ -128,7 +127,7 @@ mod tests {
         }];
         let hints = RegionHints::new(&[], &live);
         let nat = attrs(json!({"id": "nat-1", "subnet_id": "subnet-1"}));
-        assert_eq!(hints.region_of(&nat).as_deref(), Some("ap-south-1"));
+        assert_eq!(hints.region_of(&nat), Some("ap-south-1"));
         assert_eq!(hints.region_of(&attrs(json!({"id": "x", "subnet_id": "subnet-2"}))), None);
     }
 

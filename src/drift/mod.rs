@@ -78,8 +78,6 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
         })
         .collect();
     let ignores = IgnoreSet::new(&config.ignore, config.default_ignores, now);
-    let live_type =
-        |state_type: &'_ str| -> String { cloud.live_type(state_type).unwrap_or(state_type).to_string() };
 
     let own: Vec<&StateResource> = states
         .iter()
@@ -87,25 +85,25 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
         .filter(|r| r.provider.name == config.provider && r.id.is_some())
         .collect();
     let hints = RegionHints::new(&own, &discovery.resources);
-    let in_scope = |region: &Option<String>| {
-        region.as_ref().is_none_or(|r| discovery.regions.is_empty() || discovery.regions.contains(r))
+    let in_scope = |region: Option<&str>| {
+        region.is_none_or(|r| discovery.regions.is_empty() || discovery.regions.iter().any(|d| d == r))
     };
 
     // Managed resources (first state wins), separately managed children, and what
     // each parent gets folded into its expected attributes.
-    let mut managed: Vec<(&StateResource, String, Option<String>)> = Vec::new();
-    let mut children: Vec<(&StateResource, Fold, Option<String>)> = Vec::new();
+    let mut managed: Vec<(&StateResource, &str, Option<&str>)> = Vec::with_capacity(own.len());
+    let mut children: Vec<(&StateResource, Fold, Option<&str>)> = Vec::new();
     let mut folds: Vec<Fold> = Vec::new();
-    let mut seen: HashSet<(String, &str)> = HashSet::new();
+    let mut seen: HashSet<(&str, &str)> = HashSet::with_capacity(own.len());
     for resource in own {
         let id = resource.id.as_deref().unwrap_or_default();
         let region = hints.region_of(&resource.attributes);
-        if !in_scope(&region) {
+        if !in_scope(region) {
             continue;
         }
-        let type_ = live_type(&resource.type_);
+        let type_ = cloud.live_type(&resource.type_).unwrap_or(resource.type_.as_str());
         let is_child = cloud.child_types().contains(&resource.type_.as_str());
-        if !seen.insert((resource.type_.clone(), id)) {
+        if !seen.insert((resource.type_.as_str(), id)) {
             continue;
         }
         for fold in cloud.folds(&resource.type_, &resource.attributes) {
@@ -113,11 +111,11 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
                 continue;
             }
             if is_child && fold.verify_via_parent {
-                children.push((resource, fold.clone(), region.clone()));
+                children.push((resource, fold.clone(), region));
             }
             folds.push(fold);
         }
-        if !is_child && covered.contains(type_.as_str()) {
+        if !is_child && covered.contains(type_) {
             managed.push((resource, type_, region));
         }
     }
@@ -139,18 +137,16 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
     for (resource, type_, region) in &managed {
         summary.managed += 1;
         let id = resource.id.as_deref().unwrap_or_default();
-        let item = match live.find(type_, id, region.as_deref()) {
+        let item = match live.find(type_, id, *region) {
             Lookup::Found(index, found) => {
                 matched.insert(index);
-                let parent_folds = folds_by_parent.get(&(type_.as_str(), id)).map_or(&[][..], Vec::as_slice);
+                let parent_folds = folds_by_parent.get(&(*type_, id)).map_or(&[][..], Vec::as_slice);
                 let expected = children::expected_with_folds(&resource.attributes, parent_folds);
                 let mut changes = diff(type_, &expected, &found.attributes);
                 children::drop_child_changes(type_, &mut changes, parent_folds);
                 modified(resource, type_, found, changes)
             }
-            Lookup::Absent if !failed_types.contains(type_.as_str()) => {
-                Some(missing(resource, &resource.type_))
-            }
+            Lookup::Absent if !failed_types.contains(type_) => Some(missing(resource, &resource.type_)),
             Lookup::Absent | Lookup::Ambiguous => {
                 unverified += 1;
                 continue;
@@ -160,7 +156,7 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
     }
     for (child, fold, region) in &children {
         summary.managed += 1;
-        let item = match live.find(fold.parent_type, &fold.parent_id, region.as_deref()) {
+        let item = match live.find(fold.parent_type, &fold.parent_id, *region) {
             Lookup::Found(_, parent) => match children::verify(fold.parent_type, fold, &parent.attributes) {
                 ChildVerdict::InSync => None,
                 ChildVerdict::Missing => {

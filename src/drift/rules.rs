@@ -1,6 +1,7 @@
 //! Per-type attribute rules: which attributes are compared, and how values are
 //! normalised before comparing.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
@@ -108,7 +109,9 @@ pub fn entries(compare: Compare, value: Option<&Value>) -> BTreeSet<String> {
         Compare::SecurityGroupRules => security_group_rules(value),
         Compare::Routes => routes(value),
         Compare::AclEntries => acl_entries(value),
-        Compare::Scalar | Compare::StringSet | Compare::Tags => string_set(value),
+        Compare::Scalar | Compare::StringSet | Compare::Tags => {
+            string_set(value).into_iter().map(Cow::into_owned).collect()
+        }
     }
 }
 
@@ -131,28 +134,30 @@ pub fn default_value(type_: &str, attribute: &str) -> Option<&'static str> {
 /// are set only for io1, io2 and gp3 volumes (AWS reports a gp2 volume's baseline,
 /// which follows its size), throughput only for gp3.
 pub fn not_applicable(type_: &str, attribute: &str, expected: &Map<String, Value>) -> bool {
-    let volume_type = || scalar(expected.get("type")).unwrap_or_else(|| "gp2".into());
+    let volume_type = || scalar(expected.get("type")).unwrap_or(Cow::Borrowed("gp2"));
     match (type_, attribute) {
-        ("aws_ebs_volume", "iops") => !matches!(volume_type().as_str(), "io1" | "io2" | "gp3"),
+        ("aws_ebs_volume", "iops") => !matches!(volume_type().as_ref(), "io1" | "io2" | "gp3"),
         ("aws_ebs_volume", "throughput") => volume_type() != "gp3",
         _ => false,
     }
 }
 
 /// A scalar as the text it is compared by; `None` for unset.
-pub fn scalar(value: Option<&Value>) -> Option<String> {
+/// Borrowed where it can be: comparing 100k resources must not copy every string.
+pub fn scalar(value: Option<&Value>) -> Option<Cow<'_, str>> {
     match value? {
         Value::Null => None,
         Value::String(s) if s.is_empty() => None,
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.as_f64().map_or_else(|| n.to_string(), |f| format!("{f}"))),
-        Value::Bool(b) => Some(b.to_string()),
-        other => Some(other.to_string()),
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Number(n) => Some(Cow::Owned(n.as_f64().map_or_else(|| n.to_string(), |f| format!("{f}")))),
+        Value::Bool(true) => Some(Cow::Borrowed("true")),
+        Value::Bool(false) => Some(Cow::Borrowed("false")),
+        other => Some(Cow::Owned(other.to_string())),
     }
 }
 
-/// A list as a sorted set of strings (unset and empty are the same).
-pub fn string_set(value: Option<&Value>) -> BTreeSet<String> {
+/// A list as a sorted set of its scalars (unset and empty are the same).
+pub fn string_set(value: Option<&Value>) -> BTreeSet<Cow<'_, str>> {
     value
         .and_then(Value::as_array)
         .map(|items| items.iter().filter_map(|v| scalar(Some(v))).collect())
@@ -171,7 +176,7 @@ fn protocol_name(protocol: &str) -> String {
 }
 
 fn field(entry: &Map<String, Value>, name: &str) -> String {
-    scalar(entry.get(name)).unwrap_or_default()
+    scalar(entry.get(name)).map(Cow::into_owned).unwrap_or_default()
 }
 
 /// Security group rules flattened to `protocol from-to source` entries, so a rule
@@ -187,7 +192,7 @@ pub fn security_group_rules(value: Option<&Value>) -> BTreeSet<String> {
         };
         let mut sources: Vec<String> = Vec::new();
         for key in ["cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids", "security_groups"] {
-            sources.extend(string_set(entry.get(key)));
+            sources.extend(string_set(entry.get(key)).into_iter().map(Cow::into_owned));
         }
         if entry.get("self").and_then(Value::as_bool).unwrap_or(false) {
             sources.push("self".into());

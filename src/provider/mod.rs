@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::crd::{AssumeRoleStep, CloudProvider, EndpointOverride};
 use crate::resilience::AccountGuard;
-use crate::state::{AttributeFilter, keep_all};
+use crate::state::{AttributeFilter, KEEP_ALL};
 
 /// A live cloud resource, named the way Terraform names it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -200,7 +200,7 @@ pub trait CloudRules: Send + Sync {
     /// The state attributes the engine reads for this cloud (compared, folded, or
     /// used to place a resource in a region); the parser drops the rest.
     fn attribute_filter(&self) -> AttributeFilter {
-        keep_all
+        KEEP_ALL
     }
 }
 

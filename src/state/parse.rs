@@ -92,19 +92,24 @@ struct RawResource {
 
 /// Which attributes of a state resource to keep. The AWS provider records dozens per
 /// resource (an instance has about 50, most of them nested blocks); the engine reads
-/// a few, and keeping only those is what lets 100k resources fit in a few hundred MB.
-pub type AttributeFilter = fn(&str) -> bool;
+/// a few, and keeping only those is what lets 100k resources fit in memory.
+#[derive(Clone, Copy)]
+pub struct AttributeFilter {
+    /// Whether an attribute is read at all.
+    pub keep: fn(&str) -> bool,
+    /// Pairs (`present`, `redundant`): when `present` was recorded, `redundant` is
+    /// dropped too (AWS's `tags_all` holds `tags` and the provider's default tags).
+    pub supersedes: &'static [(&'static str, &'static str)],
+}
 
 /// Keeps every attribute.
-pub fn keep_all(_: &str) -> bool {
-    true
-}
+pub const KEEP_ALL: AttributeFilter = AttributeFilter { keep: |_| true, supersedes: &[] };
 
 thread_local! {
     /// The filter of the parse running on this thread. serde gives a derived
     /// `Deserialize` no context, so the filter travels here; `parse_state_keeping`
     /// sets it and puts the previous one back.
-    static KEEP: std::cell::Cell<AttributeFilter> = const { std::cell::Cell::new(keep_all) };
+    static KEEP: std::cell::Cell<AttributeFilter> = const { std::cell::Cell::new(KEEP_ALL) };
 }
 
 /// An attribute map that drops, while it is read, what the filter does not keep: the
@@ -122,10 +127,15 @@ impl<'de> Deserialize<'de> for FilteredAttributes {
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
                 let mut kept = Map::new();
                 while let Some(key) = access.next_key::<String>()? {
-                    if (self.0)(&key) {
+                    if (self.0.keep)(&key) {
                         kept.insert(key, access.next_value()?);
                     } else {
                         access.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                for (present, redundant) in self.0.supersedes {
+                    if kept.get(*present).is_some_and(|v| !v.is_null()) {
+                        kept.remove(*redundant);
                     }
                 }
                 Ok(FilteredAttributes(kept))
@@ -151,7 +161,7 @@ struct RawInstance {
 
 /// Parses one state file, keeping every attribute. `origin` names it in every error.
 pub fn parse_state(bytes: &[u8], origin: &str) -> Result<StateFile, StateError> {
-    parse_state_keeping(bytes, origin, keep_all)
+    parse_state_keeping(bytes, origin, KEEP_ALL)
 }
 
 /// Parses one state file, keeping only the attributes `keep` accepts.
@@ -334,7 +344,7 @@ mod tests {
     #[test]
     fn the_filter_drops_attributes_while_reading() {
         let state = br#"{"version":4,"terraform_version":"1.5.0","resources":[{"mode":"managed","type":"aws_instance","name":"a","provider":"provider.aws","instances":[{"attributes":{"id":"i-1","instance_type":"t3.micro","root_block_device":[{"iops":100}],"user_data":"secret"}}]}]}"#;
-        let keep: AttributeFilter = |name| name == "id" || name == "instance_type";
+        let keep = AttributeFilter { keep: |name| name == "id" || name == "instance_type", supersedes: &[] };
         let kept = parse_state_keeping(state, "f.tfstate", keep).expect("parses");
         let names: Vec<&String> = kept.resources[0].attributes.keys().collect();
         assert_eq!(names, ["id", "instance_type"]);

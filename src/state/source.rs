@@ -191,7 +191,7 @@ fn concise(error: &object_store::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::state::keep_all;
+    use crate::state::KEEP_ALL;
 
     #[test]
     fn an_oversized_state_is_refused_before_it_is_read() {
@@ -199,7 +199,7 @@ mod tests {
         let path = dir.path().join("huge.tfstate");
         // Sparse: the size is there, the bytes are not.
         std::fs::File::create(&path).and_then(|f| f.set_len(MAX_STATE_BYTES + 1)).expect("sparse file");
-        let error = read_local_states(&path, keep_all).expect_err("too large");
+        let error = read_local_states(&path, KEEP_ALL).expect_err("too large");
         assert!(matches!(error, StateReadError::TooLarge { .. }), "{error}");
         assert!(
             error.to_string().ends_with(
@@ -234,15 +234,15 @@ mod tests {
             store.put(&ObjectPath::from(key), state.to_vec().into()).await.expect("put");
         }
         let states =
-            read_object_states(&store, "s3", "tf", None, Some("prod/"), keep_all).await.expect("read");
+            read_object_states(&store, "s3", "tf", None, Some("prod/"), KEEP_ALL).await.expect("read");
         let origins: Vec<_> = states.iter().map(|s| s.origin.as_str()).collect();
         assert_eq!(origins, ["s3://tf/prod/a.tfstate", "s3://tf/prod/sub/b.tfstate"]);
-        let missing = read_object_states(&store, "s3", "tf", Some("nope.tfstate"), None, keep_all)
+        let missing = read_object_states(&store, "s3", "tf", Some("nope.tfstate"), None, KEEP_ALL)
             .await
             .expect_err("missing");
         assert_eq!(missing.to_string(), "s3://tf/nope.tfstate: not found");
         let empty =
-            read_object_states(&store, "s3", "tf", None, Some("staging/"), keep_all).await.expect_err("none");
+            read_object_states(&store, "s3", "tf", None, Some("staging/"), KEEP_ALL).await.expect_err("none");
         assert_eq!(empty.reason(), "NoStateFiles");
     }
 }

@@ -207,33 +207,41 @@ fn volume_attachment(a: &Map<String, Value>) -> Option<Fold> {
     })
 }
 
-/// State attributes the engine reads besides references (`*_id`, `*_ids`, `*_arn`):
-/// what the per-type rules compare, what folding reads, and what places a resource in a
-/// region. Sorted, for binary search. A unit test checks every compared attribute is here.
+/// State attributes the engine reads: what the per-type rules compare, what folding
+/// reads, and what places a resource in a region (its ARN or zone, or a reference to a
+/// resource whose region is known). Sorted, for binary search; the tests check that
+/// every compared attribute is here and that folding sees the same with and without
+/// the filter on the real fixtures.
 const KEPT_ATTRIBUTES: &[&str] = &[
     "action",
     "allocation_id",
     "ami",
     "arn",
     "availability_zone",
+    "carrier_gateway_id",
     "cidr_block",
     "cidr_blocks",
     "cidr_ipv4",
     "cidr_ipv6",
     "connectivity_type",
+    "core_network_arn",
     "description",
     "destination_cidr_block",
     "destination_ipv6_cidr_block",
+    "destination_prefix_list_id",
     "device_name",
     "ebs_optimized",
     "egress",
+    "egress_only_gateway_id",
     "encrypted",
     "fingerprint",
     "from_port",
+    "gateway_id",
     "iam_instance_profile",
     "id",
     "ingress",
     "instance",
+    "instance_id",
     "instance_tenancy",
     "instance_type",
     "iops",
@@ -242,37 +250,54 @@ const KEPT_ATTRIBUTES: &[&str] = &[
     "ipv6_cidr_blocks",
     "key_name",
     "kms_key_id",
+    "local_gateway_id",
     "map_public_ip_on_launch",
     "monitoring",
     "multi_attach_enabled",
     "name",
+    "nat_gateway_id",
+    "network_acl_id",
     "network_interface",
+    "network_interface_id",
+    "prefix_list_id",
+    "prefix_list_ids",
     "protocol",
+    "referenced_security_group_id",
     "route",
+    "route_table_id",
     "rule_action",
     "rule_no",
     "rule_number",
+    "security_group_id",
+    "security_groups",
     "self",
     "size",
     "source_dest_check",
+    "source_security_group_id",
+    "subnet_id",
+    "subnet_ids",
     "tags",
     "tags_all",
     "throughput",
     "to_port",
+    "transit_gateway_id",
     "type",
+    "volume_id",
+    "vpc_endpoint_id",
+    "vpc_id",
+    "vpc_peering_connection_id",
+    "vpc_security_group_ids",
 ];
 
 /// Whether the engine reads a state attribute of an AWS resource.
 fn keeps(name: &str) -> bool {
-    name.ends_with("_id")
-        || name.ends_with("_ids")
-        || name.ends_with("_arn")
-        || KEPT_ATTRIBUTES.binary_search(&name).is_ok()
+    KEPT_ATTRIBUTES.binary_search(&name).is_ok()
 }
 
 impl CloudRules for AwsRules {
     fn attribute_filter(&self) -> crate::state::AttributeFilter {
-        keeps
+        // `tags_all` holds `tags` plus the provider's default tags; it is what is compared.
+        crate::state::AttributeFilter { keep: keeps, supersedes: &[("tags_all", "tags")] }
     }
 
     fn live_type(&self, state_type: &str) -> Option<&'static str> {
@@ -324,9 +349,44 @@ mod tests {
                 assert!(keeps(name), "{type_}.{name} is compared but dropped by the parser");
             }
         }
-        for dropped in ["root_block_device", "metadata_options", "user_data", "timeouts", "private_dns"] {
+        for dropped in
+            ["root_block_device", "metadata_options", "user_data", "timeouts", "private_dns", "host_id"]
+        {
             assert!(!keeps(dropped), "{dropped}");
         }
+    }
+
+    #[test]
+    fn folding_sees_the_same_through_the_parse_filter() {
+        let fixtures = [
+            include_str!(
+                "../../../tests/fixtures/tfstate/driftctl/test/aws_vpc_security_group_rule/terraform.tfstate"
+            ),
+            include_str!("../../../tests/fixtures/tfstate/driftctl/test/aws_route/terraform.tfstate"),
+            include_str!("../../../tests/fixtures/tfstate/driftctl/test/aws_route_assoc/terraform.tfstate"),
+            include_str!(
+                "../../../tests/fixtures/tfstate/driftctl/test/aws_network_acl_rule/terraform.tfstate"
+            ),
+            include_str!(
+                "../../../tests/fixtures/tfstate/driftctl/test/aws_ec2_eip_association/terraform.tfstate"
+            ),
+            include_str!("../../../tests/fixtures/tfstate/driftctl/test/aws_nat_gateway/terraform.tfstate"),
+            include_str!("../../../tests/fixtures/tfstate/replay/network-stack.tfstate"),
+        ];
+        let mut folded = 0;
+        for text in fixtures {
+            let full = crate::state::parse_state(text.as_bytes(), "full").expect("parses");
+            let kept =
+                crate::state::parse_state_keeping(text.as_bytes(), "kept", AwsRules.attribute_filter())
+                    .expect("parses");
+            for (a, b) in full.resources.iter().zip(&kept.resources) {
+                let (from_full, from_kept) =
+                    (AwsRules.folds(&a.type_, &a.attributes), AwsRules.folds(&b.type_, &b.attributes));
+                assert_eq!(from_full, from_kept, "{}", a.address);
+                folded += from_full.len();
+            }
+        }
+        assert!(folded >= 25, "the fixtures fold {folded} resources");
     }
 
     #[test]

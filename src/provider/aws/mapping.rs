@@ -20,10 +20,12 @@ fn tags(tags: &[Tag]) -> Value {
 }
 
 fn resource(type_: &str, id: &str, region: &str, attributes: Value, is_default: bool) -> LiveResource {
-    let attributes = match attributes {
+    let mut attributes = match attributes {
         Value::Object(map) => map,
         _ => Map::new(),
     };
+    // What the API leaves out compares as unset either way; storing nulls costs memory.
+    attributes.retain(|_, value| !value.is_null());
     LiveResource {
         type_: type_.into(),
         id: id.into(),
