@@ -1,7 +1,7 @@
 //! Attribute diff of one state resource against its live counterpart.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::{Map, Value};
 
@@ -16,18 +16,68 @@ fn json_string(text: &str) -> String {
 }
 
 /// The tag map compared: state's `tags_all` (with provider default tags) when
-/// recorded, else `tags`. Borrowed from the attributes.
-fn tag_map(attributes: &Map<String, Value>, prefer_all: bool) -> BTreeMap<&str, Cow<'_, str>> {
-    let source = if prefer_all && attributes.get("tags_all").is_some_and(Value::is_object) {
-        "tags_all"
-    } else {
-        "tags"
+/// recorded, else `tags`.
+fn tag_map(attributes: &Map<String, Value>, prefer_all: bool) -> Option<&Map<String, Value>> {
+    let all = attributes.get("tags_all").and_then(Value::as_object);
+    if prefer_all && all.is_some() { all } else { attributes.get("tags").and_then(Value::as_object) }
+}
+
+/// Tag changes, key by key: a merge of the two maps (both sorted by key), which
+/// allocates nothing when they agree, as they do for almost every resource.
+fn tag_changes(
+    expected: &Option<&Map<String, Value>>,
+    actual: &Option<&Map<String, Value>>,
+    out: &mut Vec<AttributeChange>,
+) {
+    let empty = Map::new();
+    let (mut e, mut a) =
+        (expected.unwrap_or(&empty).iter().peekable(), actual.unwrap_or(&empty).iter().peekable());
+    let mut change = |key: &str, ev: Option<Cow<str>>, av: Option<Cow<str>>| {
+        if ev != av {
+            out.push(AttributeChange {
+                path: format!("tags.{key}"),
+                expected: ev.map(|v| json_string(&v)),
+                actual: av.map(|v| json_string(&v)),
+            });
+        }
     };
-    attributes
-        .get(source)
-        .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.as_str(), scalar(Some(v)).unwrap_or_default())).collect())
-        .unwrap_or_default()
+    fn value(v: &Value) -> Option<Cow<'_, str>> {
+        Some(scalar(Some(v)).unwrap_or_default())
+    }
+    loop {
+        match (e.peek(), a.peek()) {
+            (None, None) => return,
+            (Some((ek, ev)), Some((ak, av))) if ek == ak => {
+                change(ek, value(ev), value(av));
+                e.next();
+                a.next();
+            }
+            (Some((ek, ev)), Some((ak, _))) if ek < ak => {
+                change(ek, value(ev), None);
+                e.next();
+            }
+            (Some((ek, ev)), None) => {
+                change(ek, value(ev), None);
+                e.next();
+            }
+            (_, Some((ak, av))) => {
+                change(ak, None, value(av));
+                a.next();
+            }
+        }
+    }
+}
+
+/// Whether two lists hold the same scalars in the same order (the common case, checked
+/// before building sets).
+fn same_list(expected: Option<&Value>, actual: Option<&Value>) -> bool {
+    let (e, a) = (expected.and_then(Value::as_array), actual.and_then(Value::as_array));
+    match (e, a) {
+        (Some(e), Some(a)) => {
+            e.len() == a.len() && e.iter().zip(a).all(|(x, y)| scalar(Some(x)) == scalar(Some(y)))
+        }
+        _ => false,
+    }
 }
 
 fn set_changes<T: AsRef<str> + Ord>(
@@ -87,6 +137,9 @@ pub fn diff(type_: &str, expected: &Map<String, Value>, actual: &Map<String, Val
                 }
             }
             Compare::StringSet => {
+                if same_list(e, a) {
+                    continue;
+                }
                 let (e, a) = (string_set(e), string_set(a));
                 if e != a {
                     let encode = |s: &BTreeSet<Cow<str>>| serde_json::to_string(s).unwrap_or_default();
@@ -97,20 +150,7 @@ pub fn diff(type_: &str, expected: &Map<String, Value>, actual: &Map<String, Val
                     });
                 }
             }
-            Compare::Tags => {
-                let (e, a) = (tag_map(expected, true), tag_map(actual, false));
-                let keys: BTreeSet<&str> = e.keys().chain(a.keys()).copied().collect();
-                for key in keys {
-                    let (ev, av) = (e.get(key), a.get(key));
-                    if ev != av {
-                        changes.push(AttributeChange {
-                            path: format!("tags.{key}"),
-                            expected: ev.map(|v| json_string(v)),
-                            actual: av.map(|v| json_string(v)),
-                        });
-                    }
-                }
-            }
+            Compare::Tags => tag_changes(&tag_map(expected, true), &tag_map(actual, false), &mut changes),
             Compare::SecurityGroupRules => {
                 set_changes(name, security_group_rules(e), security_group_rules(a), &mut changes)
             }

@@ -65,13 +65,24 @@ pub fn own_region(attributes: &Map<String, Value>) -> Option<&str> {
     })
 }
 
-/// Regions known by id, from state resources that say theirs and from live ones.
+/// Regions known by id, from state resources that say theirs and from live ones. Built
+/// on first use: most resources carry their own ARN or zone and never need it.
 pub struct RegionHints<'a> {
-    by_id: HashMap<&'a str, &'a str>,
+    state: &'a [&'a StateResource],
+    live: &'a [LiveResource],
+    by_id: std::cell::OnceCell<HashMap<&'a str, &'a str>>,
 }
 
 impl<'a> RegionHints<'a> {
-    pub fn new(state: &[&'a StateResource], live: &'a [LiveResource]) -> Self {
+    pub fn new(state: &'a [&'a StateResource], live: &'a [LiveResource]) -> Self {
+        Self { state, live, by_id: std::cell::OnceCell::new() }
+    }
+
+    fn by_id(&self) -> &HashMap<&'a str, &'a str> {
+        self.by_id.get_or_init(|| Self::index(self.state, self.live))
+    }
+
+    fn index(state: &[&'a StateResource], live: &'a [LiveResource]) -> HashMap<&'a str, &'a str> {
         let mut by_id: HashMap<&str, &str> = HashMap::with_capacity(live.len() + state.len());
         for r in live {
             if let Some(region) = &r.region {
@@ -83,7 +94,7 @@ impl<'a> RegionHints<'a> {
                 by_id.insert(id, region);
             }
         }
-        Self { by_id }
+        by_id
     }
 
     /// The resource's own region, else the region of a resource it references
@@ -94,7 +105,7 @@ impl<'a> RegionHints<'a> {
             attributes
                 .iter()
                 .filter(|(key, _)| key.ends_with("_id") && key.as_str() != "id")
-                .find_map(|(_, value)| self.by_id.get(value.as_str()?).copied())
+                .find_map(|(_, value)| self.by_id().get(value.as_str()?).copied())
         })
     }
 }

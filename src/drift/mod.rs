@@ -95,7 +95,7 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
     let mut children: Vec<(&StateResource, Fold, Option<&str>)> = Vec::new();
     let mut folds: Vec<Fold> = Vec::new();
     let mut seen: HashSet<(&str, &str)> = HashSet::with_capacity(own.len());
-    for resource in own {
+    for &resource in &own {
         let id = resource.id.as_deref().unwrap_or_default();
         let region = hints.region_of(&resource.attributes);
         if !in_scope(region) {

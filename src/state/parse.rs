@@ -126,9 +126,11 @@ impl<'de> Deserialize<'de> for FilteredAttributes {
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
                 let mut kept = Map::new();
-                while let Some(key) = access.next_key::<String>()? {
+                // Keys are borrowed from the input where they can be: only kept ones
+                // are copied (an instance has ~50 attributes and a dozen are kept).
+                while let Some(Key(key)) = access.next_key::<Key<'de>>()? {
                     if (self.0.keep)(&key) {
-                        kept.insert(key, access.next_value()?);
+                        kept.insert(key.into_owned(), access.next_value()?);
                     } else {
                         access.next_value::<serde::de::IgnoredAny>()?;
                     }
@@ -142,6 +144,32 @@ impl<'de> Deserialize<'de> for FilteredAttributes {
             }
         }
         deserializer.deserialize_map(Visitor(KEEP.with(std::cell::Cell::get)))
+    }
+}
+
+/// A map key borrowed from the input when it has no escapes (serde's own `Cow<str>`
+/// always copies).
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an attribute name")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Key(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Key(std::borrow::Cow::Owned(v.to_string())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Key(std::borrow::Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_str(Visitor)
     }
 }
 

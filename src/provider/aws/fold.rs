@@ -207,12 +207,26 @@ fn volume_attachment(a: &Map<String, Value>) -> Option<Fold> {
     })
 }
 
-/// State attributes the engine reads: what the per-type rules compare, what folding
-/// reads, and what places a resource in a region (its ARN or zone, or a reference to a
-/// resource whose region is known). Sorted, for binary search; the tests check that
-/// every compared attribute is here and that folding sees the same with and without
-/// the filter on the real fixtures.
-const KEPT_ATTRIBUTES: &[&str] = &[
+/// Declares the attributes the parser keeps: a list (for the tests) and a `match`
+/// (for the parser: it runs for every attribute of every resource, ~50 per instance).
+macro_rules! kept_attributes {
+    ($($name:literal),* $(,)?) => {
+        /// State attributes the engine reads: what the per-type rules compare, what
+        /// folding reads, and what places a resource in a region (its ARN or zone, or a
+        /// reference to a resource whose region is known). The tests check that every
+        /// compared attribute is here and that folding sees the same with and without
+        /// the filter on the real fixtures.
+        #[cfg(test)]
+        const KEPT_ATTRIBUTES: &[&str] = &[$($name),*];
+
+        /// Whether the engine reads a state attribute of an AWS resource.
+        fn keeps(name: &str) -> bool {
+            matches!(name, $($name)|*)
+        }
+    };
+}
+
+kept_attributes!(
     "action",
     "allocation_id",
     "ami",
@@ -286,13 +300,8 @@ const KEPT_ATTRIBUTES: &[&str] = &[
     "vpc_endpoint_id",
     "vpc_id",
     "vpc_peering_connection_id",
-    "vpc_security_group_ids",
-];
-
-/// Whether the engine reads a state attribute of an AWS resource.
-fn keeps(name: &str) -> bool {
-    KEPT_ATTRIBUTES.binary_search(&name).is_ok()
-}
+    "vpc_security_group_ids"
+);
 
 impl CloudRules for AwsRules {
     fn attribute_filter(&self) -> crate::state::AttributeFilter {
