@@ -111,6 +111,19 @@ async fn a_large_account_is_listed_page_by_page_and_a_looping_api_is_stopped() {
     );
     drop(proxy);
 
+    // Ingress and egress rules come from one DescribeSecurityGroupRules listing a region.
+    let rules_proxy = PagingProxy::start(&moto.url, &[]);
+    let empty = tempfile::NamedTempFile::new().expect("state file");
+    std::fs::write(empty.path(), br#"{"version": 4, "terraform_version": "1.15.0", "resources": []}"#)
+        .expect("write");
+    let types = "aws_vpc_security_group_ingress_rule,aws_vpc_security_group_egress_rule";
+    let path = empty.path().to_str().expect("utf-8 path");
+    let (code, out, err) =
+        common::moto::scan_cli(&rules_proxy.url, &["--resource-type", types, "--state", path], "testing");
+    assert_eq!(code, 0, "moto's default groups' rules are part of default groups: {out}\n{err}");
+    assert_eq!(rules_proxy.calls(), json!({"DescribeSecurityGroupRules": 1}));
+    drop(rules_proxy);
+
     // A token that comes back again: the listing stops; the rest is partial (exit 3).
     let repeating = PagingProxy::start(&moto.url, &["--repeat", "DescribeVolumes"]);
     let (code, out, err) = scan(&repeating.url, file.path());

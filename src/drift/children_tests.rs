@@ -191,3 +191,24 @@ fn children_of_a_failed_type_are_unverified_and_the_verdict_says_partial() {
     assert_eq!(report.verdict(), Verdict::NothingVerified);
     assert_eq!(report.summary.missing, 0, "nothing is called missing when nothing was listed");
 }
+
+#[test]
+fn a_part_whose_owner_type_was_not_listed_is_not_unmanaged() {
+    let mut rule =
+        live("aws_vpc_security_group_egress_rule", json!({"id": "sgr-1", "security_group_id": "sg-9"}));
+    rule.part_of = Some(("aws_security_group".into(), "sg-9".into()));
+    let mut d = discovery(vec![rule]);
+    d.covered_types = vec!["aws_vpc_security_group_egress_rule".into()];
+    let report = compare(&state(vec![]), &d, &config(), Timestamp::UNIX_EPOCH);
+    assert!(report.items.is_empty(), "{:?}", report.items);
+    // With its group listed and unknown to state, the group is the unmanaged one.
+    let mut rule =
+        live("aws_vpc_security_group_egress_rule", json!({"id": "sgr-1", "security_group_id": "sg-9"}));
+    rule.part_of = Some(("aws_security_group".into(), "sg-9".into()));
+    let group = live("aws_security_group", json!({"id": "sg-9"}));
+    let mut d = discovery(vec![rule, group]);
+    d.covered_types.push("aws_vpc_security_group_egress_rule".into());
+    let report = compare(&state(vec![]), &d, &config(), Timestamp::UNIX_EPOCH);
+    let unmanaged: Vec<&str> = report.items.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(unmanaged, ["sg-9"]);
+}

@@ -180,8 +180,12 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
         if !covered.contains(resource.type_.as_str()) {
             continue;
         }
-        // Part of a resource that exists: managed (or reported) through its owner.
-        if resource.part_of.as_ref().is_some_and(|(t, id)| all_live.contains(&(t.as_str(), id.as_str()))) {
+        // Part of a resource that exists: managed (or reported) through its owner. Part
+        // of a type outside this scan (a rule whose group was not listed): whether its
+        // owner is managed is unknown here, so it is not called unmanaged either.
+        if resource.part_of.as_ref().is_some_and(|(t, id)| {
+            all_live.contains(&(t.as_str(), id.as_str())) || !covered.contains(t.as_str())
+        }) {
             continue;
         }
         if resource.is_default && config.default_ignores {

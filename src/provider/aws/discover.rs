@@ -4,6 +4,7 @@
 //! account guard (rate limit, breaker, retries, timeout).
 
 use aws_sdk_ec2::error::ProvideErrorMetadata;
+use aws_sdk_ec2::types::SecurityGroupRule;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use futures::future::join_all;
@@ -108,10 +109,12 @@ pub async fn discover(provider: &AwsProvider, types: &[String], progress: &dyn P
     let per_region = regions.iter().map(|region| async move {
         let client = provider.ec2_client(region);
         let guard = provider.settings.guard.as_ref();
+        let rules = RuleListing::new();
+        let rules = &rules;
         let lists = wanted.iter().map(|type_| {
             let client = client.clone();
             async move {
-                let result = list_type(guard, &client, region, type_).await;
+                let result = list_type(guard, &client, region, type_, rules).await;
                 progress.advance(&format!("{region}/{type_}"));
                 result
             }
@@ -149,11 +152,16 @@ async fn resolve_regions(provider: &AwsProvider) -> Result<Vec<String>, Discover
     Ok(regions)
 }
 
+/// One DescribeSecurityGroupRules listing per region, shared by the ingress and egress
+/// rule types (each takes its direction from it). Holds (reason, message) on failure.
+type RuleListing = tokio::sync::OnceCell<Result<Vec<SecurityGroupRule>, (String, String)>>;
+
 async fn list_type(
     guard: &AccountGuard,
     client: &aws_sdk_ec2::Client,
     region: &str,
     type_: &str,
+    rules: &RuleListing,
 ) -> Result<Vec<LiveResource>, DiscoveryFailure> {
     let scope = format!("{region}/{type_}");
     let resources = match type_ {
@@ -273,22 +281,33 @@ async fn list_type(
         .map_err(|e| failure(scope, e))?,
         "aws_vpc_security_group_ingress_rule" | "aws_vpc_security_group_egress_rule" => {
             let egress = type_ == "aws_vpc_security_group_egress_rule";
-            paginate(guard, "DescribeSecurityGroupRules", |token| {
-                let request = client.describe_security_group_rules().max_results(1000).set_next_token(token);
-                async move {
-                    let out = request.send().await?;
-                    Ok((out.security_group_rules().to_vec(), out.next_token().map(str::to_string)))
-                }
-            })
-            .await
-            .map(|items| {
-                items
+            let listed = rules
+                .get_or_init(|| async {
+                    paginate(guard, "DescribeSecurityGroupRules", |token| {
+                        let request =
+                            client.describe_security_group_rules().max_results(1000).set_next_token(token);
+                        async move {
+                            let out = request.send().await?;
+                            Ok((out.security_group_rules().to_vec(), out.next_token().map(str::to_string)))
+                        }
+                    })
+                    .await
+                    .map_err(|e| {
+                        let DiscoveryFailure { reason, message, .. } = failure(String::new(), e);
+                        (reason, message)
+                    })
+                })
+                .await;
+            match listed {
+                Ok(items) => items
                     .iter()
                     .filter(|r| r.is_egress() == Some(egress))
                     .filter_map(|r| mapping::security_group_rule(r, region))
-                    .collect()
-            })
-            .map_err(|e| failure(scope, e))?
+                    .collect(),
+                Err((reason, message)) => {
+                    return Err(DiscoveryFailure { scope, reason: reason.clone(), message: message.clone() });
+                }
+            }
         }
         _ => Vec::new(),
     };
