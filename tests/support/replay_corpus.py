@@ -18,6 +18,8 @@ import sys
 import tempfile
 import urllib.request
 
+import boto3
+
 from replay import Replay, region_of
 
 ANY = object()  # a value the cloud generates (a new group's id)
@@ -60,6 +62,13 @@ def other_group(r, i):
     group = r.ec2.create_security_group(GroupName="console-made", Description="x", VpcId=vpc)["GroupId"]
     r.ec2.modify_instance_attribute(InstanceId=i, Groups=[group])
     r.extra_groups = [group]
+
+
+def attach_profile(r, i):
+    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=r.region)
+    iam = session.client("iam", endpoint_url=r.ec2.meta.endpoint_url)
+    iam.create_instance_profile(InstanceProfileName="console-profile")
+    r.ec2.associate_iam_instance_profile(IamInstanceProfile={"Name": "console-profile"}, InstanceId=i)
 
 
 def open_ssh(r, i):
@@ -123,6 +132,10 @@ FIXTURES = {
         # the attribute is covered by the engine's unit tests.
         ("source_dest_check", lambda r, i: r.ec2.modify_instance_attribute(InstanceId=i, SourceDestCheck={"Value": False}),
          [("Modified", "aws_instance", None, [("source_dest_check", True, False)], "Medium")]),
+        ("ebs optimized", lambda r, i: r.ec2.modify_instance_attribute(InstanceId=i, EbsOptimized={"Value": True}),
+         [("Modified", "aws_instance", None, [("ebs_optimized", False, True)], "Medium")]),
+        ("instance profile", attach_profile,
+         [("Modified", "aws_instance", None, [("iam_instance_profile", None, "console-profile")], "High")]),
         ("security groups", other_group,
          [("Modified", "aws_instance", None, [("vpc_security_group_ids", ["sg-9e0204ff"], [ANY])], "High"),
           ("Unmanaged", "aws_security_group", ANY, [], "High")]),
@@ -334,6 +347,16 @@ SYNTHETIC_CASES = {
         ("main association moved", lambda r, _: r.ec2.replace_route_table_association(
             AssociationId=main_association(r), RouteTableId=r.ids["rtb-0a11c0ffee0000002"]),
          [("Missing", "aws_main_route_table_association", "rtbassoc-0a11c0ffee0000001", [], "High")]),
+        ("gp3 iops", lambda r, _: r.ec2.modify_volume(VolumeId=r.ids["vol-0a11c0ffee0000001"], Iops=4000),
+         [("Modified", "aws_ebs_volume", "vol-0a11c0ffee0000001", [("iops", 3000, 4000)], "Medium")]),
+        ("gp3 throughput", lambda r, _: r.ec2.modify_volume(VolumeId=r.ids["vol-0a11c0ffee0000001"], Throughput=250),
+         [("Modified", "aws_ebs_volume", "vol-0a11c0ffee0000001", [("throughput", 125, 250)], "Medium")]),
+        ("rule description", lambda r, g: r.ec2.modify_security_group_rules(GroupId=g, SecurityGroupRules=[{
+            "SecurityGroupRuleId": r.ids["sgr-0a11c0ffee0000001"],
+            "SecurityGroupRule": {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIpv4": "10.0.0.0/8",
+                                  "Description": "edited in the console"}}]),
+         [("Modified", "aws_vpc_security_group_ingress_rule", "sgr-0a11c0ffee0000001",
+           [("description", "https from the office", "edited in the console")], "Medium")]),
         ("nat route deleted", lambda r, _: r.ec2.delete_route(
             RouteTableId=r.ids["rtb-0a11c0ffee0000001"], DestinationCidrBlock="0.0.0.0/0"),
          [("Modified", "aws_route_table", "rtb-0a11c0ffee0000001", [("route", "0.0.0.0/0 -> nat-0a11c0ffee0000001", None)], "High")]),
