@@ -21,8 +21,7 @@ struct PagingProxy {
 
 impl PagingProxy {
     fn start(upstream: &str, modes: &[&str]) -> Self {
-        let python = std::path::Path::new(&std::env::var("MOTO_SERVER").expect("MOTO_SERVER"))
-            .with_file_name("python");
+        let python = common::moto::venv_python();
         let mut child = Command::new(python)
             .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/paging_proxy.py"))
             .arg(upstream)

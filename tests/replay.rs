@@ -13,8 +13,7 @@ use common::moto::Moto;
 #[test]
 fn provider_written_states_replayed_in_moto_are_in_sync_and_every_change_is_reported_exactly() {
     let moto = Moto::start();
-    let python =
-        std::path::Path::new(&std::env::var("MOTO_SERVER").expect("MOTO_SERVER")).with_file_name("python");
+    let python = common::moto::venv_python();
     let root = env!("CARGO_MANIFEST_DIR");
     let output = Command::new(python)
         .arg(format!("{root}/tests/support/replay_corpus.py"))

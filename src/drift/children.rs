@@ -7,13 +7,10 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
+use super::diff::json_string;
 use super::rules::{compare_for, entries, scalar};
 use crate::crd::AttributeChange;
 use crate::provider::{Fold, FoldValue};
-
-fn json_string(text: &str) -> String {
-    Value::String(text.to_string()).to_string()
-}
 
 /// The parent's expected attributes with every fold applied. An inline attribute the
 /// state does not record stays uncompared: adding the children's entries to it

@@ -11,7 +11,8 @@ use super::rules::{
 };
 use crate::crd::AttributeChange;
 
-fn json_string(text: &str) -> String {
+/// A text as the JSON string a change reports it as.
+pub(super) fn json_string(text: &str) -> String {
     Value::String(text.to_string()).to_string()
 }
 
