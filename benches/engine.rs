@@ -86,7 +86,14 @@ fn live(i: usize, instance_type: &str, env: &str) -> LiveResource {
         type_: "aws_instance".into(),
         id: instance_id(i),
         region: Some("us-east-1".into()),
-        attributes: attributes.as_object().cloned().unwrap_or_default(),
+        // The mapper drops what the API leaves out (here the instance profile).
+        attributes: attributes
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         is_default: false,
         part_of: None,
     }

@@ -1,6 +1,7 @@
 //! driftmgr: finds drift between Terraform state and the live cloud, as a
 //! Kubernetes operator and as a one-shot command.
 
+pub mod attributes;
 pub mod cli;
 pub mod controller;
 pub mod crd;

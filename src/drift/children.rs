@@ -5,7 +5,8 @@
 use std::borrow::Cow;
 use std::collections::HashSet;
 
-use serde_json::{Map, Value};
+use crate::attributes::Attributes;
+use serde_json::Value;
 
 use super::diff::json_string;
 use super::rules::{compare_for, entries, scalar};
@@ -16,9 +17,9 @@ use crate::provider::{Fold, FoldValue};
 /// state does not record stays uncompared: adding the children's entries to it
 /// would report every inline rule as added.
 pub fn expected_with_folds<'a>(
-    attributes: &'a Map<String, Value>,
+    attributes: &'a Attributes,
     folds: &[&Fold],
-) -> Cow<'a, Map<String, Value>> {
+) -> Cow<'a, Attributes> {
     let relevant: Vec<&&Fold> = folds
         .iter()
         .filter(|f| match &f.value {
@@ -42,7 +43,7 @@ pub fn expected_with_folds<'a>(
                     if value.is_null() {
                         expected.remove(name);
                     } else {
-                        expected.insert(name.clone(), value.clone());
+                        expected.insert(name, value.clone());
                     }
                 }
             }
@@ -86,7 +87,7 @@ pub enum ChildVerdict {
 }
 
 /// Checks one child's entries (or scalars) on its live parent's attributes.
-pub fn verify(parent_type: &str, fold: &Fold, live: &Map<String, Value>) -> ChildVerdict {
+pub fn verify(parent_type: &str, fold: &Fold, live: &Attributes) -> ChildVerdict {
     match &fold.value {
         FoldValue::Entry(entry) => {
             let compare = compare_for(parent_type, fold.attribute);
@@ -149,8 +150,8 @@ mod tests {
         }
     }
 
-    fn live(rules: Value) -> Map<String, Value> {
-        json!({ "ingress": rules }).as_object().cloned().expect("map")
+    fn live(rules: Value) -> Attributes {
+        json!({ "ingress": rules }).as_object().cloned().map(Attributes::from).expect("map")
     }
 
     #[test]
@@ -171,10 +172,10 @@ mod tests {
     #[test]
     fn folds_apply_only_to_recorded_inline_attributes() {
         let fold = rule_fold(json!(["10.0.0.0/8"]));
-        let recorded = json!({"ingress": [], "egress": []}).as_object().cloned().expect("map");
+        let recorded = Attributes::from(json!({"ingress": [], "egress": []}).as_object().cloned().expect("map"));
         let folded = expected_with_folds(&recorded, &[&fold]);
         assert_eq!(folded["ingress"].as_array().map(Vec::len), Some(1));
-        let unrecorded = json!({"id": "sg-1"}).as_object().cloned().expect("map");
+        let unrecorded = Attributes::from(json!({"id": "sg-1"}).as_object().cloned().expect("map"));
         assert!(matches!(expected_with_folds(&unrecorded, &[&fold]), Cow::Borrowed(_)));
     }
 }

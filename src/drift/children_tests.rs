@@ -2,7 +2,7 @@
 //! folded into their parents (pure; no cloud).
 
 use k8s_openapi::jiff::Timestamp;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::{EngineConfig, Verdict, compare};
 use crate::crd::{DriftKind, Severity};
@@ -24,7 +24,7 @@ fn state(resources: Vec<(&str, &str, Value)>) -> Vec<StateFile> {
                 type_: type_.into(),
                 provider: aws.clone(),
                 id: attributes["id"].as_str().map(str::to_string),
-                attributes: attributes.as_object().cloned().unwrap_or_default(),
+                attributes: attributes.as_object().cloned().unwrap_or_default().into(),
             })
             .collect(),
     }]
@@ -35,7 +35,7 @@ fn live(type_: &str, attributes: Value) -> LiveResource {
         type_: type_.into(),
         id: attributes["id"].as_str().unwrap_or_default().into(),
         region: Some("us-east-1".into()),
-        attributes: attributes.as_object().cloned().unwrap_or_else(Map::new),
+        attributes: attributes.as_object().cloned().unwrap_or_default().into(),
         is_default: false,
         part_of: None,
     }

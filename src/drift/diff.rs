@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
+use crate::attributes::Attributes;
 use serde_json::{Map, Value};
 
 use super::rules::{
@@ -18,7 +19,7 @@ pub(super) fn json_string(text: &str) -> String {
 
 /// The tag map compared: state's `tags_all` (with provider default tags) when
 /// recorded, else `tags`.
-fn tag_map(attributes: &Map<String, Value>, prefer_all: bool) -> Option<&Map<String, Value>> {
+fn tag_map(attributes: &Attributes, prefer_all: bool) -> Option<&Map<String, Value>> {
     let all = attributes.get("tags_all").and_then(Value::as_object);
     if prefer_all && all.is_some() { all } else { attributes.get("tags").and_then(Value::as_object) }
 }
@@ -116,7 +117,7 @@ fn reported(value: Option<&Value>, default: Option<&str>) -> Option<String> {
 
 /// Every compared attribute that differs. An attribute state does not record is
 /// not compared: older provider versions did not write every attribute.
-pub fn diff(type_: &str, expected: &Map<String, Value>, actual: &Map<String, Value>) -> Vec<AttributeChange> {
+pub fn diff(type_: &str, expected: &Attributes, actual: &Attributes) -> Vec<AttributeChange> {
     let mut changes = Vec::new();
     for (name, compare) in rules_for(type_) {
         let in_state =
@@ -167,8 +168,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn map(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().expect("object")
+    fn map(v: Value) -> Attributes {
+        v.as_object().cloned().map(Attributes::from).expect("object")
     }
 
     #[test]

@@ -4,7 +4,8 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Map, Value};
+use crate::attributes::Attributes;
+use serde_json::Value;
 
 use crate::provider::LiveResource;
 use crate::state::StateResource;
@@ -51,7 +52,7 @@ impl<'a> LiveIndex<'a> {
 
 /// The region of a state resource, from its ARN (any partition: `aws`, `aws-cn`,
 /// `aws-us-gov`) or its availability zone.
-pub fn own_region(attributes: &Map<String, Value>) -> Option<&str> {
+pub fn own_region(attributes: &Attributes) -> Option<&str> {
     let from_arn = attributes
         .get("arn")
         .and_then(Value::as_str)
@@ -100,11 +101,11 @@ impl<'a> RegionHints<'a> {
     /// The resource's own region, else the region of a resource it references
     /// (`subnet_id`, `vpc_id`, `route_table_id`, ...): a NAT gateway, a route or an
     /// association lives where its subnet, VPC or table does.
-    pub fn region_of(&self, attributes: &'a Map<String, Value>) -> Option<&'a str> {
+    pub fn region_of(&self, attributes: &'a Attributes) -> Option<&'a str> {
         own_region(attributes).or_else(|| {
             attributes
                 .iter()
-                .filter(|(key, _)| key.ends_with("_id") && key.as_str() != "id")
+                .filter(|(key, _)| key.ends_with("_id") && *key != "id")
                 .find_map(|(_, value)| self.by_id().get(value.as_str()?).copied())
         })
     }
@@ -115,8 +116,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn attrs(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().expect("object")
+    fn attrs(v: Value) -> Attributes {
+        v.as_object().cloned().map(Attributes::from).expect("object")
     }
 
     #[test]
@@ -132,7 +133,7 @@ mod tests {
             type_: "aws_subnet".into(),
             id: "subnet-1".into(),
             region: Some("ap-south-1".into()),
-            attributes: Map::new(),
+            attributes: Attributes::new(),
             is_default: false,
             part_of: None,
         }];
@@ -148,7 +149,7 @@ mod tests {
             type_: "aws_key_pair".into(),
             id: "deployer".into(),
             region: Some(region.into()),
-            attributes: Map::new(),
+            attributes: Attributes::new(),
             is_default: false,
             part_of: None,
         };

@@ -4,6 +4,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
+use crate::attributes::Attributes;
 use serde_json::{Map, Value};
 
 use crate::provider::aws::ROUTE_TARGETS;
@@ -133,7 +134,7 @@ pub fn default_value(type_: &str, attribute: &str) -> Option<&'static str> {
 /// Whether an attribute means nothing for this resource as state describes it: IOPS
 /// are set only for io1, io2 and gp3 volumes (AWS reports a gp2 volume's baseline,
 /// which follows its size), throughput only for gp3.
-pub fn not_applicable(type_: &str, attribute: &str, expected: &Map<String, Value>) -> bool {
+pub fn not_applicable(type_: &str, attribute: &str, expected: &Attributes) -> bool {
     let volume_type = || scalar(expected.get("type")).unwrap_or(Cow::Borrowed("gp2"));
     match (type_, attribute) {
         ("aws_ebs_volume", "iops") => !matches!(volume_type().as_ref(), "io1" | "io2" | "gp3"),
@@ -289,9 +290,9 @@ mod tests {
     fn volume_iops_apply_only_where_they_can_be_set() {
         let gp2 = json!({"type": "gp2"});
         let gp3 = json!({"type": "gp3"});
-        assert!(not_applicable("aws_ebs_volume", "iops", gp2.as_object().expect("map")));
-        assert!(not_applicable("aws_ebs_volume", "throughput", gp2.as_object().expect("map")));
-        assert!(!not_applicable("aws_ebs_volume", "iops", gp3.as_object().expect("map")));
-        assert!(!not_applicable("aws_ebs_volume", "throughput", gp3.as_object().expect("map")));
+        assert!(not_applicable("aws_ebs_volume", "iops", &Attributes::from(gp2.as_object().cloned().expect("map"))));
+        assert!(not_applicable("aws_ebs_volume", "throughput", &Attributes::from(gp2.as_object().cloned().expect("map"))));
+        assert!(!not_applicable("aws_ebs_volume", "iops", &Attributes::from(gp3.as_object().cloned().expect("map"))));
+        assert!(!not_applicable("aws_ebs_volume", "throughput", &Attributes::from(gp3.as_object().cloned().expect("map"))));
     }
 }

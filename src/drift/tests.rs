@@ -53,7 +53,7 @@ fn case() -> (Vec<StateFile>, Discovery) {
                 type_: s.type_,
                 provider: aws.clone(),
                 id: Some(s.id),
-                attributes: s.attributes,
+                attributes: s.attributes.into(),
             })
             .collect(),
     };
@@ -65,7 +65,7 @@ fn case() -> (Vec<StateFile>, Discovery) {
                 type_: l.type_,
                 id: l.id,
                 region: Some("us-east-1".into()),
-                attributes: l.attributes,
+                attributes: l.attributes.into(),
                 is_default: l.is_default,
                 part_of: None,
             })
@@ -183,7 +183,7 @@ fn resources_in_unscanned_regions_are_out_of_scope() {
         type_: "aws_ebs_volume".into(),
         provider: aws.clone(),
         id: Some(id.into()),
-        attributes: attributes.as_object().cloned().unwrap_or_default(),
+        attributes: attributes.as_object().cloned().unwrap_or_default().into(),
     };
     states[0]
         .resources

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use object_store::ObjectStore;
 use serde::{Deserialize, Serialize};
+use crate::attributes::Attributes;
 use serde_json::{Map, Value};
 
 use crate::crd::{AssumeRoleStep, CloudProvider, EndpointOverride};
@@ -25,7 +26,7 @@ pub struct LiveResource {
     pub id: String,
     pub region: Option<String>,
     /// Attributes under their Terraform names.
-    pub attributes: Map<String, Value>,
+    pub attributes: Attributes,
     /// True for resources the cloud creates on its own (default VPC, its subnets,
     /// default security groups, main route tables, default network ACLs).
     #[serde(default)]
@@ -194,7 +195,7 @@ pub trait CloudRules: Send + Sync {
     /// `aws_vpc`. `None` when the type is compared as itself.
     fn live_type(&self, state_type: &str) -> Option<&'static str>;
     /// How a state resource lands on other resources' expected attributes.
-    fn folds(&self, type_: &str, attributes: &Map<String, Value>) -> Vec<Fold>;
+    fn folds(&self, type_: &str, attributes: &Attributes) -> Vec<Fold>;
     /// Types only ever verified through a parent (rules, routes, associations).
     fn child_types(&self) -> &'static [&'static str];
     /// The state attributes the engine reads for this cloud (compared, folded, or
@@ -211,7 +212,7 @@ impl CloudRules for NoRules {
     fn live_type(&self, _: &str) -> Option<&'static str> {
         None
     }
-    fn folds(&self, _: &str, _: &Map<String, Value>) -> Vec<Fold> {
+    fn folds(&self, _: &str, _: &Attributes) -> Vec<Fold> {
         Vec::new()
     }
     fn child_types(&self) -> &'static [&'static str] {

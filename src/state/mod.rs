@@ -9,7 +9,7 @@ pub use address::{IndexKey, ProviderAddress};
 pub use parse::{AttributeFilter, KEEP_ALL, StateError, parse_state, parse_state_keeping};
 pub use source::{StateLocation, StateReadError, read_local_states, read_object_states};
 
-use serde_json::{Map, Value};
+use crate::attributes::Attributes;
 
 /// One parsed state file.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,5 +38,5 @@ pub struct StateResource {
     /// The cloud id (`attributes.id`), when the instance has one.
     pub id: Option<String>,
     /// Every attribute, as Terraform recorded it.
-    pub attributes: Map<String, Value>,
+    pub attributes: Attributes,
 }

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::address::{IndexKey, ProviderAddress, instance_address};
 use super::{StateFile, StateResource};
+use crate::attributes::Attributes;
 
 /// Why a state file cannot be used. Every variant names the file.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -114,7 +115,7 @@ thread_local! {
 
 /// An attribute map that drops, while it is read, what the filter does not keep: the
 /// dropped values are skipped in the input, never built.
-struct FilteredAttributes(Map<String, Value>);
+struct FilteredAttributes(Attributes);
 
 impl<'de> Deserialize<'de> for FilteredAttributes {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -125,22 +126,26 @@ impl<'de> Deserialize<'de> for FilteredAttributes {
                 f.write_str("an object of attributes")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-                let mut kept = Map::new();
+                let mut kept: Vec<(Box<str>, Value)> = Vec::new();
                 // Keys are borrowed from the input where they can be: only kept ones
                 // are copied (an instance has ~50 attributes and a dozen are kept).
                 while let Some(Key(key)) = access.next_key::<Key<'de>>()? {
                     if (self.0.keep)(&key) {
-                        kept.insert(key.into_owned(), access.next_value()?);
+                        kept.push((key.into(), access.next_value()?));
                     } else {
                         access.next_value::<serde::de::IgnoredAny>()?;
                     }
                 }
-                for (present, redundant) in self.0.supersedes {
-                    if kept.get(*present).is_some_and(|v| !v.is_null()) {
-                        kept.remove(*redundant);
-                    }
-                }
-                Ok(FilteredAttributes(kept))
+                let recorded = |name: &str| kept.iter().any(|(n, v)| n.as_ref() == name && !v.is_null());
+                let redundant: Vec<&str> = self
+                    .0
+                    .supersedes
+                    .iter()
+                    .filter(|(present, _)| recorded(present))
+                    .map(|(_, redundant)| *redundant)
+                    .collect();
+                kept.retain(|(n, _)| !redundant.contains(&n.as_ref()));
+                Ok(FilteredAttributes(Attributes::from_pairs(kept)))
             }
         }
         deserializer.deserialize_map(Visitor(KEEP.with(std::cell::Cell::get)))
@@ -262,7 +267,7 @@ fn parse_filtered(bytes: &[u8], origin: &str) -> Result<StateFile, StateError> {
                 }
             };
             let attributes =
-                instance.attributes.map(|a| a.0).or(instance.attributes_flat).unwrap_or_default();
+                instance.attributes.map(|a| a.0).or(instance.attributes_flat.map(Attributes::from)).unwrap_or_default();
             let id = attributes.get("id").and_then(Value::as_str).map(str::to_string);
             let mut address = instance_address(
                 resource.module.as_deref(),
@@ -374,7 +379,7 @@ mod tests {
         let state = br#"{"version":4,"terraform_version":"1.5.0","resources":[{"mode":"managed","type":"aws_instance","name":"a","provider":"provider.aws","instances":[{"attributes":{"id":"i-1","instance_type":"t3.micro","root_block_device":[{"iops":100}],"user_data":"secret"}}]}]}"#;
         let keep = AttributeFilter { keep: |name| name == "id" || name == "instance_type", supersedes: &[] };
         let kept = parse_state_keeping(state, "f.tfstate", keep).expect("parses");
-        let names: Vec<&String> = kept.resources[0].attributes.keys().collect();
+        let names: Vec<&str> = kept.resources[0].attributes.keys().collect();
         assert_eq!(names, ["id", "instance_type"]);
         let all = parse_state(state, "f.tfstate").expect("parses");
         assert_eq!(all.resources[0].attributes.len(), 4, "the filter is put back after a parse");

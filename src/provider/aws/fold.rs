@@ -5,6 +5,7 @@
 //! parent whose rules live elsewhere is not reported Modified. Also: the
 //! `aws_default_*` types, which manage the default objects of an account.
 
+use crate::attributes::Attributes;
 use serde_json::{Map, Value, json};
 
 use crate::provider::{CloudRules, Fold, FoldValue};
@@ -23,16 +24,16 @@ const CHILD_TYPES: &[&str] = &[
     "aws_volume_attachment",
 ];
 
-fn text<'a>(attributes: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+fn text<'a>(attributes: &'a Attributes, name: &str) -> Option<&'a str> {
     attributes.get(name).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
-fn value(attributes: &Map<String, Value>, name: &str) -> Value {
+fn value(attributes: &Attributes, name: &str) -> Value {
     attributes.get(name).cloned().unwrap_or(Value::Null)
 }
 
 /// A list attribute, or a one-item list from a scalar, or an empty list.
-fn list_of(attributes: &Map<String, Value>, name: &str) -> Value {
+fn list_of(attributes: &Attributes, name: &str) -> Value {
     match attributes.get(name) {
         Some(Value::Array(items)) => Value::Array(items.clone()),
         Some(Value::String(s)) if !s.is_empty() => json!([s]),
@@ -77,7 +78,7 @@ fn rule_entry(
 }
 
 /// `aws_security_group_rule`: the classic form, many sources per resource.
-fn security_group_rule(a: &Map<String, Value>) -> Option<Fold> {
+fn security_group_rule(a: &Attributes) -> Option<Fold> {
     let group = text(a, "security_group_id")?;
     let attribute = match text(a, "type")? {
         "ingress" => "ingress",
@@ -98,7 +99,7 @@ fn security_group_rule(a: &Map<String, Value>) -> Option<Fold> {
 
 /// `aws_vpc_security_group_ingress_rule` / `_egress_rule`: one source per resource,
 /// with its own cloud id (`sgr-...`); discovered in its own right, so only folded.
-fn vpc_security_group_rule(a: &Map<String, Value>, attribute: &'static str) -> Option<Fold> {
+fn vpc_security_group_rule(a: &Attributes, attribute: &'static str) -> Option<Fold> {
     let group = text(a, "security_group_id")?;
     let (groups, self_flag) = sources(group, text(a, "referenced_security_group_id"), false);
     let entry = rule_entry(
@@ -126,7 +127,7 @@ pub const ROUTE_TARGETS: &[&str] = &[
     "instance_id",
 ];
 
-fn route(a: &Map<String, Value>) -> Option<Fold> {
+fn route(a: &Attributes) -> Option<Fold> {
     let table = text(a, "route_table_id")?;
     let mut entry = Map::new();
     entry.insert("cidr_block".into(), value(a, "destination_cidr_block"));
@@ -138,18 +139,18 @@ fn route(a: &Map<String, Value>) -> Option<Fold> {
     Some(fold("aws_route_table", table, "route", Value::Object(entry)))
 }
 
-fn route_table_association(a: &Map<String, Value>) -> Option<Fold> {
+fn route_table_association(a: &Attributes) -> Option<Fold> {
     let table = text(a, "route_table_id")?;
     let target = text(a, "subnet_id").or_else(|| text(a, "gateway_id"))?;
     Some(Fold { on_parent: false, ..fold("aws_route_table", table, "associations", json!(target)) })
 }
 
-fn main_route_table_association(a: &Map<String, Value>) -> Option<Fold> {
+fn main_route_table_association(a: &Attributes) -> Option<Fold> {
     let table = text(a, "route_table_id")?;
     Some(Fold { on_parent: false, ..fold("aws_route_table", table, "associations", json!("main")) })
 }
 
-fn network_acl_rule(a: &Map<String, Value>) -> Option<Fold> {
+fn network_acl_rule(a: &Attributes) -> Option<Fold> {
     let acl = text(a, "network_acl_id")?;
     let egress = a.get("egress").and_then(Value::as_bool).unwrap_or(false);
     let entry = json!({
@@ -166,7 +167,7 @@ fn network_acl_rule(a: &Map<String, Value>) -> Option<Fold> {
 
 /// An association sets the address's `instance` and/or `network_interface`; what it
 /// did not name is owned by AWS (an instance's primary interface) and not compared.
-fn eip_association(a: &Map<String, Value>) -> Option<Fold> {
+fn eip_association(a: &Attributes) -> Option<Fold> {
     let allocation = text(a, "allocation_id")?;
     let mut scalars = Map::new();
     scalars.insert("instance".into(), text(a, "instance_id").map_or(Value::Null, |v| json!(v)));
@@ -182,7 +183,7 @@ fn eip_association(a: &Map<String, Value>) -> Option<Fold> {
 
 /// A NAT gateway's address is attached to the gateway's own interface, which the
 /// address in state (written before the gateway) does not record.
-fn nat_gateway_address(a: &Map<String, Value>) -> Option<Fold> {
+fn nat_gateway_address(a: &Attributes) -> Option<Fold> {
     let allocation = text(a, "allocation_id")?;
     let mut scalars = Map::new();
     scalars.insert("instance".into(), Value::Null);
@@ -197,7 +198,7 @@ fn nat_gateway_address(a: &Map<String, Value>) -> Option<Fold> {
     })
 }
 
-fn volume_attachment(a: &Map<String, Value>) -> Option<Fold> {
+fn volume_attachment(a: &Attributes) -> Option<Fold> {
     let volume = text(a, "volume_id")?;
     let instance = text(a, "instance_id")?;
     let device = text(a, "device_name").unwrap_or_default();
@@ -320,7 +321,7 @@ impl CloudRules for AwsRules {
         })
     }
 
-    fn folds(&self, type_: &str, attributes: &Map<String, Value>) -> Vec<Fold> {
+    fn folds(&self, type_: &str, attributes: &Attributes) -> Vec<Fold> {
         let folded = match type_ {
             "aws_security_group_rule" => security_group_rule(attributes),
             "aws_vpc_security_group_ingress_rule" => vpc_security_group_rule(attributes, "ingress"),
@@ -346,8 +347,8 @@ impl CloudRules for AwsRules {
 mod tests {
     use super::*;
 
-    fn attrs(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().expect("object")
+    fn attrs(v: Value) -> Attributes {
+        v.as_object().cloned().map(Attributes::from).expect("object")
     }
 
     #[test]

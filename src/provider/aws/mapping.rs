@@ -30,7 +30,7 @@ fn resource(type_: &str, id: &str, region: &str, attributes: Value, is_default: 
         type_: type_.into(),
         id: id.into(),
         region: Some(region.into()),
-        attributes,
+        attributes: attributes.into(),
         is_default,
         part_of: None,
     }
