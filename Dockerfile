@@ -10,6 +10,7 @@ RUN cargo build --release --locked --bin driftmgr
 
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /src/target/release/driftmgr /usr/local/bin/driftmgr
-USER nonroot
+# Numeric, so the kubelet can verify runAsNonRoot (it cannot resolve a user name).
+USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/driftmgr"]
 CMD ["operator"]

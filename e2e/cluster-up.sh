@@ -102,6 +102,7 @@ KUBE_APISERVER=$server
 ETCD_CLIENT_PORT=$etcd_client_port
 KUBECTL=$TOOLS_DIR/kubectl-layer-$KUBECTL_LAYER_VERSION/kubectl
 HELM=$TOOLS_DIR/kubectl-layer-$KUBECTL_LAYER_VERSION/helm
+KUBE_SCORE=$TOOLS_DIR/kube-score-$KUBE_SCORE_VERSION/kube-score
 ENV
 
 for _ in $(seq 1 120); do

@@ -8,7 +8,7 @@ use kube::Client;
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
-use crate::controller::{self, Context, ControllerConfig};
+use crate::controller::{self, Context, ControllerConfig, TenancyPolicy};
 use crate::duration::parse_duration_arg;
 use crate::leader::{LeaderConfig, LeaderElection};
 use crate::telemetry::{self, HealthState, Metrics};
@@ -43,6 +43,15 @@ pub struct OperatorArgs {
     /// Re-check objects waiting on a missing reference this often.
     #[arg(long, default_value = "30s", value_parser = parse_duration_arg)]
     pub retry_interval: Duration,
+    /// Namespaces whose ProviderAccounts may use the operator's own credentials
+    /// (`credentials: none`, `assumeRole` without a source Secret), comma-separated;
+    /// `*` allows all. None by default.
+    #[arg(long, env = "DRIFTMGR_AMBIENT_CREDENTIAL_NAMESPACES", value_delimiter = ',')]
+    pub ambient_credential_namespaces: Vec<String>,
+    /// Endpoint URLs the operator's own credentials may be sent to, comma-separated.
+    /// None by default: such accounts use the cloud's public endpoints only.
+    #[arg(long, env = "DRIFTMGR_ALLOWED_ENDPOINTS", value_delimiter = ',')]
+    pub allowed_endpoints: Vec<String>,
 }
 
 /// Runs until SIGTERM or SIGINT. Returns an error only for start-up failures.
@@ -86,6 +95,10 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
             namespace: args.watch_namespace.clone(),
             resync_interval: args.resync_interval,
             retry_interval: args.retry_interval,
+            tenancy: TenancyPolicy {
+                ambient_namespaces: args.ambient_credential_namespaces.clone(),
+                allowed_endpoints: args.allowed_endpoints.clone(),
+            },
         },
         identity,
     ));

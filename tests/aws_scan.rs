@@ -560,12 +560,9 @@ async fn sts_confirms_chains_and_rejects_bad_keys() {
     // This moto checks credentials like AWS: the test keys belong to no IAM user.
     let strict = Moto::start_with_env(&[("INITIAL_NO_AUTH_ACTION_COUNT", "0")]);
     let moto = Moto::start();
-    let token = tempfile::NamedTempFile::new().expect("token file");
-    std::fs::write(token.path(), "eyJhbGciOiJub25lIn0.eyJzdWIiOiJkcmlmdG1nciJ9.").expect("write token");
     let extra = format!(
-        "apiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: chained}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials:\n    assumeRole:\n      sourceSecretRef: {{name: aws-creds}}\n      roles:\n        - {{roleArn: 'arn:aws:iam::123456789012:role/driftmgr-reader', externalId: ext-1}}\n        - {{roleArn: 'arn:aws:iam::123456789012:role/driftmgr-auditor', sessionName: audit}}\n  endpoint: {{url: '{url}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: irsa}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials:\n    webIdentity: {{roleArn: 'arn:aws:iam::123456789012:role/driftmgr-irsa', tokenFile: '{token}'}}\n  endpoint: {{url: '{url}'}}\n",
+        "apiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: chained}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials:\n    assumeRole:\n      sourceSecretRef: {{name: aws-creds}}\n      roles:\n        - {{roleArn: 'arn:aws:iam::123456789012:role/driftmgr-reader', externalId: ext-1}}\n        - {{roleArn: 'arn:aws:iam::123456789012:role/driftmgr-auditor', sessionName: audit}}\n  endpoint: {{url: '{url}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: irsa}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials:\n    webIdentity: {{roleArn: 'arn:aws:iam::123456789012:role/driftmgr-irsa', serviceAccountName: scanner}}\n  endpoint: {{url: '{url}'}}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: scanner}}\n",
         url = moto.url,
-        token = token.path().display()
     );
     let (client, ns, operator) =
         operator_with_account("aws-sts", "rejected", &strict.url, "wrong-secret-value", "", &extra).await;

@@ -1,66 +1,135 @@
-//! The Helm chart: it lints and renders with the real helm, and the RBAC it grants
-//! is enough to run the operator (run here as the chart's ServiceAccount, with a
-//! token minted by the API server).
+//! The Helm chart as shipped: it lints strictly, renders a hardened pod, scores
+//! without a critical finding in kube-score, and its RBAC is exactly enough for a
+//! complete scan. The operator runs here as the chart's ServiceAccount, with a
+//! token the API server minted for it: report written, status Completed,
+//! superseded report deleted, a RemediationPlan reconciled, Events written.
 
 mod common;
 
 use std::process::Command;
 use std::time::Duration;
 
+use common::moto::Moto;
 use common::{LeaseTiming, Operator, kubectl};
-use driftmgr::crd::{DriftScan, ProviderAccount};
+use driftmgr::crd::{DriftScan, ProviderAccount, RemediationPlan, ScanPhase, find_condition};
+use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Api;
+use kube::api::{ListParams, Patch, PatchParams};
+use serde_json::{Value, json};
 
-fn helm(args: &[&str]) -> String {
-    let output = Command::new(common::tool("helm")).args(args).output().expect("run helm");
-    assert!(output.status.success(), "helm {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).into_owned()
+const CHART: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/driftmgr");
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+fn run(tool: &str, args: &[&str]) -> (bool, String) {
+    let output = Command::new(common::tool(tool)).args(args).output().expect("run tool");
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), text)
 }
 
-#[tokio::test]
-async fn chart_rbac_is_enough_to_run_the_operator() {
-    let client = common::client().await;
-    common::install_crds(&client).await;
-    let ns = common::namespace(&client, "helm").await;
-    let chart = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/driftmgr");
+fn helm(args: &[&str]) -> String {
+    let (ok, out) = run("helm", args);
+    assert!(ok, "helm {args:?} failed: {out}");
+    out
+}
 
-    let lint = helm(&["lint", chart]);
+fn documents(rendered: &str) -> Vec<Value> {
+    serde_yaml::Deserializer::from_str(rendered)
+        .filter_map(|doc| serde::Deserialize::deserialize(doc).ok())
+        .filter(|v: &Value| !v.is_null())
+        .collect()
+}
+
+fn kinds(docs: &[Value]) -> Vec<String> {
+    docs.iter().map(|d| d["kind"].as_str().unwrap_or_default().to_string()).collect()
+}
+
+#[test]
+fn chart_lints_strictly_renders_a_hardened_pod_and_scores_without_critical_findings() {
+    let lint = helm(&["lint", "--strict", CHART]);
     assert!(lint.contains("0 chart(s) failed"), "{lint}");
+    // values.schema.json refuses a wrong value by name.
+    let (ok, out) = run("helm", &["template", "d", CHART, "--set", "tenancy.allowedEndpoints[0]=not a url"]);
+    assert!(!ok && out.contains("allowedEndpoints"), "{out}");
+
+    let cluster_wide = documents(&helm(&["template", "d", CHART, "--namespace", "ops"]));
+    let kinds_all = kinds(&cluster_wide);
+    for kind in ["ClusterRole", "ClusterRoleBinding", "NetworkPolicy", "PodDisruptionBudget", "Deployment"] {
+        assert!(kinds_all.iter().any(|k| k == kind), "{kind} rendered: {kinds_all:?}");
+    }
+    let one_namespace =
+        documents(&helm(&["template", "d", CHART, "--namespace", "ops", "--set", "watchNamespace=team-a"]));
+    let kinds_ns = kinds(&one_namespace);
+    assert!(!kinds_ns.iter().any(|k| k.starts_with("Cluster")), "no cluster-wide grants: {kinds_ns:?}");
+    let role = one_namespace
+        .iter()
+        .find(|d| d["kind"] == "Role" && d["metadata"]["name"] == "d-operator")
+        .expect("operator Role");
+    assert_eq!(role["metadata"]["namespace"], "team-a");
+    let secrets =
+        role["rules"].as_array().expect("rules").iter().find(|r| r["resources"] == json!(["secrets"]));
+    assert_eq!(secrets.map(|r| &r["verbs"]), Some(&json!(["get"])), "Secrets: get only");
+
+    let deployment = cluster_wide.iter().find(|d| d["kind"] == "Deployment").expect("deployment");
+    let pod = &deployment["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    assert!(pod["securityContext"]["runAsUser"].as_u64().is_some_and(|u| u > 0), "numeric non-root user");
+    assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
+    assert_eq!(container["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(container["securityContext"]["capabilities"]["drop"], json!(["ALL"]));
+    assert_eq!(container["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+    assert!(container["resources"]["limits"]["ephemeral-storage"].is_string());
+    assert!(pod["affinity"]["podAntiAffinity"].is_object());
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let manifest = dir.path().join("chart.yaml");
+    std::fs::write(&manifest, helm(&["template", "d", CHART, "--namespace", "ops"])).expect("write");
+    // Deliberate exceptions, each named in charts/driftmgr/README.md.
+    let (_, score) = run(
+        "kube_score",
+        &[
+            "score",
+            "--output-format",
+            "ci",
+            "--ignore-test",
+            "container-image-pull-policy",
+            manifest.to_str().expect("utf-8"),
+        ],
+    );
+    let critical: Vec<&str> = score.lines().filter(|l| l.starts_with("[CRITICAL]")).collect();
+    assert!(critical.is_empty(), "kube-score critical findings:\n{}", critical.join("\n"));
+    assert!(score.contains("[OK]"), "kube-score ran: {score}");
+}
+
+/// The rendered RBAC objects of the chart, applied to the cluster.
+fn apply_chart_rbac(ns: &str, dir: &std::path::Path) {
     let rendered =
-        helm(&["template", "drift", chart, "--namespace", &ns, "--set", &format!("watchNamespace={ns}")]);
+        helm(&["template", "drift", CHART, "--namespace", ns, "--set", &format!("watchNamespace={ns}")]);
     assert!(
         rendered.contains(&format!("--watch-namespace={ns}")),
         "watchNamespace reaches the container args"
     );
-
-    // Apply what a cluster without a kubelet can use: the RBAC objects.
-    let rbac: Vec<&str> = rendered
-        .split("\n---")
-        .filter(|doc| {
-            [
-                "kind: ServiceAccount",
-                "kind: ClusterRole\n",
-                "kind: ClusterRoleBinding",
-                "kind: Role\n",
-                "kind: RoleBinding",
-            ]
-            .iter()
-            .any(|k| doc.contains(k))
+    let rbac: Vec<String> = documents(&rendered)
+        .into_iter()
+        .filter(|d| {
+            ["ServiceAccount", "Role", "RoleBinding"].contains(&d["kind"].as_str().unwrap_or_default())
         })
+        .map(|d| serde_yaml::to_string(&d).expect("yaml"))
         .collect();
-    assert_eq!(rbac.len(), 5, "ServiceAccount, ClusterRole(+Binding), Role(+Binding)");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let manifest = dir.path().join("rbac.yaml");
+    assert_eq!(rbac.len(), 5, "ServiceAccount, Role(+Binding) for the operator and for leader election");
+    let manifest = dir.join("rbac.yaml");
     std::fs::write(&manifest, rbac.join("\n---\n")).expect("write manifest");
     kubectl(&["apply", "-f", manifest.to_str().expect("utf-8 path")]);
+}
 
-    // A kubeconfig that authenticates as the chart's ServiceAccount.
-    let token = kubectl(&["create", "token", "drift", "-n", &ns, "--duration", "1h"]);
+/// A kubeconfig that authenticates as the chart's ServiceAccount.
+fn service_account_kubeconfig(ns: &str, dir: &std::path::Path) -> std::path::PathBuf {
+    let token = kubectl(&["create", "token", "drift", "-n", ns, "--duration", "1h"]);
     let server = std::env::var("KUBE_APISERVER").expect("KUBE_APISERVER set by cluster-up");
     let ca = std::path::Path::new(&std::env::var("KUBECONFIG").expect("KUBECONFIG"))
         .with_file_name("pki")
         .join("ca.crt");
-    let kubeconfig = dir.path().join("kubeconfig");
+    let kubeconfig = dir.join("kubeconfig");
     std::fs::write(
         &kubeconfig,
         format!(
@@ -70,6 +139,37 @@ async fn chart_rbac_is_enough_to_run_the_operator() {
         ),
     )
     .expect("write kubeconfig");
+    kubeconfig
+}
+
+fn vpc_state(vpc: &str) -> String {
+    json!({"version": 4, "terraform_version": "1.9.0", "serial": 1, "lineage": "helm", "outputs": {},
+        "resources": [{"mode": "managed", "type": "aws_vpc", "name": "main",
+            "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+            "instances": [{"schema_version": 1, "attributes": {"id": vpc, "cidr_block": "10.30.0.0/16",
+                "instance_tenancy": "default", "tags": {"Name": "main"}, "tags_all": {"Name": "main"}}}]}]})
+    .to_string()
+}
+
+#[tokio::test]
+async fn a_complete_scan_runs_under_the_charts_own_service_account() {
+    let client = common::client().await;
+    common::install_crds(&client).await;
+    let ns = common::namespace(&client, "helm").await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    apply_chart_rbac(&ns, dir.path());
+    let kubeconfig = service_account_kubeconfig(&ns, dir.path());
+
+    let moto = Moto::start();
+    let ec2 = moto.ec2().await;
+    let vpc = ec2.create_vpc().cidr_block("10.30.0.0/16").send().await.expect("vpc");
+    let vpc = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string();
+    ec2.create_tags()
+        .resources(&vpc)
+        .tags(aws_sdk_ec2::types::Tag::builder().key("Name").value("main").build())
+        .send()
+        .await
+        .expect("tag");
 
     let operator = Operator::start_as(
         &ns,
@@ -77,18 +177,86 @@ async fn chart_rbac_is_enough_to_run_the_operator() {
         &LeaseTiming { duration_secs: 6, renew_secs: 2 },
         Some(&kubeconfig),
     );
-    let yaml = "apiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {name: prod}\nspec:\n  provider: aws\n  credentials: {secretRef: {name: creds}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {name: net}\nspec:\n  providerAccountRef: {name: prod}\n  stateSources: [{configMapRef: {name: state, key: terraform.tfstate}}]\n";
-    for created in common::create_yaml(&client, &ns, yaml).await {
+    let state = serde_json::to_string(&vpc_state(&vpc)).expect("quoted");
+    let yaml = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata: {{name: creds}}\nstringData: {{AWS_ACCESS_KEY_ID: testing, AWS_SECRET_ACCESS_KEY: testing}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: state}}\ndata:\n  terraform.tfstate: {state}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: prod}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: creds}}}}\n  endpoint: {{url: '{}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: net}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc]\n  stateSources: [{{configMapRef: {{name: state, key: terraform.tfstate}}}}]\n",
+        moto.url
+    );
+    for created in common::create_yaml(&client, &ns, &yaml).await {
         created.expect("object created");
     }
     let accounts: Api<ProviderAccount> = Api::namespaced(client.clone(), &ns);
     let scans: Api<DriftScan> = Api::namespaced(client.clone(), &ns);
-    common::wait_until(Duration::from_secs(30), "both objects reconciled under the chart's RBAC", || async {
-        let account = accounts.get("prod").await.ok()?.status?;
-        let scan = scans.get("net").await.ok()?.status?;
-        (!account.conditions.is_empty() && !scan.conditions.is_empty()).then_some(())
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+    let completed = |generation: i64| {
+        let scans = scans.clone();
+        async move {
+            common::wait_until(
+                TIMEOUT,
+                &format!("report {generation} written under the chart's RBAC"),
+                || async {
+                    let status = scans.get("net").await.ok()?.status?;
+                    let report = status.report_ref.clone()?;
+                    (status.phase == Some(ScanPhase::Completed) && report.generation == generation)
+                        .then_some((status, report))
+                },
+            )
+            .await
+        }
+    };
+    let (status, first) = completed(1).await;
+    let account = accounts.get("prod").await.expect("account").status.expect("account status");
+    assert_eq!(
+        find_condition(&account.conditions, "Ready").map(|c| c.reason.as_str()),
+        Some("IdentityConfirmed")
+    );
+    let drifted = find_condition(&status.conditions, "Drifted").expect("Drifted");
+    assert_eq!(drifted.status, "False", "the VPC is in sync: {}", drifted.message);
+    for name in &first.config_maps {
+        config_maps.get(name).await.expect("report part written");
+    }
+
+    // Drift, then a requested rescan: the new report replaces the old one.
+    ec2.create_tags()
+        .resources(&vpc)
+        .tags(aws_sdk_ec2::types::Tag::builder().key("Name").value("renamed").build())
+        .send()
+        .await
+        .expect("retag");
+    let request = json!({"metadata": {"annotations": {"driftmgr.io/scan-requested": "rescan-1"}}});
+    scans.patch("net", &PatchParams::default(), &Patch::Merge(&request)).await.expect("request a scan");
+    let (status, second) = completed(2).await;
+    assert_eq!(find_condition(&status.conditions, "Drifted").map(|c| c.status.as_str()), Some("True"));
+    common::wait_until(TIMEOUT, "the superseded report deleted", || async {
+        let left = config_maps.list(&ListParams::default().labels("driftmgr.io/scan=net")).await.ok()?;
+        let names: Vec<String> = left.items.iter().filter_map(|c| c.metadata.name.clone()).collect();
+        (names == second.config_maps).then_some(())
     })
     .await;
+
+    // A plan for the scan is reconciled too.
+    let plan = format!(
+        "apiVersion: driftmgr.io/v1alpha1\nkind: RemediationPlan\nmetadata: {{name: fix}}\nspec:\n  driftScanRef: {{name: net, reportGeneration: 2}}\n  mode: DryRun\n  actions:\n    - {{id: retag, type: ReapplyTags, target: {{type: aws_vpc, id: '{vpc}'}}, tags: {{Name: main}}}}\n"
+    );
+    for created in common::create_yaml(&client, &ns, &plan).await {
+        created.expect("plan created");
+    }
+    let plans: Api<RemediationPlan> = Api::namespaced(client.clone(), &ns);
+    common::wait_until(TIMEOUT, "the plan reconciled", || async {
+        let status = plans.get("fix").await.ok()?.status?;
+        (!status.conditions.is_empty()).then_some(())
+    })
+    .await;
+    let events = kubectl(&["get", "events.events.k8s.io", "-n", &ns, "-o", "json"]);
+    let events: Value = serde_json::from_str(&events).expect("events json");
+    let by_operator = events["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["reportingController"] == "driftmgr-operator")
+        .count();
+    assert!(by_operator > 0, "the operator wrote Events: {events}");
+
     let log = operator.raw_log();
     assert!(!log.contains("forbidden") && !log.contains("Forbidden"), "RBAC denied something:\n{log}");
     assert_eq!(operator.metric("driftmgr_leader").await, Some(1.0));

@@ -141,8 +141,67 @@ async fn invalid_lease_timing_is_refused_at_start() {
     let log = bad.raw_log();
     assert!(
         log.contains(
-            "--lease-renew-interval (5s) must be at least 1s and shorter than --lease-duration (2s)"
+            "--lease-renew-interval (5s) must be at least 1s and less than half of --lease-duration (2s)"
         ),
         "{log}"
     );
+}
+
+/// The admin kubeconfig (absolute certificate paths) with its server replaced.
+fn kubeconfig_via(server: &str, dir: &std::path::Path) -> std::path::PathBuf {
+    let original = std::env::var("KUBE_APISERVER").expect("KUBE_APISERVER");
+    let text =
+        std::fs::read_to_string(std::env::var("KUBECONFIG").expect("KUBECONFIG")).expect("read kubeconfig");
+    let copy = dir.join("kubeconfig");
+    std::fs::write(&copy, text.replace(&original, server)).expect("write kubeconfig");
+    copy
+}
+
+#[tokio::test]
+async fn a_partitioned_leader_steps_down_within_its_lease_and_stays_down_after_healing() {
+    let timing = LeaseTiming { duration_secs: 6, renew_secs: 2 };
+    let client = common::client().await;
+    common::install_crds(&client).await;
+    let ns = common::namespace(&client, "partition").await;
+    busy_account(&client, &ns, "busy").await;
+    let upstream = std::env::var("KUBE_APISERVER").expect("KUBE_APISERVER");
+    let proxy = common::tcp_proxy::TcpProxy::start(upstream.trim_start_matches("https://")).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = kubeconfig_via(&format!("https://127.0.0.1:{}", proxy.port), dir.path());
+    let a = Operator::start_as(&ns, "replica-a", &timing, Some(&kubeconfig));
+    wait_leader(&a, Duration::from_secs(30)).await;
+    let b = Operator::start(&ns, "replica-b", &timing);
+    common::wait_until(Duration::from_secs(30), "replica-b ready", || async {
+        (b.http_get("/readyz").await?.0 == 200).then_some(())
+    })
+    .await;
+    assert_single_leader(&a, &b, Duration::from_secs(3)).await;
+
+    let cut_at = now_secs();
+    proxy.cut();
+    common::wait_until(Duration::from_secs(20), "replica-a to step down", || async {
+        (leader_gauge(&a).await == Some(0.0)).then_some(())
+    })
+    .await;
+    let lost = a.log_entries("lost leadership");
+    assert_eq!(lost.len(), 1, "replica-a logs the loss once");
+    let stepped_down = log_time(&lost[0]) - cut_at;
+    println!(
+        "partitioned leader stepped down {stepped_down:.2}s after the cut (lease {}s)",
+        timing.duration_secs
+    );
+    assert!(stepped_down <= timing.duration_secs as f64, "stepped down after {stepped_down:.2}s");
+    wait_leader(&b, Duration::from_secs(20)).await;
+    let b_acquired = log_time(&b.log_entries("acquired leadership")[0]);
+    assert!(b_acquired > log_time(&lost[0]), "the standby leads only after the old leader stopped");
+    let last_a_reconcile = a.log_entries("reconciled").iter().map(log_time).fold(0.0, f64::max);
+    assert!(last_a_reconcile < b_acquired, "replica-a reconciled while replica-b led");
+
+    let healed_at = now_secs();
+    proxy.heal();
+    assert_single_leader(&a, &b, Duration::from_secs(8)).await;
+    assert_eq!(leader_gauge(&b).await, Some(1.0), "replica-b keeps the lease");
+    assert_eq!(lease_holder(&client, &ns).await.as_deref(), Some("replica-b"));
+    let after_heal = a.log_entries("reconciled").iter().filter(|e| log_time(e) >= healed_at).count();
+    assert_eq!(after_heal, 0, "the old leader does not reconcile again until it wins the lease");
 }

@@ -4,12 +4,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
+use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
+use kube::api::PostParams;
 use kube::{Api, ResourceExt};
 
+use super::tenancy::{self, TenancyViolation};
 use super::{Context, Error};
 use crate::crd::{ProviderAccount, ProviderAccountSpec};
-use crate::provider::{CredentialSource, ProviderSettings, StaticKeys};
+use crate::provider::{CredentialSource, ProviderSettings, StaticKeys, WebIdentityToken};
 use crate::resilience::GuardSettings;
 
 /// Why an account's credentials could not be assembled.
@@ -22,7 +25,61 @@ pub enum CredentialError {
     #[error("Secret {secret} key {key} is not UTF-8 text")]
     NotText { secret: String, key: String },
     #[error(transparent)]
+    NotAllowed(#[from] TenancyViolation),
+    #[error("ServiceAccount {0} was not found in this namespace")]
+    ServiceAccountNotFound(String),
+    #[error("could not mint a token for ServiceAccount {name}: {message}")]
+    TokenRequest { name: String, message: String },
+    #[error(transparent)]
     Kube(#[from] Error),
+}
+
+impl CredentialError {
+    /// CamelCase reason for conditions and Events.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::SecretNotFound(_) => "SecretNotFound",
+            Self::KeyMissing { .. } => "SecretKeysMissing",
+            Self::NotText { .. } => "SecretNotText",
+            Self::NotAllowed(violation) => violation.reason(),
+            Self::ServiceAccountNotFound(_) => "ServiceAccountNotFound",
+            Self::TokenRequest { .. } => "TokenRequestFailed",
+            Self::Kube(_) => "KubernetesError",
+        }
+    }
+}
+
+/// How long a minted web-identity token lives: long enough for one scan's STS
+/// exchange, the shortest the API server accepts.
+const TOKEN_SECONDS: i64 = 600;
+
+/// Mints a token of ServiceAccount `name` in `namespace` for `audience` with the
+/// TokenRequest API. The token is never stored; it goes to STS once.
+async fn mint_token(
+    ctx: &Context,
+    namespace: &str,
+    name: &str,
+    audience: &str,
+) -> Result<WebIdentityToken, CredentialError> {
+    let api: Api<ServiceAccount> = Api::namespaced(ctx.client.clone(), namespace);
+    let request = TokenRequest {
+        spec: Some(TokenRequestSpec {
+            audiences: Some(vec![audience.to_string()]),
+            expiration_seconds: Some(TOKEN_SECONDS),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    match api.create_token_request(name, &PostParams::default(), &request).await {
+        Ok(minted) => minted.status.and_then(|s| s.token).map(WebIdentityToken).ok_or_else(|| {
+            CredentialError::TokenRequest { name: name.into(), message: "no token returned".into() }
+        }),
+        Err(kube::Error::Api(status)) if status.code == 404 => {
+            Err(CredentialError::ServiceAccountNotFound(name.into()))
+        }
+        // The API server's message names the object and the verb; it holds no token.
+        Err(error) => Err(CredentialError::TokenRequest { name: name.into(), message: error.to_string() }),
+    }
 }
 
 /// The Secrets an account's credentials name, by name; `None` for a missing one.
@@ -77,17 +134,19 @@ pub async fn provider_settings(
 ) -> Result<ProviderSettings, CredentialError> {
     let namespace = account.namespace().ok_or(Error::MissingNamespace)?;
     let secrets = fetch_secrets(ctx, &namespace, referenced_secrets(&account.spec)).await?;
-    provider_settings_from(ctx, account, &secrets)
+    provider_settings_from(ctx, account, &secrets).await
 }
 
-/// Provider settings for `account` from Secrets already read.
-pub fn provider_settings_from(
+/// Provider settings for `account` from Secrets already read. Refuses, before
+/// anything is sent anywhere, credentials the namespace may not use.
+pub async fn provider_settings_from(
     ctx: &Context,
     account: &ProviderAccount,
     secrets: &FetchedSecrets,
 ) -> Result<ProviderSettings, CredentialError> {
     let namespace = account.namespace().ok_or(Error::MissingNamespace)?;
     let spec = &account.spec;
+    tenancy::check(&ctx.config.tenancy, &namespace, spec)?;
     let creds = &spec.credentials;
     let credentials = if let Some(secret) = &creds.secret_ref {
         CredentialSource::Static(static_keys(secrets, &secret.name)?)
@@ -98,7 +157,8 @@ pub fn provider_settings_from(
         };
         CredentialSource::AssumeRole { base, roles: chain.roles.clone() }
     } else if let Some(web) = &creds.web_identity {
-        CredentialSource::WebIdentity { role_arn: web.role_arn.clone(), token_file: web.token_file.clone() }
+        let token = mint_token(ctx, &namespace, &web.service_account_name, web.audience()).await?;
+        CredentialSource::WebIdentity { role_arn: web.role_arn.clone(), token }
     } else {
         CredentialSource::Ambient
     };

@@ -5,11 +5,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::jiff::Timestamp;
-use kube::core::PartialObjectMeta;
 use kube::core::error_boundary::DeserializeGuard;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::watcher;
@@ -18,7 +17,8 @@ use tracing::info;
 
 use super::credentials::{FetchedSecrets, fetch_secrets, provider_settings_from, referenced_secrets};
 use super::status::{apply_status, event_reference, publish_ready_transition, report_invalid};
-use super::{Context, Error, on_error, referrers};
+use super::tenancy::{self, TenancyPolicy, TenancyViolation};
+use super::{Context, Error, on_error};
 use crate::crd::{
     CloudProvider, ConditionStatus, ConditionUpdate, ProviderAccount, ProviderAccountSpec,
     ProviderAccountStatus, merge_conditions,
@@ -37,8 +37,11 @@ pub enum CredentialCheck {
     SecretNotFound { secret: String },
     /// The Secret exists but lacks keys (names only; values are never read out).
     SecretKeysMissing { secret: String, missing: Vec<String> },
-    /// The projected web-identity token file is not there.
-    TokenFileMissing { path: String },
+    /// The account would use the operator's own identity, or send it to an endpoint,
+    /// without the cluster admin's permission.
+    NotAllowed(TenancyViolation),
+    /// A token of this ServiceAccount (of the account's namespace) is exchanged.
+    ServiceAccountToken { service_account: String },
     /// A credential source with nothing to check locally (ambient chain, metadata server).
     Ambient { source: &'static str },
 }
@@ -51,8 +54,12 @@ pub type SecretKeys = BTreeMap<String, Option<BTreeSet<String>>>;
 pub fn check_credentials(
     spec: &ProviderAccountSpec,
     secrets: &SecretKeys,
-    token_file_exists: impl Fn(&str) -> bool,
+    policy: &TenancyPolicy,
+    namespace: &str,
 ) -> CredentialCheck {
+    if let Err(violation) = tenancy::check(policy, namespace, spec) {
+        return CredentialCheck::NotAllowed(violation);
+    }
     let creds = &spec.credentials;
     let secret_check = |name: &str, required: &[&str]| match secrets.get(name) {
         Some(Some(keys)) => {
@@ -76,11 +83,7 @@ pub fn check_credentials(
         };
     }
     if let Some(web) = &creds.web_identity {
-        return if token_file_exists(&web.token_file) {
-            CredentialCheck::Ambient { source: "webIdentity" }
-        } else {
-            CredentialCheck::TokenFileMissing { path: web.token_file.clone() }
-        };
+        return CredentialCheck::ServiceAccountToken { service_account: web.service_account_name.clone() };
     }
     if creds.workload_identity.is_some() {
         return CredentialCheck::Ambient { source: "workloadIdentity" };
@@ -138,10 +141,13 @@ pub fn build_provider_account_status(
                 "SecretKeysMissing",
                 format!("Secret {secret} lacks the key(s) {}", missing.join(", ")),
             ),
-            CredentialCheck::TokenFileMissing { path } => (
-                ConditionStatus::False,
-                "TokenFileMissing",
-                format!("web identity token file {path} does not exist in the operator"),
+            CredentialCheck::NotAllowed(violation) => {
+                (ConditionStatus::False, violation.reason(), violation.to_string())
+            }
+            CredentialCheck::ServiceAccountToken { service_account } => (
+                ConditionStatus::True,
+                "ServiceAccountToken",
+                format!("a token of ServiceAccount {service_account} is exchanged for the role"),
             ),
             CredentialCheck::Ambient { source } => {
                 (ConditionStatus::True, "AmbientCredentials", format!("credentials come from {source}"))
@@ -173,6 +179,24 @@ pub fn build_provider_account_status(
     }
 }
 
+/// How long until a Ready account of this generation is due for revalidation
+/// (`interval` after `lastValidated`); `None` when it is due now (pure).
+pub fn revalidation_due_in(
+    account: &ProviderAccount,
+    interval: Duration,
+    now: Timestamp,
+) -> Option<Duration> {
+    let status = account.status.as_ref()?;
+    let current = status.observed_generation == account.meta().generation;
+    if !current || !crate::crd::is_condition_true(&status.conditions, "Ready") {
+        return None;
+    }
+    let validated = status.last_validated.as_ref()?.0;
+    let elapsed = now.duration_since(validated).as_secs_f64().max(0.0);
+    let remaining = interval.as_secs_f64() - elapsed;
+    (remaining > 0.0).then(|| Duration::from_secs_f64(remaining))
+}
+
 async fn reconcile(
     guard: Arc<DeserializeGuard<ProviderAccount>>,
     ctx: Arc<Context>,
@@ -181,9 +205,14 @@ async fn reconcile(
         Ok(account) => account,
         Err(invalid) => return Ok(report_invalid::<ProviderAccount>(&ctx, CONTROLLER, invalid).await),
     };
-    let mut timer = ctx.metrics.reconcile_timer(CONTROLLER);
     let namespace = account.namespace().ok_or(Error::MissingNamespace)?;
     let name = account.name_any();
+    // Its own status write brings the account back here: a Ready account validated
+    // recently is left alone until its revalidation is due.
+    if let Some(wait) = revalidation_due_in(account, ctx.config.resync_interval, Timestamp::now()) {
+        return Ok(Action::requeue(wait));
+    }
+    let mut timer = ctx.metrics.reconcile_timer(CONTROLLER);
 
     // read
     let fetched = fetch_secrets(&ctx, &namespace, referenced_secrets(&account.spec)).await?;
@@ -198,9 +227,13 @@ async fn reconcile(
         })
         .collect();
     // validate, then ask the provider whose credentials these are
-    let check = check_credentials(&account.spec, &secrets, |path| std::path::Path::new(path).exists());
-    let locally_ok =
-        matches!(check, CredentialCheck::SecretComplete { .. } | CredentialCheck::Ambient { .. });
+    let check = check_credentials(&account.spec, &secrets, &ctx.config.tenancy, &namespace);
+    let locally_ok = matches!(
+        check,
+        CredentialCheck::SecretComplete { .. }
+            | CredentialCheck::Ambient { .. }
+            | CredentialCheck::ServiceAccountToken { .. }
+    );
     let identity = if locally_ok { Some(confirm_identity(&ctx, account, &fetched).await) } else { None };
     let status = build_provider_account_status(
         &check,
@@ -226,11 +259,9 @@ async fn confirm_identity(
     account: &ProviderAccount,
     secrets: &FetchedSecrets,
 ) -> IdentityCheck {
-    let settings = match provider_settings_from(ctx, account, secrets) {
+    let settings = match provider_settings_from(ctx, account, secrets).await {
         Ok(settings) => settings,
-        Err(error) => {
-            return IdentityCheck::Failed { reason: "CredentialsInvalid", message: error.to_string() };
-        }
+        Err(error) => return IdentityCheck::Failed { reason: error.reason(), message: error.to_string() },
     };
     let provider = match provider::connect(settings).await {
         Ok(provider) => provider,
@@ -249,17 +280,10 @@ fn error_policy(_: Arc<DeserializeGuard<ProviderAccount>>, error: &Error, ctx: A
 
 pub async fn run(ctx: Arc<Context>) {
     let accounts = ctx.watched_api::<DeserializeGuard<ProviderAccount>>();
-    let controller = Controller::new(accounts, watcher::Config::default().any_semantic());
-    let store = controller.store();
-    // Secrets are watched by metadata only: the operator never caches credential values.
-    let secrets = ctx.watched_api::<PartialObjectMeta<Secret>>();
-    controller
-        .watches(secrets, watcher::Config::default().any_semantic(), move |secret| {
-            let name = secret.name_any();
-            referrers(&store, secret.namespace(), |account: &ProviderAccount| {
-                referenced_secrets(&account.spec).contains(&name)
-            })
-        })
+    // Secrets are not watched: the operator may only `get` the Secrets accounts name
+    // (a watch would need list and watch on every Secret of the cluster). A changed
+    // Secret is picked up at the next revalidation, or at once on any spec change.
+    Controller::new(accounts, watcher::Config::default().any_semantic())
         .run(reconcile, error_policy, ctx)
         .for_each(|_| futures::future::ready(()))
         .await;
@@ -286,7 +310,7 @@ mod tests {
         let spec = spec(SECRET_ACCOUNT);
         let secrets =
             SecretKeys::from([("aws-creds".into(), keys(&["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]))]);
-        let check = check_credentials(&spec, &secrets, |_| false);
+        let check = check_credentials(&spec, &secrets, &TenancyPolicy::default(), "platform");
         assert_eq!(check, CredentialCheck::SecretComplete { secret: "aws-creds".into() });
         let status = build_provider_account_status(&check, None, None, Some(3), Timestamp::UNIX_EPOCH);
         let ready = &status.conditions[0];
@@ -303,7 +327,7 @@ mod tests {
     fn missing_keys_are_named_and_values_never_appear() {
         let spec = spec(SECRET_ACCOUNT);
         let secrets = SecretKeys::from([("aws-creds".into(), keys(&["AWS_ACCESS_KEY_ID"]))]);
-        let check = check_credentials(&spec, &secrets, |_| false);
+        let check = check_credentials(&spec, &secrets, &TenancyPolicy::default(), "platform");
         let status = build_provider_account_status(&check, None, None, Some(1), Timestamp::UNIX_EPOCH);
         let ready = &status.conditions[0];
         assert_eq!(ready.status, "False");
@@ -316,7 +340,7 @@ mod tests {
     fn absent_secret_is_not_found() {
         let spec = spec(SECRET_ACCOUNT);
         let secrets = SecretKeys::from([("aws-creds".into(), None)]);
-        let check = check_credentials(&spec, &secrets, |_| false);
+        let check = check_credentials(&spec, &secrets, &TenancyPolicy::default(), "platform");
         assert_eq!(check, CredentialCheck::SecretNotFound { secret: "aws-creds".into() });
     }
 
@@ -324,7 +348,7 @@ mod tests {
     fn assume_role_checks_its_source_secret() {
         let spec = spec(ROLE_ACCOUNT);
         assert_eq!(referenced_secrets(&spec), ["base-creds"]);
-        let check = check_credentials(&spec, &SecretKeys::new(), |_| false);
+        let check = check_credentials(&spec, &SecretKeys::new(), &TenancyPolicy::default(), "platform");
         assert_eq!(check, CredentialCheck::SecretNotFound { secret: "base-creds".into() });
     }
 
@@ -333,7 +357,7 @@ mod tests {
         let spec = spec(SECRET_ACCOUNT);
         let secrets =
             SecretKeys::from([("aws-creds".into(), keys(&["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]))]);
-        let check = check_credentials(&spec, &secrets, |_| false);
+        let check = check_credentials(&spec, &secrets, &TenancyPolicy::default(), "platform");
         let id = Identity {
             account_id: "123456789012".into(),
             principal: "arn:aws:iam::123456789012:user/x".into(),
@@ -361,11 +385,34 @@ mod tests {
     #[test]
     fn recovering_keeps_history_in_transition_time() {
         let spec = spec(SECRET_ACCOUNT);
-        let broken = check_credentials(&spec, &SecretKeys::new(), |_| false);
+        let broken = check_credentials(&spec, &SecretKeys::new(), &TenancyPolicy::default(), "platform");
         let t1 = Timestamp::from_second(100).expect("valid");
         let t2 = Timestamp::from_second(200).expect("valid");
         let first = build_provider_account_status(&broken, None, None, Some(1), t1);
         let again = build_provider_account_status(&broken, None, Some(&first), Some(1), t2);
         assert_eq!(first, again, "an unchanged outcome must produce an identical status (no write)");
+    }
+
+    #[test]
+    fn a_ready_account_is_revalidated_only_when_due() {
+        let mut account: ProviderAccount = serde_yaml::from_str(SECRET_ACCOUNT).expect("fixture parses");
+        account.metadata.generation = Some(2);
+        let validated = Timestamp::from_second(1_000).expect("valid");
+        let check = CredentialCheck::SecretComplete { secret: "aws-creds".into() };
+        account.status = Some(build_provider_account_status(&check, None, None, Some(2), validated));
+        let at = |second| Timestamp::from_second(second).expect("valid");
+        let interval = Duration::from_secs(300);
+        assert_eq!(revalidation_due_in(&account, interval, at(1_100)), Some(Duration::from_secs(200)));
+        assert_eq!(revalidation_due_in(&account, interval, at(1_300)), None, "due");
+        account.metadata.generation = Some(3);
+        assert_eq!(revalidation_due_in(&account, interval, at(1_100)), None, "the spec changed");
+        account.metadata.generation = Some(2);
+        let missing = CredentialCheck::SecretNotFound { secret: "aws-creds".into() };
+        account.status = Some(build_provider_account_status(&missing, None, None, Some(2), validated));
+        assert_eq!(
+            revalidation_due_in(&account, interval, at(1_100)),
+            None,
+            "not Ready: retried on its own schedule"
+        );
     }
 }

@@ -39,7 +39,7 @@ impl ScanFailure {
             Self::AccountNotFound(_) => "ProviderAccountNotFound",
             Self::AccountNotReady(_) => "ProviderAccountNotReady",
             Self::Credentials(CredentialError::Kube(_)) | Self::Kube(_) => "KubernetesError",
-            Self::Credentials(_) => "CredentialsInvalid",
+            Self::Credentials(error) => error.reason(),
             Self::Provider(error) => error.reason(),
             Self::State { error, .. } => error.reason(),
             Self::UnsupportedSource { .. } => "StateSourceUnsupported",

@@ -171,7 +171,11 @@ pub struct AssumeRoleStep {
     pub session_name: Option<String>,
 }
 
-/// AssumeRoleWithWebIdentity from a projected token file.
+/// AssumeRoleWithWebIdentity with a token of a ServiceAccount in this account's own
+/// namespace, minted by the operator through the TokenRequest API (IRSA style). The
+/// role's trust policy names the ServiceAccount
+/// (`system:serviceaccount:<namespace>:<name>`), so a namespace can only assume
+/// roles that trust its own ServiceAccounts.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WebIdentity {
@@ -179,14 +183,22 @@ pub struct WebIdentity {
     #[schemars(regex(pattern = r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$"))]
     pub role_arn: String,
 
-    /// Path of the projected service-account token inside the operator pod.
-    #[serde(default = "default_token_file")]
-    #[schemars(length(min = 1, max = 4096))]
-    pub token_file: String,
+    /// Name of a ServiceAccount in this namespace whose token is exchanged.
+    #[schemars(length(min = 1, max = 253), regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"))]
+    pub service_account_name: String,
+
+    /// Audience of the minted token. Defaults to `sts.amazonaws.com`, which is what
+    /// an IAM OIDC provider for the cluster expects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 256))]
+    pub audience: Option<String>,
 }
 
-fn default_token_file() -> String {
-    "/var/run/secrets/eks.amazonaws.com/serviceaccount/token".to_string()
+impl WebIdentity {
+    /// The audience the token is minted for.
+    pub fn audience(&self) -> &str {
+        self.audience.as_deref().unwrap_or("sts.amazonaws.com")
+    }
 }
 
 /// GCP metadata-server credentials.

@@ -16,10 +16,7 @@ use crate::provider::{Fold, FoldValue};
 /// The parent's expected attributes with every fold applied. An inline attribute the
 /// state does not record stays uncompared: adding the children's entries to it
 /// would report every inline rule as added.
-pub fn expected_with_folds<'a>(
-    attributes: &'a Attributes,
-    folds: &[&Fold],
-) -> Cow<'a, Attributes> {
+pub fn expected_with_folds<'a>(attributes: &'a Attributes, folds: &[&Fold]) -> Cow<'a, Attributes> {
     let relevant: Vec<&&Fold> = folds
         .iter()
         .filter(|f| match &f.value {
@@ -172,7 +169,8 @@ mod tests {
     #[test]
     fn folds_apply_only_to_recorded_inline_attributes() {
         let fold = rule_fold(json!(["10.0.0.0/8"]));
-        let recorded = Attributes::from(json!({"ingress": [], "egress": []}).as_object().cloned().expect("map"));
+        let recorded =
+            Attributes::from(json!({"ingress": [], "egress": []}).as_object().cloned().expect("map"));
         let folded = expected_with_folds(&recorded, &[&fold]);
         assert_eq!(folded["ingress"].as_array().map(Vec::len), Some(1));
         let unrecorded = Attributes::from(json!({"id": "sg-1"}).as_object().cloned().expect("map"));

@@ -290,9 +290,25 @@ mod tests {
     fn volume_iops_apply_only_where_they_can_be_set() {
         let gp2 = json!({"type": "gp2"});
         let gp3 = json!({"type": "gp3"});
-        assert!(not_applicable("aws_ebs_volume", "iops", &Attributes::from(gp2.as_object().cloned().expect("map"))));
-        assert!(not_applicable("aws_ebs_volume", "throughput", &Attributes::from(gp2.as_object().cloned().expect("map"))));
-        assert!(!not_applicable("aws_ebs_volume", "iops", &Attributes::from(gp3.as_object().cloned().expect("map"))));
-        assert!(!not_applicable("aws_ebs_volume", "throughput", &Attributes::from(gp3.as_object().cloned().expect("map"))));
+        assert!(not_applicable(
+            "aws_ebs_volume",
+            "iops",
+            &Attributes::from(gp2.as_object().cloned().expect("map"))
+        ));
+        assert!(not_applicable(
+            "aws_ebs_volume",
+            "throughput",
+            &Attributes::from(gp2.as_object().cloned().expect("map"))
+        ));
+        assert!(!not_applicable(
+            "aws_ebs_volume",
+            "iops",
+            &Attributes::from(gp3.as_object().cloned().expect("map"))
+        ));
+        assert!(!not_applicable(
+            "aws_ebs_volume",
+            "throughput",
+            &Attributes::from(gp3.as_object().cloned().expect("map"))
+        ));
     }
 }

@@ -48,9 +48,11 @@ impl LeaderConfig {
     fn duration_and_grace(&self) -> Result<(u64, u64), Error> {
         let duration = self.lease_duration.as_secs();
         let renew = self.renew_interval.as_secs();
-        if renew == 0 || duration <= renew {
+        // A leader steps down one renew interval before its lease ends (see `elect`),
+        // so the lease must outlast two intervals to be held at all.
+        if renew == 0 || duration <= 2 * renew {
             return Err(Error::InvalidConfig(format!(
-                "--lease-renew-interval ({renew}s) must be at least 1s and shorter than --lease-duration ({duration}s)"
+                "--lease-renew-interval ({renew}s) must be at least 1s and less than half of --lease-duration ({duration}s)"
             )));
         }
         Ok((duration, duration - renew))
@@ -154,7 +156,10 @@ async fn elect(
                     }
                 }
                 _ = tokio::time::sleep(check_every) => {
-                    match leases.get_opt(&config.lease_name).await {
+                    // Bounded: a leader cut off from the API server must get here again
+                    // well before its lease runs out, to see that it has.
+                    let read = tokio::time::timeout(check_every, leases.get_opt(&config.lease_name)).await;
+                    match read.unwrap_or_else(|_| Err(kube::Error::Service("lease read timed out".into()))) {
                         Ok(lease) => {
                             confirmed_until = lease.as_ref().and_then(|l| held_until(l, &config.identity));
                             let released = lease.as_ref().is_some_and(is_released);
@@ -170,15 +175,22 @@ async fn elect(
                 _ = stop_rx.changed() => {
                     let _ = leader_tx.send(false);
                     drop(pending);
-                    match manager.release().await {
-                        Ok(()) => info!(identity = %config.identity, "released the leader lease"),
-                        Err(error) => warn!(%error, "releasing the leader lease failed"),
+                    match tokio::time::timeout(config.renew_interval, manager.release()).await {
+                        Ok(Ok(())) => info!(identity = %config.identity, "released the leader lease"),
+                        Ok(Err(error)) => warn!(%error, "releasing the leader lease failed"),
+                        Err(_) => warn!("releasing the leader lease timed out; it expires on its own"),
                     }
                     break 'managers;
                 }
             }
-            let leading =
-                manager_says_leader && confirmed_until.is_some_and(|until| Timestamp::now() < until);
+            // Steps down a margin before the lease runs out: this check runs at least
+            // every two check intervals (a sleep, then a read bounded by the same), so a
+            // leader cut off from the API server has stopped before anyone else can lead.
+            let margin = SignedDuration::try_from(check_every * 2).unwrap_or(SignedDuration::ZERO);
+            let leading = manager_says_leader
+                && confirmed_until.is_some_and(|until| {
+                    Timestamp::now().checked_add(margin).is_ok_and(|now_with_margin| now_with_margin < until)
+                });
             if leading != *leader_tx.borrow() {
                 if leading {
                     info!(identity = %config.identity, lease = %config.lease_name, "acquired leadership");
@@ -255,6 +267,7 @@ mod tests {
         };
         assert_eq!(config(15, 5).duration_and_grace().ok(), Some((15, 10)));
         assert!(config(5, 5).duration_and_grace().is_err());
+        assert!(config(10, 5).duration_and_grace().is_err(), "the step-down margin would eat the lease");
         assert!(config(5, 0).duration_and_grace().is_err());
     }
 }

@@ -6,10 +6,10 @@ pub mod aws;
 use std::fmt;
 use std::sync::Arc;
 
+use crate::attributes::Attributes;
 use async_trait::async_trait;
 use object_store::ObjectStore;
 use serde::{Deserialize, Serialize};
-use crate::attributes::Attributes;
 use serde_json::{Map, Value};
 
 use crate::crd::{AssumeRoleStep, CloudProvider, EndpointOverride};
@@ -79,12 +79,22 @@ impl fmt::Debug for StaticKeys {
     }
 }
 
+/// A minted ServiceAccount token. `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebIdentityToken(pub String);
+
+impl fmt::Debug for WebIdentityToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WebIdentityToken(<redacted>)")
+    }
+}
+
 /// Resolved credential material for a provider.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CredentialSource {
     Static(StaticKeys),
     AssumeRole { base: Option<StaticKeys>, roles: Vec<AssumeRoleStep> },
-    WebIdentity { role_arn: String, token_file: String },
+    WebIdentity { role_arn: String, token: WebIdentityToken },
     Ambient,
 }
 

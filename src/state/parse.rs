@@ -266,8 +266,11 @@ fn parse_filtered(bytes: &[u8], origin: &str) -> Result<StateFile, StateError> {
                     )));
                 }
             };
-            let attributes =
-                instance.attributes.map(|a| a.0).or(instance.attributes_flat.map(Attributes::from)).unwrap_or_default();
+            let attributes = instance
+                .attributes
+                .map(|a| a.0)
+                .or(instance.attributes_flat.map(Attributes::from))
+                .unwrap_or_default();
             let id = attributes.get("id").and_then(Value::as_str).map(str::to_string);
             let mut address = instance_address(
                 resource.module.as_deref(),

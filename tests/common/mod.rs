@@ -5,6 +5,7 @@
 
 pub mod fault_proxy;
 pub mod moto;
+pub mod tcp_proxy;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -154,6 +155,18 @@ impl Operator {
         lease: &LeaseTiming,
         kubeconfig: Option<&std::path::Path>,
     ) -> Self {
+        Self::start_with(namespace, identity, lease, kubeconfig, &[], &[])
+    }
+
+    /// Like `start_as`, with extra flags and environment variables.
+    pub fn start_with(
+        namespace: &str,
+        identity: &str,
+        lease: &LeaseTiming,
+        kubeconfig: Option<&std::path::Path>,
+        extra_args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let log_path = dir.path().join("operator.log");
         let log = std::fs::File::create(&log_path).expect("log file");
@@ -170,6 +183,8 @@ impl Operator {
             .args(["--lease-duration", &format!("{}s", lease.duration_secs)])
             .args(["--lease-renew-interval", &format!("{}s", lease.renew_secs)])
             .args(["--retry-interval", "2s"])
+            .args(extra_args)
+            .envs(env.iter().copied())
             .env("RUST_LOG", "info,driftmgr=debug")
             // Never let the AWS default chain reach for the instance metadata service.
             .env("AWS_EC2_METADATA_DISABLED", "true")

@@ -113,12 +113,9 @@ async fn sdk_config(settings: &ProviderSettings, region: &str) -> Result<SdkConf
             }
             Ok(config)
         }
-        CredentialSource::WebIdentity { role_arn, token_file } => {
+        CredentialSource::WebIdentity { role_arn, token } => {
             // Exchanged here rather than with aws-config's provider, which takes no
             // endpoint override (so it could not use a private or emulated STS).
-            let token = std::fs::read_to_string(token_file).map_err(|e| {
-                ProviderError::Unauthorized(format!("cannot read web identity token file {token_file}: {e}"))
-            })?;
             let unsigned = loader(None).no_credentials().load().await;
             let sts = aws_sdk_sts::Client::new(&unsigned);
             let out = settings
@@ -127,7 +124,7 @@ async fn sdk_config(settings: &ProviderSettings, region: &str) -> Result<SdkConf
                     sts.assume_role_with_web_identity()
                         .role_arn(role_arn)
                         .role_session_name("driftmgr")
-                        .web_identity_token(token.trim())
+                        .web_identity_token(token.0.trim())
                         .send()
                 })
                 .await
