@@ -8,7 +8,7 @@ use kube::Client;
 use tokio::sync::watch;
 use tracing::{error, info, warn};
 
-use crate::controller::{self, Context, ControllerConfig, TenancyPolicy};
+use crate::controller::{self, Context, ControllerConfig, RetryPolicy, TenancyPolicy};
 use crate::duration::parse_duration_arg;
 use crate::leader::{LeaderConfig, LeaderElection};
 use crate::telemetry::{self, HealthState, Metrics};
@@ -43,6 +43,10 @@ pub struct OperatorArgs {
     /// Re-check objects waiting on a missing reference this often.
     #[arg(long, default_value = "30s", value_parser = parse_duration_arg)]
     pub retry_interval: Duration,
+    /// Longest wait before retrying a failed scan (the wait doubles from
+    /// --retry-interval with each failure in a row).
+    #[arg(long, default_value = "10m", value_parser = parse_duration_arg)]
+    pub max_retry_interval: Duration,
     /// Namespaces whose ProviderAccounts may use the operator's own credentials
     /// (`credentials: none`, `assumeRole` without a source Secret), comma-separated;
     /// `*` allows all. None by default.
@@ -95,6 +99,7 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
             namespace: args.watch_namespace.clone(),
             resync_interval: args.resync_interval,
             retry_interval: args.retry_interval,
+            retry: RetryPolicy { base: args.retry_interval, max: args.max_retry_interval },
             tenancy: TenancyPolicy {
                 ambient_namespaces: args.ambient_credential_namespaces.clone(),
                 allowed_endpoints: args.allowed_endpoints.clone(),

@@ -186,7 +186,7 @@ async fn reconcile(guard: Arc<DeserializeGuard<DriftScan>>, ctx: Arc<Context>) -
     let took = started.elapsed();
     let finished = Timestamp::now();
     let next = next_after(scan.spec.schedule.as_ref(), finished).ok().filter(|_| !scan.spec.suspend);
-    let (status, requeue) = match outcome {
+    let status = match outcome {
         // Discovery failed everywhere: a report would prove nothing, so the last good
         // results stay and the scan is retried.
         Ok(report) if report.verdict() == Verdict::NothingVerified => {
@@ -197,7 +197,7 @@ async fn reconcile(guard: Arc<DeserializeGuard<DriftScan>>, ctx: Arc<Context>) -
             let message =
                 format!("discovery failed everywhere, nothing was verified: {}", report.failure_summary());
             warn!(controller = CONTROLLER, %namespace, %name, reason = "DiscoveryFailed", "scan failed");
-            (scan_status::failed(scan, "DiscoveryFailed", message, finished, next), ctx.config.retry_interval)
+            scan_status::failed(scan, "DiscoveryFailed", message, finished, &ctx.config.retry)
         }
         Ok(report) => {
             ctx.metrics
@@ -207,23 +207,25 @@ async fn reconcile(guard: Arc<DeserializeGuard<DriftScan>>, ctx: Arc<Context>) -
             let report_ref = report_store::store(&ctx.client, scan, &report).await?;
             record_metrics(&ctx, &namespace, &name, &report);
             let status = scan_status::completed(scan, &report, report_ref, took, finished, next);
-            let wait = next.map_or(ctx.config.resync_interval, |n| n.duration_since(finished).unsigned_abs());
             info!(
                 controller = CONTROLLER, %namespace, %name,
                 modified = report.summary.modified, missing = report.summary.missing,
                 unmanaged = report.summary.unmanaged, partial = report.is_partial(), "scan completed"
             );
-            (status, wait.max(Duration::from_secs(1)))
+            status
         }
         Err(failure) => {
             ctx.metrics.scan_duration.with_label_values(&["unknown", "failure"]).observe(took.as_secs_f64());
             warn!(controller = CONTROLLER, %namespace, %name, reason = failure.reason(), error = %failure, "scan failed");
-            (
-                scan_status::failed(scan, failure.reason(), failure.to_string(), finished, next),
-                ctx.config.retry_interval,
-            )
+            scan_status::failed(scan, failure.reason(), failure.to_string(), finished, &ctx.config.retry)
         }
     };
+    // Back when the next scan or retry is due (re-checked at least every resync).
+    let requeue = status
+        .next_scan_time
+        .as_ref()
+        .map_or(ctx.config.resync_interval, |n| n.0.duration_since(finished).unsigned_abs())
+        .clamp(Duration::from_secs(1), ctx.config.resync_interval);
     write_status(&ctx, scan, &before, status).await?;
     timer.set_result("success");
     Ok(Action::requeue(requeue))

@@ -20,6 +20,7 @@ pub use drift_scan::{DriftScanFacts, build_drift_scan_status, reference_problem}
 pub use error::Error;
 pub use provider_account::{CredentialCheck, build_provider_account_status, check_credentials};
 pub use remediation_plan::build_remediation_plan_status;
+pub use schedule::RetryPolicy;
 pub use tenancy::{TenancyPolicy, TenancyViolation};
 
 use std::sync::Arc;
@@ -47,6 +48,8 @@ pub struct ControllerConfig {
     pub resync_interval: Duration,
     /// Re-check an object waiting on a missing reference this often.
     pub retry_interval: Duration,
+    /// How failed scans back off.
+    pub retry: schedule::RetryPolicy,
     /// Which namespaces may use the operator's own credentials, and where they may go.
     pub tenancy: TenancyPolicy,
 }

@@ -3,13 +3,14 @@
 use std::time::Duration;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use k8s_openapi::jiff::Timestamp;
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use kube::{Resource, ResourceExt};
 
 use crate::crd::{
     ConditionStatus, ConditionUpdate, DriftScan, DriftScanStatus, ReportRef, SCAN_REQUESTED_ANNOTATION,
     ScanPhase, merge_conditions,
 };
+use super::schedule::{RetryPolicy, retry_delay};
 use crate::drift::Report;
 
 /// The scan request this run answered: the annotation's value, else the last one.
@@ -79,6 +80,7 @@ pub fn completed(
         phase: Some(ScanPhase::Completed),
         last_scan_time: Some(Time(finished)),
         next_scan_time: next.map(Time),
+        consecutive_failures: None,
         duration: Some(format!("{:.1}s", took.as_secs_f64())),
         summary: Some(report.summary.clone()),
         items: report.items.iter().take(limit).cloned().collect(),
@@ -90,19 +92,18 @@ pub fn completed(
     }
 }
 
-/// Status after a scan that could not run. The last good results stay.
-pub fn failed(
-    scan: &DriftScan,
-    reason: &str,
-    message: String,
-    now: Timestamp,
-    next: Option<Timestamp>,
-) -> DriftScanStatus {
+/// Status after a scan that could not run. The last good results stay; the retry
+/// is due after `retry` (see `schedule::retry_delay`), none while suspended.
+pub fn failed(scan: &DriftScan, reason: &str, message: String, now: Timestamp, retry: &RetryPolicy) -> DriftScanStatus {
     let previous = scan.status.clone().unwrap_or_default();
     let generation = scan.meta().generation;
+    let failures = previous.consecutive_failures.unwrap_or(0).saturating_add(1);
+    let delay = SignedDuration::try_from(retry_delay(retry, failures)).unwrap_or(SignedDuration::MAX);
+    let next = (!scan.spec.suspend).then(|| now.checked_add(delay).ok()).flatten();
     DriftScanStatus {
         phase: Some(ScanPhase::Failed),
         next_scan_time: next.map(Time),
+        consecutive_failures: Some(failures),
         last_scan_request: handled_request(scan, &previous),
         observed_generation: generation,
         conditions: merge_conditions(
@@ -212,8 +213,15 @@ mod tests {
             None,
         );
         scan.status = Some(done);
-        let status = failed(&scan, "StateInvalid", "bad".into(), Timestamp::UNIX_EPOCH, None);
+        let retry = RetryPolicy { base: Duration::from_secs(30), max: Duration::from_secs(600) };
+        let status = failed(&scan, "StateInvalid", "bad".into(), Timestamp::UNIX_EPOCH, &retry);
         assert_eq!(status.phase, Some(ScanPhase::Failed));
+        assert_eq!(status.consecutive_failures, Some(1));
+        assert_eq!(status.next_scan_time.as_ref().map(|t| t.0.as_second()), Some(30), "retried after the base wait");
+        scan.status = Some(status.clone());
+        let again = failed(&scan, "StateInvalid", "bad".into(), Timestamp::UNIX_EPOCH, &retry);
+        assert_eq!(again.consecutive_failures, Some(2));
+        assert_eq!(again.next_scan_time.as_ref().map(|t| t.0.as_second()), Some(60), "then twice as long");
         assert_eq!(status.items.len(), 1);
         assert_eq!(status.report_ref.map(|r| r.generation), Some(1));
         assert_eq!(

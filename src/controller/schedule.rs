@@ -21,6 +21,20 @@ pub enum Due {
     Never,
 }
 
+/// How failed scans are retried: `base` after the first failure, doubling with each
+/// further one, never more than `max`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub base: Duration,
+    pub max: Duration,
+}
+
+/// The wait before retrying a scan that failed `failures` times in a row (pure).
+pub fn retry_delay(policy: &RetryPolicy, failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(31);
+    policy.base.saturating_mul(1u32 << doublings).min(policy.max.max(policy.base))
+}
+
 /// The time of the scan after one that finished at `last`.
 pub fn next_after(schedule: Option<&Schedule>, last: Timestamp) -> Result<Timestamp, String> {
     if let Some(cron) = schedule.and_then(|s| s.cron.as_deref()) {
@@ -49,15 +63,19 @@ pub fn due(scan: &DriftScan, now: Timestamp) -> Due {
     if scan.spec.suspend {
         return Due::Never;
     }
-    if status.phase != Some(ScanPhase::Completed) {
-        return Due::Now("NotYetCompleted");
-    }
+    let (why, ran) = match status.phase {
+        Some(ScanPhase::Completed) => ("Scheduled", true),
+        // A failed scan waits for its retry time like a completed one for its schedule:
+        // its own status write must not start it again.
+        Some(ScanPhase::Failed) => ("Retry", true),
+        _ => return Due::Now("NotYetCompleted"),
+    };
     if status.observed_generation != scan.metadata.generation {
         return Due::Now("SpecChanged");
     }
     match status.next_scan_time {
-        Some(next) if next.0 > now => Due::At(next.0),
-        _ => Due::Now("Scheduled"),
+        Some(next) if ran && next.0 > now => Due::At(next.0),
+        _ => Due::Now(why),
     }
 }
 
@@ -113,5 +131,25 @@ mod tests {
         let mut suspended = scan;
         suspended.spec.suspend = true;
         assert_eq!(due(&suspended, at(5_000)), Due::Never);
+    }
+
+    #[test]
+    fn retries_double_from_the_base_up_to_the_cap() {
+        let policy = RetryPolicy { base: Duration::from_secs(30), max: Duration::from_secs(600) };
+        let waits: Vec<u64> = (1..=7).map(|n| retry_delay(&policy, n).as_secs()).collect();
+        assert_eq!(waits, [30, 60, 120, 240, 480, 600, 600]);
+        assert_eq!(retry_delay(&policy, u32::MAX).as_secs(), 600, "no overflow");
+    }
+
+    #[test]
+    fn a_failed_scan_waits_for_its_retry_time_unless_asked_or_changed() {
+        let mut scan = completed_scan();
+        let status = scan.status.as_mut().expect("status");
+        status.phase = Some(ScanPhase::Failed);
+        status.next_scan_time = Some(Time(at(1_060)));
+        assert_eq!(due(&scan, at(1_000)), Due::At(at(1_060)), "its own status write does not rerun it");
+        assert_eq!(due(&scan, at(1_060)), Due::Now("Retry"));
+        scan.metadata.generation = Some(5);
+        assert_eq!(due(&scan, at(1_000)), Due::Now("SpecChanged"), "a fixed spec runs at once");
     }
 }

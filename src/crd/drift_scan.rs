@@ -305,9 +305,15 @@ pub struct DriftScanStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_scan_time: Option<Time>,
 
-    /// When the next scheduled scan is due.
+    /// When the next scan is due: the schedule's next time after a completed scan,
+    /// the retry time after a failed one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_scan_time: Option<Time>,
+
+    /// Scans that failed in a row. Each retry waits twice as long as the one before,
+    /// from the operator's retry interval up to its maximum (`--max-retry-interval`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consecutive_failures: Option<u32>,
 
     /// How long the last scan took, such as `12.4s`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

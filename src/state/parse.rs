@@ -113,6 +113,11 @@ thread_local! {
     static KEEP: std::cell::Cell<AttributeFilter> = const { std::cell::Cell::new(KEEP_ALL) };
 }
 
+thread_local! {
+    /// The attribute buffer `FilteredAttributes` reuses.
+    static SCRATCH: std::cell::RefCell<Vec<(Box<str>, Value)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// An attribute map that drops, while it is read, what the filter does not keep: the
 /// dropped values are skipped in the input, never built.
 struct FilteredAttributes(Attributes);
@@ -126,7 +131,10 @@ impl<'de> Deserialize<'de> for FilteredAttributes {
                 f.write_str("an object of attributes")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
-                let mut kept: Vec<(Box<str>, Value)> = Vec::new();
+                // Gathered in a buffer reused across resources, so each resource's
+                // attributes take one exactly-sized allocation and no growth leftovers.
+                let mut kept = SCRATCH.with(|s| std::mem::take(&mut *s.borrow_mut()));
+                kept.clear();
                 // Keys are borrowed from the input where they can be: only kept ones
                 // are copied (an instance has ~50 attributes and a dozen are kept).
                 while let Some(Key(key)) = access.next_key::<Key<'de>>()? {
@@ -144,8 +152,10 @@ impl<'de> Deserialize<'de> for FilteredAttributes {
                     .filter(|(present, _)| recorded(present))
                     .map(|(_, redundant)| *redundant)
                     .collect();
-                kept.retain(|(n, _)| !redundant.contains(&n.as_ref()));
-                Ok(FilteredAttributes(Attributes::from_pairs(kept)))
+                let attributes =
+                    Attributes::from_pairs(kept.drain(..).filter(|(n, _)| !redundant.contains(&n.as_ref())).collect());
+                SCRATCH.with(|s| *s.borrow_mut() = kept);
+                Ok(FilteredAttributes(attributes))
             }
         }
         deserializer.deserialize_map(Visitor(KEEP.with(std::cell::Cell::get)))
