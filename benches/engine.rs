@@ -237,6 +237,7 @@ async fn api_calls_for_1k(moto_server: &str) {
 }
 
 fn main() {
+    driftmgr::init_memory();
     driftmgr::init_tls();
     let args: Vec<String> = std::env::args().collect();
     if let Some(n) =

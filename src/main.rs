@@ -28,6 +28,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    driftmgr::init_memory();
     driftmgr::init_tls();
     match cli.command {
         Command::Crds => match driftmgr::crd::crds_yaml() {

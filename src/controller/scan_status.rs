@@ -6,11 +6,11 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use kube::{Resource, ResourceExt};
 
+use super::schedule::{RetryPolicy, retry_delay};
 use crate::crd::{
     ConditionStatus, ConditionUpdate, DriftScan, DriftScanStatus, ReportRef, SCAN_REQUESTED_ANNOTATION,
     ScanPhase, merge_conditions,
 };
-use super::schedule::{RetryPolicy, retry_delay};
 use crate::drift::Report;
 
 /// The scan request this run answered: the annotation's value, else the last one.
@@ -94,7 +94,13 @@ pub fn completed(
 
 /// Status after a scan that could not run. The last good results stay; the retry
 /// is due after `retry` (see `schedule::retry_delay`), none while suspended.
-pub fn failed(scan: &DriftScan, reason: &str, message: String, now: Timestamp, retry: &RetryPolicy) -> DriftScanStatus {
+pub fn failed(
+    scan: &DriftScan,
+    reason: &str,
+    message: String,
+    now: Timestamp,
+    retry: &RetryPolicy,
+) -> DriftScanStatus {
     let previous = scan.status.clone().unwrap_or_default();
     let generation = scan.meta().generation;
     let failures = previous.consecutive_failures.unwrap_or(0).saturating_add(1);
@@ -217,7 +223,11 @@ mod tests {
         let status = failed(&scan, "StateInvalid", "bad".into(), Timestamp::UNIX_EPOCH, &retry);
         assert_eq!(status.phase, Some(ScanPhase::Failed));
         assert_eq!(status.consecutive_failures, Some(1));
-        assert_eq!(status.next_scan_time.as_ref().map(|t| t.0.as_second()), Some(30), "retried after the base wait");
+        assert_eq!(
+            status.next_scan_time.as_ref().map(|t| t.0.as_second()),
+            Some(30),
+            "retried after the base wait"
+        );
         scan.status = Some(status.clone());
         let again = failed(&scan, "StateInvalid", "bad".into(), Timestamp::UNIX_EPOCH, &retry);
         assert_eq!(again.consecutive_failures, Some(2));

@@ -40,7 +40,7 @@ pub fn expected_with_folds<'a>(attributes: &'a Attributes, folds: &[&Fold]) -> C
                     if value.is_null() {
                         expected.remove(name);
                     } else {
-                        expected.insert(name, value.clone());
+                        expected.insert(name.clone(), value.clone());
                     }
                 }
             }

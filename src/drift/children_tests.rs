@@ -161,8 +161,8 @@ fn a_console_rule_is_drift_on_the_parent_and_a_deleted_rule_is_missing_once() {
 #[test]
 fn a_lost_association_and_a_moved_address_are_reported_on_the_child() {
     let mut world = live_world(vec![tcp(443, "10.0.0.0/8"), tcp(22, "10.1.0.0/16")]);
-    world[1].attributes.insert("associations".into(), json!([]));
-    world[2].attributes.insert("instance".into(), json!("i-2"));
+    world[1].attributes.insert("associations", json!([]));
+    world[2].attributes.insert("instance", json!("i-2"));
     let report = compare(&separately_managed(), &discovery(world), &config(), Timestamp::UNIX_EPOCH);
     let seen: Vec<(DriftKind, &str)> = report.items.iter().map(|i| (i.kind, i.type_.as_str())).collect();
     assert!(seen.contains(&(DriftKind::Missing, "aws_route_table_association")), "{seen:?}");

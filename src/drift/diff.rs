@@ -3,8 +3,8 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use crate::attributes::Attributes;
-use serde_json::{Map, Value};
+use crate::attributes::{Attributes, StringMap};
+use serde_json::Value;
 
 use super::rules::{
     Compare, acl_entries, default_value, not_applicable, routes, rules_for, scalar, security_group_rules,
@@ -19,51 +19,44 @@ pub(super) fn json_string(text: &str) -> String {
 
 /// The tag map compared: state's `tags_all` (with provider default tags) when
 /// recorded, else `tags`.
-fn tag_map(attributes: &Attributes, prefer_all: bool) -> Option<&Map<String, Value>> {
-    let all = attributes.get("tags_all").and_then(Value::as_object);
-    if prefer_all && all.is_some() { all } else { attributes.get("tags").and_then(Value::as_object) }
+fn tag_map(attributes: &Attributes, prefer_all: bool) -> Option<&StringMap> {
+    let all = attributes.string_map("tags_all");
+    if prefer_all && all.is_some() { all } else { attributes.string_map("tags") }
 }
 
 /// Tag changes, key by key: a merge of the two maps (both sorted by key), which
 /// allocates nothing when they agree, as they do for almost every resource.
-fn tag_changes(
-    expected: &Option<&Map<String, Value>>,
-    actual: &Option<&Map<String, Value>>,
-    out: &mut Vec<AttributeChange>,
-) {
-    let empty = Map::new();
+fn tag_changes(expected: Option<&StringMap>, actual: Option<&StringMap>, out: &mut Vec<AttributeChange>) {
+    let empty = StringMap::default();
     let (mut e, mut a) =
         (expected.unwrap_or(&empty).iter().peekable(), actual.unwrap_or(&empty).iter().peekable());
-    let mut change = |key: &str, ev: Option<Cow<str>>, av: Option<Cow<str>>| {
+    let mut change = |key: &str, ev: Option<&str>, av: Option<&str>| {
         if ev != av {
             out.push(AttributeChange {
                 path: format!("tags.{key}"),
-                expected: ev.map(|v| json_string(&v)),
-                actual: av.map(|v| json_string(&v)),
+                expected: ev.map(json_string),
+                actual: av.map(json_string),
             });
         }
     };
-    fn value(v: &Value) -> Option<Cow<'_, str>> {
-        Some(scalar(Some(v)).unwrap_or_default())
-    }
     loop {
-        match (e.peek(), a.peek()) {
+        match (e.peek().copied(), a.peek().copied()) {
             (None, None) => return,
             (Some((ek, ev)), Some((ak, av))) if ek == ak => {
-                change(ek, value(ev), value(av));
+                change(ek, Some(ev), Some(av));
                 e.next();
                 a.next();
             }
             (Some((ek, ev)), Some((ak, _))) if ek < ak => {
-                change(ek, value(ev), None);
+                change(ek, Some(ev), None);
                 e.next();
             }
             (Some((ek, ev)), None) => {
-                change(ek, value(ev), None);
+                change(ek, Some(ev), None);
                 e.next();
             }
             (_, Some((ak, av))) => {
-                change(ak, None, value(av));
+                change(ak, None, Some(av));
                 a.next();
             }
         }
@@ -121,11 +114,11 @@ pub fn diff(type_: &str, expected: &Attributes, actual: &Attributes) -> Vec<Attr
     let mut changes = Vec::new();
     for (name, compare) in rules_for(type_) {
         let in_state =
-            expected.contains_key(*name) || (*compare == Compare::Tags && expected.contains_key("tags_all"));
+            expected.contains_key(name) || (*compare == Compare::Tags && expected.contains_key("tags_all"));
         if !in_state || not_applicable(type_, name, expected) {
             continue;
         }
-        let (e, a) = (expected.get(*name), actual.get(*name));
+        let (e, a) = (expected.get(name), actual.get(name));
         match compare {
             Compare::Scalar => {
                 let default = default_value(type_, name);
@@ -152,7 +145,7 @@ pub fn diff(type_: &str, expected: &Attributes, actual: &Attributes) -> Vec<Attr
                     });
                 }
             }
-            Compare::Tags => tag_changes(&tag_map(expected, true), &tag_map(actual, false), &mut changes),
+            Compare::Tags => tag_changes(tag_map(expected, true), tag_map(actual, false), &mut changes),
             Compare::SecurityGroupRules => {
                 set_changes(name, security_group_rules(e), security_group_rules(a), &mut changes)
             }

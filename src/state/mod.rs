@@ -6,7 +6,7 @@ mod parse;
 mod source;
 
 pub use address::{IndexKey, ProviderAddress};
-pub use parse::{AttributeFilter, KEEP_ALL, StateError, parse_state, parse_state_keeping};
+pub use parse::{AttributeFilter, KEEP_ALL, Keep, StateError, parse_state, parse_state_keeping};
 pub use source::{StateLocation, StateReadError, read_local_states, read_object_states};
 
 use crate::attributes::Attributes;

@@ -5,7 +5,9 @@ use serde_json::{Map, Value};
 
 use super::address::{IndexKey, ProviderAddress, instance_address};
 use super::{StateFile, StateResource};
-use crate::attributes::Attributes;
+use std::borrow::Cow;
+
+use crate::attributes::{Attributes, Name};
 
 /// Why a state file cannot be used. Every variant names the file.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -96,15 +98,26 @@ struct RawResource {
 /// a few, and keeping only those is what lets 100k resources fit in memory.
 #[derive(Clone, Copy)]
 pub struct AttributeFilter {
-    /// Whether an attribute is read at all.
-    pub keep: fn(&str) -> bool,
+    /// Whether an attribute is read at all, and under which name.
+    pub keep: fn(&str) -> Keep,
     /// Pairs (`present`, `redundant`): when `present` was recorded, `redundant` is
     /// dropped too (AWS's `tags_all` holds `tags` and the provider's default tags).
     pub supersedes: &'static [(&'static str, &'static str)],
 }
 
+/// What a filter does with one attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// Skipped while reading, never built.
+    Drop,
+    /// Kept under the filter's own copy of the name (no allocation per resource).
+    Known(&'static str),
+    /// Kept under a copy of the name read.
+    Owned,
+}
+
 /// Keeps every attribute.
-pub const KEEP_ALL: AttributeFilter = AttributeFilter { keep: |_| true, supersedes: &[] };
+pub const KEEP_ALL: AttributeFilter = AttributeFilter { keep: |_| Keep::Owned, supersedes: &[] };
 
 thread_local! {
     /// The filter of the parse running on this thread. serde gives a derived
@@ -115,7 +128,7 @@ thread_local! {
 
 thread_local! {
     /// The attribute buffer `FilteredAttributes` reuses.
-    static SCRATCH: std::cell::RefCell<Vec<(Box<str>, Value)>> = const { std::cell::RefCell::new(Vec::new()) };
+    static SCRATCH: std::cell::RefCell<Vec<(Name, Value)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// An attribute map that drops, while it is read, what the filter does not keep: the
@@ -138,11 +151,15 @@ impl<'de> Deserialize<'de> for FilteredAttributes {
                 // Keys are borrowed from the input where they can be: only kept ones
                 // are copied (an instance has ~50 attributes and a dozen are kept).
                 while let Some(Key(key)) = access.next_key::<Key<'de>>()? {
-                    if (self.0.keep)(&key) {
-                        kept.push((key.into(), access.next_value()?));
-                    } else {
-                        access.next_value::<serde::de::IgnoredAny>()?;
-                    }
+                    let name: Name = match (self.0.keep)(&key) {
+                        Keep::Drop => {
+                            access.next_value::<serde::de::IgnoredAny>()?;
+                            continue;
+                        }
+                        Keep::Known(name) => Cow::Borrowed(name),
+                        Keep::Owned => Cow::Owned(key.into_owned()),
+                    };
+                    kept.push((name, access.next_value()?));
                 }
                 let recorded = |name: &str| kept.iter().any(|(n, v)| n.as_ref() == name && !v.is_null());
                 let redundant: Vec<&str> = self
@@ -152,8 +169,9 @@ impl<'de> Deserialize<'de> for FilteredAttributes {
                     .filter(|(present, _)| recorded(present))
                     .map(|(_, redundant)| *redundant)
                     .collect();
-                let attributes =
-                    Attributes::from_pairs(kept.drain(..).filter(|(n, _)| !redundant.contains(&n.as_ref())).collect());
+                let attributes = Attributes::from_pairs(
+                    kept.drain(..).filter(|(n, _)| !redundant.contains(&n.as_ref())).collect(),
+                );
                 SCRATCH.with(|s| *s.borrow_mut() = kept);
                 Ok(FilteredAttributes(attributes))
             }
@@ -390,7 +408,14 @@ mod tests {
     #[test]
     fn the_filter_drops_attributes_while_reading() {
         let state = br#"{"version":4,"terraform_version":"1.5.0","resources":[{"mode":"managed","type":"aws_instance","name":"a","provider":"provider.aws","instances":[{"attributes":{"id":"i-1","instance_type":"t3.micro","root_block_device":[{"iops":100}],"user_data":"secret"}}]}]}"#;
-        let keep = AttributeFilter { keep: |name| name == "id" || name == "instance_type", supersedes: &[] };
+        let keep = AttributeFilter {
+            keep: |name| match name {
+                "id" => Keep::Known("id"),
+                "instance_type" => Keep::Owned,
+                _ => Keep::Drop,
+            },
+            supersedes: &[],
+        };
         let kept = parse_state_keeping(state, "f.tfstate", keep).expect("parses");
         let names: Vec<&str> = kept.resources[0].attributes.keys().collect();
         assert_eq!(names, ["id", "instance_type"]);

@@ -2,6 +2,7 @@
 //! today, GCS and Azure Blob through the same `object_store` interface). ConfigMap
 //! and Secret keys are read by the controller, which holds the Kubernetes client.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use futures::TryStreamExt;
@@ -92,13 +93,18 @@ pub fn read_local_states(path: &Path, keep: AttributeFilter) -> Result<Vec<State
     } else {
         files.push(path.to_path_buf());
     }
+    // One buffer for every file: a large state is read into memory the previous one
+    // already had, rather than into fresh pages the kernel must fault in again.
+    let mut bytes = Vec::new();
     files
         .into_iter()
         .map(|file| {
             let origin = file.display().to_string();
             check_size(&origin, std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0))?;
-            let bytes = std::fs::read(&file)
-                .map_err(|e| StateReadError::Io { origin: origin.clone(), message: e.to_string() })?;
+            let read_error =
+                |e: std::io::Error| StateReadError::Io { origin: origin.clone(), message: e.to_string() };
+            bytes.clear();
+            std::fs::File::open(&file).and_then(|mut f| f.read_to_end(&mut bytes)).map_err(read_error)?;
             Ok(parse_state_keeping(&bytes, &origin, keep)?)
         })
         .collect()

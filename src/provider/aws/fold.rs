@@ -220,9 +220,22 @@ macro_rules! kept_attributes {
         #[cfg(test)]
         const KEPT_ATTRIBUTES: &[&str] = &[$($name),*];
 
-        /// Whether the engine reads a state attribute of an AWS resource.
-        fn keeps(name: &str) -> bool {
-            matches!(name, $($name)|*)
+        /// Whether the engine reads a state attribute of an AWS resource, under the
+        /// static copy of its name.
+        fn keeps(name: &str) -> crate::state::Keep {
+            match name {
+                $($name => crate::state::Keep::Known($name),)*
+                _ => crate::state::Keep::Drop,
+            }
+        }
+
+        /// The static copy of an attribute name the engine knows: one it reads from
+        /// state, or one only the live mapping emits.
+        pub(super) fn known_name(name: &str) -> Option<&'static str> {
+            match name {
+                $($name => Some($name),)*
+                _ => LIVE_ONLY_ATTRIBUTES.iter().find(|n| **n == name).copied(),
+            }
         }
     };
 }
@@ -304,6 +317,18 @@ kept_attributes!(
     "vpc_security_group_ids"
 );
 
+/// Attributes the live mapping emits that state does not record under that name.
+const LIVE_ONLY_ATTRIBUTES: &[&str] = &[
+    "associations",
+    "attachments",
+    "block_device_volume_ids",
+    "domain",
+    "key_pair_id",
+    "public_ip",
+    "security_group_rule_id",
+    "snapshot_id",
+];
+
 impl CloudRules for AwsRules {
     fn attribute_filter(&self) -> crate::state::AttributeFilter {
         // `tags_all` holds `tags` plus the provider's default tags; it is what is compared.
@@ -356,13 +381,16 @@ mod tests {
         assert!(KEPT_ATTRIBUTES.windows(2).all(|w| w[0] < w[1]), "KEPT_ATTRIBUTES must stay sorted");
         for type_ in crate::provider::aws::SUPPORTED_TYPES {
             for (name, _) in crate::drift::rules_for(type_) {
-                assert!(keeps(name), "{type_}.{name} is compared but dropped by the parser");
+                assert!(
+                    keeps(name) != crate::state::Keep::Drop,
+                    "{type_}.{name} is compared but dropped by the parser"
+                );
             }
         }
         for dropped in
             ["root_block_device", "metadata_options", "user_data", "timeouts", "private_dns", "host_id"]
         {
-            assert!(!keeps(dropped), "{dropped}");
+            assert_eq!(keeps(dropped), crate::state::Keep::Drop, "{dropped}");
         }
     }
 

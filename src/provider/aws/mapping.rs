@@ -7,6 +7,7 @@ use aws_sdk_ec2::types::{
 };
 use serde_json::{Map, Value, json};
 
+use crate::attributes::Attributes;
 use crate::provider::LiveResource;
 
 fn tags(tags: &[Tag]) -> Value {
@@ -30,7 +31,7 @@ fn resource(type_: &str, id: &str, region: &str, attributes: Value, is_default: 
         type_: type_.into(),
         id: id.into(),
         region: Some(region.into()),
-        attributes: attributes.into(),
+        attributes: Attributes::from_map(attributes, super::fold::known_name),
         is_default,
         part_of: None,
     }
