@@ -226,3 +226,50 @@ async fn unchanged_objects_are_not_rewritten() {
     assert_eq!(later.metadata.resource_version, version, "an unchanged status must not be written again");
     assert_eq!(events_for(&client, &ns, "steady").await.len(), 1, "one event for one transition");
 }
+
+/// A scan that keeps failing backs off: retries double from the retry interval (2 s
+/// here), `nextScanTime` says when the next one is due, and the scan's own status
+/// writes do not start it again.
+#[tokio::test]
+async fn failing_scans_back_off_exponentially() {
+    let client = common::client().await;
+    common::install_crds(&client).await;
+    let ns = common::namespace(&client, "backoff").await;
+    let operator = Operator::start(&ns, "backoff-op", &fast_lease());
+    let closed = common::free_port();
+    let yaml = format!(
+        "apiVersion: v1\nkind: Secret\nmetadata: {{name: creds}}\nstringData: {{AWS_ACCESS_KEY_ID: a, AWS_SECRET_ACCESS_KEY: b}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: offline}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: creds}}}}\n  endpoint: {{url: 'http://127.0.0.1:{closed}'}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: state}}\ndata: {{terraform.tfstate: '{{}}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: flaky}}\nspec:\n  providerAccountRef: {{name: offline}}\n  stateSources: [{{configMapRef: {{name: state, key: terraform.tfstate}}}}]\n"
+    );
+    for created in common::create_yaml(&client, &ns, &yaml).await {
+        created.expect("created");
+    }
+    let scans: Api<DriftScan> = Api::namespaced(client.clone(), &ns);
+    common::wait_until(TIMEOUT, "the first failure", || async {
+        scans.get("flaky").await.ok()?.status?.consecutive_failures
+    })
+    .await;
+    let started = common::now_secs();
+    tokio::time::sleep(Duration::from_secs(16)).await;
+
+    let attempts: Vec<f64> = operator
+        .log_entries("scan failed")
+        .iter()
+        .filter(|e| e["name"] == "flaky" || e["fields"]["name"] == "flaky")
+        .map(common::log_time)
+        .collect();
+    // Retries after 2, 4 and 8 s: the first failure and three more fit in 16 s; a
+    // tight loop would have run dozens.
+    assert!((3..=5).contains(&attempts.len()), "{} attempts in 16 s: {attempts:?}", attempts.len());
+    let gaps: Vec<f64> = attempts.windows(2).map(|w| w[1] - w[0]).collect();
+    for pair in gaps.windows(2) {
+        assert!(pair[1] > pair[0] * 1.5, "each wait is about twice the last: {gaps:?}");
+    }
+    let status = scans.get("flaky").await.expect("scan").status.expect("status");
+    assert_eq!(status.phase, Some(ScanPhase::Failed));
+    let failures = status.consecutive_failures.expect("failure count");
+    assert_eq!(failures as usize, attempts.len(), "each attempt counted once");
+    let next = status.next_scan_time.expect("retry time").0.as_millisecond() as f64 / 1000.0;
+    let last = attempts.last().copied().unwrap_or(started);
+    let expected_wait = 2.0 * f64::from(1u32 << (failures - 1));
+    assert!((next - last - expected_wait).abs() < 1.5, "next retry {next} vs last {last} + {expected_wait}");
+}
