@@ -15,9 +15,9 @@ use tracing::{info, warn};
 
 use super::schedule::{Due, due, next_after};
 use super::status::{apply_status, event_reference, publish_transition, report_invalid};
-use super::{Context, Error, on_error, referrers, report_store, scan_run, scan_status};
+use super::{Context, Error, observe_stream, on_error, referrers, report_store, scan_run, scan_status};
 use crate::crd::{
-    ConditionStatus, ConditionUpdate, DriftScan, DriftScanSpec, DriftScanStatus, ProviderAccount, ScanPhase,
+    ConditionStatus, ConditionUpdate, DriftScan, DriftScanSpec, DriftScanStatus, ProviderAccount, ReportRef, ScanPhase,
     merge_conditions,
 };
 use crate::drift::{Report, Verdict};
@@ -186,7 +186,7 @@ async fn reconcile(guard: Arc<DeserializeGuard<DriftScan>>, ctx: Arc<Context>) -
     let took = started.elapsed();
     let finished = Timestamp::now();
     let next = next_after(scan.spec.schedule.as_ref(), finished).ok().filter(|_| !scan.spec.suspend);
-    let status = match outcome {
+    let outcome = match outcome {
         // Discovery failed everywhere: a report would prove nothing, so the last good
         // results stay and the scan is retried.
         Ok(report) if report.verdict() == Verdict::NothingVerified => {
@@ -197,7 +197,7 @@ async fn reconcile(guard: Arc<DeserializeGuard<DriftScan>>, ctx: Arc<Context>) -
             let message =
                 format!("discovery failed everywhere, nothing was verified: {}", report.failure_summary());
             warn!(controller = CONTROLLER, %namespace, %name, reason = "DiscoveryFailed", "scan failed");
-            scan_status::failed(scan, "DiscoveryFailed", message, finished, &ctx.config.retry)
+            Outcome::Failed { reason: "DiscoveryFailed", message }
         }
         Ok(report) => {
             ctx.metrics
@@ -206,29 +206,75 @@ async fn reconcile(guard: Arc<DeserializeGuard<DriftScan>>, ctx: Arc<Context>) -
                 .observe(took.as_secs_f64());
             let report_ref = report_store::store(&ctx.client, scan, &report).await?;
             record_metrics(&ctx, &namespace, &name, &report);
-            let status = scan_status::completed(scan, &report, report_ref, took, finished, next);
             info!(
                 controller = CONTROLLER, %namespace, %name,
                 modified = report.summary.modified, missing = report.summary.missing,
                 unmanaged = report.summary.unmanaged, partial = report.is_partial(), "scan completed"
             );
-            status
+            Outcome::Completed { report: Box::new(report), report_ref }
         }
         Err(failure) => {
             ctx.metrics.scan_duration.with_label_values(&["unknown", "failure"]).observe(took.as_secs_f64());
             warn!(controller = CONTROLLER, %namespace, %name, reason = failure.reason(), error = %failure, "scan failed");
-            scan_status::failed(scan, failure.reason(), failure.to_string(), finished, &ctx.config.retry)
+            Outcome::Failed { reason: failure.reason(), message: failure.to_string() }
         }
     };
+    let build = |scan: &DriftScan| match &outcome {
+        Outcome::Completed { report, report_ref } => {
+            scan_status::completed(scan, report, report_ref.clone(), took, finished, next)
+        }
+        Outcome::Failed { reason, message } => {
+            scan_status::failed(scan, reason, message.clone(), finished, &ctx.config.retry)
+        }
+    };
+    let status = write_scan_result(&ctx, scan, &before, build).await?;
+    // Only now that the status points at the new report may the old one go.
+    if let Outcome::Completed { report_ref, .. } = &outcome {
+        report_store::delete_superseded(&ctx.client, scan, report_ref).await?;
+    }
     // Back when the next scan or retry is due (re-checked at least every resync).
     let requeue = status
         .next_scan_time
         .as_ref()
         .map_or(ctx.config.resync_interval, |n| n.0.duration_since(finished).unsigned_abs())
         .clamp(Duration::from_secs(1), ctx.config.resync_interval);
-    write_status(&ctx, scan, &before, status).await?;
     timer.set_result("success");
     Ok(Action::requeue(requeue))
+}
+
+/// What a scan run came to, before it is written.
+enum Outcome {
+    Completed { report: Box<Report>, report_ref: ReportRef },
+    Failed { reason: &'static str, message: String },
+}
+
+/// Writes a scan's result. A conflict (the scan changed while it ran: an annotation,
+/// a label, another status write) retries the write on a fresh read, never the scan:
+/// the result is rebuilt on the fresh object but keeps the generation that was
+/// scanned, so a spec changed meanwhile is still seen as unscanned.
+async fn write_scan_result(
+    ctx: &Context,
+    scan: &DriftScan,
+    before: &[k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition],
+    build: impl Fn(&DriftScan) -> DriftScanStatus,
+) -> Result<DriftScanStatus, Error> {
+    const ATTEMPTS: usize = 5;
+    let api: Api<DriftScan> = Api::namespaced(ctx.client.clone(), &scan.namespace().ok_or(Error::MissingNamespace)?);
+    let mut current = scan.clone();
+    let mut attempt = 1;
+    loop {
+        let status = build(&current);
+        match write_status(ctx, &current, before, status.clone()).await {
+            Ok(()) => return Ok(status),
+            Err(error) if error.is_conflict() && attempt < ATTEMPTS => {
+                let mut fresh = api.get(&scan.name_any()).await?;
+                fresh.metadata.generation = scan.metadata.generation;
+                current = fresh;
+                attempt += 1;
+            }
+            Err(error) => return Err(error),
+        }
+    }
 }
 
 async fn write_status(
@@ -290,8 +336,8 @@ pub async fn run(ctx: Arc<Context>) {
                 })
             },
         )
-        .run(reconcile, error_policy, ctx)
-        .for_each(|_| futures::future::ready(()))
+        .run(reconcile, error_policy, ctx.clone())
+        .for_each(|result| observe_stream(CONTROLLER, &ctx, result))
         .await;
 }
 

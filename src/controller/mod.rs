@@ -116,6 +116,24 @@ fn on_error(controller: &'static str, error: &Error, ctx: &Context) -> Action {
     Action::requeue(ctx.config.retry_interval)
 }
 
+/// Logs and counts what a controller's stream yields besides successful reconciles:
+/// watch and queue errors (reconcile errors went through `on_error` already).
+fn observe_stream<T>(
+    controller: &'static str,
+    ctx: &Context,
+    result: Result<T, kube::runtime::controller::Error<Error, kube::runtime::watcher::Error>>,
+) -> std::future::Ready<()> {
+    use kube::runtime::controller::Error as ControllerError;
+    match result {
+        Ok(_) | Err(ControllerError::ReconcilerFailed(..)) => {}
+        Err(error) => {
+            ctx.metrics.watch_errors.with_label_values(&[controller]).inc();
+            warn!(controller, %error, "watch error");
+        }
+    }
+    std::future::ready(())
+}
+
 /// Runs the three controllers until the future is dropped (which is how the
 /// operator stops them the moment leadership is lost).
 pub async fn run(ctx: Arc<Context>) {

@@ -18,7 +18,7 @@ use tracing::info;
 use super::credentials::{FetchedSecrets, fetch_secrets, provider_settings_from, referenced_secrets};
 use super::status::{apply_status, event_reference, publish_ready_transition, report_invalid};
 use super::tenancy::{self, TenancyPolicy, TenancyViolation};
-use super::{Context, Error, on_error};
+use super::{Context, Error, observe_stream, on_error};
 use crate::crd::{
     CloudProvider, ConditionStatus, ConditionUpdate, ProviderAccount, ProviderAccountSpec,
     ProviderAccountStatus, merge_conditions,
@@ -284,8 +284,8 @@ pub async fn run(ctx: Arc<Context>) {
     // (a watch would need list and watch on every Secret of the cluster). A changed
     // Secret is picked up at the next revalidation, or at once on any spec change.
     Controller::new(accounts, watcher::Config::default().any_semantic())
-        .run(reconcile, error_policy, ctx)
-        .for_each(|_| futures::future::ready(()))
+        .run(reconcile, error_policy, ctx.clone())
+        .for_each(|result| observe_stream(CONTROLLER, &ctx, result))
         .await;
 }
 

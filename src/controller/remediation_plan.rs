@@ -16,7 +16,7 @@ use kube::{Api, Resource, ResourceExt};
 use tracing::info;
 
 use super::status::{apply_status, event_reference, publish_ready_transition, report_invalid};
-use super::{Context, Error, on_error, referrers};
+use super::{Context, Error, observe_stream, on_error, referrers};
 use crate::crd::{
     ConditionStatus, ConditionUpdate, DriftScan, PlanPhase, RemediationPlan, RemediationPlanStatus,
     is_condition_true, merge_conditions,
@@ -136,8 +136,8 @@ pub async fn run(ctx: Arc<Context>) {
                 })
             },
         )
-        .run(reconcile, error_policy, ctx)
-        .for_each(|_| futures::future::ready(()))
+        .run(reconcile, error_policy, ctx.clone())
+        .for_each(|result| observe_stream(CONTROLLER, &ctx, result))
         .await;
 }
 

@@ -38,7 +38,8 @@ pub fn part_name(scan: &str, generation: i64, index: usize) -> String {
     format!("{}{suffix}", &scan[..keep])
 }
 
-/// Writes the report and removes older ones. Returns the reference for the status.
+/// Writes the report's parts. Returns the reference for the status; the parts it
+/// supersedes stay until the status points at the new ones (`delete_superseded`).
 pub async fn store(client: &kube::Client, scan: &DriftScan, report: &Report) -> Result<ReportRef, Error> {
     let namespace = scan.namespace().ok_or(Error::MissingNamespace)?;
     let name = scan.name_any();
@@ -73,7 +74,16 @@ pub async fn store(client: &kube::Client, scan: &DriftScan, report: &Report) -> 
         api.patch(&part_name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&value)).await?;
         names.push(part_name);
     }
-    let selector = format!("{SCAN_LABEL}={name}");
+    Ok(ReportRef { config_maps: names, generation })
+}
+
+/// Deletes the report parts of `scan` other than those of `current`: called once the
+/// status points at `current`, so a reader never follows the status to a deleted part.
+pub async fn delete_superseded(client: &kube::Client, scan: &DriftScan, current: &ReportRef) -> Result<(), Error> {
+    let namespace = scan.namespace().ok_or(Error::MissingNamespace)?;
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
+    let generation = current.generation;
+    let selector = format!("{SCAN_LABEL}={}", scan.name_any());
     for old in api.list(&ListParams::default().labels(&selector)).await?.items {
         let is_current = old.labels().get(GENERATION_LABEL) == Some(&generation.to_string());
         let old_name = old.name_any();
@@ -85,7 +95,7 @@ pub async fn store(client: &kube::Client, scan: &DriftScan, report: &Report) -> 
             }
         }
     }
-    Ok(ReportRef { config_maps: names, generation })
+    Ok(())
 }
 
 #[cfg(test)]

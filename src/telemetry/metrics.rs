@@ -31,6 +31,8 @@ pub struct Metrics {
     pub drifted_resource: IntGaugeVec,
     /// Cloud API calls by service, operation and outcome.
     pub cloud_api_calls: IntCounterVec,
+    /// Errors of the controllers' watches and queues (not of reconciles).
+    pub watch_errors: IntCounterVec,
     /// The label sets each scan last set, so stale series can be removed.
     scan_series: Mutex<HashMap<String, Vec<SeriesKey>>>,
 }
@@ -82,6 +84,11 @@ impl Metrics {
             &["service", "operation", "outcome"],
         )
         .expect("static metric definition");
+        let watch_errors = IntCounterVec::new(
+            Opts::new("watch_errors_total", "Watch and queue errors by controller (reconcile errors are counted apart)"),
+            &["controller"],
+        )
+        .expect("static metric definition");
         for collector in [
             Box::new(reconciliations.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(reconcile_errors.clone()),
@@ -92,6 +99,7 @@ impl Metrics {
             Box::new(drift_items.clone()),
             Box::new(drifted_resource.clone()),
             Box::new(cloud_api_calls.clone()),
+            Box::new(watch_errors.clone()),
         ] {
             registry.register(collector).expect("metric names are unique");
         }
@@ -106,6 +114,7 @@ impl Metrics {
             drift_items,
             drifted_resource,
             cloud_api_calls,
+            watch_errors,
             scan_series: Mutex::new(HashMap::new()),
         }
     }
