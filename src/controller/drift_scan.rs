@@ -17,8 +17,8 @@ use super::schedule::{Due, due, next_after};
 use super::status::{apply_status, event_reference, publish_transition, report_invalid};
 use super::{Context, Error, observe_stream, on_error, referrers, report_store, scan_run, scan_status};
 use crate::crd::{
-    ConditionStatus, ConditionUpdate, DriftScan, DriftScanSpec, DriftScanStatus, ProviderAccount, ReportRef, ScanPhase,
-    merge_conditions,
+    ConditionStatus, ConditionUpdate, DriftScan, DriftScanSpec, DriftScanStatus, ProviderAccount, ReportRef,
+    ScanPhase, merge_conditions,
 };
 use crate::drift::{Report, Verdict};
 
@@ -259,7 +259,8 @@ async fn write_scan_result(
     build: impl Fn(&DriftScan) -> DriftScanStatus,
 ) -> Result<DriftScanStatus, Error> {
     const ATTEMPTS: usize = 5;
-    let api: Api<DriftScan> = Api::namespaced(ctx.client.clone(), &scan.namespace().ok_or(Error::MissingNamespace)?);
+    let api: Api<DriftScan> =
+        Api::namespaced(ctx.client.clone(), &scan.namespace().ok_or(Error::MissingNamespace)?);
     let mut current = scan.clone();
     let mut attempt = 1;
     loop {

@@ -79,7 +79,11 @@ pub async fn store(client: &kube::Client, scan: &DriftScan, report: &Report) -> 
 
 /// Deletes the report parts of `scan` other than those of `current`: called once the
 /// status points at `current`, so a reader never follows the status to a deleted part.
-pub async fn delete_superseded(client: &kube::Client, scan: &DriftScan, current: &ReportRef) -> Result<(), Error> {
+pub async fn delete_superseded(
+    client: &kube::Client,
+    scan: &DriftScan,
+    current: &ReportRef,
+) -> Result<(), Error> {
     let namespace = scan.namespace().ok_or(Error::MissingNamespace)?;
     let api: Api<ConfigMap> = Api::namespaced(client.clone(), &namespace);
     let generation = current.generation;

@@ -85,7 +85,10 @@ impl Metrics {
         )
         .expect("static metric definition");
         let watch_errors = IntCounterVec::new(
-            Opts::new("watch_errors_total", "Watch and queue errors by controller (reconcile errors are counted apart)"),
+            Opts::new(
+                "watch_errors_total",
+                "Watch and queue errors by controller (reconcile errors are counted apart)",
+            ),
             &["controller"],
         )
         .expect("static metric definition");
