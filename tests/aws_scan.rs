@@ -403,8 +403,11 @@ spec:
     .await;
     assert_eq!(rescanned.summary.as_ref().map(|s| s.modified), Some(1));
     assert_eq!(rescanned.report_ref.as_ref().map(|r| r.generation), Some(2));
-    let old_part = config_maps.get_opt(&report_ref.config_maps[0]).await.expect("get");
-    assert!(old_part.is_none(), "the previous report is removed");
+    // The status points at the new report first; then the previous one is removed.
+    common::wait_until(TIMEOUT, "the previous report removed", || async {
+        config_maps.get_opt(&report_ref.config_maps[0]).await.ok()?.is_none().then_some(())
+    })
+    .await;
     let metrics = operator.http_get("/metrics").await.map(|r| r.1).unwrap_or_default();
     assert!(!metrics.contains(&format!("id=\"{}\"", world.sg)), "the fixed group's gauge is gone");
 }
