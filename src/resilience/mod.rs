@@ -58,7 +58,8 @@ impl Default for GuardSettings {
 pub struct AccountGuard {
     settings: GuardSettings,
     limiter: DefaultDirectRateLimiter,
-    breakers: Mutex<HashMap<&'static str, Arc<CircuitBreaker>>>,
+    /// One breaker per service and region: one region's outage does not stop the others.
+    breakers: Mutex<HashMap<(&'static str, String), Arc<CircuitBreaker>>>,
     calls: Option<IntCounterVec>,
 }
 
@@ -80,10 +81,10 @@ impl AccountGuard {
         &self.settings
     }
 
-    fn breaker(&self, service: &'static str) -> Arc<CircuitBreaker> {
+    fn breaker(&self, service: &'static str, region: &str) -> Arc<CircuitBreaker> {
         let mut breakers = self.breakers.lock().unwrap_or_else(|p| p.into_inner());
         breakers
-            .entry(service)
+            .entry((service, region.to_string()))
             .or_insert_with(|| {
                 Arc::new(CircuitBreaker::new(
                     self.settings.circuit_breaker.failure_threshold,
@@ -99,8 +100,36 @@ impl AccountGuard {
         }
     }
 
-    /// Runs `call` under the account's rate limit, the service's breaker, the call
-    /// timeout, and retries for failures `classify` deems transient.
+    /// This guard for calls to one region.
+    pub fn in_region<'a>(&'a self, region: &'a str) -> RegionGuard<'a> {
+        RegionGuard { guard: self, region }
+    }
+
+    /// Runs a call that is not to one region (STS, the region list); see `RegionGuard::call`.
+    pub async fn call<T, E, F, Fut>(
+        &self,
+        service: &'static str,
+        operation: &'static str,
+        classify: impl Fn(&E) -> CallClass,
+        call: F,
+    ) -> Result<T, GuardError<E>>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.in_region("global").call(service, operation, classify, call).await
+    }
+}
+
+/// An account's guard for the calls to one region.
+pub struct RegionGuard<'a> {
+    guard: &'a AccountGuard,
+    region: &'a str,
+}
+
+impl RegionGuard<'_> {
+    /// Runs `call` under the account's rate limit, the breaker of the service in this
+    /// region, the call timeout, and retries for failures `classify` deems transient.
     pub async fn call<T, E, F, Fut>(
         &self,
         service: &'static str,
@@ -112,31 +141,32 @@ impl AccountGuard {
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        let breaker = self.breaker(service);
+        let this = self.guard;
+        let breaker = this.breaker(service, self.region);
         let mut attempt = 0;
         loop {
-            if !breaker.allow() {
-                self.count(service, operation, "circuit_open");
+            let Some(permit) = breaker.allow() else {
+                this.count(service, operation, "circuit_open");
                 return Err(GuardError::CircuitOpen { service });
-            }
-            self.limiter.until_ready().await;
-            let outcome = tokio::time::timeout(self.settings.call_timeout, call()).await;
+            };
+            this.limiter.until_ready().await;
+            let outcome = tokio::time::timeout(this.settings.call_timeout, call()).await;
             let class = match &outcome {
                 Ok(Ok(_)) => CallClass::Success,
                 Ok(Err(error)) => classify(error),
                 Err(_) => CallClass::Transient,
             };
-            self.count(service, operation, class.label());
+            this.count(service, operation, class.label());
             match class {
-                CallClass::Success => breaker.record_success(),
-                CallClass::Throttled | CallClass::Transient => breaker.record_failure(),
+                CallClass::Success => permit.success(),
+                CallClass::Throttled | CallClass::Transient => permit.failure(),
                 // A refused request (bad input, no permission) says nothing about the
                 // service's health.
-                CallClass::Permanent => breaker.record_success(),
+                CallClass::Permanent => permit.success(),
             }
             let retryable = matches!(class, CallClass::Throttled | CallClass::Transient);
-            if retryable && attempt + 1 < self.settings.backoff.max_attempts {
-                tokio::time::sleep(self.settings.backoff.delay(attempt, class)).await;
+            if retryable && attempt + 1 < this.settings.backoff.max_attempts {
+                tokio::time::sleep(this.settings.backoff.delay(attempt, class)).await;
                 attempt += 1;
                 continue;
             }
@@ -144,7 +174,7 @@ impl AccountGuard {
                 Ok(Ok(value)) => Ok(value),
                 Ok(Err(error)) => Err(GuardError::Call(error)),
                 Err(_) => {
-                    Err(GuardError::Timeout { service, operation, timeout: self.settings.call_timeout })
+                    Err(GuardError::Timeout { service, operation, timeout: this.settings.call_timeout })
                 }
             };
         }
@@ -257,6 +287,9 @@ mod tests {
         let other: Result<u8, GuardError<&str>> =
             guard.call("sts", "GetCallerIdentity", classify, || async { Ok(1) }).await;
         assert_eq!(other.ok(), Some(1), "breakers are per service");
+        let elsewhere: Result<u8, GuardError<&str>> =
+            guard.in_region("eu-west-1").call("ec2", "DescribeVpcs", classify, || async { Ok(2) }).await;
+        assert_eq!(elsewhere.ok(), Some(2), "and per region");
     }
 
     #[tokio::test]

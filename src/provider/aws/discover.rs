@@ -13,7 +13,7 @@ use super::errors::{classify, reason_and_message};
 use super::mapping;
 use super::{AwsProvider, SUPPORTED_TYPES};
 use crate::provider::{Discovery, DiscoveryFailure, LiveResource, ProgressSink};
-use crate::resilience::{AccountGuard, GuardError};
+use crate::resilience::{AccountGuard, GuardError, RegionGuard};
 
 /// The most pages one listing follows: 2 million instances at 1,000 a page. A cloud
 /// (or proxy) that never stops handing out tokens ends here, with a failure.
@@ -38,7 +38,7 @@ type Failure<E> = ListError<E>;
 /// Fetches every page of a list operation. `page` gets the continuation token and
 /// returns one page's items and the next token.
 async fn paginate<T, E, F, Fut>(
-    guard: &AccountGuard,
+    guard: &RegionGuard<'_>,
     operation: &'static str,
     mut page: F,
 ) -> Result<Vec<T>, Failure<E>>
@@ -164,6 +164,7 @@ async fn list_type(
     rules: &RuleListing,
 ) -> Result<Vec<LiveResource>, DiscoveryFailure> {
     let scope = format!("{region}/{type_}");
+    let guard = &guard.in_region(region);
     let resources = match type_ {
         "aws_instance" => paginate(guard, "DescribeInstances", |token| {
             let request = client.describe_instances().max_results(1000).set_next_token(token);
