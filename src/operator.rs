@@ -43,6 +43,10 @@ pub struct OperatorArgs {
     /// Re-check objects waiting on a missing reference this often.
     #[arg(long, default_value = "30s", value_parser = parse_duration_arg)]
     pub retry_interval: Duration,
+    /// Most `driftmgr_drifted_resource` series one scan exports (the most severe
+    /// items); the per-kind counts in `driftmgr_drift_items` stay complete.
+    #[arg(long, default_value_t = 100)]
+    pub max_drift_series_per_scan: usize,
     /// Longest wait before retrying a failed scan (the wait doubles from
     /// --retry-interval with each failure in a row).
     #[arg(long, default_value = "10m", value_parser = parse_duration_arg)]
@@ -100,6 +104,7 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
             resync_interval: args.resync_interval,
             retry_interval: args.retry_interval,
             retry: RetryPolicy { base: args.retry_interval, max: args.max_retry_interval },
+            max_drift_series: args.max_drift_series_per_scan,
             tenancy: TenancyPolicy {
                 ambient_namespaces: args.ambient_credential_namespaces.clone(),
                 allowed_endpoints: args.allowed_endpoints.clone(),
@@ -147,6 +152,8 @@ async fn lead_while_elected(
             }
         }
         metrics.leader.set(0);
+        // A standby exports no per-scan series: the leader's are the current ones.
+        metrics.retain_scan_series(|_| false);
     }
 }
 

@@ -297,8 +297,13 @@ fn record_metrics(ctx: &Context, namespace: &str, name: &str, report: &Report) {
     use std::collections::BTreeMap;
     let mut series = Vec::new();
     let mut by_kind: BTreeMap<(String, String), i64> = BTreeMap::new();
-    for item in &report.items {
+    for (index, item) in report.items.iter().enumerate() {
         *by_kind.entry((format!("{:?}", item.kind), item.type_.clone())).or_default() += 1;
+        // One series per drifted resource, for the most severe (items are sorted so)
+        // up to the cap: the cardinality of a scan stays bounded however much drifts.
+        if index >= ctx.config.max_drift_series {
+            continue;
+        }
         series.push((
             "drifted_resource",
             vec![
@@ -315,6 +320,10 @@ fn record_metrics(ctx: &Context, namespace: &str, name: &str, report: &Report) {
     for ((kind, type_), count) in by_kind {
         series.push(("drift_items", vec![namespace.into(), name.into(), kind, type_], count));
     }
+    for (type_, count) in &report.discovered {
+        let count = i64::try_from(*count).unwrap_or(i64::MAX);
+        series.push(("resources_discovered", vec![namespace.into(), name.into(), type_.clone()], count));
+    }
     ctx.metrics.set_scan_series(&format!("{namespace}/{name}"), series);
 }
 
@@ -326,7 +335,8 @@ pub async fn run(ctx: Arc<Context>) {
     let scans = ctx.watched_api::<DeserializeGuard<DriftScan>>();
     let controller = Controller::new(scans, watcher::Config::default().any_semantic());
     let store = controller.store();
-    controller
+    let sweep = sweep_deleted_scan_series(ctx.clone(), store.clone());
+    let controller = controller
         .watches(
             ctx.watched_api::<DeserializeGuard<ProviderAccount>>(),
             watcher::Config::default().any_semantic(),
@@ -338,8 +348,32 @@ pub async fn run(ctx: Arc<Context>) {
             },
         )
         .run(reconcile, error_policy, ctx.clone())
-        .for_each(|result| observe_stream(CONTROLLER, &ctx, result))
-        .await;
+        .for_each(|result| observe_stream(CONTROLLER, &ctx, result));
+    tokio::join!(controller, sweep);
+}
+
+/// How often the gauges of deleted scans are looked for.
+const SWEEP_EVERY: Duration = Duration::from_secs(10);
+
+/// Removes the per-scan gauges of scans that no longer exist. A deleted object is
+/// never reconciled again, so its series would otherwise stay exported for ever.
+async fn sweep_deleted_scan_series(
+    ctx: Arc<Context>,
+    store: kube::runtime::reflector::Store<DeserializeGuard<DriftScan>>,
+) {
+    // Until the first listing, every scan would look deleted.
+    if store.wait_until_ready().await.is_err() {
+        return;
+    }
+    loop {
+        tokio::time::sleep(SWEEP_EVERY).await;
+        let existing: std::collections::HashSet<String> = store
+            .state()
+            .iter()
+            .filter_map(|guard| Some(format!("{}/{}", guard.namespace()?, guard.name_any())))
+            .collect();
+        ctx.metrics.retain_scan_series(|key| existing.contains(key));
+    }
 }
 
 #[cfg(test)]

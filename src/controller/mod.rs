@@ -50,6 +50,9 @@ pub struct ControllerConfig {
     pub retry_interval: Duration,
     /// How failed scans back off.
     pub retry: schedule::RetryPolicy,
+    /// Per-resource drift series (`driftmgr_drifted_resource`) exported per scan, most
+    /// severe first.
+    pub max_drift_series: usize,
     /// Which namespaces may use the operator's own credentials, and where they may go.
     pub tenancy: TenancyPolicy,
 }

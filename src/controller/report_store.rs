@@ -146,6 +146,7 @@ mod tests {
             unverified: 0,
             expired_ignore_rules: vec![],
             nothing_verified: false,
+            discovered: Default::default(),
         };
         let parts = encode(&report).expect("encode");
         assert!(parts.len() > 1, "a large report is split");

@@ -161,6 +161,7 @@ mod tests {
             unverified: 0,
             expired_ignore_rules: vec![],
             nothing_verified: false,
+            discovered: Default::default(),
         }
     }
 

@@ -224,6 +224,10 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
     };
     summary.unverified = unverified;
     report::sort_items(&mut items);
+    let mut discovered_by_type: std::collections::BTreeMap<String, u64> = Default::default();
+    for resource in discovery.resources.iter().filter(|r| covered.contains(r.type_.as_str())) {
+        *discovered_by_type.entry(resource.type_.clone()).or_default() += 1;
+    }
     Report {
         generated_at: now.to_string(),
         provider: config.provider.clone(),
@@ -235,6 +239,7 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
         unverified,
         expired_ignore_rules: ignores.expired.clone(),
         nothing_verified,
+        discovered: covered.iter().map(|t| (t.to_string(), 0)).chain(discovered_by_type).collect(),
     }
 }
 

@@ -50,6 +50,9 @@ pub struct Report {
     /// endpoint unreachable): the report proves nothing.
     #[serde(default)]
     pub nothing_verified: bool,
+    /// Live resources discovered, by type (the types in scope).
+    #[serde(default)]
+    pub discovered: std::collections::BTreeMap<String, u64>,
 }
 
 /// What a scan can honestly say, most serious first.

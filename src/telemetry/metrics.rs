@@ -131,11 +131,7 @@ impl Metrics {
     /// value), removing label sets the scan no longer reports.
     pub fn set_scan_series(&self, scan_key: &str, series: Vec<(&'static str, Vec<String>, i64)>) {
         let mut known = self.scan_series.lock().unwrap_or_else(|p| p.into_inner());
-        let vec_of = |name: &str| match name {
-            "resources_discovered" => &self.resources_discovered,
-            "drift_items" => &self.drift_items,
-            _ => &self.drifted_resource,
-        };
+        let vec_of = |name: &str| self.scan_vec(name);
         if let Some(old) = known.remove(scan_key) {
             for (name, labels) in old {
                 let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
@@ -149,6 +145,26 @@ impl Metrics {
             kept.push((name, labels));
         }
         known.insert(scan_key.to_string(), kept);
+    }
+
+    /// Removes the per-scan gauges of every scan `keep` rejects (deleted scans).
+    pub fn retain_scan_series(&self, keep: impl Fn(&str) -> bool) {
+        let mut known = self.scan_series.lock().unwrap_or_else(|p| p.into_inner());
+        let gone: Vec<String> = known.keys().filter(|k| !keep(k)).cloned().collect();
+        for key in gone {
+            for (name, labels) in known.remove(&key).unwrap_or_default() {
+                let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
+                let _ = self.scan_vec(name).remove_label_values(&refs);
+            }
+        }
+    }
+
+    fn scan_vec(&self, name: &str) -> &IntGaugeVec {
+        match name {
+            "resources_discovered" => &self.resources_discovered,
+            "drift_items" => &self.drift_items,
+            _ => &self.drifted_resource,
+        }
     }
 
     /// The text exposition of every metric.
