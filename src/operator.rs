@@ -43,6 +43,15 @@ pub struct OperatorArgs {
     /// Re-check objects waiting on a missing reference this often.
     #[arg(long, default_value = "30s", value_parser = parse_duration_arg)]
     pub retry_interval: Duration,
+    /// Reconciles each controller runs at once.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub max_concurrent_reconciles: u16,
+    /// Scans of one ProviderAccount that run at once (others wait their turn).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=16))]
+    pub max_scans_per_account: u32,
+    /// Longest a scan may run before it is failed with ScanDeadlineExceeded.
+    #[arg(long, default_value = "30m", value_parser = parse_duration_arg)]
+    pub scan_timeout: Duration,
     /// Most `driftmgr_drifted_resource` series one scan exports (the most severe
     /// items); the per-kind counts in `driftmgr_drift_items` stay complete.
     #[arg(long, default_value_t = 100)]
@@ -105,6 +114,9 @@ pub async fn run(args: OperatorArgs) -> anyhow::Result<()> {
             retry_interval: args.retry_interval,
             retry: RetryPolicy { base: args.retry_interval, max: args.max_retry_interval },
             max_drift_series: args.max_drift_series_per_scan,
+            max_concurrent_reconciles: args.max_concurrent_reconciles,
+            max_scans_per_account: args.max_scans_per_account,
+            scan_timeout: args.scan_timeout,
             tenancy: TenancyPolicy {
                 ambient_namespaces: args.ambient_credential_namespaces.clone(),
                 allowed_endpoints: args.allowed_endpoints.clone(),

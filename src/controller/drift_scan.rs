@@ -11,7 +11,7 @@ use kube::core::error_boundary::DeserializeGuard;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::watcher;
 use kube::{Api, Resource, ResourceExt};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::schedule::{Due, due, next_after};
 use super::status::{apply_status, event_reference, publish_transition, report_invalid};
@@ -180,9 +180,20 @@ async fn reconcile(guard: Arc<DeserializeGuard<DriftScan>>, ctx: Arc<Context>) -
         }
     };
 
+    // At most so many scans of one account at once: they share its API budget, and
+    // each holds its states and live view in memory. A scan over the limit waits.
+    let account_key = format!("{namespace}/{}", scan.spec.provider_account_ref.name);
+    let Some(_slot) = ctx.scan_slots.try_acquire(&account_key, ctx.config.max_scans_per_account) else {
+        timer.set_result("success");
+        debug!(controller = CONTROLLER, %namespace, %name, "waiting for a scan slot of its account");
+        return Ok(Action::requeue(SLOT_RETRY));
+    };
     info!(controller = CONTROLLER, %namespace, %name, reason = why, "scanning");
     let started = Instant::now();
-    let outcome = scan_run::run(&ctx, scan).await;
+    let deadline = ctx.config.scan_timeout;
+    let outcome = tokio::time::timeout(deadline, scan_run::run(&ctx, scan))
+        .await
+        .unwrap_or(Err(scan_run::ScanFailure::DeadlineExceeded(deadline)));
     let took = started.elapsed();
     let finished = Timestamp::now();
     let next = next_after(scan.spec.schedule.as_ref(), finished).ok().filter(|_| !scan.spec.suspend);
@@ -241,6 +252,9 @@ async fn reconcile(guard: Arc<DeserializeGuard<DriftScan>>, ctx: Arc<Context>) -
     timer.set_result("success");
     Ok(Action::requeue(requeue))
 }
+
+/// When a scan waiting for its account's scan slot looks again.
+const SLOT_RETRY: Duration = Duration::from_secs(5);
 
 /// What a scan run came to, before it is written.
 enum Outcome {
@@ -333,7 +347,8 @@ fn error_policy(_: Arc<DeserializeGuard<DriftScan>>, error: &Error, ctx: Arc<Con
 
 pub async fn run(ctx: Arc<Context>) {
     let scans = ctx.watched_api::<DeserializeGuard<DriftScan>>();
-    let controller = Controller::new(scans, watcher::Config::default().any_semantic());
+    let controller = Controller::new(scans, watcher::Config::default().any_semantic())
+        .with_config(ctx.controller_config());
     let store = controller.store();
     let sweep = sweep_deleted_scan_series(ctx.clone(), store.clone());
     let controller = controller

@@ -50,6 +50,12 @@ pub struct ControllerConfig {
     pub retry_interval: Duration,
     /// How failed scans back off.
     pub retry: schedule::RetryPolicy,
+    /// Reconciles each controller runs at once.
+    pub max_concurrent_reconciles: u16,
+    /// Scans of one ProviderAccount that run at once.
+    pub max_scans_per_account: u32,
+    /// Longest a scan may run before it is failed (`ScanDeadlineExceeded`).
+    pub scan_timeout: Duration,
     /// Per-resource drift series (`driftmgr_drifted_resource`) exported per scan, most
     /// severe first.
     pub max_drift_series: usize,
@@ -65,13 +71,48 @@ pub struct Context {
     pub config: ControllerConfig,
     /// One API budget and breaker set per account, shared by all its scans.
     pub guards: GuardRegistry,
+    /// Running scans per account.
+    pub scan_slots: ScanSlots,
+}
+
+/// Bounds the scans running at once per account.
+#[derive(Default)]
+pub struct ScanSlots {
+    running: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Semaphore>>>,
+}
+
+impl ScanSlots {
+    /// A slot for a scan of `account`, if fewer than `limit` of its scans run now.
+    pub fn try_acquire(&self, account: &str, limit: u32) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        let semaphore = {
+            let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+            let limit = usize::try_from(limit.max(1)).unwrap_or(1);
+            running
+                .entry(account.to_string())
+                .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(limit)))
+                .clone()
+        };
+        semaphore.try_acquire_owned().ok()
+    }
 }
 
 impl Context {
     pub fn new(client: Client, metrics: Arc<Metrics>, config: ControllerConfig, instance: String) -> Self {
         let reporter = Reporter { controller: FIELD_MANAGER.into(), instance: Some(instance) };
         let recorder = Recorder::new(client.clone(), reporter);
-        Self { client, metrics, recorder, config, guards: GuardRegistry::default() }
+        Self {
+            client,
+            metrics,
+            recorder,
+            config,
+            guards: GuardRegistry::default(),
+            scan_slots: ScanSlots::default(),
+        }
+    }
+
+    /// Settings every controller runs with.
+    fn controller_config(&self) -> kube::runtime::controller::Config {
+        kube::runtime::controller::Config::default().concurrency(self.config.max_concurrent_reconciles)
     }
 
     /// An Api for `K` over the watched scope.

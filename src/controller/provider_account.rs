@@ -284,6 +284,7 @@ pub async fn run(ctx: Arc<Context>) {
     // (a watch would need list and watch on every Secret of the cluster). A changed
     // Secret is picked up at the next revalidation, or at once on any spec change.
     Controller::new(accounts, watcher::Config::default().any_semantic())
+        .with_config(ctx.controller_config())
         .run(reconcile, error_policy, ctx.clone())
         .for_each(|result| observe_stream(CONTROLLER, &ctx, result))
         .await;

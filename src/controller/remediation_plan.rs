@@ -123,7 +123,8 @@ fn error_policy(_: Arc<DeserializeGuard<RemediationPlan>>, error: &Error, ctx: A
 
 pub async fn run(ctx: Arc<Context>) {
     let plans = ctx.watched_api::<DeserializeGuard<RemediationPlan>>();
-    let controller = Controller::new(plans, watcher::Config::default().any_semantic());
+    let controller = Controller::new(plans, watcher::Config::default().any_semantic())
+        .with_config(ctx.controller_config());
     let store = controller.store();
     controller
         .watches(

@@ -124,6 +124,7 @@ mod tests {
             kind: crate::crd::DriftKind::Unmanaged,
             severity: crate::crd::Severity::Medium,
             changes: vec![],
+            changes_omitted: None,
         };
         let mut seed: u64 = 42;
         let items = (0..60_000)

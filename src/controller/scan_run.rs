@@ -28,6 +28,8 @@ pub enum ScanFailure {
     State { index: usize, error: StateReadError },
     #[error("spec.stateSources[{index}]: {kind} state sources are not supported yet")]
     UnsupportedSource { index: usize, kind: &'static str },
+    #[error("the scan did not finish within its deadline of {0:?} (operator flag --scan-timeout)")]
+    DeadlineExceeded(std::time::Duration),
     #[error(transparent)]
     Kube(#[from] Error),
 }
@@ -43,6 +45,7 @@ impl ScanFailure {
             Self::Provider(error) => error.reason(),
             Self::State { error, .. } => error.reason(),
             Self::UnsupportedSource { .. } => "StateSourceUnsupported",
+            Self::DeadlineExceeded(_) => "ScanDeadlineExceeded",
         }
     }
 }

@@ -8,8 +8,8 @@ use kube::{Resource, ResourceExt};
 
 use super::schedule::{RetryPolicy, retry_delay};
 use crate::crd::{
-    ConditionStatus, ConditionUpdate, DriftScan, DriftScanStatus, ReportRef, SCAN_REQUESTED_ANNOTATION,
-    ScanPhase, merge_conditions,
+    AttributeChange, ConditionStatus, ConditionUpdate, DriftItem, DriftScan, DriftScanStatus, ReportRef,
+    SCAN_REQUESTED_ANNOTATION, ScanPhase, merge_conditions,
 };
 use crate::drift::Report;
 
@@ -83,13 +83,57 @@ pub fn completed(
         consecutive_failures: None,
         duration: Some(format!("{:.1}s", took.as_secs_f64())),
         summary: Some(report.summary.clone()),
-        items: report.items.iter().take(limit).cloned().collect(),
+        items: status_items(&report.items, limit),
         report_ref: Some(report_ref),
         expired_ignore_rules: report.expired_ignore_rules.clone(),
         last_scan_request: handled_request(scan, &previous),
         observed_generation: generation,
         conditions: merge_conditions(&previous.conditions, &conditions, generation, finished),
     }
+}
+
+/// Bytes of drift items a status holds at most: with the rest of the status far
+/// under the API server's 1.5 MiB object limit, however large the items are.
+const STATUS_ITEMS_BYTES: usize = 256 * 1024;
+/// Changes listed per item in the status.
+const STATUS_CHANGES_PER_ITEM: usize = 10;
+/// Characters of one expected or actual value in the status.
+const STATUS_VALUE_CHARS: usize = 512;
+
+/// The most severe items, at most `limit`, each cut to what a status should hold,
+/// while they fit in `STATUS_ITEMS_BYTES` (pure). The report holds everything.
+pub fn status_items(items: &[DriftItem], limit: usize) -> Vec<DriftItem> {
+    let cut = |value: &Option<String>| {
+        value.as_ref().map(|v| match v.char_indices().nth(STATUS_VALUE_CHARS) {
+            Some((end, _)) => format!("{}…", &v[..end]),
+            None => v.clone(),
+        })
+    };
+    let mut bytes = 0;
+    let mut out = Vec::new();
+    for item in items.iter().take(limit) {
+        let omitted = item.changes.len().saturating_sub(STATUS_CHANGES_PER_ITEM);
+        let listed = DriftItem {
+            changes: item
+                .changes
+                .iter()
+                .take(STATUS_CHANGES_PER_ITEM)
+                .map(|c| AttributeChange {
+                    path: c.path.clone(),
+                    expected: cut(&c.expected),
+                    actual: cut(&c.actual),
+                })
+                .collect(),
+            changes_omitted: (omitted > 0).then(|| u32::try_from(omitted).unwrap_or(u32::MAX)),
+            ..item.clone()
+        };
+        bytes += serde_json::to_vec(&listed).map_or(0, |b| b.len());
+        if bytes > STATUS_ITEMS_BYTES {
+            break;
+        }
+        out.push(listed);
+    }
+    out
 }
 
 /// Status after a scan that could not run. The last good results stay; the retry
@@ -141,6 +185,7 @@ mod tests {
             kind: DriftKind::Unmanaged,
             severity: Severity::Medium,
             changes: vec![],
+            changes_omitted: None,
         };
         Report {
             generated_at: "t".into(),
@@ -206,6 +251,36 @@ mod tests {
         );
         let drifted = find_condition(&partial_clean.conditions, "Drifted").expect("Drifted");
         assert_eq!((drifted.status.as_str(), drifted.reason.as_str()), ("Unknown", "PartiallyVerified"));
+    }
+
+    #[test]
+    fn status_items_stay_small_however_large_the_drift() {
+        let change = |i: usize| AttributeChange {
+            path: format!("ingress[{i}]"),
+            expected: Some("x".repeat(2_000)),
+            actual: Some("é".repeat(2_000)),
+        };
+        let item = DriftItem {
+            address: None,
+            type_: "aws_security_group".into(),
+            id: "sg-1".into(),
+            region: None,
+            kind: DriftKind::Modified,
+            severity: Severity::High,
+            changes: (0..100).map(change).collect(),
+            changes_omitted: None,
+        };
+        let items = status_items(&vec![item; 100], 500);
+        assert_eq!(items[0].changes.len(), 10);
+        assert_eq!(items[0].changes_omitted, Some(90));
+        assert_eq!(
+            items[0].changes[0].actual.as_ref().map(|v| v.chars().count()),
+            Some(513),
+            "cut, with a mark"
+        );
+        let bytes = serde_json::to_vec(&items).expect("json").len();
+        assert!(bytes <= 256 * 1024 && !items.is_empty(), "{bytes} bytes in {} items", items.len());
+        assert!(items.len() < 100, "the byte budget, not the count, ended the list");
     }
 
     #[test]

@@ -405,9 +405,13 @@ pub struct DriftItem {
     pub kind: DriftKind,
     /// How serious it is.
     pub severity: Severity,
-    /// For `Modified`: every changed attribute.
+    /// For `Modified`: every changed attribute. In `status.items` at most 10, with
+    /// values cut to 512 characters; the report (`status.reportRef`) has them all.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub changes: Vec<AttributeChange>,
+    /// In `status.items`: how many changes of this item are left out (see the report).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub changes_omitted: Option<u32>,
 }
 
 /// One attribute whose live value differs from state.

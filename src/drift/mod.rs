@@ -210,6 +210,7 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
             kind: DriftKind::Unmanaged,
             severity: severity::resource_severity(DriftKind::Unmanaged, &resource.type_, open),
             changes: Vec::new(),
+            changes_omitted: None,
         };
         record(item, &ignores, &config.severity, &mut summary, &mut items);
     }
@@ -273,6 +274,7 @@ fn modified(
         kind: DriftKind::Modified,
         severity,
         changes,
+        changes_omitted: None,
     })
 }
 
@@ -285,6 +287,7 @@ fn missing(resource: &StateResource, type_: &str) -> DriftItem {
         kind: DriftKind::Missing,
         severity: severity::resource_severity(DriftKind::Missing, type_, false),
         changes: Vec::new(),
+        changes_omitted: None,
     }
 }
 
