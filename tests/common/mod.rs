@@ -235,6 +235,11 @@ impl Operator {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL: the process dies without releasing anything.
     pub fn kill(&mut self) {
         let _ = self.child.kill();
