@@ -7,7 +7,6 @@
 //! Needs the control plane (`make bench` starts it) and MOTO_SERVER.
 
 #[path = "../tests/common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 use std::sync::{Arc, Mutex};

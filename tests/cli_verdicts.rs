@@ -27,14 +27,7 @@ fn state_file(vpc: &str, volume: &str) -> tempfile::NamedTempFile {
 
 async fn world(moto: &Moto) -> (String, String) {
     let ec2 = moto.ec2().await;
-    let vpc = ec2.create_vpc().cidr_block("10.9.0.0/16").send().await.expect("vpc");
-    let vpc = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string();
-    ec2.create_tags()
-        .resources(&vpc)
-        .tags(aws_sdk_ec2::types::Tag::builder().key("Name").value("main").build())
-        .send()
-        .await
-        .expect("tag");
+    let vpc = moto.create_vpc("10.9.0.0/16", Some("main")).await;
     let volume = ec2.create_volume().availability_zone("us-east-1a").size(8).send().await.expect("volume");
     (vpc, volume.volume_id().expect("volume id").to_string())
 }

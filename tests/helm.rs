@@ -142,15 +142,6 @@ fn service_account_kubeconfig(ns: &str, dir: &std::path::Path) -> std::path::Pat
     kubeconfig
 }
 
-fn vpc_state(vpc: &str) -> String {
-    json!({"version": 4, "terraform_version": "1.9.0", "serial": 1, "lineage": "helm", "outputs": {},
-        "resources": [{"mode": "managed", "type": "aws_vpc", "name": "main",
-            "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
-            "instances": [{"schema_version": 1, "attributes": {"id": vpc, "cidr_block": "10.30.0.0/16",
-                "instance_tenancy": "default", "tags": {"Name": "main"}, "tags_all": {"Name": "main"}}}]}]})
-    .to_string()
-}
-
 #[tokio::test]
 async fn a_complete_scan_runs_under_the_charts_own_service_account() {
     let client = common::client().await;
@@ -162,14 +153,7 @@ async fn a_complete_scan_runs_under_the_charts_own_service_account() {
 
     let moto = Moto::start();
     let ec2 = moto.ec2().await;
-    let vpc = ec2.create_vpc().cidr_block("10.30.0.0/16").send().await.expect("vpc");
-    let vpc = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string();
-    ec2.create_tags()
-        .resources(&vpc)
-        .tags(aws_sdk_ec2::types::Tag::builder().key("Name").value("main").build())
-        .send()
-        .await
-        .expect("tag");
+    let vpc = moto.create_vpc("10.30.0.0/16", Some("main")).await;
 
     let operator = Operator::start_as(
         &ns,
@@ -177,7 +161,7 @@ async fn a_complete_scan_runs_under_the_charts_own_service_account() {
         &LeaseTiming { duration_secs: 6, renew_secs: 2 },
         Some(&kubeconfig),
     );
-    let state = serde_json::to_string(&vpc_state(&vpc)).expect("quoted");
+    let state = serde_json::to_string(&Moto::vpc_state(&vpc, "10.30.0.0/16", "main")).expect("quoted");
     let yaml = format!(
         "apiVersion: v1\nkind: Secret\nmetadata: {{name: creds}}\nstringData: {{AWS_ACCESS_KEY_ID: testing, AWS_SECRET_ACCESS_KEY: testing}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: state}}\ndata:\n  terraform.tfstate: {state}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: prod}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: creds}}}}\n  endpoint: {{url: '{}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: net}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc]\n  stateSources: [{{configMapRef: {{name: state, key: terraform.tfstate}}}}]\n",
         moto.url

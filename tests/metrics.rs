@@ -11,7 +11,6 @@ use common::{LeaseTiming, Operator};
 use driftmgr::crd::{DriftScan, ScanPhase};
 use kube::Api;
 use kube::api::DeleteParams;
-use serde_json::json;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -25,15 +24,8 @@ fn series<'a>(metrics: &'a str, name: &str, scan: &str) -> Vec<&'a str> {
 #[tokio::test]
 async fn drift_series_are_capped_counted_and_removed_with_their_scan() {
     let moto = Moto::start();
-    let ec2 = moto.ec2().await;
-    let vpc = |cidr: &'static str| {
-        let ec2 = ec2.clone();
-        async move {
-            let out = ec2.create_vpc().cidr_block(cidr).send().await.expect("vpc");
-            out.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string()
-        }
-    };
-    let (managed, _unmanaged) = (vpc("10.40.0.0/16").await, vpc("10.41.0.0/16").await);
+    let managed = moto.create_vpc("10.40.0.0/16", None).await;
+    let _unmanaged = moto.create_vpc("10.41.0.0/16", None).await;
     let client = common::client().await;
     common::install_crds(&client).await;
     let ns = common::namespace(&client, "metrics").await;
@@ -47,13 +39,7 @@ async fn drift_series_are_capped_counted_and_removed_with_their_scan() {
     );
     // The state says the managed VPC has a tag it does not have: one Modified item,
     // and the second VPC is Unmanaged.
-    let state =
-        json!({"version": 4, "terraform_version": "1.9.0", "serial": 1, "lineage": "m", "outputs": {},
-        "resources": [{"mode": "managed", "type": "aws_vpc", "name": "main",
-            "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
-            "instances": [{"attributes": {"id": managed, "cidr_block": "10.40.0.0/16",
-                "instance_tenancy": "default", "tags": {"Name": "main"}}}]}]})
-        .to_string();
+    let state = Moto::vpc_state(&managed, "10.40.0.0/16", "main");
     let yaml = format!(
         "apiVersion: v1\nkind: Secret\nmetadata: {{name: creds}}\nstringData: {{AWS_ACCESS_KEY_ID: testing, AWS_SECRET_ACCESS_KEY: testing}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: state}}\ndata:\n  terraform.tfstate: {}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: prod}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: creds}}}}\n  endpoint: {{url: '{}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: vpcs}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc]\n  stateSources: [{{configMapRef: {{name: state, key: terraform.tfstate}}}}]\n",
         serde_json::to_string(&state).expect("quoted"),

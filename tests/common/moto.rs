@@ -50,6 +50,32 @@ impl Moto {
         aws_sdk_ec2::Client::new(&config)
     }
 
+    /// Creates a VPC, tagged `Name=name` when given; returns its id.
+    pub async fn create_vpc(&self, cidr: &str, name: Option<&str>) -> String {
+        let ec2 = self.ec2().await;
+        let vpc = ec2.create_vpc().cidr_block(cidr).send().await.expect("vpc");
+        let vpc = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string();
+        if let Some(name) = name {
+            ec2.create_tags()
+                .resources(&vpc)
+                .tags(aws_sdk_ec2::types::Tag::builder().key("Name").value(name).build())
+                .send()
+                .await
+                .expect("tag");
+        }
+        vpc
+    }
+
+    /// A state (as Terraform writes it, JSON text) managing one VPC tagged `Name=name`.
+    pub fn vpc_state(vpc: &str, cidr: &str, name: &str) -> String {
+        serde_json::json!({"version": 4, "terraform_version": "1.9.0", "serial": 1, "lineage": "tests", "outputs": {},
+            "resources": [{"mode": "managed", "type": "aws_vpc", "name": "main",
+                "provider": "provider[\"registry.terraform.io/hashicorp/aws\"]",
+                "instances": [{"schema_version": 1, "attributes": {"id": vpc, "cidr_block": cidr,
+                    "instance_tenancy": "default", "tags": {"Name": name}, "tags_all": {"Name": name}}}]}]})
+        .to_string()
+    }
+
     /// Creates a bucket (moto accepts unsigned requests) and stores `body` at `key`.
     pub async fn put_object(&self, bucket: &str, key: &str, body: Vec<u8>) {
         use object_store::ObjectStore;
