@@ -27,13 +27,20 @@ pub type Name = Cow<'static, str>;
 pub struct StringMap(Box<[(Box<str>, Box<str>)]>);
 
 impl StringMap {
-    /// The map, when `value` is an object of strings only.
-    fn from_object(value: &Value) -> Option<Self> {
-        let object = value.as_object()?;
-        let pairs: Option<Vec<(Box<str>, Box<str>)>> =
-            object.iter().map(|(k, v)| Some((k.as_str().into(), v.as_str()?.into()))).collect();
-        // A JSON map is sorted by key already.
-        pairs.map(|p| Self(p.into_boxed_slice()))
+    /// The map, when `value` is an object of strings only; else `value` back. The
+    /// strings are moved, not copied: this runs for every resource's tags.
+    fn from_object(value: Value) -> Result<Self, Value> {
+        match value {
+            Value::Object(object) if object.values().all(Value::is_string) => {
+                // A JSON map is sorted by key already; every value is a string (above).
+                let pairs = object.into_iter().filter_map(|(k, v)| match v {
+                    Value::String(v) => Some((k.into_boxed_str(), v.into_boxed_str())),
+                    _ => None,
+                });
+                Ok(Self(pairs.collect()))
+            }
+            other => Err(other),
+        }
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -107,9 +114,9 @@ impl Attributes {
         let mut values = Vec::with_capacity(unique.len());
         let mut maps = Vec::new();
         for (name, value) in unique {
-            match StringMap::from_object(&value) {
-                Some(map) => maps.push((name, map)),
-                None => values.push((name, value)),
+            match StringMap::from_object(value) {
+                Ok(map) => maps.push((name, map)),
+                Err(value) => values.push((name, value)),
             }
         }
         // Both stay in name order: they are split from one sorted list.

@@ -131,17 +131,16 @@ impl Metrics {
     /// value), removing label sets the scan no longer reports.
     pub fn set_scan_series(&self, scan_key: &str, series: Vec<(&'static str, Vec<String>, i64)>) {
         let mut known = self.scan_series.lock().unwrap_or_else(|p| p.into_inner());
-        let vec_of = |name: &str| self.scan_vec(name);
         if let Some(old) = known.remove(scan_key) {
             for (name, labels) in old {
                 let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
-                let _ = vec_of(name).remove_label_values(&refs);
+                let _ = self.scan_vec(name).remove_label_values(&refs);
             }
         }
         let mut kept = Vec::with_capacity(series.len());
         for (name, labels, value) in series {
             let refs: Vec<&str> = labels.iter().map(String::as_str).collect();
-            vec_of(name).with_label_values(&refs).set(value);
+            self.scan_vec(name).with_label_values(&refs).set(value);
             kept.push((name, labels));
         }
         known.insert(scan_key.to_string(), kept);
