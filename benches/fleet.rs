@@ -12,7 +12,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::moto::Moto;
+use common::moto::{CREDENTIALS_SECRET, Moto};
 use common::{LeaseTiming, Operator};
 use driftmgr::crd::{DriftScan, ScanPhase};
 use kube::Api;
@@ -134,8 +134,8 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle_before = rss_kib(pid, "VmRSS:");
 
-    let mut yaml = String::from(
-        "apiVersion: v1\nkind: Secret\nmetadata: {name: creds}\nstringData: {AWS_ACCESS_KEY_ID: testing, AWS_SECRET_ACCESS_KEY: testing}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: state}\ndata:\n  terraform.tfstate: '{\"version\": 4, \"terraform_version\": \"1.9.0\", \"resources\": []}'\n",
+    let mut yaml = format!(
+        "{CREDENTIALS_SECRET}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: state}}\ndata:\n  terraform.tfstate: '{{\"version\": 4, \"terraform_version\": \"1.9.0\", \"resources\": []}}'\n",
     );
     for (a, proxy) in proxies.iter().enumerate() {
         yaml.push_str(&format!(

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::moto::Moto;
+use common::moto::{CREDENTIALS_SECRET, Moto};
 use common::{LeaseTiming, Operator, log_time};
 use driftmgr::crd::{DriftScan, ProviderAccount, find_condition};
 use kube::Api;
@@ -40,7 +40,7 @@ async fn hanging_scans_meet_their_deadline_one_at_a_time_per_account() {
     );
     // STS answers (the account is Ready); EC2 never does.
     let yaml = format!(
-        "apiVersion: v1\nkind: Secret\nmetadata: {{name: creds}}\nstringData: {{AWS_ACCESS_KEY_ID: testing, AWS_SECRET_ACCESS_KEY: testing}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: state}}\ndata:\n  terraform.tfstate: '{{\"version\": 4, \"terraform_version\": \"1.5.0\", \"resources\": []}}'\n---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: slow}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: creds}}}}\n  endpoint: {{url: '{}', services: {{ec2: '{hang}'}}}}\n",
+        "{CREDENTIALS_SECRET}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: state}}\ndata:\n  terraform.tfstate: '{{\"version\": 4, \"terraform_version\": \"1.5.0\", \"resources\": []}}'\n---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: slow}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: creds}}}}\n  endpoint: {{url: '{}', services: {{ec2: '{hang}'}}}}\n",
         moto.url
     );
     for created in common::create_yaml(&client, &ns, &yaml).await {

@@ -80,13 +80,7 @@ async fn exit_codes_say_what_was_verified() {
     );
 
     // Drift and a partial result together: partial wins, since the list may be incomplete.
-    let ec2 = moto.ec2().await;
-    ec2.create_tags()
-        .resources(&vpc)
-        .tags(aws_sdk_ec2::types::Tag::builder().key("Name").value("renamed").build())
-        .send()
-        .await
-        .expect("retag");
+    moto.tag(&vpc, "Name", "renamed").await;
     let (code, _, _) = scan(&proxy.url, &["--state", path], "testing");
     assert_eq!(code, 3);
     let (code, out, _) = scan(&moto.url, &["--state", path, "-o", "json"], "testing");

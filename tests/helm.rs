@@ -9,7 +9,7 @@ mod common;
 use std::process::Command;
 use std::time::Duration;
 
-use common::moto::Moto;
+use common::moto::{CREDENTIALS_SECRET, Moto};
 use common::{LeaseTiming, Operator, kubectl};
 use driftmgr::crd::{DriftScan, ProviderAccount, RemediationPlan, ScanPhase, find_condition};
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -152,7 +152,6 @@ async fn a_complete_scan_runs_under_the_charts_own_service_account() {
     let kubeconfig = service_account_kubeconfig(&ns, dir.path());
 
     let moto = Moto::start();
-    let ec2 = moto.ec2().await;
     let vpc = moto.create_vpc("10.30.0.0/16", Some("main")).await;
 
     let operator = Operator::start_as(
@@ -163,7 +162,7 @@ async fn a_complete_scan_runs_under_the_charts_own_service_account() {
     );
     let state = serde_json::to_string(&Moto::vpc_state(&vpc, "10.30.0.0/16", "main")).expect("quoted");
     let yaml = format!(
-        "apiVersion: v1\nkind: Secret\nmetadata: {{name: creds}}\nstringData: {{AWS_ACCESS_KEY_ID: testing, AWS_SECRET_ACCESS_KEY: testing}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: state}}\ndata:\n  terraform.tfstate: {state}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: prod}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: creds}}}}\n  endpoint: {{url: '{}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: net}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc]\n  stateSources: [{{configMapRef: {{name: state, key: terraform.tfstate}}}}]\n",
+        "{CREDENTIALS_SECRET}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: state}}\ndata:\n  terraform.tfstate: {state}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: prod}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: creds}}}}\n  endpoint: {{url: '{}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: net}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc]\n  stateSources: [{{configMapRef: {{name: state, key: terraform.tfstate}}}}]\n",
         moto.url
     );
     for created in common::create_yaml(&client, &ns, &yaml).await {
@@ -201,12 +200,7 @@ async fn a_complete_scan_runs_under_the_charts_own_service_account() {
     }
 
     // Drift, then a requested rescan: the new report replaces the old one.
-    ec2.create_tags()
-        .resources(&vpc)
-        .tags(aws_sdk_ec2::types::Tag::builder().key("Name").value("renamed").build())
-        .send()
-        .await
-        .expect("retag");
+    moto.tag(&vpc, "Name", "renamed").await;
     let request = json!({"metadata": {"annotations": {"driftmgr.io/scan-requested": "rescan-1"}}});
     scans.patch("net", &PatchParams::default(), &Patch::Merge(&request)).await.expect("request a scan");
     let (status, second) = completed(2).await;

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::moto::Moto;
+use common::moto::{CREDENTIALS_SECRET, Moto};
 use common::{LeaseTiming, Operator};
 use driftmgr::crd::{DriftScan, ScanPhase};
 use kube::Api;
@@ -41,7 +41,7 @@ async fn drift_series_are_capped_counted_and_removed_with_their_scan() {
     // and the second VPC is Unmanaged.
     let state = Moto::vpc_state(&managed, "10.40.0.0/16", "main");
     let yaml = format!(
-        "apiVersion: v1\nkind: Secret\nmetadata: {{name: creds}}\nstringData: {{AWS_ACCESS_KEY_ID: testing, AWS_SECRET_ACCESS_KEY: testing}}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: state}}\ndata:\n  terraform.tfstate: {}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: prod}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: creds}}}}\n  endpoint: {{url: '{}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: vpcs}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc]\n  stateSources: [{{configMapRef: {{name: state, key: terraform.tfstate}}}}]\n",
+        "{CREDENTIALS_SECRET}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: state}}\ndata:\n  terraform.tfstate: {}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: prod}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: creds}}}}\n  endpoint: {{url: '{}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: vpcs}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc]\n  stateSources: [{{configMapRef: {{name: state, key: terraform.tfstate}}}}]\n",
         serde_json::to_string(&state).expect("quoted"),
         moto.url
     );

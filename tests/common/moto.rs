@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 use aws_config::{BehaviorVersion, Region};
 use aws_credential_types::Credentials;
 
+/// A Secret `creds` with the keys moto accepts, as YAML for `create_yaml`.
+pub const CREDENTIALS_SECRET: &str = "apiVersion: v1\nkind: Secret\nmetadata: {name: creds}\nstringData: {AWS_ACCESS_KEY_ID: testing, AWS_SECRET_ACCESS_KEY: testing}\n";
+
 pub struct Moto {
     pub url: String,
     child: Child,
@@ -56,14 +59,21 @@ impl Moto {
         let vpc = ec2.create_vpc().cidr_block(cidr).send().await.expect("vpc");
         let vpc = vpc.vpc().and_then(|v| v.vpc_id()).expect("vpc id").to_string();
         if let Some(name) = name {
-            ec2.create_tags()
-                .resources(&vpc)
-                .tags(aws_sdk_ec2::types::Tag::builder().key("Name").value(name).build())
-                .send()
-                .await
-                .expect("tag");
+            self.tag(&vpc, "Name", name).await;
         }
         vpc
+    }
+
+    /// Sets tag `key` of resource `id` to `value`.
+    pub async fn tag(&self, id: &str, key: &str, value: &str) {
+        self.ec2()
+            .await
+            .create_tags()
+            .resources(id)
+            .tags(aws_sdk_ec2::types::Tag::builder().key(key).value(value).build())
+            .send()
+            .await
+            .expect("tag");
     }
 
     /// A state (as Terraform writes it, JSON text) managing one VPC tagged `Name=name`.
