@@ -37,6 +37,7 @@ fi
 log "installing the CRDs"
 "$DRIFTMGR" crds | "$KUBECTL" apply --server-side -f - >/dev/null
 "$KUBECTL" wait --for=condition=Established crd --all --timeout=60s >/dev/null
+"$KUBECTL" apply --server-side -f "$REPO_ROOT/crds/approval-policy.yaml" >/dev/null
 
 if [[ -f "$DEMO_DIR/operator.pid" ]] && kill -0 "$(cat "$DEMO_DIR/operator.pid")" 2>/dev/null; then
   log "operator already running"

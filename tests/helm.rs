@@ -54,9 +54,26 @@ fn chart_lints_strictly_renders_a_hardened_pod_and_scores_without_critical_findi
 
     let cluster_wide = documents(&helm(&["template", "d", CHART, "--namespace", "ops"]));
     let kinds_all = kinds(&cluster_wide);
-    for kind in ["ClusterRole", "ClusterRoleBinding", "NetworkPolicy", "PodDisruptionBudget", "Deployment"] {
+    for kind in [
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "NetworkPolicy",
+        "PodDisruptionBudget",
+        "Deployment",
+        "ValidatingAdmissionPolicy",
+        "ValidatingAdmissionPolicyBinding",
+    ] {
         assert!(kinds_all.iter().any(|k| k == kind), "{kind} rendered: {kinds_all:?}");
     }
+    let policy = cluster_wide.iter().find(|d| d["kind"] == "ValidatingAdmissionPolicy").expect("policy");
+    let shipped: Value = serde_yaml::from_str(
+        include_str!("../crds/approval-policy.yaml").split("\n---\n").next().expect("first document"),
+    )
+    .expect("crds/approval-policy.yaml parses");
+    assert_eq!(policy, &shipped, "the chart installs the approval policy of crds/");
+    let without =
+        kinds(&documents(&helm(&["template", "d", CHART, "--set", "approvalPolicy.enabled=false"])));
+    assert!(!without.iter().any(|k| k.starts_with("ValidatingAdmission")), "{without:?}");
     let one_namespace =
         documents(&helm(&["template", "d", CHART, "--namespace", "ops", "--set", "watchNamespace=team-a"]));
     let kinds_ns = kinds(&one_namespace);
@@ -214,7 +231,7 @@ async fn a_complete_scan_runs_under_the_charts_own_service_account() {
 
     // A plan for the scan is reconciled too.
     let plan = format!(
-        "apiVersion: driftmgr.io/v1alpha1\nkind: RemediationPlan\nmetadata: {{name: fix}}\nspec:\n  driftScanRef: {{name: net, reportGeneration: 2}}\n  mode: DryRun\n  actions:\n    - {{id: retag, type: ReapplyTags, target: {{type: aws_vpc, id: '{vpc}'}}, tags: {{Name: main}}}}\n"
+        "apiVersion: driftmgr.io/v1alpha1\nkind: RemediationPlan\nmetadata: {{name: fix}}\nspec:\n  author: driftmgr-e2e-admin\n  driftScanRef: {{name: net, reportGeneration: 2}}\n  mode: DryRun\n  actions:\n    - {{id: retag, type: ReapplyTags, target: {{type: aws_vpc, id: '{vpc}'}}, tags: {{Name: main}}}}\n"
     );
     for created in common::create_yaml(&client, &ns, &plan).await {
         created.expect("plan created");

@@ -143,6 +143,11 @@ const PLAN_CASES: &[Case] = &[
         yaml: "spec:\n  driftScanRef: {name: s}\n  approval: {required: 11}\n  actions:\n    - {id: a1, type: Stop, target: {type: aws_instance, id: i-1}}\n",
         expect: &["spec.approval.required", "should be less than or equal to 10"],
     },
+    Case {
+        name: "an executing plan without approvals",
+        yaml: "spec:\n  driftScanRef: {name: s}\n  mode: Execute\n  approval: {required: 0}\n  actions:\n    - {id: a1, type: Stop, target: {type: aws_instance, id: i-1}}\n",
+        expect: &["spec.approval.required", "a plan in Execute mode needs at least one approval"],
+    },
 ];
 
 async fn assert_refused(client: &kube::Client, ns: &str, head: &str, case: &Case) {

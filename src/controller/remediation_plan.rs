@@ -34,8 +34,19 @@ pub fn build_remediation_plan_status(
 ) -> RemediationPlanStatus {
     let spec = &plan.spec;
     let scan = &spec.drift_scan_ref.name;
-    let approvers: BTreeSet<&str> = spec.approval.approvers.iter().map(|a| a.user.as_str()).collect();
-    let approved = approvers.len() >= spec.approval.required as usize;
+    // The admission policy already refuses the author's own approval; counting only the
+    // others also holds where the policy is missing. A plan without an author (written
+    // before the policy was installed) cannot be approved at all.
+    let author = spec.author.as_deref();
+    let approvers: BTreeSet<&str> = spec
+        .approval
+        .approvers
+        .iter()
+        .map(|a| a.user.as_str())
+        .filter(|user| author.is_some_and(|author| author != *user))
+        .collect();
+    let approved = approvers.len() >= spec.approval.required as usize
+        && (author.is_some() || spec.approval.required == 0);
     let ready = match (scan_report_generation, spec.drift_scan_ref.report_generation) {
         (None, _) => ConditionUpdate::new(
             "Ready",
@@ -60,12 +71,20 @@ pub fn build_remediation_plan_status(
         ),
     };
     let is_ready = ready.status == ConditionStatus::True;
-    let approval = ConditionUpdate::new(
-        "Approved",
-        ConditionStatus::from_bool(approved),
-        if approved { "ApprovalsComplete" } else { "AwaitingApproval" },
-        format!("{} of {} required approvals", approvers.len(), spec.approval.required),
-    );
+    let approval = match author {
+        None if spec.approval.required > 0 => ConditionUpdate::new(
+            "Approved",
+            ConditionStatus::False,
+            "NoAuthor",
+            "spec.author is not set, so no approval can be checked against it; write the plan again with its author",
+        ),
+        _ => ConditionUpdate::new(
+            "Approved",
+            ConditionStatus::from_bool(approved),
+            if approved { "ApprovalsComplete" } else { "AwaitingApproval" },
+            format!("{} of {} required approvals", approvers.len(), spec.approval.required),
+        ),
+    };
     let previous = plan.status.clone().unwrap_or_default();
     let generation = plan.meta().generation;
     let phase = match (is_ready, approved) {
@@ -180,6 +199,26 @@ mod tests {
         plan.spec.approval.required = 1;
         let status = build_remediation_plan_status(&plan, Some(Some(7)), Timestamp::UNIX_EPOCH);
         assert_eq!(status.phase, Some(PlanPhase::Approved));
+    }
+
+    #[test]
+    fn the_authors_own_approval_does_not_count() {
+        let mut plan = plan();
+        plan.spec.approval.required = 1;
+        plan.spec.author = Some(plan.spec.approval.approvers[0].user.clone());
+        let status = build_remediation_plan_status(&plan, Some(Some(7)), Timestamp::UNIX_EPOCH);
+        assert_eq!(status.phase, Some(PlanPhase::AwaitingApproval));
+        assert_eq!(condition(&status, "Approved"), ("False", "AwaitingApproval"));
+    }
+
+    #[test]
+    fn a_plan_without_an_author_is_never_approved() {
+        let mut plan = plan();
+        plan.spec.approval.required = 1;
+        plan.spec.author = None;
+        let status = build_remediation_plan_status(&plan, Some(Some(7)), Timestamp::UNIX_EPOCH);
+        assert_eq!(status.phase, Some(PlanPhase::AwaitingApproval));
+        assert_eq!(condition(&status, "Approved"), ("False", "NoAuthor"));
     }
 
     #[test]

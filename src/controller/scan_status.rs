@@ -6,7 +6,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 use kube::{Resource, ResourceExt};
 
-use super::schedule::{RetryPolicy, retry_delay};
+use super::schedule::{RetryPolicy, retry_delay, whole_second_at_or_after};
 use crate::crd::{
     AttributeChange, ConditionStatus, ConditionUpdate, DriftItem, DriftScan, DriftScanStatus, ReportRef,
     SCAN_REQUESTED_ANNOTATION, ScanPhase, merge_conditions,
@@ -79,7 +79,7 @@ pub fn completed(
     DriftScanStatus {
         phase: Some(ScanPhase::Completed),
         last_scan_time: Some(Time(finished)),
-        next_scan_time: next.map(Time),
+        next_scan_time: next.map(|t| Time(whole_second_at_or_after(t))),
         consecutive_failures: None,
         duration: Some(format!("{:.1}s", took.as_secs_f64())),
         summary: Some(report.summary.clone()),
@@ -149,7 +149,8 @@ pub fn failed(
     let generation = scan.meta().generation;
     let failures = previous.consecutive_failures.unwrap_or(0).saturating_add(1);
     let delay = SignedDuration::try_from(retry_delay(retry, failures)).unwrap_or(SignedDuration::MAX);
-    let next = (!scan.spec.suspend).then(|| now.checked_add(delay).ok()).flatten();
+    let next =
+        (!scan.spec.suspend).then(|| now.checked_add(delay).ok()).flatten().map(whole_second_at_or_after);
     DriftScanStatus {
         phase: Some(ScanPhase::Failed),
         next_scan_time: next.map(Time),

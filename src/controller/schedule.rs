@@ -35,6 +35,20 @@ pub fn retry_delay(policy: &RetryPolicy, failures: u32) -> Duration {
     policy.base.saturating_mul(1u32 << doublings).min(policy.max.max(policy.base))
 }
 
+/// `t` rounded up to a whole second. Status times are written to the second
+/// (`metav1.Time` drops the fraction), and a reconcile that reads a truncated
+/// `nextScanTime` back would run up to a second early; rounded up, the time shown is
+/// never before the time the operator waits for.
+pub fn whole_second_at_or_after(t: Timestamp) -> Timestamp {
+    // `as_second` truncates toward zero, which is already the ceiling before the epoch.
+    let second = match t.subsec_nanosecond() {
+        0 => return t,
+        fraction if fraction > 0 => t.as_second().saturating_add(1),
+        _ => t.as_second(),
+    };
+    Timestamp::from_second(second).unwrap_or(t)
+}
+
 /// The time of the scan after one that finished at `last`.
 pub fn next_after(schedule: Option<&Schedule>, last: Timestamp) -> Result<Timestamp, String> {
     if let Some(cron) = schedule.and_then(|s| s.cron.as_deref()) {
@@ -100,6 +114,16 @@ mod tests {
             ..Default::default()
         });
         scan
+    }
+
+    #[test]
+    fn status_times_round_up_to_the_second() {
+        let fraction = at(10).checked_add(SignedDuration::from_millis(1)).expect("valid");
+        assert_eq!(whole_second_at_or_after(fraction), at(11));
+        assert_eq!(whole_second_at_or_after(at(10)), at(10));
+        // Before the epoch the fraction also counts towards the later second.
+        let before = at(-1).checked_add(SignedDuration::from_millis(500)).expect("valid");
+        assert_eq!(whole_second_at_or_after(before), at(0));
     }
 
     #[test]

@@ -96,6 +96,13 @@ mod tests {
     }
 
     #[test]
+    fn the_chart_ships_the_committed_approval_policy() {
+        let committed = include_str!("../../crds/approval-policy.yaml");
+        let chart = include_str!("../../charts/driftmgr/files/approval-policy.yaml");
+        assert!(committed == chart, "crds/approval-policy.yaml differs from the chart's: run `make crds`");
+    }
+
+    #[test]
     fn no_unsigned_formats_and_no_mid_sentence_breaks() {
         let yaml = crds_yaml().expect("CRDs serialise");
         assert!(!yaml.contains("uint"), "unsigned formats left in the CRDs");

@@ -30,8 +30,18 @@ use serde::{Deserialize, Serialize};
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
 #[x_kube(validation = Rule::new("self.approval.required <= 0 || !has(self.approval.approvers) || size(self.approval.approvers) <= 10").message("at most 10 approvers can be recorded"))]
+#[x_kube(validation = Rule::new("self.mode != 'Execute' || self.approval.required >= 1").message("spec.approval.required: a plan in Execute mode needs at least one approval"))]
+#[x_kube(validation = Rule::new("!has(oldSelf.approval.approvers) || size(oldSelf.approval.approvers) == 0 || (self.actions == oldSelf.actions && self.mode == oldSelf.mode && self.driftScanRef == oldSelf.driftScanRef && self.approval.required == oldSelf.approval.required)").message("an approved plan cannot change its actions, mode, driftScanRef or approval.required: withdraw the approvals first, or write a new plan"))]
+#[x_kube(validation = Rule::new("!has(oldSelf.author) || (has(self.author) && self.author == oldSelf.author)").message("spec.author cannot change"))]
 #[serde(rename_all = "camelCase")]
 pub struct RemediationPlanSpec {
+    /// The user who wrote the plan, as the API server authenticated them. The admission
+    /// policy `remediationplan-approvals.driftmgr.io` refuses a plan whose author is not
+    /// the user creating it, and refuses the author's own approval. Cannot change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 256))]
+    pub author: Option<String>,
+
     /// The DriftScan whose report the actions come from.
     pub drift_scan_ref: DriftScanRef,
 
@@ -150,8 +160,9 @@ pub struct Approval {
     #[schemars(range(min = 0, max = 10))]
     pub required: u32,
 
-    /// Approvals given (written by the driftmgr API on behalf of a user with the
-    /// approver role). Keyed by user.
+    /// Approvals given, one per user. Each records the user who gave it, as the API
+    /// server authenticated them: the admission policy refuses an approval naming anyone
+    /// else, a change to another user's approval, and the author's own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 32))]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["user".into()]))]

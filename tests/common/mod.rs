@@ -51,6 +51,42 @@ pub async fn install_crds(client: &Client) {
         })
         .await;
     }
+    // Every test runs under the shipped admission policy, as a cluster would.
+    install_approval_policy(client).await;
+}
+
+/// The approval admission policy as shipped (crds/approval-policy.yaml), applied with
+/// server-side apply so that concurrent tests install it idempotently. The API server
+/// loads a new policy asynchronously: callers that test it wait for it to take effect.
+pub async fn install_approval_policy(client: &Client) {
+    use k8s_openapi::api::admissionregistration::v1::{
+        ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding,
+    };
+    let text = include_str!("../../crds/approval-policy.yaml");
+    let params = PatchParams::apply("driftmgr-tests").force();
+    for doc in serde_yaml::Deserializer::from_str(text) {
+        let value: Value = serde::Deserialize::deserialize(doc).expect("policy YAML parses");
+        let name = value["metadata"]["name"].as_str().expect("named").to_string();
+        match value["kind"].as_str() {
+            Some("ValidatingAdmissionPolicy") => {
+                let api: Api<ValidatingAdmissionPolicy> = Api::all(client.clone());
+                api.patch(&name, &params, &Patch::Apply(&value)).await.expect("apply policy");
+            }
+            Some("ValidatingAdmissionPolicyBinding") => {
+                let api: Api<ValidatingAdmissionPolicyBinding> = Api::all(client.clone());
+                api.patch(&name, &params, &Patch::Apply(&value)).await.expect("apply binding");
+            }
+            other => panic!("unexpected kind {other:?} in crds/approval-policy.yaml"),
+        }
+    }
+}
+
+/// Runs kubectl and returns whether it succeeded with its stdout and stderr together.
+pub fn kubectl_result(args: &[&str]) -> (bool, String) {
+    let output = Command::new(tool("kubectl")).args(args).output().expect("run kubectl");
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), text)
 }
 
 /// A fresh namespace with a unique name.
