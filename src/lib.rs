@@ -17,6 +17,7 @@ pub mod duration;
 pub mod leader;
 pub mod operator;
 pub mod provider;
+pub mod remediation;
 pub mod resilience;
 pub mod state;
 pub mod telemetry;

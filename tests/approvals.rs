@@ -7,54 +7,20 @@ mod common;
 
 use std::time::Duration;
 
-use common::{LeaseTiming, Operator, kubectl, kubectl_result};
+use common::plans::{self, add_approval, approval, create_as as apply_as, grant_plan_editing};
+use common::{LeaseTiming, Operator, kubectl};
 use driftmgr::crd::{PlanPhase, RemediationPlan, find_condition};
 use kube::Api;
 
 const TIMEOUT: Duration = Duration::from_secs(30);
-const USERS: [&str; 4] = ["alice", "bob", "carol", "dave"];
-
-/// Lets the test's users read, create and edit plans in `ns` (and nothing else).
-fn grant_plan_editing(ns: &str) {
-    let verbs = "--verb=get,list,create,patch,update";
-    kubectl(&["create", "role", "plan-editor", "-n", ns, verbs, "--resource=remediationplans.driftmgr.io"]);
-    let mut args = vec!["create", "rolebinding", "plan-editors", "-n", ns, "--role=plan-editor"];
-    let users: Vec<String> = USERS.iter().map(|u| format!("--user={u}")).collect();
-    args.extend(users.iter().map(String::as_str));
-    kubectl(&args);
-}
-
-/// `kubectl --as USER -n NS ...`: success and everything it printed.
-fn as_user(user: &str, ns: &str, args: &[&str]) -> (bool, String) {
-    let mut all = vec!["--as", user, "-n", ns];
-    all.extend_from_slice(args);
-    kubectl_result(&all)
-}
-
 fn plan_yaml(author: &str) -> String {
     format!(
-        "apiVersion: driftmgr.io/v1alpha1\nkind: RemediationPlan\nmetadata: {{name: fix}}\nspec:\n  author: {author}\n  driftScanRef: {{name: network}}\n  mode: Execute\n  approval: {{required: 2}}\n  actions:\n    - {{id: retag, type: ReapplyTags, target: {{type: aws_vpc, id: vpc-1}}, tags: {{Env: prod}}}}\n"
+        "apiVersion: driftmgr.io/v1alpha1\nkind: RemediationPlan\nmetadata: {{name: fix}}\nspec:\n  author: {author}\n  driftScanRef: {{name: network}}\n  mode: Execute\n  approval: {{required: 2}}\n  actions:\n    - {{id: retag, type: Revert, target: {{type: aws_vpc, id: vpc-1}}, attributes: [tags.Env]}}\n"
     )
 }
 
-/// `kubectl apply` of `yaml` from a temp file, as `user`.
-fn apply_as(user: &str, ns: &str, yaml: &str) -> (bool, String) {
-    let file = tempfile::NamedTempFile::new().expect("temp file");
-    std::fs::write(file.path(), yaml).expect("write");
-    as_user(user, ns, &["create", "-f", file.path().to_str().expect("utf-8")])
-}
-
-fn approval(user: &str) -> String {
-    format!(r#"{{"user":"{user}","time":"2026-12-01T10:00:00Z"}}"#)
-}
-
-/// A JSON patch adding one approval record.
-fn add_approval(record: &str) -> String {
-    format!(r#"[{{"op":"add","path":"/spec/approval/approvers/-","value":{record}}}]"#)
-}
-
 fn json_patch(user: &str, ns: &str, patch: &str) -> (bool, String) {
-    as_user(user, ns, &["patch", "remediationplan", "fix", "--type", "json", "-p", patch])
+    plans::json_patch(user, ns, "fix", patch)
 }
 
 fn refused(result: (bool, String), needle: &str, what: &str) {
@@ -128,7 +94,11 @@ async fn approvals_are_tied_to_authenticated_users_and_the_author_cannot_approve
     );
     // What was approved cannot change under the approval, not even by its author.
     refused(
-        json_patch("alice", &ns, r#"[{"op":"replace","path":"/spec/actions/0/tags/Env","value":"dev"}]"#),
+        json_patch(
+            "alice",
+            &ns,
+            r#"[{"op":"replace","path":"/spec/actions/0/attributes/0","value":"tags.Team"}]"#,
+        ),
         "an approved plan cannot change its actions",
         "changing an approved plan's actions",
     );

@@ -6,9 +6,9 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
+use common::chart::{CHART, apply_chart_rbac, documents, helm, run, service_account_kubeconfig};
 use common::moto::{CREDENTIALS_SECRET, Moto};
 use common::{LeaseTiming, Operator, kubectl};
 use driftmgr::crd::{DriftScan, ProviderAccount, RemediationPlan, ScanPhase, find_condition};
@@ -17,28 +17,7 @@ use kube::Api;
 use kube::api::{ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
 
-const CHART: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/driftmgr");
 const TIMEOUT: Duration = Duration::from_secs(60);
-
-fn run(tool: &str, args: &[&str]) -> (bool, String) {
-    let output = Command::new(common::tool(tool)).args(args).output().expect("run tool");
-    let text =
-        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    (output.status.success(), text)
-}
-
-fn helm(args: &[&str]) -> String {
-    let (ok, out) = run("helm", args);
-    assert!(ok, "helm {args:?} failed: {out}");
-    out
-}
-
-fn documents(rendered: &str) -> Vec<Value> {
-    serde_yaml::Deserializer::from_str(rendered)
-        .filter_map(|doc| serde::Deserialize::deserialize(doc).ok())
-        .filter(|v: &Value| !v.is_null())
-        .collect()
-}
 
 fn kinds(docs: &[Value]) -> Vec<String> {
     docs.iter().map(|d| d["kind"].as_str().unwrap_or_default().to_string()).collect()
@@ -118,47 +97,6 @@ fn chart_lints_strictly_renders_a_hardened_pod_and_scores_without_critical_findi
     assert!(score.contains("[OK]"), "kube-score ran: {score}");
 }
 
-/// The rendered RBAC objects of the chart, applied to the cluster.
-fn apply_chart_rbac(ns: &str, dir: &std::path::Path) {
-    let rendered =
-        helm(&["template", "drift", CHART, "--namespace", ns, "--set", &format!("watchNamespace={ns}")]);
-    assert!(
-        rendered.contains(&format!("--watch-namespace={ns}")),
-        "watchNamespace reaches the container args"
-    );
-    let rbac: Vec<String> = documents(&rendered)
-        .into_iter()
-        .filter(|d| {
-            ["ServiceAccount", "Role", "RoleBinding"].contains(&d["kind"].as_str().unwrap_or_default())
-        })
-        .map(|d| serde_yaml::to_string(&d).expect("yaml"))
-        .collect();
-    assert_eq!(rbac.len(), 5, "ServiceAccount, Role(+Binding) for the operator and for leader election");
-    let manifest = dir.join("rbac.yaml");
-    std::fs::write(&manifest, rbac.join("\n---\n")).expect("write manifest");
-    kubectl(&["apply", "-f", manifest.to_str().expect("utf-8 path")]);
-}
-
-/// A kubeconfig that authenticates as the chart's ServiceAccount.
-fn service_account_kubeconfig(ns: &str, dir: &std::path::Path) -> std::path::PathBuf {
-    let token = kubectl(&["create", "token", "drift", "-n", ns, "--duration", "1h"]);
-    let server = std::env::var("KUBE_APISERVER").expect("KUBE_APISERVER set by cluster-up");
-    let ca = std::path::Path::new(&std::env::var("KUBECONFIG").expect("KUBECONFIG"))
-        .with_file_name("pki")
-        .join("ca.crt");
-    let kubeconfig = dir.join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters: [{{name: c, cluster: {{server: {server}, certificate-authority: {}}}}}]\nusers: [{{name: sa, user: {{token: {}}}}}]\ncontexts: [{{name: c, context: {{cluster: c, user: sa, namespace: {ns}}}}}]\ncurrent-context: c\n",
-            ca.display(),
-            token.trim()
-        ),
-    )
-    .expect("write kubeconfig");
-    kubeconfig
-}
-
 #[tokio::test]
 async fn a_complete_scan_runs_under_the_charts_own_service_account() {
     let client = common::client().await;
@@ -231,7 +169,7 @@ async fn a_complete_scan_runs_under_the_charts_own_service_account() {
 
     // A plan for the scan is reconciled too.
     let plan = format!(
-        "apiVersion: driftmgr.io/v1alpha1\nkind: RemediationPlan\nmetadata: {{name: fix}}\nspec:\n  author: driftmgr-e2e-admin\n  driftScanRef: {{name: net, reportGeneration: 2}}\n  mode: DryRun\n  actions:\n    - {{id: retag, type: ReapplyTags, target: {{type: aws_vpc, id: '{vpc}'}}, tags: {{Name: main}}}}\n"
+        "apiVersion: driftmgr.io/v1alpha1\nkind: RemediationPlan\nmetadata: {{name: fix}}\nspec:\n  author: driftmgr-e2e-admin\n  driftScanRef: {{name: net, reportGeneration: 2}}\n  mode: DryRun\n  actions:\n    - {{id: retag, type: Revert, target: {{type: aws_vpc, id: '{vpc}'}}, attributes: [tags.Name]}}\n"
     );
     for created in common::create_yaml(&client, &ns, &plan).await {
         created.expect("plan created");

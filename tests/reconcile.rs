@@ -154,7 +154,7 @@ async fn drift_scan_and_plan_resolve_their_references() {
     let pending = wait_ready_reason(&scans, "network", "ProviderAccountNotFound").await;
     assert_eq!(pending.status.expect("status").phase, Some(ScanPhase::Pending));
 
-    let plan_yaml = "apiVersion: driftmgr.io/v1alpha1\nkind: RemediationPlan\nmetadata: {name: fix}\nspec:\n  author: driftmgr-e2e-admin\n  driftScanRef: {name: other-scan}\n  approval: {required: 2}\n  actions:\n    - {id: stop-rogue, type: Stop, target: {type: aws_instance, id: i-0abc}}\n";
+    let plan_yaml = "apiVersion: driftmgr.io/v1alpha1\nkind: RemediationPlan\nmetadata: {name: fix}\nspec:\n  author: driftmgr-e2e-admin\n  driftScanRef: {name: other-scan}\n  approval: {required: 2}\n  actions:\n    - {id: codify-rogue, type: Codify, target: {type: aws_instance, id: i-0abc}}\n";
     common::create_yaml(&client, &ns, plan_yaml).await.remove(0).expect("plan created");
     let plans: Api<RemediationPlan> = Api::namespaced(client.clone(), &ns);
     wait_ready_reason(&plans, "fix", "DriftScanNotFound").await;

@@ -124,28 +124,28 @@ const SCAN_CASES: &[Case] = &[
 
 const PLAN_CASES: &[Case] = &[
     Case {
-        name: "revert without attribute",
-        yaml: "spec:\n  driftScanRef: {name: s}\n  actions:\n    - {id: a1, type: RevertAttribute, target: {type: aws_instance, id: i-1}}\n",
-        expect: &["spec.actions[0]", "RevertAttribute needs attribute"],
+        name: "a destructive action without allowDestructive",
+        yaml: "spec:\n  driftScanRef: {name: s}\n  actions:\n    - {id: a1, type: DeleteUnmanaged, target: {type: aws_instance, id: i-1}}\n",
+        expect: &["DeleteUnmanaged is destructive: set spec.allowDestructive to run it"],
     },
     Case {
         name: "duplicate action ids",
-        yaml: "spec:\n  driftScanRef: {name: s}\n  actions:\n    - {id: a1, type: Stop, target: {type: aws_instance, id: i-1}}\n    - {id: a1, type: Start, target: {type: aws_instance, id: i-1}}\n",
+        yaml: "spec:\n  driftScanRef: {name: s}\n  actions:\n    - {id: a1, type: Revert, target: {type: aws_instance, id: i-1}}\n    - {id: a1, type: Codify, target: {type: aws_instance, id: i-1}}\n",
         expect: &["spec.actions[1]", "Duplicate value"],
     },
     Case {
         name: "unknown mode",
-        yaml: "spec:\n  driftScanRef: {name: s}\n  mode: Yolo\n  actions:\n    - {id: a1, type: Stop, target: {type: aws_instance, id: i-1}}\n",
+        yaml: "spec:\n  driftScanRef: {name: s}\n  mode: Yolo\n  actions:\n    - {id: a1, type: Revert, target: {type: aws_instance, id: i-1}}\n",
         expect: &["spec.mode", "Unsupported value: \"Yolo\""],
     },
     Case {
         name: "too many required approvals",
-        yaml: "spec:\n  driftScanRef: {name: s}\n  approval: {required: 11}\n  actions:\n    - {id: a1, type: Stop, target: {type: aws_instance, id: i-1}}\n",
+        yaml: "spec:\n  driftScanRef: {name: s}\n  approval: {required: 11}\n  actions:\n    - {id: a1, type: Revert, target: {type: aws_instance, id: i-1}}\n",
         expect: &["spec.approval.required", "should be less than or equal to 10"],
     },
     Case {
         name: "an executing plan without approvals",
-        yaml: "spec:\n  driftScanRef: {name: s}\n  mode: Execute\n  approval: {required: 0}\n  actions:\n    - {id: a1, type: Stop, target: {type: aws_instance, id: i-1}}\n",
+        yaml: "spec:\n  driftScanRef: {name: s}\n  mode: Execute\n  approval: {required: 0}\n  actions:\n    - {id: a1, type: Revert, target: {type: aws_instance, id: i-1}}\n",
         expect: &["spec.approval.required", "a plan in Execute mode needs at least one approval"],
     },
 ];

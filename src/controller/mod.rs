@@ -7,6 +7,7 @@
 mod credentials;
 mod drift_scan;
 mod error;
+mod plan_execution;
 mod provider_account;
 mod remediation_plan;
 mod report_store;

@@ -1,8 +1,6 @@
-//! RemediationPlan: checks the referenced scan and counts approvals.
-//!
-//! Executing actions (with resourceVersion-fenced phase transitions, snapshots and
-//! rollback) joins this pipeline with the remediation engine; until then a plan
-//! stops at AwaitingApproval or Approved.
+//! RemediationPlan: checks the referenced scan, counts approvals, resolves the
+//! actions against the scan's report (what a DryRun plan shows), and hands an approved
+//! Execute plan to the executor (`plan_execution.rs`).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -13,14 +11,16 @@ use kube::core::error_boundary::DeserializeGuard;
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::watcher;
 use kube::{Api, Resource, ResourceExt};
-use tracing::info;
+use tracing::{info, warn};
 
 use super::status::{apply_status, event_reference, publish_ready_transition, report_invalid};
-use super::{Context, Error, observe_stream, on_error, referrers};
+use super::{Context, Error, observe_stream, on_error, plan_execution, referrers, report_store};
 use crate::crd::{
-    ConditionStatus, ConditionUpdate, DriftScan, PlanPhase, RemediationPlan, RemediationPlanStatus,
-    is_condition_true, merge_conditions,
+    ConditionStatus, ConditionUpdate, DriftScan, PlanPhase, RemediationMode, RemediationPlan,
+    RemediationPlanStatus, is_condition_true, merge_conditions,
 };
+use crate::provider::cloud_rules;
+use crate::remediation::resolve;
 
 const CONTROLLER: &str = "remediationplan";
 
@@ -93,12 +93,7 @@ pub fn build_remediation_plan_status(
         (true, true) => PlanPhase::Approved,
     };
     // A plan that has started executing owns its phase; only the executor moves it.
-    let phase = match previous.phase {
-        Some(
-            p @ (PlanPhase::Executing | PlanPhase::Succeeded | PlanPhase::Failed | PlanPhase::RolledBack),
-        ) => p,
-        _ => phase,
-    };
+    let phase = previous.phase.filter(|p| p.is_execution()).unwrap_or(phase);
     RemediationPlanStatus {
         phase: Some(phase),
         action_count: Some(u32::try_from(spec.actions.len()).unwrap_or(u32::MAX)),
@@ -121,19 +116,91 @@ async fn reconcile(
     let name = plan.name_any();
 
     let scans: Api<DeserializeGuard<DriftScan>> = Api::namespaced(ctx.client.clone(), &namespace);
-    let report_generation = scans.get_opt(&plan.spec.drift_scan_ref.name).await?.map(|guard| {
-        guard.0.ok().and_then(|scan| scan.status).and_then(|s| s.report_ref).map(|r| r.generation)
-    });
-    let status = build_remediation_plan_status(plan, report_generation, Timestamp::now());
-    let before = plan.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
-    if plan.status.as_ref() != Some(&status) {
-        apply_status(plan, &status, &ctx.client).await?;
+    let scan = scans.get_opt(&plan.spec.drift_scan_ref.name).await?.and_then(|guard| guard.0.ok());
+    let executing = plan.status.as_ref().and_then(|s| s.phase).is_some_and(PlanPhase::is_execution);
+    if let (true, Some(scan)) = (executing, scan.as_ref()) {
+        let action = plan_execution::advance(&ctx, plan.clone(), scan).await;
+        timer.set_result(if action.is_ok() { "success" } else { "error" });
+        return action.or_else(|error| {
+            warn!(controller = CONTROLLER, %namespace, %name, %error, "remediation step failed; retrying");
+            Ok(Action::requeue(ctx.config.retry_interval))
+        });
     }
+    let report_ref = scan.as_ref().and_then(|s| s.status.as_ref()).and_then(|s| s.report_ref.clone());
+    let mut status = build_remediation_plan_status(
+        plan,
+        scan.as_ref().map(|_| report_ref.as_ref().map(|r| r.generation)),
+        Timestamp::now(),
+    );
+    if let (false, Some(report_ref)) =
+        (executing, report_ref.filter(|_| is_condition_true(&status.conditions, "Ready")))
+    {
+        // What the plan would change, from the report it was written for: shown before
+        // approval (and all a DryRun plan does), the record execution starts from.
+        let resolved = match report_store::load(&ctx.client, &namespace, &report_ref).await {
+            Ok(report) => resolve(&plan.spec, &report, cloud_rules(&report.provider))
+                .map_err(|e| ("InvalidAction", e.reason(), e.to_string())),
+            Err(error) => Err(("ReportUnavailable", "ReportUnavailable", error.to_string())),
+        };
+        status = with_resolution(plan, status, resolved, report_ref.generation, Timestamp::now());
+    }
+    let before = plan.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
+    let written = if plan.status.as_ref() != Some(&status) {
+        Some(apply_status(plan, &status, &ctx.client).await?)
+    } else {
+        None
+    };
     publish_ready_transition(&ctx, &event_reference(plan), &before, &status.conditions).await;
     info!(controller = CONTROLLER, %namespace, %name, phase = ?status.phase, "reconciled");
     timer.set_result("success");
+    if let (Some(PlanPhase::Executing), Some(written), Some(scan)) = (status.phase, written, scan.as_ref()) {
+        // The move to Executing is written; the executor continues from that object.
+        return plan_execution::advance(&ctx, written, scan).await.or_else(|error| {
+            warn!(controller = CONTROLLER, %namespace, %name, %error, "remediation step failed; retrying");
+            Ok(Action::requeue(ctx.config.retry_interval))
+        });
+    }
     let ready = is_condition_true(&status.conditions, "Ready");
     Ok(Action::requeue(if ready { ctx.config.resync_interval } else { ctx.config.retry_interval }))
+}
+
+/// The status with the plan's actions resolved against its report (pure): the
+/// previewed results, or Ready=False naming the bad action. An approved plan in
+/// Execute mode moves to Executing here.
+pub fn with_resolution(
+    plan: &RemediationPlan,
+    mut status: RemediationPlanStatus,
+    resolved: Result<Vec<crate::crd::ActionResult>, (&str, &str, String)>,
+    report_generation: i64,
+    now: Timestamp,
+) -> RemediationPlanStatus {
+    let generation = plan.meta().generation;
+    match resolved {
+        Ok(results) => {
+            status.results = results;
+            if status.phase == Some(PlanPhase::Approved) && plan.spec.mode == RemediationMode::Execute {
+                status.phase = Some(PlanPhase::Executing);
+                status.executed_report_generation = Some(report_generation);
+                let started = ConditionUpdate::new(
+                    "Executed",
+                    ConditionStatus::False,
+                    "Executing",
+                    format!(
+                        "running {} action(s) against report generation {report_generation}",
+                        status.results.len()
+                    ),
+                );
+                status.conditions = merge_conditions(&status.conditions, &[started], generation, now);
+            }
+        }
+        Err((_, reason, message)) => {
+            status.results.clear();
+            status.phase = Some(PlanPhase::Pending);
+            let refused = ConditionUpdate::new("Ready", ConditionStatus::False, reason, message);
+            status.conditions = merge_conditions(&status.conditions, &[refused], generation, now);
+        }
+    }
+    status
 }
 
 fn error_policy(_: Arc<DeserializeGuard<RemediationPlan>>, error: &Error, ctx: Arc<Context>) -> Action {

@@ -77,6 +77,50 @@ pub async fn store(client: &kube::Client, scan: &DriftScan, report: &Report) -> 
     Ok(ReportRef { config_maps: names, generation })
 }
 
+/// Why a stored report could not be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportReadError {
+    #[error("report part {0} is missing (the report was superseded or deleted)")]
+    PartMissing(String),
+    #[error("report part {name} holds no {REPORT_KEY}")]
+    KeyMissing { name: String },
+    #[error("the report does not decode: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Kube(#[from] kube::Error),
+}
+
+/// Joins a report's parts (pure): the inverse of `encode`.
+pub fn decode(parts: &[Vec<u8>]) -> Result<Report, ReportReadError> {
+    use std::io::Read;
+    let joined = parts.concat();
+    let mut json = Vec::new();
+    flate2::read::GzDecoder::new(&joined[..])
+        .read_to_end(&mut json)
+        .map_err(|e| ReportReadError::Corrupt(e.to_string()))?;
+    serde_json::from_slice(&json).map_err(|e| ReportReadError::Corrupt(e.to_string()))
+}
+
+/// Reads the report `reference` names back from its ConfigMaps in `namespace`.
+pub async fn load(
+    client: &kube::Client,
+    namespace: &str,
+    reference: &ReportRef,
+) -> Result<Report, ReportReadError> {
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), namespace);
+    let mut parts = Vec::with_capacity(reference.config_maps.len());
+    for name in &reference.config_maps {
+        let config_map =
+            api.get_opt(name).await?.ok_or_else(|| ReportReadError::PartMissing(name.clone()))?;
+        let part = config_map
+            .binary_data
+            .and_then(|mut data| data.remove(REPORT_KEY))
+            .ok_or_else(|| ReportReadError::KeyMissing { name: name.clone() })?;
+        parts.push(part.0);
+    }
+    decode(&parts)
+}
+
 /// Deletes the report parts of `scan` other than those of `current`: called once the
 /// status points at `current`, so a reader never follows the status to a deleted part.
 pub async fn delete_superseded(
@@ -114,7 +158,6 @@ mod tests {
 
     #[test]
     fn large_reports_split_and_round_trip() {
-        use std::io::Read;
         let item = crate::crd::DriftItem {
             address: None,
             type_: "aws_instance".into(),
@@ -152,10 +195,7 @@ mod tests {
         let parts = encode(&report).expect("encode");
         assert!(parts.len() > 1, "a large report is split");
         assert!(parts.iter().all(|p| p.len() <= PART_BYTES));
-        let joined: Vec<u8> = parts.concat();
-        let mut json = String::new();
-        flate2::read::GzDecoder::new(&joined[..]).read_to_string(&mut json).expect("gunzip");
-        let back: Report = serde_json::from_str(&json).expect("parse");
-        assert_eq!(back, report);
+        assert_eq!(decode(&parts).expect("decodes"), report);
+        assert!(matches!(decode(&[b"not gzip".to_vec()]), Err(ReportReadError::Corrupt(_))));
     }
 }

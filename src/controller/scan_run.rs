@@ -52,8 +52,27 @@ impl ScanFailure {
 
 pub async fn run(ctx: &Context, scan: &DriftScan) -> Result<Report, ScanFailure> {
     let namespace = scan.namespace().ok_or(Error::MissingNamespace)?;
-    let account_name = &scan.spec.provider_account_ref.name;
-    let accounts: Api<DeserializeGuard<ProviderAccount>> = Api::namespaced(ctx.client.clone(), &namespace);
+    let provider = connect(ctx, &namespace, &scan.spec.provider_account_ref.name).await?;
+    let states = read_states(ctx, &namespace, &scan.spec.state_sources, provider.as_ref()).await?;
+    let config = EngineConfig {
+        provider: provider.terraform_name().to_string(),
+        resource_types: scan.spec.resource_types.clone(),
+        ignore: scan.spec.ignore.clone(),
+        default_ignores: scan.spec.default_ignores,
+        severity: scan.spec.severity.clone(),
+    };
+    Ok(drift::scan(provider.as_ref(), &states, &config, &NoProgress, Timestamp::now()).await)
+}
+
+/// The provider for a Ready ProviderAccount of `namespace`, with the credentials the
+/// tenancy policy lets that namespace use (see `credentials::provider_settings`).
+pub async fn connect(
+    ctx: &Context,
+    namespace: &str,
+    account_name: &str,
+) -> Result<Box<dyn Provider>, ScanFailure> {
+    let account_name = &account_name.to_string();
+    let accounts: Api<DeserializeGuard<ProviderAccount>> = Api::namespaced(ctx.client.clone(), namespace);
     let account = accounts
         .get_opt(account_name)
         .await
@@ -65,16 +84,7 @@ pub async fn run(ctx: &Context, scan: &DriftScan) -> Result<Report, ScanFailure>
         return Err(ScanFailure::AccountNotReady(account_name.clone()));
     }
     let settings = provider_settings(ctx, &account).await?;
-    let provider = provider::connect(settings).await?;
-    let states = read_states(ctx, &namespace, &scan.spec.state_sources, provider.as_ref()).await?;
-    let config = EngineConfig {
-        provider: provider.terraform_name().to_string(),
-        resource_types: scan.spec.resource_types.clone(),
-        ignore: scan.spec.ignore.clone(),
-        default_ignores: scan.spec.default_ignores,
-        severity: scan.spec.severity.clone(),
-    };
-    Ok(drift::scan(provider.as_ref(), &states, &config, &NoProgress, Timestamp::now()).await)
+    Ok(provider::connect(settings).await?)
 }
 
 async fn read_states(

@@ -23,7 +23,7 @@ use crate::crd::find_condition;
 /// The write is fenced on the resourceVersion the reconcile read: the watch cache
 /// can lag behind the operator's own last write, and a status (or an Event) built
 /// from a stale read must not land. A stale read gets a 409 and is retried shortly.
-pub async fn apply_status<K>(object: &K, status: &impl Serialize, client: &kube::Client) -> Result<(), Error>
+pub async fn apply_status<K>(object: &K, status: &impl Serialize, client: &kube::Client) -> Result<K, Error>
 where
     K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
         + Clone
@@ -41,8 +41,28 @@ where
         "metadata": { "resourceVersion": meta.resource_version },
         "status": status,
     });
-    api.patch_status(name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await?;
-    Ok(())
+    Ok(api.patch_status(name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await?)
+}
+
+/// Publishes one Event about `reference` (Normal or Warning), logging a failure to publish it.
+pub async fn publish_event(
+    ctx: &Context,
+    reference: &ObjectReference,
+    action: &str,
+    normal: bool,
+    reason: &str,
+    note: &str,
+) {
+    let event = Event {
+        type_: if normal { EventType::Normal } else { EventType::Warning },
+        reason: reason.into(),
+        note: Some(truncate(note, 1024)),
+        action: truncate(action, 128),
+        secondary: None,
+    };
+    if let Err(error) = ctx.recorder.publish(&event, reference).await {
+        warn!(%error, "could not publish event");
+    }
 }
 
 /// The reference Events are published against. Without the resourceVersion, so

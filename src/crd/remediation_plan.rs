@@ -3,8 +3,6 @@
 // `type_ = ...` keys inside them as duplicated attributes.
 #![allow(clippy::duplicated_attributes)]
 
-use std::collections::BTreeMap;
-
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
@@ -31,7 +29,8 @@ use serde::{Deserialize, Serialize};
 )]
 #[x_kube(validation = Rule::new("self.approval.required <= 0 || !has(self.approval.approvers) || size(self.approval.approvers) <= 10").message("at most 10 approvers can be recorded"))]
 #[x_kube(validation = Rule::new("self.mode != 'Execute' || self.approval.required >= 1").message("spec.approval.required: a plan in Execute mode needs at least one approval"))]
-#[x_kube(validation = Rule::new("!has(oldSelf.approval.approvers) || size(oldSelf.approval.approvers) == 0 || (self.actions == oldSelf.actions && self.mode == oldSelf.mode && self.driftScanRef == oldSelf.driftScanRef && self.approval.required == oldSelf.approval.required)").message("an approved plan cannot change its actions, mode, driftScanRef or approval.required: withdraw the approvals first, or write a new plan"))]
+#[x_kube(validation = Rule::new("!has(oldSelf.approval.approvers) || size(oldSelf.approval.approvers) == 0 || (self.actions == oldSelf.actions && self.mode == oldSelf.mode && self.driftScanRef == oldSelf.driftScanRef && self.approval.required == oldSelf.approval.required && self.allowDestructive == oldSelf.allowDestructive && self.continueOnFailure == oldSelf.continueOnFailure)").message("an approved plan cannot change its actions, mode, driftScanRef, approval.required, allowDestructive or continueOnFailure: withdraw the approvals first, or write a new plan"))]
+#[x_kube(validation = Rule::new("self.allowDestructive || !self.actions.exists(a, a.type == 'DeleteUnmanaged')").message("DeleteUnmanaged is destructive: set spec.allowDestructive to run it"))]
 #[x_kube(validation = Rule::new("!has(oldSelf.author) || (has(self.author) && self.author == oldSelf.author)").message("spec.author cannot change"))]
 #[serde(rename_all = "camelCase")]
 pub struct RemediationPlanSpec {
@@ -57,6 +56,20 @@ pub struct RemediationPlanSpec {
     /// Who must approve before anything runs.
     #[serde(default)]
     pub approval: Approval,
+
+    /// Run the remaining actions after one fails (default: stop at the first failure).
+    #[serde(default)]
+    pub continue_on_failure: bool,
+
+    /// Allow destructive actions (`DeleteUnmanaged`). Without it a plan holding one is
+    /// refused.
+    #[serde(default)]
+    pub allow_destructive: bool,
+
+    /// Restore the snapshot: every value the plan changed is set back to what it was
+    /// before, in reverse order. Takes effect once the plan has executed.
+    #[serde(default)]
+    pub rollback: bool,
 }
 
 /// The scan (same namespace) and, optionally, the report generation the plan was built from.
@@ -74,10 +87,8 @@ pub struct DriftScanRef {
     pub report_generation: Option<i64>,
 }
 
-/// One remediation step.
+/// One remediation step: what to do about one drift item of the scan's report.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
-#[x_kube(validation = Rule::new("self.type != 'RevertAttribute' || has(self.attribute)").message("RevertAttribute needs attribute"))]
-#[x_kube(validation = Rule::new("self.type != 'ReapplyTags' || has(self.tags)").message("ReapplyTags needs tags"))]
 #[serde(rename_all = "camelCase")]
 pub struct RemediationAction {
     /// Unique id of the action within the plan.
@@ -88,38 +99,27 @@ pub struct RemediationAction {
     #[serde(rename = "type")]
     pub type_: ActionType,
 
-    /// The cloud resource acted on.
+    /// The cloud resource acted on: a resource the scan's report lists (by type and id).
     pub target: ResourceTarget,
 
-    /// For `RevertAttribute`: the dotted attribute path to set back to its state value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1, max = 512))]
-    pub attribute: Option<String>,
-
-    /// For `RevertAttribute`: the value to set, JSON-encoded. Defaults to the state value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub value: Option<String>,
-
-    /// For `ReapplyTags`: the tags the resource must carry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tags: Option<BTreeMap<String, String>>,
+    /// For `Revert`: the attribute paths to set back (as the report names them, such
+    /// as `instance_type`, `tags.Env` or `ingress`). Empty: every changed attribute
+    /// of the item that can be reverted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 100))]
+    pub attributes: Vec<String>,
 }
 
 /// Kinds of remediation.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash, JsonSchema)]
 pub enum ActionType {
-    /// Set one attribute back to the value in state.
-    RevertAttribute,
-    /// Put back the tags from state.
-    ReapplyTags,
-    /// Delete a resource no state manages.
+    /// Set a Modified resource's attributes back to the values in state.
+    Revert,
+    /// Write a Terraform `import` block and a resource skeleton for an Unmanaged
+    /// resource, so it can be brought under Terraform. Changes nothing in the cloud.
+    Codify,
+    /// Delete an Unmanaged resource. Destructive: runs only with `spec.allowDestructive`.
     DeleteUnmanaged,
-    /// Stop an instance.
-    Stop,
-    /// Start an instance.
-    Start,
-    /// Write a Terraform `import` block for an unmanaged resource (changes nothing in the cloud).
-    GenerateImport,
 }
 
 /// A cloud resource.
@@ -203,7 +203,18 @@ pub enum PlanPhase {
     Executing,
     Succeeded,
     Failed,
+    RollingBack,
     RolledBack,
+}
+
+impl PlanPhase {
+    /// Once execution has begun only the executor moves the phase.
+    pub fn is_execution(self) -> bool {
+        matches!(
+            self,
+            Self::Executing | Self::Succeeded | Self::Failed | Self::RollingBack | Self::RolledBack
+        )
+    }
 }
 
 /// Progress and outcome of the plan.
@@ -218,23 +229,68 @@ pub struct RemediationPlanStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub action_count: Option<u32>,
 
-    /// Outcome of each action that has started, keyed by action id.
+    /// The report generation the plan executed against (its changes are copied into
+    /// `results`, so the plan keeps its record when the report is superseded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub executed_report_generation: Option<i64>,
+
+    /// One entry per action, in order, once execution has begun. `Running` is written
+    /// (with a resourceVersion precondition) before the cloud is called, so an action
+    /// is never started twice; after a restart, a `Running` action is checked against
+    /// the cloud, not repeated blindly.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["id".into()]))]
     pub results: Vec<ActionResult>,
 
     /// The values the plan changed, as they were before, so a rollback can restore them.
+    /// Written before each change is made.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub snapshot: Vec<SnapshotEntry>,
+
+    /// The `driftmgr.io/scan-requested` value the plan set on its scan to verify itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verification_request: Option<String>,
 
     /// The `metadata.generation` this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
 
-    /// `Ready` (the plan is valid and its references resolve), `Approved`, `Succeeded`.
+    /// `Ready` (the plan is valid and its references resolve), `Approved`,
+    /// `Executed` (every action finished), `Verified` (the re-scan no longer shows the
+    /// drift the actions fixed).
     #[serde(default)]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
     pub conditions: Vec<Condition>,
+}
+
+/// Where one action is.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, JsonSchema)]
+pub enum ActionState {
+    /// Not started.
+    Pending,
+    /// Started: the cloud may have been called. Checked against the cloud after a restart.
+    Running,
+    Succeeded,
+    Failed,
+    /// Not run: its precondition no longer held (the live value changed since the
+    /// scan), an earlier action failed, or it changes nothing in the cloud.
+    Skipped,
+    /// Being restored from the snapshot.
+    RollingBack,
+    /// Restored from the snapshot.
+    RolledBack,
+}
+
+/// How much can go wrong when an action runs.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
+pub enum Risk {
+    /// Changes a setting in place; nothing is interrupted.
+    Safe,
+    /// Interrupts something: an instance is stopped and started, or a rule that may be
+    /// carrying traffic is removed.
+    Disruptive,
+    /// Deletes something that cannot be brought back by a rollback.
+    Destructive,
 }
 
 /// Outcome of one action.
@@ -243,8 +299,16 @@ pub struct RemediationPlanStatus {
 pub struct ActionResult {
     /// The action's id.
     pub id: String,
-    /// `Running`, `Succeeded`, `Failed`, `Skipped` or `RolledBack`.
-    pub state: String,
+    /// Where the action is.
+    pub state: ActionState,
+    /// How much can go wrong when it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<Risk>,
+    /// The changes it makes, as the scan reported them: `expected` is the value it sets
+    /// (state's), `actual` the value the scan saw, which must still be live when the
+    /// action starts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<crate::crd::AttributeChange>,
     /// What happened, for people.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -254,6 +318,10 @@ pub struct ActionResult {
     /// When it finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<Time>,
+    /// After the verifying re-scan: `Resolved` when the drift this action fixed is gone,
+    /// `StillDrifted` when the re-scan still reports it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verified: Option<String>,
 }
 
 /// A value as it was before an action changed it.
@@ -267,4 +335,7 @@ pub struct SnapshotEntry {
     /// The previous value, JSON-encoded; absent when the attribute did not exist.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous: Option<String>,
+    /// The value the action set, JSON-encoded; absent when it removed the attribute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applied: Option<String>,
 }

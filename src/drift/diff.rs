@@ -99,7 +99,7 @@ fn set_changes<T: AsRef<str> + Ord>(
 
 /// A scalar as a change reports it: its JSON value as recorded (a number stays a
 /// number), the provider default when unset, absent when neither.
-fn reported(value: Option<&Value>, default: Option<&str>) -> Option<String> {
+pub(super) fn reported(value: Option<&Value>, default: Option<&str>) -> Option<String> {
     match value {
         Some(v) if scalar(Some(v)).is_some() => Some(v.to_string()),
         _ => default.map(|d| {

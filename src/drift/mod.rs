@@ -9,6 +9,7 @@ mod diff;
 mod glob;
 mod ignore;
 mod index;
+mod observe;
 mod report;
 mod rules;
 mod severity;
@@ -17,6 +18,7 @@ mod tests;
 
 pub use diff::diff;
 pub use glob::{glob_match, path_match};
+pub use observe::{entry_of, observed, same_value};
 pub use report::{Report, SourceInfo, Verdict};
 pub use rules::rules_for;
 

@@ -12,7 +12,7 @@ use object_store::ObjectStore;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::crd::{AssumeRoleStep, CloudProvider, EndpointOverride};
+use crate::crd::{AssumeRoleStep, AttributeChange, CloudProvider, EndpointOverride, ResourceTarget, Risk};
 use crate::resilience::AccountGuard;
 use crate::state::{AttributeFilter, KEEP_ALL};
 
@@ -167,6 +167,23 @@ pub trait Provider: Send + Sync {
         bucket: &str,
         region: Option<&str>,
     ) -> Result<Arc<dyn ObjectStore>, ProviderError>;
+    /// Reads one resource as `discover` maps it (at least every attribute
+    /// `CloudRules::fix_risk` accepts a change of); `None` when it no longer exists.
+    async fn read(&self, target: &ResourceTarget) -> Result<Option<LiveResource>, ProviderError> {
+        let _ = target;
+        Err(ProviderError::Unsupported(self.terraform_name()))
+    }
+    /// Sets each change's `path` of one resource to the change's `expected` value
+    /// (absent: removes it). Only changes `CloudRules::fix_risk` accepts are passed.
+    /// Returns what it did, for people.
+    async fn remediate(
+        &self,
+        target: &ResourceTarget,
+        changes: &[AttributeChange],
+    ) -> Result<String, ProviderError> {
+        let _ = (target, changes);
+        Err(ProviderError::Unsupported(self.terraform_name()))
+    }
 }
 
 /// How a separately managed resource (a rule, a route, an association) shows on the
@@ -212,6 +229,13 @@ pub trait CloudRules: Send + Sync {
     /// used to place a resource in a region); the parser drops the rest.
     fn attribute_filter(&self) -> AttributeFilter {
         KEEP_ALL
+    }
+    /// How risky it is to set `change.path` of a `type_` back to `change.expected` in
+    /// place; `None` when the cloud cannot (Terraform has to replace the resource, or
+    /// remediation of it is not implemented).
+    fn fix_risk(&self, type_: &str, change: &AttributeChange) -> Option<Risk> {
+        let _ = (type_, change);
+        None
     }
 }
 

@@ -19,7 +19,17 @@ pub struct Fault {
 pub struct FaultProxy {
     pub url: String,
     faults: Arc<Mutex<HashMap<String, Fault>>>,
+    shared: Arc<Shared>,
     task: tokio::task::JoinHandle<()>,
+}
+
+/// What the proxy counts and delays, shared with its connections.
+#[derive(Default)]
+struct Shared {
+    /// Requests forwarded to the upstream, by EC2 action.
+    calls: Mutex<HashMap<String, u32>>,
+    /// Answers held back after the upstream has answered (the call has taken effect).
+    delays: Mutex<HashMap<String, std::time::Duration>>,
 }
 
 impl FaultProxy {
@@ -30,13 +40,30 @@ impl FaultProxy {
         let url = format!("http://{}", listener.local_addr().expect("addr"));
         let upstream = upstream.trim_start_matches("http://").to_string();
         let faults = Arc::new(Mutex::new(faults));
-        let shared = faults.clone();
+        let shared = Arc::new(Shared::default());
+        let (for_task, state) = (faults.clone(), shared.clone());
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                tokio::spawn(serve(stream, upstream.clone(), shared.clone()));
+                tokio::spawn(serve(stream, upstream.clone(), for_task.clone(), state.clone()));
             }
         });
-        Self { url, faults, task }
+        Self { url, faults, shared, task }
+    }
+
+    /// Requests of `action` that reached the upstream so far.
+    pub fn calls(&self, action: &str) -> u32 {
+        self.shared.calls.lock().expect("lock").get(action).copied().unwrap_or(0)
+    }
+
+    /// Every action forwarded so far, with its count.
+    pub fn all_calls(&self) -> HashMap<String, u32> {
+        self.shared.calls.lock().expect("lock").clone()
+    }
+
+    /// Holds back the answer to each `action` for `delay` after the upstream answered:
+    /// the change has landed, the caller does not know yet.
+    pub fn delay_answers(&self, action: &str, delay: std::time::Duration) {
+        self.shared.delays.lock().expect("lock").insert(action.to_string(), delay);
     }
 
     /// Faults of `action` still to be injected.
@@ -80,13 +107,18 @@ async fn read_message(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Ve
     }
 }
 
-async fn serve(mut client: TcpStream, upstream: String, faults: Arc<Mutex<HashMap<String, Fault>>>) {
+async fn serve(
+    mut client: TcpStream,
+    upstream: String,
+    faults: Arc<Mutex<HashMap<String, Fault>>>,
+    shared: Arc<Shared>,
+) {
     let mut buffer = Vec::new();
     while let Some(request) = read_message(&mut client, &mut buffer).await {
         let text = String::from_utf8_lossy(&request);
         let action =
             text.split(['&', '?', '\n']).find_map(|p| p.trim().strip_prefix("Action=")).map(str::to_string);
-        let fault = action.and_then(|a| {
+        let fault = action.clone().and_then(|a| {
             let mut faults = faults.lock().ok()?;
             let fault = faults.get_mut(&a).filter(|f| f.times > 0)?;
             if fault.times != u32::MAX {
@@ -107,10 +139,17 @@ async fn serve(mut client: TcpStream, upstream: String, faults: Arc<Mutex<HashMa
                 )
                 .into_bytes()
             }
-            None => match forward(&upstream, &request).await {
-                Some(response) => response,
-                None => return,
-            },
+            None => {
+                let Some(response) = forward(&upstream, &request).await else { return };
+                if let Some(action) = &action {
+                    *shared.calls.lock().expect("lock").entry(action.clone()).or_default() += 1;
+                    let delay = shared.delays.lock().expect("lock").get(action).copied();
+                    if let Some(delay) = delay {
+                        tokio::time::sleep(delay).await;
+                    }
+                }
+                response
+            }
         };
         if client.write_all(&response).await.is_err() {
             return;

@@ -3,8 +3,10 @@
 //! found through the KUBECONFIG that script writes.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod chart;
 pub mod fault_proxy;
 pub mod moto;
+pub mod plans;
 pub mod tcp_proxy;
 
 use std::path::PathBuf;

@@ -330,6 +330,10 @@ const LIVE_ONLY_ATTRIBUTES: &[&str] = &[
 ];
 
 impl CloudRules for AwsRules {
+    fn fix_risk(&self, type_: &str, change: &crate::crd::AttributeChange) -> Option<crate::crd::Risk> {
+        super::remediate::fix_risk(type_, change)
+    }
+
     fn attribute_filter(&self) -> crate::state::AttributeFilter {
         // `tags_all` holds `tags` plus the provider's default tags; it is what is compared.
         crate::state::AttributeFilter { keep: keeps, supersedes: &[("tags_all", "tags")] }

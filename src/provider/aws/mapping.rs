@@ -37,6 +37,12 @@ fn resource(type_: &str, id: &str, region: &str, attributes: Value, is_default: 
     }
 }
 
+/// A resource known only by its tags (what remediation reads of types whose other
+/// attributes it does not change).
+pub fn tags_only(type_: &str, id: &str, region: &str, attributes: Map<String, Value>) -> LiveResource {
+    resource(type_, id, region, Value::Object(attributes), false)
+}
+
 fn strings<'a>(values: impl Iterator<Item = Option<&'a str>>) -> Vec<String> {
     let mut out: Vec<String> = values.flatten().map(str::to_string).collect();
     out.sort();

@@ -6,6 +6,7 @@ mod fold;
 mod mapping;
 #[cfg(test)]
 mod mapping_tests;
+mod remediate;
 
 pub use fold::{AwsRules, ROUTE_TARGETS};
 
@@ -20,9 +21,10 @@ use object_store::ObjectStore;
 use object_store::aws::AmazonS3Builder;
 
 use super::{
-    CredentialSource, Discovery, Identity, ProgressSink, Provider, ProviderError, ProviderSettings,
-    StaticKeys,
+    CredentialSource, Discovery, Identity, LiveResource, ProgressSink, Provider, ProviderError,
+    ProviderSettings, StaticKeys,
 };
+use crate::crd::{AttributeChange, ResourceTarget};
 use errors::classify;
 
 /// Terraform types the AWS provider discovers.
@@ -172,6 +174,18 @@ impl Provider for AwsProvider {
 
     async fn discover(&self, types: &[String], progress: &dyn ProgressSink) -> Discovery {
         discover::discover(self, types, progress).await
+    }
+
+    async fn read(&self, target: &ResourceTarget) -> Result<Option<LiveResource>, ProviderError> {
+        self.read_one(target).await
+    }
+
+    async fn remediate(
+        &self,
+        target: &ResourceTarget,
+        changes: &[AttributeChange],
+    ) -> Result<String, ProviderError> {
+        self.apply_changes(target, changes).await
     }
 
     async fn state_bucket(

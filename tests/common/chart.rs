@@ -1,0 +1,72 @@
+//! The Helm chart's own objects, for tests that run the operator exactly as the chart
+//! installs it: its RBAC applied, and a token the API server mints for its
+//! ServiceAccount.
+
+use std::process::Command;
+
+use serde_json::Value;
+
+use super::kubectl;
+
+pub const CHART: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/charts/driftmgr");
+
+pub fn run(tool: &str, args: &[&str]) -> (bool, String) {
+    let output = Command::new(super::tool(tool)).args(args).output().expect("run tool");
+    let text =
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), text)
+}
+
+pub fn helm(args: &[&str]) -> String {
+    let (ok, out) = run("helm", args);
+    assert!(ok, "helm {args:?} failed: {out}");
+    out
+}
+
+pub fn documents(rendered: &str) -> Vec<Value> {
+    serde_yaml::Deserializer::from_str(rendered)
+        .filter_map(|doc| serde::Deserialize::deserialize(doc).ok())
+        .filter(|v: &Value| !v.is_null())
+        .collect()
+}
+
+/// The rendered RBAC objects of the chart, applied to the cluster.
+pub fn apply_chart_rbac(ns: &str, dir: &std::path::Path) {
+    let rendered =
+        helm(&["template", "drift", CHART, "--namespace", ns, "--set", &format!("watchNamespace={ns}")]);
+    assert!(
+        rendered.contains(&format!("--watch-namespace={ns}")),
+        "watchNamespace reaches the container args"
+    );
+    let rbac: Vec<String> = documents(&rendered)
+        .into_iter()
+        .filter(|d| {
+            ["ServiceAccount", "Role", "RoleBinding"].contains(&d["kind"].as_str().unwrap_or_default())
+        })
+        .map(|d| serde_yaml::to_string(&d).expect("yaml"))
+        .collect();
+    assert_eq!(rbac.len(), 5, "ServiceAccount, Role(+Binding) for the operator and for leader election");
+    let manifest = dir.join("rbac.yaml");
+    std::fs::write(&manifest, rbac.join("\n---\n")).expect("write manifest");
+    kubectl(&["apply", "-f", manifest.to_str().expect("utf-8 path")]);
+}
+
+/// A kubeconfig that authenticates as the chart's ServiceAccount.
+pub fn service_account_kubeconfig(ns: &str, dir: &std::path::Path) -> std::path::PathBuf {
+    let token = kubectl(&["create", "token", "drift", "-n", ns, "--duration", "1h"]);
+    let server = std::env::var("KUBE_APISERVER").expect("KUBE_APISERVER set by cluster-up");
+    let ca = std::path::Path::new(&std::env::var("KUBECONFIG").expect("KUBECONFIG"))
+        .with_file_name("pki")
+        .join("ca.crt");
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters: [{{name: c, cluster: {{server: {server}, certificate-authority: {}}}}}]\nusers: [{{name: sa, user: {{token: {}}}}}]\ncontexts: [{{name: c, context: {{cluster: c, user: sa, namespace: {ns}}}}}]\ncurrent-context: c\n",
+            ca.display(),
+            token.trim()
+        ),
+    )
+    .expect("write kubeconfig");
+    kubeconfig
+}

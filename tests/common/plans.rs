@@ -1,0 +1,56 @@
+//! RemediationPlans as people handle them: through `kubectl --as USER`, with the RBAC
+//! a team would give its members.
+
+use super::{kubectl, kubectl_result};
+
+/// Users the plan tests act as.
+pub const USERS: [&str; 4] = ["alice", "bob", "carol", "dave"];
+
+/// Lets `USERS` read, create and edit plans in `ns` (and nothing else).
+pub fn grant_plan_editing(ns: &str) {
+    let verbs = "--verb=get,list,create,patch,update";
+    kubectl(&["create", "role", "plan-editor", "-n", ns, verbs, "--resource=remediationplans.driftmgr.io"]);
+    let mut args = vec!["create", "rolebinding", "plan-editors", "-n", ns, "--role=plan-editor"];
+    let users: Vec<String> = USERS.iter().map(|u| format!("--user={u}")).collect();
+    args.extend(users.iter().map(String::as_str));
+    kubectl(&args);
+}
+
+/// `kubectl --as USER -n NS ...`: success and everything it printed.
+pub fn as_user(user: &str, ns: &str, args: &[&str]) -> (bool, String) {
+    let mut all = vec!["--as", user, "-n", ns];
+    all.extend_from_slice(args);
+    kubectl_result(&all)
+}
+
+/// `kubectl create -f` of `yaml`, as `user`.
+pub fn create_as(user: &str, ns: &str, yaml: &str) -> (bool, String) {
+    let file = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(file.path(), yaml).expect("write");
+    as_user(user, ns, &["create", "-f", file.path().to_str().expect("utf-8")])
+}
+
+/// One approval record for `user`.
+pub fn approval(user: &str) -> String {
+    format!(r#"{{"user":"{user}","time":"2026-12-01T10:00:00Z"}}"#)
+}
+
+/// A JSON patch adding one approval record (to an existing list).
+pub fn add_approval(record: &str) -> String {
+    format!(r#"[{{"op":"add","path":"/spec/approval/approvers/-","value":{record}}}]"#)
+}
+
+/// `kubectl patch remediationplan PLAN --type json`, as `user`.
+pub fn json_patch(user: &str, ns: &str, plan: &str, patch: &str) -> (bool, String) {
+    as_user(user, ns, &["patch", "remediationplan", plan, "--type", "json", "-p", patch])
+}
+
+/// `user` approves `plan`: the first approval creates the list, later ones append.
+pub fn approve(user: &str, ns: &str, plan: &str) {
+    let first = format!(r#"[{{"op":"add","path":"/spec/approval/approvers","value":[{}]}}]"#, approval(user));
+    let existing =
+        kubectl(&["get", "remediationplan", plan, "-n", ns, "-o", "jsonpath={.spec.approval.approvers}"]);
+    let patch = if existing.trim().is_empty() { first } else { add_approval(&approval(user)) };
+    let (ok, out) = json_patch(user, ns, plan, &patch);
+    assert!(ok, "{user} approves {plan}: {out}");
+}
