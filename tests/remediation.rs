@@ -415,3 +415,92 @@ async fn a_plan_refuses_unreported_targets_and_skips_a_stale_change() {
     let events = kubectl(&["get", "events.events.k8s.io", "-n", &ns, "-o", "jsonpath={.items[*].reason}"]);
     assert!(events.contains("ActionSkipped"), "{events}");
 }
+
+/// `driftmgr.io/generate-plan` turns a scan's report into a plan: one Revert per
+/// fixable item, the rest left to Terraform with the command that handles it; two
+/// users approve it and the drift is gone.
+#[tokio::test]
+async fn a_plan_generated_from_a_scan_fixes_its_drift() {
+    let client = common::client().await;
+    common::install_crds(&client).await;
+    let ns = common::namespace(&client, "generate").await;
+    grant_plan_editing(&ns);
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(&moto.url, HashMap::new()).await;
+    let world = build_world(&moto).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    apply_chart_rbac(&ns, dir.path());
+    let kubeconfig = service_account_kubeconfig(&ns, dir.path());
+    let operator = Operator::start_as(
+        &ns,
+        "generate-op",
+        &LeaseTiming { duration_secs: 6, renew_secs: 2 },
+        Some(&kubeconfig),
+    );
+    let yaml = format!(
+        "{CREDENTIALS_SECRET}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: state}}\ndata:\n  terraform.tfstate: {}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: prod}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: creds}}}}\n  endpoint: {{url: '{}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: net}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc, aws_security_group, aws_instance, aws_ebs_volume]\n  stateSources: [{{configMapRef: {{name: state, key: terraform.tfstate}}}}]\n",
+        serde_json::to_string(&state(&world)).expect("quoted"),
+        proxy.url
+    );
+    for created in common::create_yaml(&client, &ns, &yaml).await {
+        created.expect("created");
+    }
+    wait_report(&client, &ns, 1).await;
+    moto.tag(&world.instance, "Env", "staging").await;
+    let ec2 = moto.ec2().await;
+    ec2.authorize_security_group_ingress()
+        .group_id(&world.sg)
+        .ip_permissions(rule(22, "0.0.0.0/0"))
+        .send()
+        .await
+        .expect("ssh");
+    let rogue =
+        ec2.run_instances().image_id("ami-12c6146b").min_count(1).max_count(1).send().await.expect("rogue");
+    let rogue = rogue.instances()[0].instance_id().expect("id").to_string();
+    request_scan(&client, &ns, "drifted").await;
+    wait_report(&client, &ns, 2).await;
+
+    let scans: Api<DriftScan> = Api::namespaced(client.clone(), &ns);
+    let patch = json!({"metadata": {"annotations": {"driftmgr.io/generate-plan": "1"}}});
+    scans.patch("net", &PatchParams::default(), &Patch::Merge(&patch)).await.expect("request a plan");
+    let generated = common::wait_until(TIMEOUT, "the plan generated", || async {
+        scans.get("net").await.ok()?.status?.generated_plan
+    })
+    .await;
+    assert_eq!(generated.name.as_deref(), Some("net-plan-2"), "{generated:?}");
+    let plans: Api<RemediationPlan> = Api::namespaced(client.clone(), &ns);
+    let plan = plans.get("net-plan-2").await.expect("plan");
+    let actions: Vec<(String, String)> =
+        plan.spec.actions.iter().map(|a| (a.id.clone(), a.target.id.clone())).collect();
+    assert_eq!(
+        actions,
+        [
+            (format!("revert-{}", world.sg), world.sg.clone()),
+            (format!("revert-{}", world.instance), world.instance.clone())
+        ],
+        "the critical SSH rule first"
+    );
+    assert_eq!(plan.spec.author.as_deref(), Some(format!("system:serviceaccount:{ns}:drift").as_str()));
+    assert_eq!(plan.spec.drift_scan_ref.report_generation, Some(2));
+    assert_eq!(plan.metadata.owner_references.as_ref().map(|o| o[0].name.as_str()), Some("net"));
+    let waiting = wait_phase(&plans, "net-plan-2", PlanPhase::AwaitingApproval).await;
+    assert_eq!(waiting.unhandled.len(), 1, "{:?}", waiting.unhandled);
+    assert_eq!(waiting.unhandled[0].id, rogue);
+    assert!(
+        waiting.unhandled[0].suggestion.contains(&format!("id = \"{rogue}\"")),
+        "{:?}",
+        waiting.unhandled
+    );
+
+    approve("bob", &ns, "net-plan-2");
+    approve("dave", &ns, "net-plan-2");
+    let done = wait_phase(&plans, "net-plan-2", PlanPhase::Succeeded).await;
+    assert!(done.results.iter().all(|r| r.state == ActionState::Succeeded), "{:?}", done.results);
+    let (_, env, ssh, _, _) = live(&moto, &world).await;
+    assert_eq!((env.as_str(), ssh), ("prod", false));
+    // The same request again generates nothing new.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(plans.list(&Default::default()).await.expect("plans").items.len(), 1);
+    let log = operator.raw_log();
+    assert!(!log.contains("forbidden") && !log.contains("Forbidden"), "RBAC denied something:\n{log}");
+}

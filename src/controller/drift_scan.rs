@@ -15,7 +15,9 @@ use tracing::{debug, info, warn};
 
 use super::schedule::{Due, due, next_after};
 use super::status::{apply_status, event_reference, publish_transition, report_invalid};
-use super::{Context, Error, observe_stream, on_error, referrers, report_store, scan_run, scan_status};
+use super::{
+    Context, Error, observe_stream, on_error, plan_generation, referrers, report_store, scan_run, scan_status,
+};
 use crate::crd::{
     ConditionStatus, ConditionUpdate, DriftScan, DriftScanSpec, DriftScanStatus, ProviderAccount, ReportRef,
     ScanPhase, merge_conditions,
@@ -166,6 +168,12 @@ async fn reconcile(guard: Arc<DeserializeGuard<DriftScan>>, ctx: Arc<Context>) -
         info!(controller = CONTROLLER, %namespace, %name, ready = false, "reconciled");
         timer.set_result("success");
         return Ok(Action::requeue(ctx.config.retry_interval));
+    }
+    // A plan requested from the current report is generated before anything else.
+    if let Some(status) = plan_generation::generate_if_requested(&ctx, scan).await? {
+        write_status(&ctx, scan, &before, status).await?;
+        timer.set_result("success");
+        return Ok(Action::requeue(Duration::from_secs(1)));
     }
     let why = match due(scan, now) {
         Due::Now(why) => why,

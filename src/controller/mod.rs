@@ -8,6 +8,7 @@ mod credentials;
 mod drift_scan;
 mod error;
 mod plan_execution;
+mod plan_generation;
 mod provider_account;
 mod remediation_plan;
 mod report_store;
@@ -74,6 +75,8 @@ pub struct Context {
     pub guards: GuardRegistry,
     /// Running scans per account.
     pub scan_slots: ScanSlots,
+    /// The user the API server knows the operator as (the author of generated plans).
+    pub own_username: tokio::sync::OnceCell<String>,
 }
 
 /// Bounds the scans running at once per account.
@@ -108,6 +111,7 @@ impl Context {
             config,
             guards: GuardRegistry::default(),
             scan_slots: ScanSlots::default(),
+            own_username: tokio::sync::OnceCell::new(),
         }
     }
 

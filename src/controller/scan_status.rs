@@ -87,6 +87,7 @@ pub fn completed(
         report_ref: Some(report_ref),
         expired_ignore_rules: report.expired_ignore_rules.clone(),
         last_scan_request: handled_request(scan, &previous),
+        generated_plan: previous.generated_plan.clone(),
         observed_generation: generation,
         conditions: merge_conditions(&previous.conditions, &conditions, generation, finished),
     }

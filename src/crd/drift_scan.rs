@@ -12,6 +12,9 @@ use super::common::{LocalObjectRef, SecretKeyRef, Severity};
 
 /// Annotation whose every new value asks for an immediate scan.
 pub const SCAN_REQUESTED_ANNOTATION: &str = "driftmgr.io/scan-requested";
+/// Annotation that asks for a RemediationPlan built from the scan's current report;
+/// set it to a new value for each request.
+pub const GENERATE_PLAN_ANNOTATION: &str = "driftmgr.io/generate-plan";
 
 /// Compares the Terraform state in `stateSources` with the live resources of the
 /// referenced ProviderAccount on a schedule, and records field-level drift in status.
@@ -339,6 +342,10 @@ pub struct DriftScanStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_scan_request: Option<String>,
 
+    /// The last `driftmgr.io/generate-plan` request handled, and the plan it produced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generated_plan: Option<GeneratedPlan>,
+
     /// The `metadata.generation` this status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
@@ -454,4 +461,19 @@ fn resource_types_rule() -> String {
 
 fn resource_types_message() -> String {
     format!("every entry must be a supported resource type: {}", known_resource_types().join(", "))
+}
+
+/// A RemediationPlan generated on request (`driftmgr.io/generate-plan`).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GeneratedPlan {
+    /// The annotation value this answers.
+    pub request: String,
+    /// The plan's name (owned by this scan); absent when the report had nothing to fix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The report generation it was built from.
+    pub report_generation: i64,
+    /// What was generated, for people.
+    pub message: String,
 }

@@ -247,6 +247,11 @@ pub struct RemediationPlanStatus {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub snapshot: Vec<SnapshotEntry>,
 
+    /// Drift items of the report that no action fixes, with the Terraform command that
+    /// deals with them (generated plans): driftmgr never recreates a Missing resource.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unhandled: Vec<UnhandledItem>,
+
     /// The `driftmgr.io/scan-requested` value the plan set on its scan to verify itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verification_request: Option<String>,
@@ -338,4 +343,22 @@ pub struct SnapshotEntry {
     /// The value the action set, JSON-encoded; absent when it removed the attribute.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub applied: Option<String>,
+}
+
+/// A drift item a generated plan leaves to Terraform.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UnhandledItem {
+    /// Kind of drift.
+    pub kind: crate::crd::DriftKind,
+    /// Terraform resource type.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Cloud resource id.
+    pub id: String,
+    /// Terraform address, when managed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// What to run instead.
+    pub suggestion: String,
 }

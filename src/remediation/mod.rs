@@ -3,6 +3,8 @@
 //! (`controller/plan_execution.rs`) does the I/O: status writes fenced on
 //! resourceVersion, cloud reads and calls.
 
+pub mod generate;
+
 use crate::crd::{
     ActionResult, ActionState, ActionType, AttributeChange, DriftItem, DriftKind, RemediationPlanSpec, Risk,
     SnapshotEntry,
