@@ -472,25 +472,23 @@ async fn a_plan_generated_from_a_scan_fixes_its_drift() {
     let plan = plans.get("net-plan-2").await.expect("plan");
     let actions: Vec<(String, String)> =
         plan.spec.actions.iter().map(|a| (a.id.clone(), a.target.id.clone())).collect();
+    // The report's order: most severe first (the SSH rule), then the rest.
+    assert_eq!(actions[0], (format!("revert-{}", world.sg), world.sg.clone()), "the critical SSH rule first");
+    let mut rest = actions[1..].to_vec();
+    rest.sort();
     assert_eq!(
-        actions,
+        rest,
         [
-            (format!("revert-{}", world.sg), world.sg.clone()),
+            (format!("codify-{rogue}"), rogue.clone()),
             (format!("revert-{}", world.instance), world.instance.clone())
         ],
-        "the critical SSH rule first"
+        "the drifted instance is reverted, the unmanaged one codified"
     );
     assert_eq!(plan.spec.author.as_deref(), Some(format!("system:serviceaccount:{ns}:drift").as_str()));
     assert_eq!(plan.spec.drift_scan_ref.report_generation, Some(2));
     assert_eq!(plan.metadata.owner_references.as_ref().map(|o| o[0].name.as_str()), Some("net"));
     let waiting = wait_phase(&plans, "net-plan-2", PlanPhase::AwaitingApproval).await;
-    assert_eq!(waiting.unhandled.len(), 1, "{:?}", waiting.unhandled);
-    assert_eq!(waiting.unhandled[0].id, rogue);
-    assert!(
-        waiting.unhandled[0].suggestion.contains(&format!("id = \"{rogue}\"")),
-        "{:?}",
-        waiting.unhandled
-    );
+    assert!(waiting.unhandled.is_empty(), "{:?}", waiting.unhandled);
 
     approve("bob", &ns, "net-plan-2");
     approve("dave", &ns, "net-plan-2");
@@ -498,6 +496,39 @@ async fn a_plan_generated_from_a_scan_fixes_its_drift() {
     assert!(done.results.iter().all(|r| r.state == ActionState::Succeeded), "{:?}", done.results);
     let (_, env, ssh, _, _) = live(&moto, &world).await;
     assert_eq!((env.as_str(), ssh), ("prod", false));
+    // The unmanaged instance's import block and skeleton, as real Terraform reads them.
+    let code_map: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(client.clone(), &ns);
+    let code = code_map.get("net-plan-2-codify").await.expect("codify ConfigMap");
+    let key = format!("codify-{rogue}.tf");
+    let code = code.data.and_then(|d| d.get(&key).cloned()).expect("the action's code");
+    let name = rogue.replace('-', "_");
+    assert!(
+        code.starts_with(&format!("import {{\n  to = aws_instance.{name}\n  id = \"{rogue}\"\n}}\n")),
+        "{code}"
+    );
+    assert!(code.contains(&format!("resource \"aws_instance\" \"{name}\" {{")), "{code}");
+    assert!(code.contains("  ami ") && code.contains("  instance_type "), "live values: {code}");
+    let file = tempfile::Builder::new().suffix(".tf").tempfile().expect("temp file");
+    std::fs::write(file.path(), &code).expect("write");
+    let check = std::process::Command::new(common::moto::venv_python())
+        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/terraform_fmt_check.py"))
+        .arg(file.path())
+        .output()
+        .expect("run terraform fmt");
+    assert!(
+        check.status.success(),
+        "terraform fmt -check: {}\n{code}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let verified = common::wait_until(TIMEOUT, "the generated plan verified", || async {
+        let status = plan_status(&plans, "net-plan-2").await?;
+        (find_condition(&status.conditions, "Verified")?.status == "True").then_some(status)
+    })
+    .await;
+    let verdict = |id: String| verified.results.iter().find(|r| r.id == id).and_then(|r| r.verified.clone());
+    assert_eq!(verdict(format!("revert-{}", world.sg)).as_deref(), Some("Resolved"));
+    assert_eq!(verdict(format!("revert-{}", world.instance)).as_deref(), Some("Resolved"));
+    assert_eq!(verdict(format!("codify-{rogue}")), None, "codifying removes no drift: not verified as a fix");
     // The same request again generates nothing new.
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(plans.list(&Default::default()).await.expect("plans").items.len(), 1);

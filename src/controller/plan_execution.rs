@@ -10,11 +10,12 @@
 
 use std::time::Duration;
 
+use k8s_openapi::api::core::v1::ConfigMap;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{Patch, PatchParams};
+use kube::api::{Patch, PatchParams, PostParams};
 use kube::runtime::controller::Action;
-use kube::{Api, ResourceExt};
+use kube::{Api, Resource, ResourceExt};
 use tracing::{info, warn};
 
 use super::report_store::{self, ReportReadError};
@@ -22,12 +23,13 @@ use super::scan_run::{self, ScanFailure};
 use super::status::{apply_status, event_reference, publish_event};
 use super::{Context, Error};
 use crate::crd::{
-    ActionState, AttributeChange, ConditionStatus, ConditionUpdate, DriftScan, PlanPhase, RemediationAction,
-    RemediationPlan, RemediationPlanStatus, SCAN_REQUESTED_ANNOTATION, merge_conditions,
+    ActionState, ActionType, AttributeChange, ConditionStatus, ConditionUpdate, DriftScan, PlanPhase,
+    RemediationAction, RemediationPlan, RemediationPlanStatus, SCAN_REQUESTED_ANNOTATION, merge_conditions,
 };
 use crate::drift::{observed, same_value};
 use crate::provider::{CloudRules, Provider, cloud_rules};
-use crate::remediation::{self, Next};
+use crate::remediation::generate::hcl_name;
+use crate::remediation::{self, Next, hcl};
 
 /// Why a step could not be taken now (retried; the plan's record stays as it is).
 #[derive(Debug, thiserror::Error)]
@@ -153,6 +155,9 @@ impl Executor<'_> {
                 .settle(status, index, ActionState::Failed, "the action is no longer in spec.actions")
                 .await;
         };
+        if action.type_ == ActionType::Codify {
+            return self.codify(status, index, &action).await;
+        }
         let seen = match self.observe(&action, &result.changes).await {
             Ok(Some(seen)) => seen,
             Ok(None) => {
@@ -231,6 +236,52 @@ impl Executor<'_> {
         self.settle(status, index, state, &message).await
     }
 
+    /// Writes the import block and resource skeleton of an unmanaged resource into the
+    /// plan's ConfigMap (`<plan>-codify`, one key per action). Reads the cloud only.
+    async fn codify(
+        &mut self,
+        status: RemediationPlanStatus,
+        index: usize,
+        action: &RemediationAction,
+    ) -> Result<(), ExecutionError> {
+        let live = match self.provider().await?.read(&action.target).await {
+            Ok(Some(live)) => live,
+            Ok(None) => {
+                return self
+                    .settle(status, index, ActionState::Skipped, "the resource no longer exists")
+                    .await;
+            }
+            Err(error) => {
+                let message = format!("could not read the resource: {error}");
+                return self.settle(status, index, ActionState::Failed, &message).await;
+            }
+        };
+        let name = hcl_name(&action.target.id);
+        let code = hcl::import_and_resource(&action.target.type_, &action.target.id, &name, &live.attributes);
+        let namespace = self.plan.namespace().ok_or(Error::MissingNamespace)?;
+        let config_map = codify_config_map_name(&self.plan.name_any());
+        let key = format!("{}.tf", action.id);
+        let api: Api<ConfigMap> = Api::namespaced(self.ctx.client.clone(), &namespace);
+        // Merged in, so several Codify actions share the ConfigMap; rewriting a key is
+        // harmless (the same code), so this needs no Running marker.
+        let patch = serde_json::json!({"data": {&key: code}});
+        match api.get_opt(&config_map).await.map_err(Error::from)? {
+            Some(_) => {
+                api.patch(&config_map, &PatchParams::default(), &Patch::Merge(&patch))
+                    .await
+                    .map_err(Error::from)?;
+            }
+            None => {
+                let mut created: ConfigMap = serde_json::from_value(patch).map_err(Error::from)?;
+                created.metadata.name = Some(config_map.clone());
+                created.metadata.owner_references = self.plan.controller_owner_ref(&()).map(|o| vec![o]);
+                api.create(&PostParams::default(), &created).await.map_err(Error::from)?;
+            }
+        }
+        let message = format!("import block and resource skeleton in ConfigMap {config_map}, key {key}");
+        self.settle(status, index, ActionState::Succeeded, &message).await
+    }
+
     /// Records how action `index` ended.
     async fn settle(
         &mut self,
@@ -288,8 +339,11 @@ impl Executor<'_> {
     /// After execution: asks the scan for a re-scan once, then records per action
     /// whether its drift is gone.
     async fn verify(&mut self, mut status: RemediationPlanStatus) -> Result<Action, ExecutionError> {
+        // Only actions that changed the cloud can have removed drift (Codify did not).
         let fixed: Vec<usize> = (0..status.results.len())
-            .filter(|&i| status.results[i].state == ActionState::Succeeded)
+            .filter(|&i| {
+                status.results[i].state == ActionState::Succeeded && !status.results[i].changes.is_empty()
+            })
             .collect();
         if fixed.is_empty() || status.results.iter().any(|r| r.verified.is_some()) {
             return Ok(Action::await_change());
@@ -465,6 +519,12 @@ impl Executor<'_> {
         self.event(&id, restored, reason, &format!("{id}: {message}")).await;
         Ok(())
     }
+}
+
+/// The ConfigMap holding the Terraform code a plan's Codify actions wrote.
+pub fn codify_config_map_name(plan: &str) -> String {
+    let keep = 253usize.saturating_sub("-codify".len()).min(plan.len());
+    format!("{}-codify", &plan[..keep])
 }
 
 fn shown(value: Option<&str>) -> &str {

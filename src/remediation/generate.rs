@@ -12,7 +12,7 @@ pub const MAX_ACTIONS: usize = 500;
 
 /// Actions for every Modified item with a change the cloud can make in place; what
 /// Terraform has to do for the rest (Missing items are never recreated by driftmgr;
-/// Unmanaged ones are codified once Codify runs, until then imported by hand).
+/// Unmanaged ones are codified: an import block and a resource skeleton).
 pub fn generate(report: &Report, rules: &dyn CloudRules) -> (Vec<RemediationAction>, Vec<UnhandledItem>) {
     let mut actions = Vec::new();
     let mut unhandled = Vec::new();
@@ -40,6 +40,12 @@ pub fn generate(report: &Report, rules: &dyn CloudRules) -> (Vec<RemediationActi
             DriftKind::Missing => unhandled.push(note(item, format!(
                 "gone from the cloud: `terraform apply -target='{address}'` recreates it, `terraform state rm '{address}'` forgets it"
             ))),
+            DriftKind::Unmanaged if actions.len() < MAX_ACTIONS => actions.push(RemediationAction {
+                id: unique_id(&mut ids, "codify", item),
+                type_: ActionType::Codify,
+                target,
+                attributes: Vec::new(),
+            }),
             DriftKind::Unmanaged => unhandled.push(note(item, format!(
                 "in no state: add `import {{ to = {address}, id = \"{}\" }}` and a resource block, or delete it", item.id
             ))),
@@ -95,11 +101,10 @@ mod tests {
                 .expect("fixture");
         let (actions, unhandled) = generate(&report, cloud_rules("aws"));
         let ids: Vec<&str> = actions.iter().map(|a| a.id.as_str()).collect();
-        assert_eq!(ids, ["revert-sg-1", "revert-i-1"]);
-        assert!(actions.iter().all(|a| a.type_ == ActionType::Revert && a.attributes.is_empty()));
-        assert_eq!(unhandled.len(), 1);
-        assert_eq!(unhandled[0].kind, DriftKind::Unmanaged);
-        assert!(unhandled[0].suggestion.contains(r#"import { to = aws_instance.i_rogue, id = "i-rogue" }"#));
+        assert_eq!(ids, ["revert-sg-1", "revert-i-1", "codify-i-rogue"]);
+        let types: Vec<ActionType> = actions.iter().map(|a| a.type_).collect();
+        assert_eq!(types, [ActionType::Revert, ActionType::Revert, ActionType::Codify]);
+        assert!(unhandled.is_empty(), "{unhandled:?}");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! resourceVersion, cloud reads and calls.
 
 pub mod generate;
+pub mod hcl;
 
 use crate::crd::{
     ActionResult, ActionState, ActionType, AttributeChange, DriftItem, DriftKind, RemediationPlanSpec, Risk,
@@ -93,8 +94,27 @@ pub fn resolve(
                 found: item.kind,
             });
         }
-        if action.type_ != ActionType::Revert {
-            return Err(PlanError::Unsupported { index, id, action: action.type_ });
+        match action.type_ {
+            ActionType::Revert => {}
+            // Reads the resource and writes Terraform code; the cloud is not changed.
+            ActionType::Codify => {
+                results.push(ActionResult {
+                    id,
+                    state: ActionState::Pending,
+                    risk: Some(Risk::Safe),
+                    changes: Vec::new(),
+                    message: Some(
+                        "writes an import block and a resource skeleton; changes nothing in the cloud".into(),
+                    ),
+                    started_at: None,
+                    finished_at: None,
+                    verified: None,
+                });
+                continue;
+            }
+            ActionType::DeleteUnmanaged => {
+                return Err(PlanError::Unsupported { index, id, action: action.type_ });
+            }
         }
         for path in &action.attributes {
             if !item.changes.iter().any(|c| &c.path == path) {

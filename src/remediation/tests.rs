@@ -63,9 +63,22 @@ fn bad_actions_are_refused_with_what_is_wrong() {
         "spec.actions[0] (a): ami of aws_instance cannot be set back in place (Terraform must replace the resource)"
     );
     assert_eq!(
-        refused(action("a", ActionType::Codify, ("aws_instance", "i-rogue"), &[])).reason(),
+        refused(action("a", ActionType::DeleteUnmanaged, ("aws_instance", "i-rogue"), &[])).reason(),
         "ActionUnsupported"
     );
+    assert_eq!(
+        refused(action("a", ActionType::Codify, ("aws_instance", "i-1"), &[])).reason(),
+        "WrongDriftKind",
+        "only an unmanaged resource is codified"
+    );
+    let codify = resolve(
+        &spec(vec![action("c", ActionType::Codify, ("aws_instance", "i-rogue"), &[])]),
+        &report(),
+        rules,
+    );
+    let codify = codify.expect("an unmanaged resource is codified");
+    assert_eq!((codify[0].state, codify[0].risk), (ActionState::Pending, Some(Risk::Safe)));
+    assert!(codify[0].changes.is_empty(), "no cloud change");
 }
 
 fn result(id: &str, state: ActionState) -> ActionResult {
