@@ -69,3 +69,32 @@ async fn kubectl_apply_reports_cel_failures() {
         "{stderr}"
     );
 }
+
+/// A plan naming an action driftmgr does not have, or a scan in another namespace,
+/// is refused by `kubectl apply` with the field named (references never cross
+/// namespaces: `driftScanRef` has no namespace, and kubectl's strict field validation
+/// refuses one rather than dropping it).
+#[tokio::test]
+async fn kubectl_refuses_unknown_actions_and_cross_namespace_scans() {
+    let client = common::client().await;
+    common::install_crds(&client).await;
+    let ns = common::namespace(&client, "badplans").await;
+    let plan = |scan_ref: &str, action: &str| {
+        format!(
+            "apiVersion: driftmgr.io/v1alpha1\nkind: RemediationPlan\nmetadata: {{name: p}}\nspec:\n  author: driftmgr-e2e-admin\n  driftScanRef: {scan_ref}\n  actions:\n    - {{id: a1, type: {action}, target: {{type: aws_instance, id: i-1}}}}\n"
+        )
+    };
+    for (yaml, needle) in [
+        (plan("{name: s, namespace: other}", "Revert"), r#"unknown field "spec.driftScanRef.namespace""#),
+        (
+            plan("{name: s}", "Reboot"),
+            r#"spec.actions[0].type: Unsupported value: "Reboot": supported values: "Revert", "Codify", "DeleteUnmanaged""#,
+        ),
+    ] {
+        let file = tempfile::NamedTempFile::new().expect("temp file");
+        std::fs::write(file.path(), &yaml).expect("write");
+        let (ok, out) =
+            common::kubectl_result(&["apply", "-n", &ns, "-f", file.path().to_str().expect("utf-8")]);
+        assert!(!ok && out.contains(needle), "{needle}: {out}");
+    }
+}

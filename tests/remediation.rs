@@ -532,6 +532,31 @@ async fn a_plan_generated_from_a_scan_fixes_its_drift() {
     // The same request again generates nothing new.
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(plans.list(&Default::default()).await.expect("plans").items.len(), 1);
+
+    // Deleting the unmanaged instance instead is destructive: it needs allowDestructive,
+    // two approvals, and happens once.
+    let cleanup = format!(
+        "apiVersion: driftmgr.io/v1alpha1\nkind: RemediationPlan\nmetadata: {{name: cleanup}}\nspec:\n  author: alice\n  driftScanRef: {{name: net}}\n  mode: Execute\n  allowDestructive: true\n  approval: {{required: 2}}\n  actions:\n    - {{id: remove-rogue, type: DeleteUnmanaged, target: {{type: aws_instance, id: '{rogue}'}}}}\n"
+    );
+    let (ok, out) = create_as("alice", &ns, &cleanup);
+    assert!(ok, "{out}");
+    let waiting = wait_phase(&plans, "cleanup", PlanPhase::AwaitingApproval).await;
+    assert_eq!(waiting.results.first().and_then(|r| r.risk), Some(Risk::Destructive));
+    assert_eq!(proxy.calls("TerminateInstances"), 0, "nothing is deleted before approval");
+    approve("bob", &ns, "cleanup");
+    approve("dave", &ns, "cleanup");
+    let deleted = wait_phase(&plans, "cleanup", PlanPhase::Succeeded).await;
+    assert_eq!(deleted.results[0].message.as_deref(), Some(format!("TerminateInstances {rogue}").as_str()));
+    assert_eq!(proxy.calls("TerminateInstances"), 1);
+    let gone = ec2.describe_instances().instance_ids(&rogue).send().await.expect("describe");
+    let state =
+        gone.reservations()[0].instances()[0].state().and_then(|s| s.name()).map(|n| n.as_str().to_string());
+    assert_eq!(state.as_deref(), Some("terminated"));
+    common::wait_until(TIMEOUT, "the deletion verified", || async {
+        let status = plan_status(&plans, "cleanup").await?;
+        (status.results[0].verified.as_deref() == Some("Resolved")).then_some(())
+    })
+    .await;
     let log = operator.raw_log();
     assert!(!log.contains("forbidden") && !log.contains("Forbidden"), "RBAC denied something:\n{log}");
 }

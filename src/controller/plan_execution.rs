@@ -158,6 +158,9 @@ impl Executor<'_> {
         if action.type_ == ActionType::Codify {
             return self.codify(status, index, &action).await;
         }
+        if action.type_ == ActionType::DeleteUnmanaged {
+            return self.delete(status, index, &action, recovering).await;
+        }
         let seen = match self.observe(&action, &result.changes).await {
             Ok(Some(seen)) => seen,
             Ok(None) => {
@@ -282,6 +285,45 @@ impl Executor<'_> {
         self.settle(status, index, ActionState::Succeeded, &message).await
     }
 
+    /// Deletes an unmanaged resource, once: the resource must still exist when the
+    /// action starts; after a restart a resource already gone counts as deleted.
+    async fn delete(
+        &mut self,
+        mut status: RemediationPlanStatus,
+        index: usize,
+        action: &RemediationAction,
+        recovering: bool,
+    ) -> Result<(), ExecutionError> {
+        let exists = match self.provider().await?.read(&action.target).await {
+            Ok(live) => live.is_some(),
+            Err(error) => {
+                let message = format!("could not read the resource, nothing was deleted: {error}");
+                return self.settle(status, index, ActionState::Failed, &message).await;
+            }
+        };
+        if !exists {
+            let (state, message) = if recovering {
+                (ActionState::Succeeded, "found deleted after a restart; not repeated")
+            } else {
+                (ActionState::Skipped, "stale: the resource is already gone; nothing was deleted")
+            };
+            return self.settle(status, index, state, message).await;
+        }
+        if !recovering {
+            let entry = &mut status.results[index];
+            entry.state = ActionState::Running;
+            entry.started_at = Some(Time(Timestamp::now()));
+            self.write(status.clone()).await?;
+            let note = format!("{}: deleting {} {}", action.id, action.target.type_, action.target.id);
+            self.event(&action.id, true, "ActionStarted", &note).await;
+        }
+        let (state, message) = match self.provider().await?.delete(&action.target).await {
+            Ok(done) => (ActionState::Succeeded, done),
+            Err(error) => (ActionState::Failed, error.to_string()),
+        };
+        self.settle(status, index, state, &message).await
+    }
+
     /// Records how action `index` ended.
     async fn settle(
         &mut self,
@@ -342,7 +384,9 @@ impl Executor<'_> {
         // Only actions that changed the cloud can have removed drift (Codify did not).
         let fixed: Vec<usize> = (0..status.results.len())
             .filter(|&i| {
-                status.results[i].state == ActionState::Succeeded && !status.results[i].changes.is_empty()
+                let result = &status.results[i];
+                let deleted = self.action(&result.id).is_some_and(|a| a.type_ == ActionType::DeleteUnmanaged);
+                result.state == ActionState::Succeeded && (deleted || !result.changes.is_empty())
             })
             .collect();
         if fixed.is_empty() || status.results.iter().any(|r| r.verified.is_some()) {

@@ -184,6 +184,12 @@ pub trait Provider: Send + Sync {
         let _ = (target, changes);
         Err(ProviderError::Unsupported(self.terraform_name()))
     }
+    /// Deletes one resource (only types `CloudRules::deletable` accepts). Returns what
+    /// it did, for people.
+    async fn delete(&self, target: &ResourceTarget) -> Result<String, ProviderError> {
+        let _ = target;
+        Err(ProviderError::Unsupported(self.terraform_name()))
+    }
 }
 
 /// How a separately managed resource (a rule, a route, an association) shows on the
@@ -236,6 +242,11 @@ pub trait CloudRules: Send + Sync {
     fn fix_risk(&self, type_: &str, change: &AttributeChange) -> Option<Risk> {
         let _ = (type_, change);
         None
+    }
+    /// Whether `DeleteUnmanaged` can delete a resource of `type_`.
+    fn deletable(&self, type_: &str) -> bool {
+        let _ = type_;
+        false
     }
 }
 

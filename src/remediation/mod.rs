@@ -35,8 +35,8 @@ pub enum PlanError {
         "spec.actions[{index}] ({id}): {path} of {type_} cannot be set back in place (Terraform must replace the resource)"
     )]
     NotRevertible { index: usize, id: String, path: String, type_: String },
-    #[error("spec.actions[{index}] ({id}): {action:?} is not supported yet")]
-    Unsupported { index: usize, id: String, action: ActionType },
+    #[error("spec.actions[{index}] ({id}): driftmgr cannot delete a {type_}")]
+    NotDeletable { index: usize, id: String, type_: String },
 }
 
 impl PlanError {
@@ -47,7 +47,7 @@ impl PlanError {
             Self::WrongKind { .. } => "WrongDriftKind",
             Self::AttributeNotReported { .. } => "AttributeNotReported",
             Self::NotRevertible { .. } => "NotRevertible",
-            Self::Unsupported { .. } => "ActionUnsupported",
+            Self::NotDeletable { .. } => "NotDeletable",
         }
     }
 }
@@ -112,8 +112,22 @@ pub fn resolve(
                 });
                 continue;
             }
+            ActionType::DeleteUnmanaged if !rules.deletable(&target.type_) => {
+                return Err(PlanError::NotDeletable { index, id, type_: target.type_.clone() });
+            }
+            // Deletes the resource: a snapshot cannot bring it back, so a rollback skips it.
             ActionType::DeleteUnmanaged => {
-                return Err(PlanError::Unsupported { index, id, action: action.type_ });
+                results.push(ActionResult {
+                    id,
+                    state: ActionState::Pending,
+                    risk: Some(Risk::Destructive),
+                    changes: Vec::new(),
+                    message: Some(format!("deletes {name}; a rollback cannot bring it back")),
+                    started_at: None,
+                    finished_at: None,
+                    verified: None,
+                });
+                continue;
             }
         }
         for path in &action.attributes {

@@ -62,10 +62,18 @@ fn bad_actions_are_refused_with_what_is_wrong() {
         refused(action("a", ActionType::Revert, ("aws_instance", "i-1"), &["ami"])).to_string(),
         "spec.actions[0] (a): ami of aws_instance cannot be set back in place (Terraform must replace the resource)"
     );
-    assert_eq!(
-        refused(action("a", ActionType::DeleteUnmanaged, ("aws_instance", "i-rogue"), &[])).reason(),
-        "ActionUnsupported"
+    let delete = resolve(
+        &spec(vec![action("d", ActionType::DeleteUnmanaged, ("aws_instance", "i-rogue"), &[])]),
+        &report(),
+        rules,
     );
+    assert_eq!(delete.expect("an unmanaged instance can be deleted")[0].risk, Some(Risk::Destructive));
+    let rogue_vpc = resolve(
+        &spec(vec![action("d", ActionType::DeleteUnmanaged, ("aws_instance", "i-rogue"), &[])]),
+        &report(),
+        &NoDelete,
+    );
+    assert_eq!(rogue_vpc.expect_err("refused").reason(), "NotDeletable");
     assert_eq!(
         refused(action("a", ActionType::Codify, ("aws_instance", "i-1"), &[])).reason(),
         "WrongDriftKind",
@@ -79,6 +87,21 @@ fn bad_actions_are_refused_with_what_is_wrong() {
     let codify = codify.expect("an unmanaged resource is codified");
     assert_eq!((codify[0].state, codify[0].risk), (ActionState::Pending, Some(Risk::Safe)));
     assert!(codify[0].changes.is_empty(), "no cloud change");
+}
+
+/// A cloud whose resources driftmgr may not delete.
+struct NoDelete;
+
+impl CloudRules for NoDelete {
+    fn live_type(&self, _: &str) -> Option<&'static str> {
+        None
+    }
+    fn folds(&self, _: &str, _: &crate::attributes::Attributes) -> Vec<crate::provider::Fold> {
+        Vec::new()
+    }
+    fn child_types(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 fn result(id: &str, state: ActionState) -> ActionResult {

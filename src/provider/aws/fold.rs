@@ -334,6 +334,10 @@ impl CloudRules for AwsRules {
         super::remediate::fix_risk(type_, change)
     }
 
+    fn deletable(&self, type_: &str) -> bool {
+        super::remediate::DELETABLE.contains(&type_)
+    }
+
     fn attribute_filter(&self) -> crate::state::AttributeFilter {
         // `tags_all` holds `tags` plus the provider's default tags; it is what is compared.
         crate::state::AttributeFilter { keep: keeps, supersedes: &[("tags_all", "tags")] }

@@ -188,6 +188,10 @@ impl Provider for AwsProvider {
         self.apply_changes(target, changes).await
     }
 
+    async fn delete(&self, target: &ResourceTarget) -> Result<String, ProviderError> {
+        self.delete_one(target).await
+    }
+
     async fn state_bucket(
         &self,
         bucket: &str,

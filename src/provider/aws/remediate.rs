@@ -22,6 +22,10 @@ use crate::resilience::GuardError;
 /// How long a stop (before an instance attribute that needs one) may take.
 const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(300);
 
+/// Types `DeleteUnmanaged` can delete, one call each.
+pub const DELETABLE: &[&str] =
+    &["aws_instance", "aws_ebs_volume", "aws_security_group", "aws_subnet", "aws_eip", "aws_key_pair"];
+
 /// Attributes AWS can set back in place, and the risk of doing it.
 pub fn fix_risk(type_: &str, change: &AttributeChange) -> Option<Risk> {
     if let Some(key) = change.path.strip_prefix("tags.") {
@@ -366,6 +370,42 @@ impl AwsProvider {
             }
         }
         Ok(done.join(", "))
+    }
+
+    pub(super) async fn delete_one(&self, target: &ResourceTarget) -> Result<String, ProviderError> {
+        let region = self.region_of(target);
+        let ec2 = self.ec2_client(&region);
+        let guard = &self.settings.guard;
+        let id = target.id.as_str();
+        macro_rules! delete {
+            ($op:literal, $call:expr) => {
+                guard
+                    .call("ec2", $op, classify, || $call.send())
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| error($op, target, &e))
+            };
+        }
+        let operation = match target.type_.as_str() {
+            "aws_instance" => delete!("TerminateInstances", ec2.terminate_instances().instance_ids(id))
+                .map(|_| "TerminateInstances"),
+            "aws_ebs_volume" => {
+                delete!("DeleteVolume", ec2.delete_volume().volume_id(id)).map(|_| "DeleteVolume")
+            }
+            "aws_security_group" => delete!("DeleteSecurityGroup", ec2.delete_security_group().group_id(id))
+                .map(|_| "DeleteSecurityGroup"),
+            "aws_subnet" => {
+                delete!("DeleteSubnet", ec2.delete_subnet().subnet_id(id)).map(|_| "DeleteSubnet")
+            }
+            "aws_eip" => {
+                delete!("ReleaseAddress", ec2.release_address().allocation_id(id)).map(|_| "ReleaseAddress")
+            }
+            "aws_key_pair" => {
+                delete!("DeleteKeyPair", ec2.delete_key_pair().key_name(id)).map(|_| "DeleteKeyPair")
+            }
+            other => return Err(ProviderError::Other(format!("{other} cannot be deleted by driftmgr"))),
+        }?;
+        Ok(format!("{operation} {id}"))
     }
 
     /// Stops an instance and waits until it is stopped. Returns whether it was running
