@@ -15,13 +15,13 @@ use aws_sdk_ec2::types::{
 use common::chart::{apply_chart_rbac, service_account_kubeconfig};
 use common::fault_proxy::FaultProxy;
 use common::moto::{CREDENTIALS_SECRET, Moto};
-use common::plans::{approve, create_as, grant_plan_editing, json_patch};
-use common::{LeaseTiming, Operator, kubectl};
-use driftmgr::crd::{
-    ActionState, DriftScan, PlanPhase, RemediationPlan, RemediationPlanStatus, Risk, find_condition,
+use common::plans::{
+    approve, create_as, grant_plan_editing, json_patch, plan_status, request_scan, wait_phase, wait_report,
 };
+use common::{LeaseTiming, Operator, kubectl};
+use driftmgr::crd::{ActionState, DriftScan, PlanPhase, RemediationPlan, Risk, find_condition};
+use kube::Api;
 use kube::api::{Patch, PatchParams};
-use kube::{Api, Client};
 use serde_json::json;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -171,32 +171,6 @@ async fn live(moto: &Moto, w: &World) -> (String, String, bool, String, String) 
 
 fn mutating_calls(proxy: &FaultProxy) -> HashMap<String, u32> {
     proxy.all_calls().into_iter().filter(|(action, _)| MUTATING.contains(&action.as_str())).collect()
-}
-
-async fn plan_status(plans: &Api<RemediationPlan>, name: &str) -> Option<RemediationPlanStatus> {
-    plans.get(name).await.ok()?.status
-}
-
-async fn wait_phase(plans: &Api<RemediationPlan>, name: &str, phase: PlanPhase) -> RemediationPlanStatus {
-    common::wait_until(TIMEOUT, &format!("plan {name} {phase:?}"), || async {
-        plan_status(plans, name).await.filter(|s| s.phase == Some(phase))
-    })
-    .await
-}
-
-async fn request_scan(client: &Client, ns: &str, value: &str) {
-    let scans: Api<DriftScan> = Api::namespaced(client.clone(), ns);
-    let patch = json!({"metadata": {"annotations": {"driftmgr.io/scan-requested": value}}});
-    scans.patch("net", &PatchParams::default(), &Patch::Merge(&patch)).await.expect("request a scan");
-}
-
-async fn wait_report(client: &Client, ns: &str, generation: i64) {
-    let scans: Api<DriftScan> = Api::namespaced(client.clone(), ns);
-    common::wait_until(TIMEOUT, &format!("report generation {generation}"), || async {
-        let status = scans.get("net").await.ok()?.status?;
-        (status.report_ref?.generation >= generation).then_some(())
-    })
-    .await;
 }
 
 fn plan(name: &str, author: &str, mode: &str, w: &World) -> String {

@@ -1,7 +1,16 @@
 //! RemediationPlans as people handle them: through `kubectl --as USER`, with the RBAC
 //! a team would give its members.
 
+use std::time::Duration;
+
+use driftmgr::crd::{DriftScan, PlanPhase, RemediationPlan, RemediationPlanStatus};
+use kube::api::{Patch, PatchParams};
+use kube::{Api, Client};
+use serde_json::json;
+
 use super::{kubectl, kubectl_result};
+
+const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Users the plan tests act as.
 pub const USERS: [&str; 4] = ["alice", "bob", "carol", "dave"];
@@ -53,4 +62,34 @@ pub fn approve(user: &str, ns: &str, plan: &str) {
     let patch = if existing.trim().is_empty() { first } else { add_approval(&approval(user)) };
     let (ok, out) = json_patch(user, ns, plan, &patch);
     assert!(ok, "{user} approves {plan}: {out}");
+}
+
+/// The plan's status, if it exists and has one.
+pub async fn plan_status(plans: &Api<RemediationPlan>, name: &str) -> Option<RemediationPlanStatus> {
+    plans.get(name).await.ok()?.status
+}
+
+/// Waits (up to a minute) for the plan to reach `phase`.
+pub async fn wait_phase(plans: &Api<RemediationPlan>, name: &str, phase: PlanPhase) -> RemediationPlanStatus {
+    super::wait_until(TIMEOUT, &format!("plan {name} {phase:?}"), || async {
+        plan_status(plans, name).await.filter(|s| s.phase == Some(phase))
+    })
+    .await
+}
+
+/// Asks the DriftScan `net` for a scan (`driftmgr.io/scan-requested`).
+pub async fn request_scan(client: &Client, ns: &str, value: &str) {
+    let scans: Api<DriftScan> = Api::namespaced(client.clone(), ns);
+    let patch = json!({"metadata": {"annotations": {"driftmgr.io/scan-requested": value}}});
+    scans.patch("net", &PatchParams::default(), &Patch::Merge(&patch)).await.expect("request a scan");
+}
+
+/// Waits for the DriftScan `net` to have report `generation` or a later one.
+pub async fn wait_report(client: &Client, ns: &str, generation: i64) {
+    let scans: Api<DriftScan> = Api::namespaced(client.clone(), ns);
+    super::wait_until(TIMEOUT, &format!("report generation {generation}"), || async {
+        let status = scans.get("net").await.ok()?.status?;
+        (status.report_ref?.generation >= generation).then_some(())
+    })
+    .await;
 }

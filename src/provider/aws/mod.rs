@@ -7,6 +7,7 @@ mod mapping;
 #[cfg(test)]
 mod mapping_tests;
 mod remediate;
+mod remediate_network;
 
 pub use fold::{AwsRules, ROUTE_TARGETS};
 

@@ -50,13 +50,22 @@ pub fn fix_risk(type_: &str, change: &AttributeChange) -> Option<Risk> {
             parse_rule(&entry_of(change)?, "sg-self")?;
             Some(if change.expected.is_some() { Risk::Safe } else { Risk::Disruptive })
         }
-        _ => None,
+        _ => super::remediate_network::fix_risk(type_, change),
+    }
+}
+
+/// A reported value as the text an API call takes (a JSON string unquoted).
+pub(super) fn text(value: &Option<String>) -> String {
+    match value.as_deref().map(serde_json::from_str::<Value>) {
+        Some(Ok(Value::String(s))) => s,
+        Some(Ok(other)) => other.to_string(),
+        _ => String::new(),
     }
 }
 
 type Sdk<E> = GuardError<SdkError<E, HttpResponse>>;
 
-fn error<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
+pub(super) fn error<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static>(
     operation: &str,
     target: &ResourceTarget,
     error: &Sdk<E>,
@@ -80,7 +89,7 @@ fn not_found<E: ProvideErrorMetadata>(error: &Sdk<E>) -> bool {
 }
 
 impl AwsProvider {
-    fn region_of(&self, target: &ResourceTarget) -> String {
+    pub(super) fn region_of(&self, target: &ResourceTarget) -> String {
         target
             .region
             .clone()
@@ -144,6 +153,34 @@ impl AwsProvider {
                     out.vpcs().first().map(|v| mapping::vpc(v, &region))
                 }
             ),
+            "aws_route_table" => describe!(
+                "DescribeRouteTables",
+                ec2.describe_route_tables().route_table_ids(id),
+                |out: aws_sdk_ec2::operation::describe_route_tables::DescribeRouteTablesOutput| {
+                    out.route_tables().first().map(|t| mapping::route_table(t, &region))
+                }
+            ),
+            "aws_network_acl" => describe!(
+                "DescribeNetworkAcls",
+                ec2.describe_network_acls().network_acl_ids(id),
+                |out: aws_sdk_ec2::operation::describe_network_acls::DescribeNetworkAclsOutput| {
+                    out.network_acls().first().map(|a| mapping::network_acl(a, &region))
+                }
+            ),
+            "aws_eip" => describe!(
+                "DescribeAddresses",
+                ec2.describe_addresses().allocation_ids(id),
+                |out: aws_sdk_ec2::operation::describe_addresses::DescribeAddressesOutput| {
+                    out.addresses().first().and_then(|a| mapping::address(a, &region))
+                }
+            ),
+            "aws_internet_gateway" => describe!(
+                "DescribeInternetGateways",
+                ec2.describe_internet_gateways().internet_gateway_ids(id),
+                |out: aws_sdk_ec2::operation::describe_internet_gateways::DescribeInternetGatewaysOutput| {
+                    out.internet_gateways().first().map(|g| mapping::internet_gateway(g, &region))
+                }
+            ),
             // Every other type is remediated on its tags only: one DescribeTags call.
             _ => {
                 let filter = Filter::builder().name("resource-id").values(id).build();
@@ -177,14 +214,6 @@ impl AwsProvider {
         let mut done = Vec::new();
         let (tags, attributes): (Vec<&AttributeChange>, Vec<&AttributeChange>) =
             changes.iter().partition(|c| c.path.starts_with("tags."));
-        let text = |value: &Option<String>| -> String {
-            match value.as_deref().map(serde_json::from_str::<Value>) {
-                Some(Ok(Value::String(s))) => s,
-                Some(Ok(other)) => other.to_string(),
-                _ => String::new(),
-            }
-        };
-
         let set: Vec<Tag> = tags
             .iter()
             .filter(|c| c.expected.is_some())
@@ -218,6 +247,9 @@ impl AwsProvider {
         }
 
         match target.type_.as_str() {
+            "aws_route_table" | "aws_network_acl" | "aws_eip" | "aws_internet_gateway" => {
+                done.extend(self.apply_network(target, &attributes).await?);
+            }
             "aws_instance" => {
                 let needs_stop =
                     attributes.iter().any(|c| matches!(c.path.as_str(), "instance_type" | "ebs_optimized"));
