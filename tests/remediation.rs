@@ -14,17 +14,20 @@ use aws_sdk_ec2::types::{
 };
 use common::chart::{apply_chart_rbac, service_account_kubeconfig};
 use common::fault_proxy::FaultProxy;
-use common::moto::{CREDENTIALS_SECRET, Moto};
+use common::moto::Moto;
 use common::plans::{
-    approve, create_as, grant_plan_editing, json_patch, plan_status, request_scan, wait_phase, wait_report,
+    approve, create_as, create_scan, grant_plan_editing, json_patch, plan_status, request_scan, wait_phase,
+    wait_report,
 };
 use common::{LeaseTiming, Operator, kubectl};
 use driftmgr::crd::{ActionState, DriftScan, PlanPhase, RemediationPlan, Risk, find_condition};
-use kube::Api;
 use kube::api::{Patch, PatchParams};
+use kube::{Api, Client};
 use serde_json::json;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
+/// The types the remediation tests scan.
+const SCANNED: &[&str] = &["aws_vpc", "aws_security_group", "aws_instance", "aws_ebs_volume"];
 /// Every EC2 call that changes something.
 const MUTATING: &[&str] = &[
     "StopInstances",
@@ -180,15 +183,29 @@ fn plan(name: &str, author: &str, mode: &str, w: &World) -> String {
     )
 }
 
-#[tokio::test]
-async fn an_approved_plan_runs_once_across_a_leader_kill_is_verified_and_rolls_back() {
+/// A namespace whose users may edit plans, moto behind a counting proxy, and the world.
+struct Setup {
+    client: Client,
+    ns: String,
+    moto: Moto,
+    proxy: FaultProxy,
+    world: World,
+}
+
+async fn setup(prefix: &str) -> Setup {
     let client = common::client().await;
     common::install_crds(&client).await;
-    let ns = common::namespace(&client, "remedy").await;
+    let ns = common::namespace(&client, prefix).await;
     grant_plan_editing(&ns);
     let moto = Moto::start();
     let proxy = FaultProxy::start(&moto.url, HashMap::new()).await;
     let world = build_world(&moto).await;
+    Setup { client, ns, moto, proxy, world }
+}
+
+#[tokio::test]
+async fn an_approved_plan_runs_once_across_a_leader_kill_is_verified_and_rolls_back() {
+    let Setup { client, ns, moto, proxy, world } = setup("remedy").await;
 
     // Both replicas run as the chart's ServiceAccount, with the chart's grants.
     let dir = tempfile::tempdir().expect("temp dir");
@@ -196,14 +213,7 @@ async fn an_approved_plan_runs_once_across_a_leader_kill_is_verified_and_rolls_b
     let kubeconfig = service_account_kubeconfig(&ns, dir.path());
     let lease = LeaseTiming { duration_secs: 6, renew_secs: 2 };
     let mut first = Operator::start_as(&ns, "remedy-a", &lease, Some(&kubeconfig));
-    let yaml = format!(
-        "{CREDENTIALS_SECRET}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: state}}\ndata:\n  terraform.tfstate: {}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: prod}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: creds}}}}\n  endpoint: {{url: '{}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: net}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc, aws_security_group, aws_instance, aws_ebs_volume]\n  stateSources: [{{configMapRef: {{name: state, key: terraform.tfstate}}}}]\n",
-        serde_json::to_string(&state(&world)).expect("quoted"),
-        proxy.url
-    );
-    for created in common::create_yaml(&client, &ns, &yaml).await {
-        created.expect("created");
-    }
+    create_scan(&client, &ns, &state(&world), &proxy.url, SCANNED).await;
     wait_report(&client, &ns, 1).await;
     let scans: Api<DriftScan> = Api::namespaced(client.clone(), &ns);
     let in_sync = scans.get("net").await.expect("scan").status.expect("status").summary.expect("summary");
@@ -329,22 +339,9 @@ async fn an_approved_plan_runs_once_across_a_leader_kill_is_verified_and_rolls_b
 /// what the scan saw.
 #[tokio::test]
 async fn a_plan_refuses_unreported_targets_and_skips_a_stale_change() {
-    let client = common::client().await;
-    common::install_crds(&client).await;
-    let ns = common::namespace(&client, "stale").await;
-    grant_plan_editing(&ns);
-    let moto = Moto::start();
-    let proxy = FaultProxy::start(&moto.url, HashMap::new()).await;
-    let world = build_world(&moto).await;
+    let Setup { client, ns, moto, proxy, world } = setup("stale").await;
     let _operator = Operator::start(&ns, "stale-op", &LeaseTiming { duration_secs: 6, renew_secs: 2 });
-    let yaml = format!(
-        "{CREDENTIALS_SECRET}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: state}}\ndata:\n  terraform.tfstate: {}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: prod}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: creds}}}}\n  endpoint: {{url: '{}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: net}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc, aws_security_group, aws_instance, aws_ebs_volume]\n  stateSources: [{{configMapRef: {{name: state, key: terraform.tfstate}}}}]\n",
-        serde_json::to_string(&state(&world)).expect("quoted"),
-        proxy.url
-    );
-    for created in common::create_yaml(&client, &ns, &yaml).await {
-        created.expect("created");
-    }
+    create_scan(&client, &ns, &state(&world), &proxy.url, SCANNED).await;
     wait_report(&client, &ns, 1).await;
     let plans: Api<RemediationPlan> = Api::namespaced(client.clone(), &ns);
     let one = |name: &str, target: &str, attributes: &str| {
@@ -395,13 +392,7 @@ async fn a_plan_refuses_unreported_targets_and_skips_a_stale_change() {
 /// users approve it and the drift is gone.
 #[tokio::test]
 async fn a_plan_generated_from_a_scan_fixes_its_drift() {
-    let client = common::client().await;
-    common::install_crds(&client).await;
-    let ns = common::namespace(&client, "generate").await;
-    grant_plan_editing(&ns);
-    let moto = Moto::start();
-    let proxy = FaultProxy::start(&moto.url, HashMap::new()).await;
-    let world = build_world(&moto).await;
+    let Setup { client, ns, moto, proxy, world } = setup("generate").await;
     let dir = tempfile::tempdir().expect("temp dir");
     apply_chart_rbac(&ns, dir.path());
     let kubeconfig = service_account_kubeconfig(&ns, dir.path());
@@ -411,14 +402,7 @@ async fn a_plan_generated_from_a_scan_fixes_its_drift() {
         &LeaseTiming { duration_secs: 6, renew_secs: 2 },
         Some(&kubeconfig),
     );
-    let yaml = format!(
-        "{CREDENTIALS_SECRET}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: state}}\ndata:\n  terraform.tfstate: {}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: prod}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: creds}}}}\n  endpoint: {{url: '{}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: net}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc, aws_security_group, aws_instance, aws_ebs_volume]\n  stateSources: [{{configMapRef: {{name: state, key: terraform.tfstate}}}}]\n",
-        serde_json::to_string(&state(&world)).expect("quoted"),
-        proxy.url
-    );
-    for created in common::create_yaml(&client, &ns, &yaml).await {
-        created.expect("created");
-    }
+    create_scan(&client, &ns, &state(&world), &proxy.url, SCANNED).await;
     wait_report(&client, &ns, 1).await;
     moto.tag(&world.instance, "Env", "staging").await;
     let ec2 = moto.ec2().await;

@@ -9,9 +9,9 @@ use std::collections::HashMap;
 
 use aws_sdk_ec2::types::{DomainType, RuleAction};
 use common::fault_proxy::FaultProxy;
-use common::moto::{CREDENTIALS_SECRET, Moto};
+use common::moto::Moto;
 use common::plans::{
-    approve, create_as, grant_plan_editing, plan_status, request_scan, wait_phase, wait_report,
+    approve, create_as, create_scan, grant_plan_editing, plan_status, request_scan, wait_phase, wait_report,
 };
 use common::{LeaseTiming, Operator};
 use driftmgr::crd::{ActionState, PlanPhase, RemediationPlan, find_condition};
@@ -190,14 +190,14 @@ async fn routes_acl_entries_addresses_and_gateways_are_put_back() {
     let proxy = FaultProxy::start(&moto.url, HashMap::new()).await;
     let net = build(&moto).await;
     let _operator = Operator::start(&ns, "wiring-op", &LeaseTiming { duration_secs: 6, renew_secs: 2 });
-    let yaml = format!(
-        "{CREDENTIALS_SECRET}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: state}}\ndata:\n  terraform.tfstate: {}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: prod}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: creds}}}}\n  endpoint: {{url: '{}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: net}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_route_table, aws_network_acl, aws_internet_gateway, aws_eip]\n  stateSources: [{{configMapRef: {{name: state, key: terraform.tfstate}}}}]\n",
-        serde_json::to_string(&state(&net)).expect("quoted"),
-        proxy.url
-    );
-    for created in common::create_yaml(&client, &ns, &yaml).await {
-        created.expect("created");
-    }
+    create_scan(
+        &client,
+        &ns,
+        &state(&net),
+        &proxy.url,
+        &["aws_route_table", "aws_network_acl", "aws_internet_gateway", "aws_eip"],
+    )
+    .await;
     wait_report(&client, &ns, 1).await;
     let scans: Api<driftmgr::crd::DriftScan> = Api::namespaced(client.clone(), &ns);
     let first = scans.get("net").await.expect("scan").status.expect("status");

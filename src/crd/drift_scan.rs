@@ -435,6 +435,13 @@ pub struct AttributeChange {
     pub actual: Option<String>,
 }
 
+impl AttributeChange {
+    /// A change of `path` from the state's `expected` to the live `actual` (JSON text).
+    pub fn new(path: &str, expected: Option<&str>, actual: Option<&str>) -> Self {
+        Self { path: path.into(), expected: expected.map(str::to_string), actual: actual.map(str::to_string) }
+    }
+}
+
 /// The ConfigMaps holding the complete report as gzip JSON, in order.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
 #[serde(rename_all = "camelCase")]

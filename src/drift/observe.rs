@@ -65,14 +65,6 @@ mod tests {
         Attributes::from(value.as_object().cloned().expect("object"))
     }
 
-    fn change(path: &str, expected: Option<&str>, actual: Option<&str>) -> AttributeChange {
-        AttributeChange {
-            path: path.into(),
-            expected: expected.map(str::to_string),
-            actual: actual.map(str::to_string),
-        }
-    }
-
     /// What the diff reports is exactly what `observed` reads back: the precondition of
     /// every change of a real diff holds on the resource the diff was made from.
     #[test]
@@ -115,9 +107,9 @@ mod tests {
     #[test]
     fn a_value_changed_since_the_scan_is_seen() {
         let now = live(json!({"instance_type": "t3.xlarge", "tags": {}}));
-        let seen = change("instance_type", Some("\"t3.micro\""), Some("\"t3.large\""));
+        let seen = AttributeChange::new("instance_type", Some("\"t3.micro\""), Some("\"t3.large\""));
         assert!(!same_value(observed("aws_instance", &now, &seen).as_deref(), seen.actual.as_deref()));
-        let tag = change("tags.Env", Some("\"prod\""), Some("\"dev\""));
+        let tag = AttributeChange::new("tags.Env", Some("\"prod\""), Some("\"dev\""));
         assert_eq!(observed("aws_instance", &now, &tag), None, "the tag is gone");
     }
 

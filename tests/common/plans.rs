@@ -93,3 +93,17 @@ pub async fn wait_report(client: &Client, ns: &str, generation: i64) {
     })
     .await;
 }
+
+/// Creates the Secret, the state ConfigMap, the ProviderAccount `prod` (pointed at
+/// `endpoint`) and the DriftScan `net` over `types` that the remediation tests use.
+pub async fn create_scan(client: &Client, ns: &str, state: &str, endpoint: &str, types: &[&str]) {
+    let yaml = format!(
+        "{}---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: state}}\ndata:\n  terraform.tfstate: {}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: prod}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: creds}}}}\n  endpoint: {{url: '{endpoint}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: net}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [{}]\n  stateSources: [{{configMapRef: {{name: state, key: terraform.tfstate}}}}]\n",
+        super::moto::CREDENTIALS_SECRET,
+        serde_json::to_string(state).expect("quoted"),
+        types.join(", ")
+    );
+    for created in super::create_yaml(client, ns, &yaml).await {
+        created.expect("created");
+    }
+}

@@ -534,14 +534,6 @@ pub fn parse_rule(entry: &str, group_id: &str) -> Option<IpPermission> {
 mod tests {
     use super::*;
 
-    fn change(path: &str, expected: Option<&str>, actual: Option<&str>) -> AttributeChange {
-        AttributeChange {
-            path: path.into(),
-            expected: expected.map(str::to_string),
-            actual: actual.map(str::to_string),
-        }
-    }
-
     #[test]
     fn rule_entries_become_permissions() {
         let p = parse_rule("tcp 22-22 0.0.0.0/0", "sg-1").expect("tcp");
@@ -561,29 +553,41 @@ mod tests {
     fn risks_say_what_can_go_wrong() {
         let fix = |t: &str, c: AttributeChange| fix_risk(t, &c);
         assert_eq!(
-            fix("aws_instance", change("instance_type", Some("\"t3.micro\""), Some("\"t3.large\""))),
+            fix(
+                "aws_instance",
+                AttributeChange::new("instance_type", Some("\"t3.micro\""), Some("\"t3.large\""))
+            ),
             Some(Risk::Disruptive)
         );
-        assert_eq!(fix("aws_instance", change("tags.Env", Some("\"prod\""), None)), Some(Risk::Safe));
-        assert_eq!(fix("aws_instance", change("tags.aws:cloudformation:stack", None, Some("\"x\""))), None);
         assert_eq!(
-            fix("aws_instance", change("ami", Some("\"ami-1\""), Some("\"ami-2\""))),
+            fix("aws_instance", AttributeChange::new("tags.Env", Some("\"prod\""), None)),
+            Some(Risk::Safe)
+        );
+        assert_eq!(
+            fix("aws_instance", AttributeChange::new("tags.aws:cloudformation:stack", None, Some("\"x\""))),
+            None
+        );
+        assert_eq!(
+            fix("aws_instance", AttributeChange::new("ami", Some("\"ami-1\""), Some("\"ami-2\""))),
             None,
             "needs replacement"
         );
-        assert_eq!(fix("aws_ebs_volume", change("size", Some("20"), Some("8"))), Some(Risk::Safe));
         assert_eq!(
-            fix("aws_ebs_volume", change("size", Some("8"), Some("20"))),
+            fix("aws_ebs_volume", AttributeChange::new("size", Some("20"), Some("8"))),
+            Some(Risk::Safe)
+        );
+        assert_eq!(
+            fix("aws_ebs_volume", AttributeChange::new("size", Some("8"), Some("20"))),
             None,
             "volumes never shrink"
         );
-        let open = change("ingress", None, Some("\"tcp 22-22 0.0.0.0/0\""));
+        let open = AttributeChange::new("ingress", None, Some("\"tcp 22-22 0.0.0.0/0\""));
         assert_eq!(
             fix("aws_security_group", open),
             Some(Risk::Disruptive),
             "removing a rule may cut traffic"
         );
-        let gone = change("ingress", Some("\"tcp 443-443 10.0.0.0/8\""), None);
+        let gone = AttributeChange::new("ingress", Some("\"tcp 443-443 10.0.0.0/8\""), None);
         assert_eq!(fix("aws_security_group", gone), Some(Risk::Safe));
     }
 }

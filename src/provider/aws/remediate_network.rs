@@ -293,11 +293,7 @@ mod tests {
 
     #[test]
     fn putting_back_is_safe_and_taking_away_disruptive() {
-        let change = |expected: Option<&str>, actual: Option<&str>| AttributeChange {
-            path: "route".into(),
-            expected: expected.map(str::to_string),
-            actual: actual.map(str::to_string),
-        };
+        let change = |expected, actual| AttributeChange::new("route", expected, actual);
         assert_eq!(
             fix_risk("aws_route_table", &change(Some("\"0.0.0.0/0 -> igw-1\""), None)),
             Some(Risk::Safe)
