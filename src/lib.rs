@@ -8,6 +8,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+pub mod api;
 pub mod attributes;
 pub mod cli;
 pub mod controller;

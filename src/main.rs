@@ -19,6 +19,8 @@ struct Cli {
 enum Command {
     /// Run the controllers (behind leader election) with metrics and probes.
     Operator(OperatorArgs),
+    /// Serve the REST API (beside the operator, on every replica).
+    Api(driftmgr::api::ApiArgs),
     /// Print the CustomResourceDefinitions as YAML.
     Crds,
     /// Compare state with the live cloud once, without a cluster. Exit code 0: no
@@ -50,6 +52,23 @@ fn main() -> ExitCode {
                 }
             };
             ExitCode::from(runtime.block_on(driftmgr::cli::run(args)))
+        }
+        Command::Api(args) => {
+            init_logging(cli.log_format);
+            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    eprintln!("error: cannot start the async runtime: {error}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(driftmgr::api::run(args)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(error) => {
+                    tracing::error!(error = format!("{error:#}"), "API failed");
+                    ExitCode::FAILURE
+                }
+            }
         }
         Command::Operator(args) => {
             init_logging(cli.log_format);

@@ -169,7 +169,8 @@ async fn lead_while_elected(
     }
 }
 
-async fn forward_signals(shutdown: watch::Sender<bool>) {
+/// Sends `true` on SIGTERM or SIGINT.
+pub(crate) async fn forward_signals(shutdown: watch::Sender<bool>) {
     use tokio::signal::unix::{SignalKind, signal};
     let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
     else {

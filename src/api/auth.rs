@@ -1,0 +1,200 @@
+//! Who is calling, and what they may do. Callers authenticate with a Kubernetes token
+//! (a ServiceAccount's, or any the API server accepts), checked with a TokenReview;
+//! roles come from the user and its groups, as the admin maps them. Deny by default:
+//! one table (`ROUTES`) says which roles may use each route.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
+
+use k8s_openapi::api::authentication::v1::{TokenReview, TokenReviewSpec};
+use kube::api::PostParams;
+use kube::{Api, Client};
+
+/// The API's roles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// Everything.
+    Admin,
+    /// Trigger scans, generate plans, execute approved plans.
+    Operator,
+    /// Read.
+    Viewer,
+    /// Approve or reject plans.
+    Approver,
+    /// Read and verify the audit trail.
+    Auditor,
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, String> {
+        Ok(match text {
+            "admin" => Self::Admin,
+            "operator" => Self::Operator,
+            "viewer" => Self::Viewer,
+            "approver" => Self::Approver,
+            "auditor" => Self::Auditor,
+            other => {
+                return Err(format!("unknown role {other:?}: admin, operator, viewer, approver or auditor"));
+            }
+        })
+    }
+}
+
+/// What a route does, for the role table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Route {
+    ListAccounts,
+    ListScans,
+    GetScan,
+    TriggerScan,
+    ListPlans,
+    GetPlan,
+}
+
+/// The one table of who may do what. Admin may do everything; a route not listed
+/// here is allowed to nobody else.
+pub const ROUTES: &[(Route, &[Role])] = &[
+    (Route::ListAccounts, &[Role::Operator, Role::Viewer, Role::Approver]),
+    (Route::ListScans, &[Role::Operator, Role::Viewer, Role::Approver]),
+    (Route::GetScan, &[Role::Operator, Role::Viewer, Role::Approver]),
+    (Route::TriggerScan, &[Role::Operator]),
+    (Route::ListPlans, &[Role::Operator, Role::Viewer, Role::Approver]),
+    (Route::GetPlan, &[Role::Operator, Role::Viewer, Role::Approver]),
+];
+
+/// Whether any of `roles` may use `route` (pure).
+pub fn allowed(route: Route, roles: &BTreeSet<Role>) -> bool {
+    roles.contains(&Role::Admin)
+        || ROUTES.iter().any(|(r, allowed)| *r == route && allowed.iter().any(|role| roles.contains(role)))
+}
+
+/// Roles granted to users and groups (`--user-role`, `--group-role`).
+#[derive(Clone, Debug, Default)]
+pub struct RoleBindings {
+    pub users: BTreeMap<String, BTreeSet<Role>>,
+    pub groups: BTreeMap<String, BTreeSet<Role>>,
+}
+
+impl RoleBindings {
+    /// Parses `NAME=ROLE` entries.
+    pub fn parse(users: &[String], groups: &[String]) -> Result<Self, String> {
+        fn fold(entries: &[String], flag: &str) -> Result<BTreeMap<String, BTreeSet<Role>>, String> {
+            let mut out: BTreeMap<String, BTreeSet<Role>> = BTreeMap::new();
+            for entry in entries {
+                let (name, role) =
+                    entry.rsplit_once('=').ok_or_else(|| format!("{flag} {entry:?}: expected NAME=ROLE"))?;
+                if name.is_empty() {
+                    return Err(format!("{flag} {entry:?}: the name is empty"));
+                }
+                out.entry(name.to_string())
+                    .or_default()
+                    .insert(role.parse().map_err(|e| format!("{flag} {entry:?}: {e}"))?);
+            }
+            Ok(out)
+        }
+        Ok(Self { users: fold(users, "--user-role")?, groups: fold(groups, "--group-role")? })
+    }
+
+    /// Every role of a user with `groups` (pure).
+    pub fn roles_of(&self, user: &str, groups: &[String]) -> BTreeSet<Role> {
+        let mut roles = self.users.get(user).cloned().unwrap_or_default();
+        for group in groups {
+            roles.extend(self.groups.get(group).into_iter().flatten());
+        }
+        roles
+    }
+}
+
+/// A caller the API server vouched for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub user: String,
+    pub groups: Vec<String>,
+    pub roles: BTreeSet<Role>,
+}
+
+/// Why a request was not authenticated.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("no bearer token: send Authorization: Bearer <token>")]
+    Missing,
+    #[error("the token was not accepted: {0}")]
+    Rejected(String),
+    #[error("the token could not be checked: {0}")]
+    Review(#[from] kube::Error),
+}
+
+/// The bearer token of an `Authorization` header value.
+pub fn bearer(header: Option<&str>) -> Result<&str, AuthError> {
+    let value = header.ok_or(AuthError::Missing)?;
+    let token = value.strip_prefix("Bearer ").map(str::trim).filter(|t| !t.is_empty());
+    token.ok_or(AuthError::Missing)
+}
+
+/// Checks `token` with a TokenReview. The token itself never leaves this function
+/// except to the API server: it is not logged, stored or echoed.
+pub async fn review(client: &Client, token: &str, bindings: &RoleBindings) -> Result<Caller, AuthError> {
+    let reviews: Api<TokenReview> = Api::all(client.clone());
+    let request = TokenReview {
+        spec: TokenReviewSpec { token: token.to_string(), audiences: None },
+        ..Default::default()
+    };
+    let status = reviews.create(&PostParams::default(), &request).await?.status.unwrap_or_default();
+    if status.authenticated != Some(true) {
+        let reason = status.error.filter(|e| !e.is_empty()).unwrap_or_else(|| "not authenticated".into());
+        return Err(AuthError::Rejected(reason));
+    }
+    let info = status.user.unwrap_or_default();
+    let user = info.username.unwrap_or_default();
+    let groups = info.groups.unwrap_or_default();
+    let roles = bindings.roles_of(&user, &groups);
+    Ok(Caller { user, groups, roles })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roles(list: &[Role]) -> BTreeSet<Role> {
+        list.iter().copied().collect()
+    }
+
+    #[test]
+    fn deny_by_default_and_one_table_grants() {
+        assert!(!allowed(Route::ListScans, &roles(&[])), "no role: nothing");
+        assert!(allowed(Route::ListScans, &roles(&[Role::Viewer])));
+        assert!(!allowed(Route::TriggerScan, &roles(&[Role::Viewer])), "a viewer only reads");
+        assert!(!allowed(Route::TriggerScan, &roles(&[Role::Approver])));
+        assert!(
+            !allowed(Route::ListScans, &roles(&[Role::Auditor])),
+            "an auditor reads the audit trail only"
+        );
+        assert!(allowed(Route::TriggerScan, &roles(&[Role::Operator])));
+        assert!(allowed(Route::TriggerScan, &roles(&[Role::Admin])));
+    }
+
+    #[test]
+    fn bindings_come_from_users_and_groups() {
+        let bindings = RoleBindings::parse(
+            &["system:serviceaccount:ci:deployer=operator".into()],
+            &["system:serviceaccounts:team-a=viewer".into(), "oncall=operator".into()],
+        )
+        .expect("parses");
+        let team = vec!["system:serviceaccounts:team-a".to_string()];
+        assert_eq!(bindings.roles_of("system:serviceaccount:team-a:x", &team), roles(&[Role::Viewer]));
+        assert_eq!(bindings.roles_of("system:serviceaccount:ci:deployer", &[]), roles(&[Role::Operator]));
+        assert!(bindings.roles_of("mallory", &[]).is_empty());
+        let bad = RoleBindings::parse(&["alice=root".into()], &[]).expect_err("unknown role");
+        assert!(bad.contains("--user-role \"alice=root\"") && bad.contains("unknown role"), "{bad}");
+        assert!(RoleBindings::parse(&[], &["=viewer".into()]).is_err());
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_from_the_header() {
+        assert_eq!(bearer(Some("Bearer abc")).ok(), Some("abc"));
+        assert!(matches!(bearer(Some("Basic abc")), Err(AuthError::Missing)));
+        assert!(matches!(bearer(Some("Bearer ")), Err(AuthError::Missing)));
+        assert!(matches!(bearer(None), Err(AuthError::Missing)));
+    }
+}

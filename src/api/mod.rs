@@ -1,0 +1,181 @@
+//! `driftmgr api`: the sidecar HTTP API. It runs beside the operator on every
+//! replica, reads through watch caches (reflectors) so every replica serves the same
+//! data without leadership, and writes by patching the custom resources.
+//!
+//! This is the API's first part: Kubernetes TokenReview authentication, the role table,
+//! read routes for accounts, scans and plans, triggering a scan, and health. JWT and
+//! API keys, plan writes, audit, the WebSocket stream, OpenAPI and the dashboard follow.
+
+pub mod auth;
+pub mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use futures::{FutureExt, StreamExt};
+use kube::core::error_boundary::DeserializeGuard;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Api, Client, Resource};
+use serde::de::DeserializeOwned;
+use tokio::net::TcpListener;
+use tracing::info;
+
+use crate::crd::{DriftScan, ProviderAccount, RemediationPlan};
+use auth::RoleBindings;
+
+/// Flags of `driftmgr api`.
+#[derive(clap::Args, Debug)]
+pub struct ApiArgs {
+    /// Address to serve on.
+    #[arg(long, env = "DRIFTMGR_API_ADDR", default_value = "0.0.0.0:8081")]
+    pub listen: SocketAddr,
+    /// Watch only this namespace (all namespaces when unset).
+    #[arg(long, env = "DRIFTMGR_WATCH_NAMESPACE")]
+    pub watch_namespace: Option<String>,
+    /// Grant a role to a user, as the API server names it: `NAME=ROLE` (admin,
+    /// operator, viewer, approver, auditor). Repeatable.
+    #[arg(long = "user-role")]
+    pub user_role: Vec<String>,
+    /// Grant a role to every member of a group (`system:serviceaccounts:team-a=viewer`).
+    /// Repeatable.
+    #[arg(long = "group-role")]
+    pub group_role: Vec<String>,
+}
+
+/// What the handlers share.
+pub struct AppState {
+    pub client: Client,
+    pub bindings: RoleBindings,
+    scans: Store<DeserializeGuard<DriftScan>>,
+    plans: Store<DeserializeGuard<RemediationPlan>>,
+    accounts: Store<DeserializeGuard<ProviderAccount>>,
+    /// Caches that have finished their first list.
+    synced: AtomicUsize,
+}
+
+/// The parsed objects of a cache; objects that do not parse are left out.
+fn parsed<K>(store: &Store<DeserializeGuard<K>>) -> Vec<K>
+where
+    K: Resource<DynamicType = ()> + DeserializeOwned + Clone + 'static,
+{
+    store.state().iter().filter_map(|guard| guard.0.as_ref().ok().cloned()).collect()
+}
+
+impl AppState {
+    pub fn scans(&self) -> Vec<DriftScan> {
+        parsed(&self.scans)
+    }
+    pub fn plans(&self) -> Vec<RemediationPlan> {
+        parsed(&self.plans)
+    }
+    pub fn accounts(&self) -> Vec<ProviderAccount> {
+        parsed(&self.accounts)
+    }
+}
+
+/// A reflector over `K` in the watched scope, run in the background.
+fn cache<K>(
+    client: &Client,
+    namespace: Option<&str>,
+) -> (Store<DeserializeGuard<K>>, tokio::task::JoinHandle<()>)
+where
+    K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + DeserializeOwned
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+{
+    let api: Api<DeserializeGuard<K>> = match namespace {
+        Some(ns) => Api::namespaced(client.clone(), ns),
+        None => Api::all(client.clone()),
+    };
+    let (reader, writer) = reflector::store();
+    let stream = reflector::reflector(writer, watcher(api, watcher::Config::default().any_semantic()))
+        .default_backoff()
+        .touched_objects();
+    let task = tokio::spawn(stream.for_each(|event| async move {
+        if let Err(error) = event {
+            tracing::warn!(%error, "watch error; retrying with backoff");
+        }
+    }));
+    (reader, task)
+}
+
+async fn health() -> &'static str {
+    "ok"
+}
+
+async fn ready(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+) -> (StatusCode, &'static str) {
+    if state.synced.load(Ordering::Acquire) == 3 {
+        (StatusCode::OK, "ready")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "watch caches are not synced yet")
+    }
+}
+
+/// The routes (`/api/v1/...`, `/health`, `/health/live`, `/health/ready`).
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/health/live", get(health))
+        .route("/health/ready", get(ready))
+        .route("/api/v1/accounts", get(routes::list_accounts))
+        .route("/api/v1/scans", get(routes::list_scans))
+        .route("/api/v1/scans/{namespace}/{name}", get(routes::get_scan))
+        .route("/api/v1/scans/{namespace}/{name}/scan", post(routes::trigger_scan))
+        .route("/api/v1/plans", get(routes::list_plans))
+        .route("/api/v1/plans/{namespace}/{name}", get(routes::get_plan))
+        .with_state(state)
+}
+
+/// Serves the API until SIGTERM or Ctrl-C.
+pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
+    let bindings = RoleBindings::parse(&args.user_role, &args.group_role).map_err(anyhow::Error::msg)?;
+    let client = Client::try_default().await?;
+    let namespace = args.watch_namespace.as_deref();
+    let (scans, scan_task) = cache::<DriftScan>(&client, namespace);
+    let (plans, plan_task) = cache::<RemediationPlan>(&client, namespace);
+    let (accounts, account_task) = cache::<ProviderAccount>(&client, namespace);
+    let state = Arc::new(AppState {
+        client,
+        bindings,
+        scans: scans.clone(),
+        plans: plans.clone(),
+        accounts: accounts.clone(),
+        synced: AtomicUsize::new(0),
+    });
+    let waits = [
+        async move { scans.wait_until_ready().await }.boxed(),
+        async move { plans.wait_until_ready().await }.boxed(),
+        async move { accounts.wait_until_ready().await }.boxed(),
+    ];
+    for waiting in waits {
+        let state = state.clone();
+        tokio::spawn(async move {
+            if waiting.await.is_ok() {
+                state.synced.fetch_add(1, Ordering::AcqRel);
+            }
+        });
+    }
+    let listener = TcpListener::bind(args.listen).await?;
+    info!(address = %listener.local_addr()?, "API serving");
+    let (stop, mut stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(crate::operator::forward_signals(stop));
+    let shutdown = async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
+    for task in [scan_task, plan_task, account_task] {
+        task.abort();
+    }
+    Ok(())
+}

@@ -1,0 +1,351 @@
+//! The `/api/v1` handlers. Reads come from the watch caches (every replica serves
+//! the same data without leadership); a scan is triggered by patching its
+//! `driftmgr.io/scan-requested` annotation.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{Patch, PatchParams};
+use kube::{Api, ResourceExt};
+use serde::Serialize;
+use serde_json::{Value, json};
+use tracing::{info, warn};
+
+use super::AppState;
+use super::auth::{AuthError, Caller, Route, allowed, bearer, review};
+use crate::crd::{DriftScan, ProviderAccount, SCAN_REQUESTED_ANNOTATION, find_condition};
+
+/// Most items one page returns.
+pub const MAX_LIMIT: usize = 500;
+const DEFAULT_LIMIT: usize = 50;
+
+/// An error as the API answers it: a status and `{"error": Reason, "message": ...}`.
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthorized(String),
+    Forbidden(String),
+    BadRequest(String),
+    NotFound(String),
+    Upstream(String),
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, reason, message) = match self {
+            Self::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "Unauthorized", m),
+            Self::Forbidden(m) => (StatusCode::FORBIDDEN, "Forbidden", m),
+            Self::BadRequest(m) => (StatusCode::BAD_REQUEST, "BadRequest", m),
+            Self::NotFound(m) => (StatusCode::NOT_FOUND, "NotFound", m),
+            Self::Upstream(m) => (StatusCode::BAD_GATEWAY, "KubernetesError", m),
+        };
+        let body = Json(json!({"error": reason, "message": message}));
+        if status == StatusCode::UNAUTHORIZED {
+            return (status, [(header::WWW_AUTHENTICATE, "Bearer")], body).into_response();
+        }
+        (status, body).into_response()
+    }
+}
+
+/// Authenticates the request and checks the role table for `route`.
+async fn authorize(state: &AppState, headers: &HeaderMap, route: Route) -> Result<Caller, ApiError> {
+    let header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let caller = match bearer(header) {
+        Ok(token) => review(&state.client, token, &state.bindings).await,
+        Err(error) => Err(error),
+    };
+    let caller = match caller {
+        Ok(caller) => caller,
+        Err(AuthError::Review(error)) => {
+            warn!(%error, "TokenReview failed");
+            return Err(ApiError::Upstream("the token could not be checked".into()));
+        }
+        Err(error) => return Err(ApiError::Unauthorized(error.to_string())),
+    };
+    if !allowed(route, &caller.roles) {
+        let roles =
+            if caller.roles.is_empty() { "no role".to_string() } else { format!("roles {:?}", caller.roles) };
+        return Err(ApiError::Forbidden(format!("{} has {roles}, which may not {route:?}", caller.user)));
+    }
+    Ok(caller)
+}
+
+/// A page of `items` (pure): `limit` and the opaque `continue` token from the query.
+pub fn page<T: Clone>(
+    items: &[T],
+    query: &HashMap<String, String>,
+) -> Result<(Vec<T>, Option<String>), ApiError> {
+    let limit = match query.get("limit") {
+        None => DEFAULT_LIMIT,
+        Some(text) => match text.parse::<usize>() {
+            Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            _ => {
+                return Err(ApiError::BadRequest(format!(
+                    "limit: {text:?} is not a number from 1 to {MAX_LIMIT}"
+                )));
+            }
+        },
+    };
+    let start = match query.get("continue") {
+        None => 0,
+        Some(token) => token.parse::<usize>().ok().filter(|n| *n <= items.len()).ok_or_else(|| {
+            ApiError::BadRequest(format!("continue: {token:?} is not a token this list returned"))
+        })?,
+    };
+    let end = (start + limit).min(items.len());
+    let next = (end < items.len()).then(|| end.to_string());
+    Ok((items[start..end].to_vec(), next))
+}
+
+/// A DriftScan as lists show it.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScanView {
+    pub namespace: String,
+    pub name: String,
+    pub account: String,
+    pub phase: Option<String>,
+    pub drifted: Option<String>,
+    pub last_scan_time: Option<String>,
+    pub modified: u64,
+    pub missing: u64,
+    pub unmanaged: u64,
+    pub report_generation: Option<i64>,
+}
+
+fn scan_view(scan: &DriftScan) -> ScanView {
+    let status = scan.status.clone().unwrap_or_default();
+    let summary = status.summary.clone().unwrap_or_default();
+    ScanView {
+        namespace: scan.namespace().unwrap_or_default(),
+        name: scan.name_any(),
+        account: scan.spec.provider_account_ref.name.clone(),
+        phase: status.phase.map(|p| format!("{p:?}")),
+        drifted: find_condition(&status.conditions, "Drifted").map(|c| c.status.clone()),
+        last_scan_time: status.last_scan_time.map(|t| t.0.to_string()),
+        modified: summary.modified,
+        missing: summary.missing,
+        unmanaged: summary.unmanaged,
+        report_generation: status.report_ref.map(|r| r.generation),
+    }
+}
+
+/// The scans matching the query, sorted (pure).
+pub fn select_scans(scans: &[DriftScan], query: &HashMap<String, String>) -> Result<Vec<ScanView>, ApiError> {
+    let drifted = match query.get("drifted").map(String::as_str) {
+        None => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(other) => return Err(ApiError::BadRequest(format!("drifted: {other:?} is not true or false"))),
+    };
+    let mut views: Vec<ScanView> = scans
+        .iter()
+        .map(scan_view)
+        .filter(|v| query.get("namespace").is_none_or(|n| &v.namespace == n))
+        .filter(|v| query.get("account").is_none_or(|a| &v.account == a))
+        .filter(|v| query.get("phase").is_none_or(|p| v.phase.as_ref() == Some(p)))
+        .filter(|v| drifted.is_none_or(|d| (v.drifted.as_deref() == Some("True")) == d))
+        .collect();
+    match query.get("sort").map(String::as_str).unwrap_or("name") {
+        "name" => views.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))),
+        "lastScanTime" => views.sort_by(|a, b| b.last_scan_time.cmp(&a.last_scan_time)),
+        "modified" => views.sort_by(|a, b| b.modified.cmp(&a.modified).then_with(|| a.name.cmp(&b.name))),
+        other => {
+            return Err(ApiError::BadRequest(format!(
+                "sort: {other:?} is not one of name, lastScanTime, modified"
+            )));
+        }
+    }
+    Ok(views)
+}
+
+fn listed<T: Serialize>(items: Vec<T>, next: Option<String>, total: usize) -> Json<Value> {
+    Json(json!({"items": items, "continue": next, "total": total}))
+}
+
+pub async fn list_scans(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers, Route::ListScans).await?;
+    let views = select_scans(&state.scans(), &query)?;
+    let (items, next) = page(&views, &query)?;
+    Ok(listed(items, next, views.len()))
+}
+
+fn find<K: kube::Resource + Clone>(items: Vec<K>, namespace: &str, name: &str) -> Option<K> {
+    items
+        .into_iter()
+        .find(|o| o.meta().namespace.as_deref() == Some(namespace) && o.meta().name.as_deref() == Some(name))
+}
+
+pub async fn get_scan(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((namespace, name)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers, Route::GetScan).await?;
+    let scan = find(state.scans(), &namespace, &name)
+        .ok_or_else(|| ApiError::NotFound(format!("DriftScan {namespace}/{name} was not found")))?;
+    Ok(Json(json!({"namespace": namespace, "name": name, "spec": scan.spec, "status": scan.status})))
+}
+
+pub async fn trigger_scan(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((namespace, name)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let caller = authorize(&state, &headers, Route::TriggerScan).await?;
+    if find(state.scans(), &namespace, &name).is_none() {
+        return Err(ApiError::NotFound(format!("DriftScan {namespace}/{name} was not found")));
+    }
+    let request = format!("api/{}/{}", caller.user, Timestamp::now().as_millisecond());
+    let scans: Api<DriftScan> = Api::namespaced(state.client.clone(), &namespace);
+    let patch = json!({"metadata": {"annotations": {SCAN_REQUESTED_ANNOTATION: request}}});
+    scans.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await.map_err(|e| {
+        warn!(%namespace, %name, error = %e, "could not request a scan");
+        ApiError::Upstream(format!("the scan could not be requested: {e}"))
+    })?;
+    info!(user = %caller.user, %namespace, %name, %request, "scan requested through the API");
+    Ok((StatusCode::ACCEPTED, Json(json!({"request": request}))))
+}
+
+pub async fn list_plans(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers, Route::ListPlans).await?;
+    let mut views: Vec<Value> = state
+        .plans()
+        .iter()
+        .filter(|p| query.get("namespace").is_none_or(|n| p.namespace().as_ref() == Some(n)))
+        .map(|p| {
+            let status = p.status.clone().unwrap_or_default();
+            json!({
+                "namespace": p.namespace(), "name": p.name_any(), "scan": p.spec.drift_scan_ref.name,
+                "mode": p.spec.mode, "phase": status.phase, "author": p.spec.author,
+                "approvals": p.spec.approval.approvers.len(), "required": p.spec.approval.required,
+            })
+        })
+        .collect();
+    views.sort_by(|a, b| {
+        (a["namespace"].as_str(), a["name"].as_str()).cmp(&(b["namespace"].as_str(), b["name"].as_str()))
+    });
+    let (items, next) = page(&views, &query)?;
+    Ok(listed(items, next, views.len()))
+}
+
+pub async fn get_plan(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((namespace, name)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers, Route::GetPlan).await?;
+    let plan = find(state.plans(), &namespace, &name)
+        .ok_or_else(|| ApiError::NotFound(format!("RemediationPlan {namespace}/{name} was not found")))?;
+    Ok(Json(json!({"namespace": namespace, "name": name, "spec": plan.spec, "status": plan.status})))
+}
+
+pub async fn list_accounts(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers, Route::ListAccounts).await?;
+    let mut views: Vec<Value> = state
+        .accounts()
+        .iter()
+        .filter(|a| query.get("namespace").is_none_or(|n| a.namespace().as_ref() == Some(n)))
+        .map(|a: &ProviderAccount| {
+            let status = a.status.clone().unwrap_or_default();
+            json!({
+                "namespace": a.namespace(), "name": a.name_any(), "provider": a.spec.provider,
+                "accountId": status.account_id,
+                "ready": find_condition(&status.conditions, "Ready").map(|c| c.status.clone()),
+            })
+        })
+        .collect();
+    views.sort_by(|a, b| {
+        (a["namespace"].as_str(), a["name"].as_str()).cmp(&(b["namespace"].as_str(), b["name"].as_str()))
+    });
+    let (items, next) = page(&views, &query)?;
+    Ok(listed(items, next, views.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scan(ns: &str, name: &str, account: &str, modified: u64, drifted: &str) -> DriftScan {
+        serde_json::from_value(json!({
+            "apiVersion": "driftmgr.io/v1alpha1", "kind": "DriftScan",
+            "metadata": {"name": name, "namespace": ns},
+            "spec": {"providerAccountRef": {"name": account}, "stateSources": [{"s3": {"bucket": "b", "key": "k"}}]},
+            "status": {"phase": "Completed", "summary": {"managed": 1, "inSync": 0, "modified": modified, "missing": 0,
+                "unmanaged": 0, "ignored": 0, "coveragePercent": 100.0},
+                "conditions": [{"type": "Drifted", "status": drifted, "reason": "r", "message": "m",
+                    "lastTransitionTime": "2026-12-01T00:00:00Z"}]}
+        }))
+        .expect("scan")
+    }
+
+    fn query(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn scans_filter_sort_and_page() {
+        let scans = vec![
+            scan("b", "net", "prod", 3, "True"),
+            scan("a", "web", "prod", 0, "False"),
+            scan("a", "db", "dev", 7, "True"),
+        ];
+        let names = |views: &[ScanView]| {
+            views.iter().map(|v| format!("{}/{}", v.namespace, v.name)).collect::<Vec<_>>()
+        };
+        let all = select_scans(&scans, &query(&[])).expect("list");
+        assert_eq!(names(&all), ["a/db", "a/web", "b/net"]);
+        let drifted =
+            select_scans(&scans, &query(&[("drifted", "true"), ("sort", "modified")])).expect("list");
+        assert_eq!(names(&drifted), ["a/db", "b/net"]);
+        assert_eq!(
+            names(&select_scans(&scans, &query(&[("account", "prod"), ("namespace", "a")])).expect("list")),
+            ["a/web"]
+        );
+        let (first, next) = page(&all, &query(&[("limit", "2")])).expect("page");
+        assert_eq!(
+            (names(&first), next.as_deref()),
+            (vec!["a/db".to_string(), "a/web".to_string()], Some("2"))
+        );
+        let (rest, next) = page(&all, &query(&[("limit", "2"), ("continue", "2")])).expect("page");
+        assert_eq!((names(&rest), next), (vec!["b/net".to_string()], None));
+    }
+
+    #[test]
+    fn bad_queries_name_the_parameter() {
+        let scans = vec![scan("a", "web", "prod", 0, "False")];
+        let message = |e: ApiError| match e {
+            ApiError::BadRequest(m) => m,
+            other => panic!("{other:?}"),
+        };
+        assert!(
+            message(select_scans(&scans, &query(&[("drifted", "yes")])).expect_err("bad"))
+                .starts_with("drifted:")
+        );
+        assert!(
+            message(select_scans(&scans, &query(&[("sort", "size")])).expect_err("bad")).starts_with("sort:")
+        );
+        let views = select_scans(&scans, &query(&[])).expect("list");
+        assert!(message(page(&views, &query(&[("limit", "0")])).expect_err("bad")).starts_with("limit:"));
+        assert!(message(page(&views, &query(&[("limit", "9999")])).expect_err("bad")).starts_with("limit:"));
+        assert!(
+            message(page(&views, &query(&[("continue", "7")])).expect_err("bad")).starts_with("continue:")
+        );
+    }
+}

@@ -1,0 +1,225 @@
+//! `driftmgr api` on the real API server, run as its own ServiceAccount with only the
+//! grants it needs. Callers authenticate with Kubernetes tokens (TokenReview); the
+//! role table decides; reads come from the watch caches; a trigger patches the scan.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::kubectl;
+use driftmgr::crd::{DriftScan, SCAN_REQUESTED_ANNOTATION};
+use kube::{Api, ResourceExt};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A running `driftmgr api`, stopped when dropped.
+struct ApiServer {
+    port: u16,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for ApiServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP/1.0 request: status and JSON body (`Value::Null` when it is not JSON).
+async fn call(port: u16, method: &str, path: &str, token: Option<&str>) -> (u16, String, Value) {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect to the API");
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let request = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n{auth}Content-Length: 0\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (status, head.to_string(), serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+fn token(ns: &str, account: &str) -> String {
+    kubectl(&["create", "token", account, "-n", ns, "--duration", "1h"]).trim().to_string()
+}
+
+/// The API's own identity: read the custom resources, patch scans, review tokens.
+fn api_identity(ns: &str, dir: &std::path::Path) -> std::path::PathBuf {
+    kubectl(&["create", "serviceaccount", "api", "-n", ns]);
+    kubectl(&[
+        "create",
+        "role",
+        "api",
+        "-n",
+        ns,
+        "--verb=get,list,watch",
+        "--resource=driftscans.driftmgr.io,remediationplans.driftmgr.io,provideraccounts.driftmgr.io",
+    ]);
+    kubectl(&[
+        "create",
+        "role",
+        "api-trigger",
+        "-n",
+        ns,
+        "--verb=patch",
+        "--resource=driftscans.driftmgr.io",
+    ]);
+    kubectl(&["create", "rolebinding", "api", "-n", ns, "--role=api", &format!("--serviceaccount={ns}:api")]);
+    kubectl(&[
+        "create",
+        "rolebinding",
+        "api-trigger",
+        "-n",
+        ns,
+        "--role=api-trigger",
+        &format!("--serviceaccount={ns}:api"),
+    ]);
+    let reviewer = format!("{ns}-api-tokenreview");
+    kubectl(&[
+        "create",
+        "clusterrole",
+        &reviewer,
+        "--verb=create",
+        "--resource=tokenreviews.authentication.k8s.io",
+    ]);
+    kubectl(&[
+        "create",
+        "clusterrolebinding",
+        &reviewer,
+        &format!("--clusterrole={reviewer}"),
+        &format!("--serviceaccount={ns}:api"),
+    ]);
+    let server = std::env::var("KUBE_APISERVER").expect("KUBE_APISERVER set by cluster-up");
+    let ca = std::path::Path::new(&std::env::var("KUBECONFIG").expect("KUBECONFIG"))
+        .with_file_name("pki")
+        .join("ca.crt");
+    let kubeconfig = dir.join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters: [{{name: c, cluster: {{server: {server}, certificate-authority: {}}}}}]\nusers: [{{name: api, user: {{token: {}}}}}]\ncontexts: [{{name: c, context: {{cluster: c, user: api}}}}]\ncurrent-context: c\n",
+            ca.display(),
+            token(ns, "api")
+        ),
+    )
+    .expect("kubeconfig");
+    kubeconfig
+}
+
+async fn start_api(ns: &str) -> ApiServer {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = api_identity(ns, dir.path());
+    let port = common::free_port();
+    let log = std::fs::File::create(dir.path().join("api.log")).expect("log");
+    let child = Command::new(env!("CARGO_BIN_EXE_driftmgr"))
+        .args(["api", "--listen", &format!("127.0.0.1:{port}"), "--watch-namespace", ns])
+        .args(["--group-role", &format!("system:serviceaccounts:{ns}=viewer")])
+        .args(["--user-role", &format!("system:serviceaccount:{ns}:ops=operator")])
+        .env("KUBECONFIG", &kubeconfig)
+        .stdout(Stdio::from(log.try_clone().expect("log")))
+        .stderr(Stdio::from(log))
+        .spawn()
+        .expect("start driftmgr api");
+    let server = ApiServer { port, child, _dir: dir };
+    common::wait_until(TIMEOUT, "the API ready", || async {
+        let connected = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok();
+        if !connected {
+            return None;
+        }
+        (call(port, "GET", "/health/ready", None).await.0 == 200).then_some(())
+    })
+    .await;
+    server
+}
+
+#[tokio::test]
+async fn callers_are_authenticated_by_the_api_server_and_authorized_by_role() {
+    let client = common::client().await;
+    common::install_crds(&client).await;
+    let ns = common::namespace(&client, "api").await;
+    let other = common::namespace(&client, "api-other").await;
+    for (namespace, account) in [(&ns, "reader"), (&ns, "ops"), (&other, "stranger")] {
+        kubectl(&["create", "serviceaccount", account, "-n", namespace]);
+    }
+    let scan = |name: &str, account: &str| {
+        format!(
+            "apiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: {name}}}\nspec:\n  providerAccountRef: {{name: {account}}}\n  stateSources: [{{s3: {{bucket: states, key: k}}}}]\n"
+        )
+    };
+    for (namespace, name, account) in
+        [(&ns, "web", "prod"), (&ns, "db", "prod"), (&ns, "edge", "dev"), (&other, "hidden", "prod")]
+    {
+        common::create_yaml(&client, namespace, &scan(name, account)).await.remove(0).expect("scan created");
+    }
+    let api = start_api(&ns).await;
+    let (reader, ops, stranger) = (token(&ns, "reader"), token(&ns, "ops"), token(&other, "stranger"));
+
+    // Who may call at all.
+    let (status, head, body) = call(api.port, "GET", "/api/v1/scans", None).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(head.to_ascii_lowercase().contains("www-authenticate: bearer"), "{head}");
+    assert_eq!(body["error"], "Unauthorized");
+    let (status, _, body) = call(api.port, "GET", "/api/v1/scans", Some("not-a-token")).await;
+    assert_eq!(status, 401, "{body}");
+    let (status, _, body) = call(api.port, "GET", "/api/v1/scans", Some(&stranger)).await;
+    assert_eq!(status, 403, "authenticated, but no role: {body}");
+    assert_eq!(
+        body["message"],
+        format!("system:serviceaccount:{other}:stranger has no role, which may not ListScans")
+    );
+
+    // A viewer reads, from the watch caches of the API's namespace only.
+    common::wait_until(TIMEOUT, "the three scans cached", || async {
+        let (_, _, body) = call(api.port, "GET", "/api/v1/scans", Some(&reader)).await;
+        (body["total"] == 3).then_some(())
+    })
+    .await;
+    let (status, _, body) = call(api.port, "GET", "/api/v1/scans?limit=2", Some(&reader)).await;
+    assert_eq!(status, 200, "{body}");
+    let names: Vec<&str> =
+        body["items"].as_array().expect("items").iter().filter_map(|i| i["name"].as_str()).collect();
+    assert_eq!(names, ["db", "edge"], "sorted by name, two to a page");
+    let next = body["continue"].as_str().expect("a continue token").to_string();
+    let (_, _, rest) =
+        call(api.port, "GET", &format!("/api/v1/scans?limit=2&continue={next}"), Some(&reader)).await;
+    let names: Vec<&str> =
+        rest["items"].as_array().expect("items").iter().filter_map(|i| i["name"].as_str()).collect();
+    assert_eq!((names, rest["continue"].clone()), (vec!["web"], Value::Null));
+    let (_, _, dev) = call(api.port, "GET", "/api/v1/scans?account=dev", Some(&reader)).await;
+    assert_eq!(dev["total"], 1);
+    let (status, _, bad) = call(api.port, "GET", "/api/v1/scans?limit=0", Some(&reader)).await;
+    assert_eq!(
+        (status, bad["message"].as_str().map(|m| m.starts_with("limit:"))),
+        (400, Some(true)),
+        "{bad}"
+    );
+    let (status, _, one) = call(api.port, "GET", &format!("/api/v1/scans/{ns}/web"), Some(&reader)).await;
+    assert_eq!((status, one["spec"]["providerAccountRef"]["name"].as_str()), (200, Some("prod")), "{one}");
+    let (status, _, _) = call(api.port, "GET", &format!("/api/v1/scans/{other}/hidden"), Some(&reader)).await;
+    assert_eq!(status, 404, "another namespace is not served");
+
+    // Only an operator triggers a scan; the API records who asked in the annotation.
+    let (status, _, body) =
+        call(api.port, "POST", &format!("/api/v1/scans/{ns}/web/scan"), Some(&reader)).await;
+    assert_eq!(status, 403, "{body}");
+    let scans: Api<DriftScan> = Api::namespaced(client.clone(), &ns);
+    assert!(!scans.get("web").await.expect("scan").annotations().contains_key(SCAN_REQUESTED_ANNOTATION));
+    let (status, _, body) = call(api.port, "POST", &format!("/api/v1/scans/{ns}/web/scan"), Some(&ops)).await;
+    assert_eq!(status, 202, "{body}");
+    let request = body["request"].as_str().expect("request").to_string();
+    assert!(request.starts_with(&format!("api/system:serviceaccount:{ns}:ops/")), "{request}");
+    let annotations = scans.get("web").await.expect("scan").annotations().clone();
+    assert_eq!(annotations.get(SCAN_REQUESTED_ANNOTATION), Some(&request));
+    let (status, _, _) = call(api.port, "POST", &format!("/api/v1/scans/{ns}/nope/scan"), Some(&ops)).await;
+    assert_eq!(status, 404);
+
+    // No token ever appears in the API's log.
+    let log = std::fs::read_to_string(api._dir.path().join("api.log")).expect("log");
+    for secret in [&reader, &ops, &stranger] {
+        assert!(!log.contains(secret.as_str()), "a token leaked into the log");
+    }
+    assert!(log.contains("scan requested through the API"), "{log}");
+}
