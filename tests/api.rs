@@ -1,5 +1,5 @@
-//! `driftmgr api` on the real API server, run as its own ServiceAccount with only the
-//! grants it needs. Callers authenticate with Kubernetes tokens (TokenReview); the
+//! `driftmgr api` on the real API server, run as the chart's ServiceAccount with the
+//! chart's grants (`api.enabled`). Callers authenticate with Kubernetes tokens (TokenReview); the
 //! role table decides; reads come from the watch caches; a trigger patches the scan.
 
 mod common;
@@ -7,6 +7,7 @@ mod common;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::chart::{apply_chart_rbac_with, service_account_kubeconfig};
 use common::kubectl;
 use driftmgr::crd::{DriftScan, SCAN_REQUESTED_ANNOTATION};
 use kube::{Api, ResourceExt};
@@ -46,67 +47,11 @@ fn token(ns: &str, account: &str) -> String {
     kubectl(&["create", "token", account, "-n", ns, "--duration", "1h"]).trim().to_string()
 }
 
-/// The API's own identity: read the custom resources, patch scans, review tokens.
+/// The API's identity: the chart's ServiceAccount, with the chart's RBAC for the API
+/// (the operator's grants plus the TokenReview ClusterRole).
 fn api_identity(ns: &str, dir: &std::path::Path) -> std::path::PathBuf {
-    kubectl(&["create", "serviceaccount", "api", "-n", ns]);
-    kubectl(&[
-        "create",
-        "role",
-        "api",
-        "-n",
-        ns,
-        "--verb=get,list,watch",
-        "--resource=driftscans.driftmgr.io,remediationplans.driftmgr.io,provideraccounts.driftmgr.io",
-    ]);
-    kubectl(&[
-        "create",
-        "role",
-        "api-trigger",
-        "-n",
-        ns,
-        "--verb=patch",
-        "--resource=driftscans.driftmgr.io",
-    ]);
-    kubectl(&["create", "rolebinding", "api", "-n", ns, "--role=api", &format!("--serviceaccount={ns}:api")]);
-    kubectl(&[
-        "create",
-        "rolebinding",
-        "api-trigger",
-        "-n",
-        ns,
-        "--role=api-trigger",
-        &format!("--serviceaccount={ns}:api"),
-    ]);
-    let reviewer = format!("{ns}-api-tokenreview");
-    kubectl(&[
-        "create",
-        "clusterrole",
-        &reviewer,
-        "--verb=create",
-        "--resource=tokenreviews.authentication.k8s.io",
-    ]);
-    kubectl(&[
-        "create",
-        "clusterrolebinding",
-        &reviewer,
-        &format!("--clusterrole={reviewer}"),
-        &format!("--serviceaccount={ns}:api"),
-    ]);
-    let server = std::env::var("KUBE_APISERVER").expect("KUBE_APISERVER set by cluster-up");
-    let ca = std::path::Path::new(&std::env::var("KUBECONFIG").expect("KUBECONFIG"))
-        .with_file_name("pki")
-        .join("ca.crt");
-    let kubeconfig = dir.join("kubeconfig");
-    std::fs::write(
-        &kubeconfig,
-        format!(
-            "apiVersion: v1\nkind: Config\nclusters: [{{name: c, cluster: {{server: {server}, certificate-authority: {}}}}}]\nusers: [{{name: api, user: {{token: {}}}}}]\ncontexts: [{{name: c, context: {{cluster: c, user: api}}}}]\ncurrent-context: c\n",
-            ca.display(),
-            token(ns, "api")
-        ),
-    )
-    .expect("kubeconfig");
-    kubeconfig
+    apply_chart_rbac_with(ns, dir, &["api.enabled=true"], 7);
+    service_account_kubeconfig(ns, dir)
 }
 
 async fn start_api(ns: &str) -> ApiServer {

@@ -66,6 +66,49 @@ fn chart_lints_strictly_renders_a_hardened_pod_and_scores_without_critical_findi
         role["rules"].as_array().expect("rules").iter().find(|r| r["resources"] == json!(["secrets"]));
     assert_eq!(secrets.map(|r| &r["verbs"]), Some(&json!(["get"])), "Secrets: get only");
 
+    // The API container, when enabled: hardened the same way, its roles passed through,
+    // and TokenReview as the one cluster-wide grant even for a single namespace.
+    let with_api = documents(&helm(&[
+        "template",
+        "d",
+        CHART,
+        "--namespace",
+        "ops",
+        "--set",
+        "watchNamespace=team-a",
+        "--set",
+        "api.enabled=true",
+        "--set",
+        "api.groupRoles[0]=system:serviceaccounts:team-a=viewer",
+    ]));
+    let cluster: Vec<&Value> =
+        with_api.iter().filter(|d| d["kind"].as_str().is_some_and(|k| k.starts_with("Cluster"))).collect();
+    assert_eq!(cluster.len(), 2, "only the TokenReview grant is cluster-wide");
+    assert_eq!(cluster[0]["rules"][0]["resources"], json!(["tokenreviews"]));
+    let api_pod =
+        &with_api.iter().find(|d| d["kind"] == "Deployment").expect("deployment")["spec"]["template"]["spec"];
+    let api = api_pod["containers"]
+        .as_array()
+        .expect("containers")
+        .iter()
+        .find(|c| c["name"] == "api")
+        .expect("api container");
+    assert_eq!(api["args"][0], "api");
+    assert!(
+        api["args"]
+            .as_array()
+            .expect("args")
+            .contains(&json!("--group-role=system:serviceaccounts:team-a=viewer"))
+    );
+    assert!(api["args"].as_array().expect("args").contains(&json!("--watch-namespace=team-a")));
+    assert_eq!(api["securityContext"]["readOnlyRootFilesystem"], true);
+    assert_eq!(api["readinessProbe"]["httpGet"]["path"], "/health/ready");
+    let (ok, out) = run(
+        "helm",
+        &["template", "d", CHART, "--set", "api.enabled=true", "--set", "api.userRoles[0]=alice=root"],
+    );
+    assert!(!ok && out.contains("userRoles"), "a role that does not exist is refused: {out}");
+
     let deployment = cluster_wide.iter().find(|d| d["kind"] == "Deployment").expect("deployment");
     let pod = &deployment["spec"]["template"]["spec"];
     let container = &pod["containers"][0];
@@ -79,7 +122,11 @@ fn chart_lints_strictly_renders_a_hardened_pod_and_scores_without_critical_findi
 
     let dir = tempfile::tempdir().expect("temp dir");
     let manifest = dir.path().join("chart.yaml");
-    std::fs::write(&manifest, helm(&["template", "d", CHART, "--namespace", "ops"])).expect("write");
+    std::fs::write(
+        &manifest,
+        helm(&["template", "d", CHART, "--namespace", "ops", "--set", "api.enabled=true"]),
+    )
+    .expect("write");
     // Deliberate exceptions, each named in charts/driftmgr/README.md.
     let (_, score) = run(
         "kube_score",

@@ -32,8 +32,18 @@ pub fn documents(rendered: &str) -> Vec<Value> {
 
 /// The rendered RBAC objects of the chart, applied to the cluster.
 pub fn apply_chart_rbac(ns: &str, dir: &std::path::Path) {
-    let rendered =
-        helm(&["template", "drift", CHART, "--namespace", ns, "--set", &format!("watchNamespace={ns}")]);
+    apply_chart_rbac_with(ns, dir, &[], 5);
+}
+
+/// The chart's RBAC objects rendered with extra `--set` values (`expected` of them:
+/// ServiceAccount, Roles, ClusterRoles and their bindings), applied to the cluster.
+pub fn apply_chart_rbac_with(ns: &str, dir: &std::path::Path, sets: &[&str], expected: usize) {
+    let watch = format!("watchNamespace={ns}");
+    let mut args = vec!["template", "drift", CHART, "--namespace", ns, "--set", &watch];
+    for set in sets {
+        args.extend(["--set", set]);
+    }
+    let rendered = helm(&args);
     assert!(
         rendered.contains(&format!("--watch-namespace={ns}")),
         "watchNamespace reaches the container args"
@@ -41,11 +51,16 @@ pub fn apply_chart_rbac(ns: &str, dir: &std::path::Path) {
     let rbac: Vec<String> = documents(&rendered)
         .into_iter()
         .filter(|d| {
-            ["ServiceAccount", "Role", "RoleBinding"].contains(&d["kind"].as_str().unwrap_or_default())
+            ["ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"]
+                .contains(&d["kind"].as_str().unwrap_or_default())
         })
         .map(|d| serde_yaml::to_string(&d).expect("yaml"))
         .collect();
-    assert_eq!(rbac.len(), 5, "ServiceAccount, Role(+Binding) for the operator and for leader election");
+    assert_eq!(
+        rbac.len(),
+        expected,
+        "ServiceAccount, Role(+Binding) for the operator and leader election, and any extras"
+    );
     let manifest = dir.join("rbac.yaml");
     std::fs::write(&manifest, rbac.join("\n---\n")).expect("write manifest");
     kubectl(&["apply", "-f", manifest.to_str().expect("utf-8 path")]);
