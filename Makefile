@@ -21,7 +21,7 @@ build: ## Build the driftmgr binary (debug).
 crds: build ## Regenerate crds/driftmgr.yaml from the Rust types.
 	$(DRIFTMGR) crds > crds/driftmgr.yaml
 	cp crds/driftmgr.yaml charts/driftmgr/crds/driftmgr.yaml
-	cp charts/driftmgr/files/approval-policy.yaml crds/approval-policy.yaml
+	sed "s|'{{ include \"driftmgr.approvalRecorder\" . }}'|''|" charts/driftmgr/files/approval-policy.yaml > crds/approval-policy.yaml
 
 fmt: ## Format the code.
 	cargo fmt

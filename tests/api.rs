@@ -57,13 +57,22 @@ fn api_identity(ns: &str, dir: &std::path::Path) -> std::path::PathBuf {
 async fn start_api(ns: &str) -> ApiServer {
     let dir = tempfile::tempdir().expect("temp dir");
     let kubeconfig = api_identity(ns, dir.path());
+    start_api_as(ns, dir, &kubeconfig, &format!("system:serviceaccount:{ns}:ops=operator")).await
+}
+
+async fn start_api_as(
+    ns: &str,
+    dir: tempfile::TempDir,
+    kubeconfig: &std::path::Path,
+    user_role: &str,
+) -> ApiServer {
     let port = common::free_port();
     let log = std::fs::File::create(dir.path().join("api.log")).expect("log");
     let child = Command::new(env!("CARGO_BIN_EXE_driftmgr"))
         .args(["api", "--listen", &format!("127.0.0.1:{port}"), "--watch-namespace", ns])
         .args(["--group-role", &format!("system:serviceaccounts:{ns}=viewer")])
-        .args(["--user-role", &format!("system:serviceaccount:{ns}:ops=operator")])
-        .env("KUBECONFIG", &kubeconfig)
+        .args(["--user-role", user_role])
+        .env("KUBECONFIG", kubeconfig)
         .stdout(Stdio::from(log.try_clone().expect("log")))
         .stderr(Stdio::from(log))
         .spawn()
@@ -167,4 +176,92 @@ async fn callers_are_authenticated_by_the_api_server_and_authorized_by_role() {
         assert!(!log.contains(secret.as_str()), "a token leaked into the log");
     }
     assert!(log.contains("scan requested through the API"), "{log}");
+}
+
+/// An approval through the API and one through kubectl land on the same plan: the API
+/// records the user it authenticated, marked with its own ServiceAccount, which the
+/// admission policy trusts for exactly that (the chart renders it as the trusted
+/// recorder); nobody else may record an approval for someone else, and the API cannot
+/// approve for a plan's author.
+#[tokio::test]
+async fn approvals_through_the_api_and_kubectl_are_both_checked() {
+    use common::plans::{approve, create_as, grant_plan_editing, json_patch};
+    let client = common::client().await;
+    common::install_crds(&client).await;
+    let ns = common::namespace(&client, "api-approve").await;
+    grant_plan_editing(&ns);
+    // The API runs as the ServiceAccount the installed policy trusts: the chart's, in
+    // its release namespace.
+    let release = common::POLICY_RELEASE_NAMESPACE;
+    let (_, _) = common::kubectl_result(&["create", "namespace", release]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    common::chart::apply_chart_rbac_in(release, &ns, dir.path(), &["api.enabled=true"], 7);
+    let kubeconfig = service_account_kubeconfig(release, dir.path());
+    kubectl(&["create", "serviceaccount", "approver", "-n", &ns]);
+    let approver = format!("system:serviceaccount:{ns}:approver");
+    kubectl(&[
+        "create",
+        "rolebinding",
+        "sa-plan-editor",
+        "-n",
+        &ns,
+        "--role=plan-editor",
+        &format!("--serviceaccount={ns}:approver"),
+    ]);
+    let api = start_api_as(&ns, dir, &kubeconfig, &format!("{approver}=approver")).await;
+    let recorder = format!("system:serviceaccount:{release}:drift");
+
+    let plan = |name: &str, author: &str| {
+        format!(
+            "apiVersion: driftmgr.io/v1alpha1\nkind: RemediationPlan\nmetadata: {{name: {name}}}\nspec:\n  author: '{author}'\n  driftScanRef: {{name: net}}\n  mode: Execute\n  approval: {{required: 2}}\n  actions:\n    - {{id: a1, type: Revert, target: {{type: aws_vpc, id: vpc-1}}}}\n"
+        )
+    };
+    let (ok, out) = create_as("alice", &ns, &plan("fix", "alice"));
+    assert!(ok, "{out}");
+    let (ok, out) = create_as(&approver, &ns, &plan("own", &approver));
+    assert!(ok, "the approver writes a plan of its own: {out}");
+    let approver_token = token(&ns, "approver");
+    common::wait_until(TIMEOUT, "the plans cached", || async {
+        let (_, _, body) = call(api.port, "GET", "/api/v1/plans", Some(&approver_token)).await;
+        (body["total"] == 2).then_some(())
+    })
+    .await;
+
+    // Through the API: recorded for the caller, by the API.
+    let (status, _, body) =
+        call(api.port, "POST", &format!("/api/v1/plans/{ns}/fix/approve"), Some(&approver_token)).await;
+    assert_eq!((status, body["approvals"].clone()), (200, serde_json::json!(1)), "{body}");
+    // Through kubectl: bob as himself, on the same plan.
+    approve("bob", &ns, "fix");
+    let plans: Api<driftmgr::crd::RemediationPlan> = Api::namespaced(client.clone(), &ns);
+    let approvals = plans.get("fix").await.expect("plan").spec.approval.approvers;
+    let recorded: Vec<(String, Option<String>)> =
+        approvals.iter().map(|a| (a.user.clone(), a.recorded_by.clone())).collect();
+    assert_eq!(recorded, [(approver.clone(), Some(recorder.clone())), ("bob".to_string(), None)]);
+
+    // Nobody but the API records for someone else, even naming the API.
+    let forged = format!(
+        r#"[{{"op":"add","path":"/spec/approval/approvers/-","value":{{"user":"carol","time":"2026-12-01T10:00:00Z","recordedBy":"{recorder}"}}}}]"#
+    );
+    let (ok, out) = json_patch("bob", &ns, "fix", &forged);
+    assert!(
+        !ok && out
+            .contains("only the driftmgr API records approvals for other users (recordedBy); bob is not it"),
+        "{out}"
+    );
+    // The API passes the policy's and the CRD's refusals on.
+    let (status, _, body) =
+        call(api.port, "POST", &format!("/api/v1/plans/{ns}/fix/approve"), Some(&approver_token)).await;
+    assert_eq!(status, 403, "a second approval by the same user: {body}");
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("Duplicate value")), "{body}");
+    let (status, _, body) =
+        call(api.port, "POST", &format!("/api/v1/plans/{ns}/own/approve"), Some(&approver_token)).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(&format!("{approver} wrote this plan and cannot approve it"))),
+        "{body}"
+    );
+    assert!(plans.get("own").await.expect("plan").spec.approval.approvers.is_empty());
 }

@@ -50,6 +50,7 @@ pub enum Route {
     TriggerScan,
     ListPlans,
     GetPlan,
+    ApprovePlan,
 }
 
 /// The one table of who may do what. Admin may do everything; a route not listed
@@ -61,6 +62,7 @@ pub const ROUTES: &[(Route, &[Role])] = &[
     (Route::TriggerScan, &[Role::Operator]),
     (Route::ListPlans, &[Role::Operator, Role::Viewer, Role::Approver]),
     (Route::GetPlan, &[Role::Operator, Role::Viewer, Role::Approver]),
+    (Route::ApprovePlan, &[Role::Approver]),
 ];
 
 /// Whether any of `roles` may use `route` (pure).
@@ -172,6 +174,11 @@ mod tests {
         );
         assert!(allowed(Route::TriggerScan, &roles(&[Role::Operator])));
         assert!(allowed(Route::TriggerScan, &roles(&[Role::Admin])));
+        assert!(allowed(Route::ApprovePlan, &roles(&[Role::Approver])));
+        assert!(
+            !allowed(Route::ApprovePlan, &roles(&[Role::Operator])),
+            "operators execute, approvers approve"
+        );
     }
 
     #[test]

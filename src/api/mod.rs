@@ -51,6 +51,8 @@ pub struct ApiArgs {
 pub struct AppState {
     pub client: Client,
     pub bindings: RoleBindings,
+    /// The user the API server knows this API as: `recordedBy` of approvals it records.
+    pub own_user: String,
     scans: Store<DeserializeGuard<DriftScan>>,
     plans: Store<DeserializeGuard<RemediationPlan>>,
     accounts: Store<DeserializeGuard<ProviderAccount>>,
@@ -134,6 +136,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/scans/{namespace}/{name}/scan", post(routes::trigger_scan))
         .route("/api/v1/plans", get(routes::list_plans))
         .route("/api/v1/plans/{namespace}/{name}", get(routes::get_plan))
+        .route("/api/v1/plans/{namespace}/{name}/approve", post(routes::approve_plan))
         .with_state(state)
 }
 
@@ -145,9 +148,17 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
     let (scans, scan_task) = cache::<DriftScan>(&client, namespace);
     let (plans, plan_task) = cache::<RemediationPlan>(&client, namespace);
     let (accounts, account_task) = cache::<ProviderAccount>(&client, namespace);
+    let own_user = {
+        use k8s_openapi::api::authentication::v1::SelfSubjectReview;
+        let reviews: Api<SelfSubjectReview> = Api::all(client.clone());
+        let review = reviews.create(&kube::api::PostParams::default(), &SelfSubjectReview::default()).await?;
+        review.status.and_then(|s| s.user_info).and_then(|u| u.username).unwrap_or_default()
+    };
+    info!(user = %own_user, "API identity");
     let state = Arc::new(AppState {
         client,
         bindings,
+        own_user,
         scans: scans.clone(),
         plans: plans.clone(),
         accounts: accounts.clone(),

@@ -18,7 +18,7 @@ use tracing::{info, warn};
 
 use super::AppState;
 use super::auth::{AuthError, Caller, Route, allowed, bearer, review};
-use crate::crd::{DriftScan, ProviderAccount, SCAN_REQUESTED_ANNOTATION, find_condition};
+use crate::crd::{DriftScan, ProviderAccount, RemediationPlan, SCAN_REQUESTED_ANNOTATION, find_condition};
 
 /// Most items one page returns.
 pub const MAX_LIMIT: usize = 500;
@@ -31,6 +31,7 @@ pub enum ApiError {
     Forbidden(String),
     BadRequest(String),
     NotFound(String),
+    Conflict(String),
     Upstream(String),
 }
 
@@ -41,6 +42,7 @@ impl IntoResponse for ApiError {
             Self::Forbidden(m) => (StatusCode::FORBIDDEN, "Forbidden", m),
             Self::BadRequest(m) => (StatusCode::BAD_REQUEST, "BadRequest", m),
             Self::NotFound(m) => (StatusCode::NOT_FOUND, "NotFound", m),
+            Self::Conflict(m) => (StatusCode::CONFLICT, "Conflict", m),
             Self::Upstream(m) => (StatusCode::BAD_GATEWAY, "KubernetesError", m),
         };
         let body = Json(json!({"error": reason, "message": message}));
@@ -250,6 +252,73 @@ pub async fn get_plan(
     let plan = find(state.plans(), &namespace, &name)
         .ok_or_else(|| ApiError::NotFound(format!("RemediationPlan {namespace}/{name} was not found")))?;
     Ok(Json(json!({"namespace": namespace, "name": name, "spec": plan.spec, "status": plan.status})))
+}
+
+/// Approves a plan for the caller: the approval names the user the API authenticated,
+/// marked `recordedBy` with the API's own user, which the admission policy trusts for
+/// exactly this. The policy's other rules still hold: an author's own approval, or a
+/// second one by the same user, is refused, and that refusal is passed on.
+pub async fn approve_plan(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((namespace, name)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let caller = authorize(&state, &headers, Route::ApprovePlan).await?;
+    let comment = match body.is_empty() {
+        true => None,
+        false => {
+            let body: Value = serde_json::from_slice(&body)
+                .map_err(|e| ApiError::BadRequest(format!("body: not JSON: {e}")))?;
+            match &body["comment"] {
+                Value::Null => None,
+                Value::String(text) if text.len() <= 1024 => Some(text.clone()),
+                _ => return Err(ApiError::BadRequest("comment: a string of at most 1024 characters".into())),
+            }
+        }
+    };
+    let plans: Api<RemediationPlan> = Api::namespaced(state.client.clone(), &namespace);
+    let plan = plans
+        .get_opt(&name)
+        .await
+        .map_err(|e| ApiError::Upstream(format!("the plan could not be read: {e}")))?
+        .ok_or_else(|| ApiError::NotFound(format!("RemediationPlan {namespace}/{name} was not found")))?;
+    let mut record = json!({
+        "user": caller.user,
+        "time": Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        "recordedBy": state.own_user,
+    });
+    if let Some(comment) = comment {
+        record["comment"] = Value::String(comment);
+    }
+    let add = if plan.spec.approval.approvers.is_empty() {
+        json!({"op": "add", "path": "/spec/approval/approvers", "value": [record]})
+    } else {
+        json!({"op": "add", "path": "/spec/approval/approvers/-", "value": record})
+    };
+    // Applied only to the version read: a concurrent approval makes this one retry.
+    let patch =
+        json!([{"op": "test", "path": "/metadata/resourceVersion", "value": plan.resource_version()}, add]);
+    let patch: json_patch::Patch =
+        serde_json::from_value(patch).map_err(|e| ApiError::Upstream(e.to_string()))?;
+    match plans.patch(&name, &PatchParams::default(), &Patch::<()>::Json(patch)).await {
+        Ok(updated) => {
+            info!(user = %caller.user, %namespace, %name, "plan approved through the API");
+            Ok(Json(json!({
+                "approvals": updated.spec.approval.approvers.len(),
+                "required": updated.spec.approval.required,
+            })))
+        }
+        Err(kube::Error::Api(status)) if status.code == 403 || status.code == 422 => {
+            Err(ApiError::Forbidden(status.message))
+        }
+        Err(kube::Error::Api(status))
+            if status.code == 409 || status.code == 500 && status.message.contains("test") =>
+        {
+            Err(ApiError::Conflict("the plan changed while it was approved; approve again".into()))
+        }
+        Err(error) => Err(ApiError::Upstream(format!("the approval could not be written: {error}"))),
+    }
 }
 
 pub async fn list_accounts(

@@ -192,6 +192,12 @@ pub struct ApprovalRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 1024))]
     pub comment: Option<String>,
+    /// Set when the driftmgr API recorded this approval for `user`, whom it
+    /// authenticated: the API's own user name. The admission policy accepts it only
+    /// from that user (the chart's ServiceAccount with `api.enabled`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 256))]
+    pub recorded_by: Option<String>,
 }
 
 /// Where a plan is in its life.

@@ -38,8 +38,13 @@ pub fn apply_chart_rbac(ns: &str, dir: &std::path::Path) {
 /// The chart's RBAC objects rendered with extra `--set` values (`expected` of them:
 /// ServiceAccount, Roles, ClusterRoles and their bindings), applied to the cluster.
 pub fn apply_chart_rbac_with(ns: &str, dir: &std::path::Path, sets: &[&str], expected: usize) {
+    apply_chart_rbac_in(ns, ns, dir, sets, expected);
+}
+
+/// The chart's RBAC for a release in `release` that watches `watch`.
+pub fn apply_chart_rbac_in(release: &str, ns: &str, dir: &std::path::Path, sets: &[&str], expected: usize) {
     let watch = format!("watchNamespace={ns}");
-    let mut args = vec!["template", "drift", CHART, "--namespace", ns, "--set", &watch];
+    let mut args = vec!["template", "drift", CHART, "--namespace", release, "--set", &watch];
     for set in sets {
         args.extend(["--set", set]);
     }

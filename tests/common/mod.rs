@@ -57,17 +57,37 @@ pub async fn install_crds(client: &Client) {
     install_approval_policy(client).await;
 }
 
-/// The approval admission policy as shipped (crds/approval-policy.yaml), applied with
-/// server-side apply so that concurrent tests install it idempotently. The API server
-/// loads a new policy asynchronously: callers that test it wait for it to take effect.
+/// The release namespace of the chart whose approval policy the tests install: its
+/// API ServiceAccount (`system:serviceaccount:driftmgr-tests:drift`) is the trusted
+/// recorder of approvals (tests/api.rs runs the API as it).
+pub const POLICY_RELEASE_NAMESPACE: &str = "driftmgr-tests";
+
+/// The approval admission policy as the chart renders it with the API enabled (the
+/// same rules as crds/approval-policy.yaml, plus the API's ServiceAccount as the one
+/// trusted recorder), applied with server-side apply so that concurrent tests install
+/// it idempotently. The API server loads a new policy asynchronously: callers that
+/// test it wait for it to take effect.
 pub async fn install_approval_policy(client: &Client) {
     use k8s_openapi::api::admissionregistration::v1::{
         ValidatingAdmissionPolicy, ValidatingAdmissionPolicyBinding,
     };
-    let text = include_str!("../../crds/approval-policy.yaml");
+    let text = chart::helm(&[
+        "template",
+        "drift",
+        chart::CHART,
+        "--namespace",
+        POLICY_RELEASE_NAMESPACE,
+        "--set",
+        "api.enabled=true",
+        "--show-only",
+        "templates/approval-policy.yaml",
+    ]);
     let params = PatchParams::apply("driftmgr-tests").force();
-    for doc in serde_yaml::Deserializer::from_str(text) {
+    for doc in serde_yaml::Deserializer::from_str(&text) {
         let value: Value = serde::Deserialize::deserialize(doc).expect("policy YAML parses");
+        if value.is_null() {
+            continue;
+        }
         let name = value["metadata"]["name"].as_str().expect("named").to_string();
         match value["kind"].as_str() {
             Some("ValidatingAdmissionPolicy") => {

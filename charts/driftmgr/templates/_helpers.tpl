@@ -9,3 +9,7 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/name: driftmgr
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end -}}
+{{- /* The user the API records approvals as (empty: the API records none). */ -}}
+{{- define "driftmgr.approvalRecorder" -}}
+{{- if .Values.api.enabled }}system:serviceaccount:{{ .Release.Namespace }}:{{ include "driftmgr.name" . }}{{ end -}}
+{{- end -}}
