@@ -170,6 +170,46 @@ async fn callers_are_authenticated_by_the_api_server_and_authorized_by_role() {
     let (status, _, _) = call(api.port, "POST", &format!("/api/v1/scans/{ns}/nope/scan"), Some(&ops)).await;
     assert_eq!(status, 404);
 
+    // The full report, as the operator stores it (gzip JSON parts), filtered and paged.
+    let report: driftmgr::drift::Report =
+        serde_json::from_str(include_str!("fixtures/objects/plan-report.json")).expect("fixture");
+    let parts = driftmgr::controller::report_store::encode(&report).expect("encode");
+    let config_maps: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(client.clone(), &ns);
+    let part = k8s_openapi::api::core::v1::ConfigMap {
+        metadata: kube::api::ObjectMeta { name: Some("web-report-1-0".into()), ..Default::default() },
+        binary_data: Some([("report.json.gz".to_string(), k8s_openapi::ByteString(parts[0].clone()))].into()),
+        ..Default::default()
+    };
+    config_maps.create(&Default::default(), &part).await.expect("report part");
+    let status =
+        serde_json::json!({"status": {"reportRef": {"configMaps": ["web-report-1-0"], "generation": 1}}});
+    scans
+        .patch_status("web", &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&status))
+        .await
+        .expect("status");
+    let path = format!("/api/v1/scans/{ns}/web/report?kind=Modified&limit=1");
+    let body = common::wait_until(TIMEOUT, "the report served", || async {
+        let (status, _, body) = call(api.port, "GET", &path, Some(&reader)).await;
+        (status == 200).then_some(body)
+    })
+    .await;
+    assert_eq!(
+        (body["total"].clone(), body["continue"].clone()),
+        (serde_json::json!(2), serde_json::json!("1")),
+        "{body}"
+    );
+    assert_eq!(body["items"][0]["id"], "sg-1", "most severe first: {body}");
+    assert_eq!(body["items"][0]["changes"][0]["path"], "ingress");
+    let (status, _, bad) =
+        call(api.port, "GET", &format!("/api/v1/scans/{ns}/web/report?severity=Severe"), Some(&reader)).await;
+    assert_eq!(status, 400, "{bad}");
+    let (status, _, none) =
+        call(api.port, "GET", &format!("/api/v1/scans/{ns}/db/report"), Some(&reader)).await;
+    assert_eq!(
+        (status, none["message"].as_str()),
+        (404, Some(format!("DriftScan {ns}/db has no report yet").as_str()))
+    );
+
     // No token ever appears in the API's log.
     let log = std::fs::read_to_string(api._dir.path().join("api.log")).expect("log");
     for secret in [&reader, &ops, &stranger] {

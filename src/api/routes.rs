@@ -18,7 +18,10 @@ use tracing::{info, warn};
 
 use super::AppState;
 use super::auth::{AuthError, Caller, Route, allowed, bearer, review};
-use crate::crd::{DriftScan, ProviderAccount, RemediationPlan, SCAN_REQUESTED_ANNOTATION, find_condition};
+use crate::controller::report_store;
+use crate::crd::{
+    DriftItem, DriftScan, ProviderAccount, RemediationPlan, SCAN_REQUESTED_ANNOTATION, find_condition,
+};
 
 /// Most items one page returns.
 pub const MAX_LIMIT: usize = 500;
@@ -195,6 +198,59 @@ pub async fn get_scan(
     let scan = find(state.scans(), &namespace, &name)
         .ok_or_else(|| ApiError::NotFound(format!("DriftScan {namespace}/{name} was not found")))?;
     Ok(Json(json!({"namespace": namespace, "name": name, "spec": scan.spec, "status": scan.status})))
+}
+
+/// The report's items that match `kind`, `type` and `severity` (pure).
+pub fn select_items(
+    items: &[DriftItem],
+    query: &HashMap<String, String>,
+) -> Result<Vec<DriftItem>, ApiError> {
+    let parse = |name: &str| -> Result<Option<String>, ApiError> {
+        let Some(text) = query.get(name) else { return Ok(None) };
+        let known: &[&str] = match name {
+            "kind" => &["Modified", "Missing", "Unmanaged"],
+            _ => &["Critical", "High", "Medium", "Low"],
+        };
+        if known.contains(&text.as_str()) {
+            Ok(Some(text.clone()))
+        } else {
+            Err(ApiError::BadRequest(format!("{name}: {text:?} is not one of {}", known.join(", "))))
+        }
+    };
+    let (kind, severity) = (parse("kind")?, parse("severity")?);
+    Ok(items
+        .iter()
+        .filter(|i| kind.as_ref().is_none_or(|k| format!("{:?}", i.kind) == *k))
+        .filter(|i| severity.as_ref().is_none_or(|s| format!("{:?}", i.severity) == *s))
+        .filter(|i| query.get("type").is_none_or(|t| &i.type_ == t))
+        .cloned()
+        .collect())
+}
+
+/// The scan's complete report (from its report ConfigMaps), its items filtered and paged.
+pub async fn scan_report(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((namespace, name)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers, Route::GetReport).await?;
+    let scan = find(state.scans(), &namespace, &name)
+        .ok_or_else(|| ApiError::NotFound(format!("DriftScan {namespace}/{name} was not found")))?;
+    let reference = scan
+        .status
+        .and_then(|s| s.report_ref)
+        .ok_or_else(|| ApiError::NotFound(format!("DriftScan {namespace}/{name} has no report yet")))?;
+    let report = report_store::load(&state.client, &namespace, &reference).await.map_err(|e| match e {
+        report_store::ReportReadError::PartMissing(_) => ApiError::NotFound(format!("{e}; try again")),
+        other => ApiError::Upstream(other.to_string()),
+    })?;
+    let items = select_items(&report.items, &query)?;
+    let (page_items, next) = page(&items, &query)?;
+    Ok(Json(json!({
+        "generation": reference.generation, "generatedAt": report.generated_at, "summary": report.summary,
+        "items": page_items, "continue": next, "total": items.len(),
+    })))
 }
 
 pub async fn trigger_scan(
@@ -394,6 +450,27 @@ mod tests {
         );
         let (rest, next) = page(&all, &query(&[("limit", "2"), ("continue", "2")])).expect("page");
         assert_eq!((names(&rest), next), (vec!["b/net".to_string()], None));
+    }
+
+    #[test]
+    fn report_items_filter_by_kind_type_and_severity() {
+        let report: crate::drift::Report =
+            serde_json::from_str(include_str!("../../tests/fixtures/objects/plan-report.json"))
+                .expect("fixture");
+        let ids = |items: Vec<DriftItem>| items.into_iter().map(|i| i.id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(select_items(&report.items, &query(&[("kind", "Modified")])).expect("ok")),
+            ["sg-1", "i-1"]
+        );
+        assert_eq!(
+            ids(select_items(&report.items, &query(&[("type", "aws_instance"), ("severity", "Medium")]))
+                .expect("ok")),
+            ["i-1", "i-rogue"]
+        );
+        let bad = select_items(&report.items, &query(&[("severity", "Severe")])).expect_err("refused");
+        assert!(
+            matches!(bad, ApiError::BadRequest(m) if m.starts_with("severity: \"Severe\" is not one of"))
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ mod plan_execution;
 mod plan_generation;
 mod provider_account;
 mod remediation_plan;
-mod report_store;
+pub mod report_store;
 mod scan_run;
 mod scan_status;
 mod schedule;
