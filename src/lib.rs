@@ -10,6 +10,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod api;
 pub mod attributes;
+pub mod audit;
 pub mod cli;
 pub mod controller;
 pub mod crd;

@@ -52,6 +52,8 @@ pub enum Route {
     ListPlans,
     GetPlan,
     ApprovePlan,
+    ReadAudit,
+    VerifyAudit,
 }
 
 /// The one table of who may do what. Admin may do everything; a route not listed
@@ -65,6 +67,8 @@ pub const ROUTES: &[(Route, &[Role])] = &[
     (Route::ListPlans, &[Role::Operator, Role::Viewer, Role::Approver]),
     (Route::GetPlan, &[Role::Operator, Role::Viewer, Role::Approver]),
     (Route::ApprovePlan, &[Role::Approver]),
+    (Route::ReadAudit, &[Role::Auditor]),
+    (Route::VerifyAudit, &[Role::Auditor]),
 ];
 
 /// Whether any of `roles` may use `route` (pure).

@@ -6,6 +6,7 @@
 //! read routes for accounts, scans and plans, triggering a scan, and health. JWT and
 //! API keys, plan writes, audit, the WebSocket stream, OpenAPI and the dashboard follow.
 
+mod audit_routes;
 pub mod auth;
 pub mod routes;
 
@@ -25,8 +26,10 @@ use serde::de::DeserializeOwned;
 use tokio::net::TcpListener;
 use tracing::info;
 
+use crate::audit::chain::Record;
+use crate::audit::store::AuditLog;
 use crate::crd::{DriftScan, ProviderAccount, RemediationPlan};
-use auth::RoleBindings;
+use auth::{Caller, RoleBindings, Route};
 
 /// Flags of `driftmgr api`.
 #[derive(clap::Args, Debug)]
@@ -45,6 +48,16 @@ pub struct ApiArgs {
     /// Repeatable.
     #[arg(long = "group-role")]
     pub group_role: Vec<String>,
+    /// Keep the audit trail in ConfigMaps of this namespace (off when unset).
+    #[arg(long, env = "DRIFTMGR_AUDIT_NAMESPACE")]
+    pub audit_namespace: Option<String>,
+    /// Secret (in the audit namespace) whose key `ed25519-seed` (32 bytes, hex) signs
+    /// the segment digests.
+    #[arg(long, default_value = "driftmgr-audit-key")]
+    pub audit_key_secret: String,
+    /// Records per audit segment before it is closed and its digest signed.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub audit_segment_records: u32,
 }
 
 /// What the handlers share.
@@ -58,6 +71,9 @@ pub struct AppState {
     accounts: Store<DeserializeGuard<ProviderAccount>>,
     /// Caches that have finished their first list.
     synced: AtomicUsize,
+    /// The audit trail, when enabled.
+    pub audit: Option<AuditLog>,
+    requests: std::sync::atomic::AtomicU64,
 }
 
 /// The parsed objects of a cache; objects that do not parse are left out.
@@ -69,6 +85,38 @@ where
 }
 
 impl AppState {
+    /// Records one request in the audit trail (when enabled). A record that cannot be
+    /// written is logged as an error; the request's outcome stands.
+    pub async fn record(
+        &self,
+        caller: Option<&Caller>,
+        route: Route,
+        target: &str,
+        result: &str,
+        peer: SocketAddr,
+    ) {
+        let Some(audit) = &self.audit else { return };
+        let number = self.requests.fetch_add(1, Ordering::Relaxed);
+        let record = Record {
+            seq: 0,
+            time: k8s_openapi::jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
+            actor: caller.map_or_else(|| "anonymous".to_string(), |c| c.user.clone()),
+            roles: caller
+                .map(|c| c.roles.iter().map(|r| format!("{r:?}").to_lowercase()).collect())
+                .unwrap_or_default(),
+            action: format!("{route:?}"),
+            target: target.to_string(),
+            result: result.to_string(),
+            request_id: format!("{}-{number}", std::process::id()),
+            source: peer.ip().to_string(),
+            prev: String::new(),
+            hash: String::new(),
+        };
+        if let Err(error) = audit.append(record).await {
+            tracing::error!(%error, "audit record not written");
+        }
+    }
+
     pub fn scans(&self) -> Vec<DriftScan> {
         parsed(&self.scans)
     }
@@ -138,6 +186,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/plans", get(routes::list_plans))
         .route("/api/v1/plans/{namespace}/{name}", get(routes::get_plan))
         .route("/api/v1/plans/{namespace}/{name}/approve", post(routes::approve_plan))
+        .route("/api/v1/audit", get(audit_routes::list_audit))
+        .route("/api/v1/audit/verify", get(audit_routes::verify_audit))
         .with_state(state)
 }
 
@@ -156,6 +206,18 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
         review.status.and_then(|s| s.user_info).and_then(|u| u.username).unwrap_or_default()
     };
     info!(user = %own_user, "API identity");
+    let audit = match &args.audit_namespace {
+        Some(namespace) => Some(
+            AuditLog::open(
+                client.clone(),
+                namespace,
+                &args.audit_key_secret,
+                args.audit_segment_records as usize,
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let state = Arc::new(AppState {
         client,
         bindings,
@@ -164,6 +226,8 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
         plans: plans.clone(),
         accounts: accounts.clone(),
         synced: AtomicUsize::new(0),
+        audit,
+        requests: std::sync::atomic::AtomicU64::new(0),
     });
     let waits = [
         async move { scans.wait_until_ready().await }.boxed(),
@@ -185,7 +249,8 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
     let shutdown = async move {
         let _ = stopped.wait_for(|stop| *stop).await;
     };
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await?;
+    let service = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown).await?;
     for task in [scan_task, plan_task, account_task] {
         task.abort();
     }

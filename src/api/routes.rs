@@ -3,10 +3,11 @@
 //! `driftmgr.io/scan-requested` annotation.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use k8s_openapi::jiff::Timestamp;
@@ -38,6 +39,19 @@ pub enum ApiError {
     Upstream(String),
 }
 
+impl ApiError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Upstream(_) => StatusCode::BAD_GATEWAY,
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, reason, message) = match self {
@@ -56,8 +70,28 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Authenticates the request and checks the role table for `route`.
-async fn authorize(state: &AppState, headers: &HeaderMap, route: Route) -> Result<Caller, ApiError> {
+/// Authenticates the request and checks the role table for `route`. A refusal is
+/// recorded in the audit trail.
+pub(super) async fn authorize(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    route: Route,
+    target: &str,
+) -> Result<Caller, ApiError> {
+    let outcome = check(state, headers, route).await;
+    if let Err((caller, error)) = &outcome {
+        let status = error.status().as_u16();
+        state.record(caller.as_ref(), route, target, &format!("denied {status}"), peer).await;
+    }
+    outcome.map_err(|(_, error)| error)
+}
+
+async fn check(
+    state: &AppState,
+    headers: &HeaderMap,
+    route: Route,
+) -> Result<Caller, (Option<Caller>, ApiError)> {
     let header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let caller = match bearer(header) {
         Ok(token) => review(&state.client, token, &state.bindings).await,
@@ -67,14 +101,15 @@ async fn authorize(state: &AppState, headers: &HeaderMap, route: Route) -> Resul
         Ok(caller) => caller,
         Err(AuthError::Review(error)) => {
             warn!(%error, "TokenReview failed");
-            return Err(ApiError::Upstream("the token could not be checked".into()));
+            return Err((None, ApiError::Upstream("the token could not be checked".into())));
         }
-        Err(error) => return Err(ApiError::Unauthorized(error.to_string())),
+        Err(error) => return Err((None, ApiError::Unauthorized(error.to_string()))),
     };
     if !allowed(route, &caller.roles) {
         let roles =
             if caller.roles.is_empty() { "no role".to_string() } else { format!("roles {:?}", caller.roles) };
-        return Err(ApiError::Forbidden(format!("{} has {roles}, which may not {route:?}", caller.user)));
+        let message = format!("{} has {roles}, which may not {route:?}", caller.user);
+        return Err((Some(caller), ApiError::Forbidden(message)));
     }
     Ok(caller)
 }
@@ -175,9 +210,10 @@ fn listed<T: Serialize>(items: Vec<T>, next: Option<String>, total: usize) -> Js
 pub async fn list_scans(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&state, &headers, Route::ListScans).await?;
+    authorize(&state, &headers, peer, Route::ListScans, "scans").await?;
     let views = select_scans(&state.scans(), &query)?;
     let (items, next) = page(&views, &query)?;
     Ok(listed(items, next, views.len()))
@@ -192,9 +228,10 @@ fn find<K: kube::Resource + Clone>(items: Vec<K>, namespace: &str, name: &str) -
 pub async fn get_scan(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path((namespace, name)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&state, &headers, Route::GetScan).await?;
+    authorize(&state, &headers, peer, Route::GetScan, &format!("{namespace}/{name}")).await?;
     let scan = find(state.scans(), &namespace, &name)
         .ok_or_else(|| ApiError::NotFound(format!("DriftScan {namespace}/{name} was not found")))?;
     Ok(Json(json!({"namespace": namespace, "name": name, "spec": scan.spec, "status": scan.status})))
@@ -231,10 +268,11 @@ pub fn select_items(
 pub async fn scan_report(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path((namespace, name)): Path<(String, String)>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&state, &headers, Route::GetReport).await?;
+    authorize(&state, &headers, peer, Route::GetReport, &format!("{namespace}/{name}")).await?;
     let scan = find(state.scans(), &namespace, &name)
         .ok_or_else(|| ApiError::NotFound(format!("DriftScan {namespace}/{name} was not found")))?;
     let reference = scan
@@ -256,9 +294,11 @@ pub async fn scan_report(
 pub async fn trigger_scan(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path((namespace, name)): Path<(String, String)>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let caller = authorize(&state, &headers, Route::TriggerScan).await?;
+    let caller =
+        authorize(&state, &headers, peer, Route::TriggerScan, &format!("{namespace}/{name}")).await?;
     if find(state.scans(), &namespace, &name).is_none() {
         return Err(ApiError::NotFound(format!("DriftScan {namespace}/{name} was not found")));
     }
@@ -270,15 +310,19 @@ pub async fn trigger_scan(
         ApiError::Upstream(format!("the scan could not be requested: {e}"))
     })?;
     info!(user = %caller.user, %namespace, %name, %request, "scan requested through the API");
+    state
+        .record(Some(&caller), Route::TriggerScan, &format!("{namespace}/{name}"), "allowed 202", peer)
+        .await;
     Ok((StatusCode::ACCEPTED, Json(json!({"request": request}))))
 }
 
 pub async fn list_plans(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&state, &headers, Route::ListPlans).await?;
+    authorize(&state, &headers, peer, Route::ListPlans, "plans").await?;
     let mut views: Vec<Value> = state
         .plans()
         .iter()
@@ -302,9 +346,10 @@ pub async fn list_plans(
 pub async fn get_plan(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path((namespace, name)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&state, &headers, Route::GetPlan).await?;
+    authorize(&state, &headers, peer, Route::GetPlan, &format!("{namespace}/{name}")).await?;
     let plan = find(state.plans(), &namespace, &name)
         .ok_or_else(|| ApiError::NotFound(format!("RemediationPlan {namespace}/{name} was not found")))?;
     Ok(Json(json!({"namespace": namespace, "name": name, "spec": plan.spec, "status": plan.status})))
@@ -317,10 +362,12 @@ pub async fn get_plan(
 pub async fn approve_plan(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path((namespace, name)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let caller = authorize(&state, &headers, Route::ApprovePlan).await?;
+    let caller =
+        authorize(&state, &headers, peer, Route::ApprovePlan, &format!("{namespace}/{name}")).await?;
     let comment = match body.is_empty() {
         true => None,
         false => {
@@ -357,9 +404,26 @@ pub async fn approve_plan(
         json!([{"op": "test", "path": "/metadata/resourceVersion", "value": plan.resource_version()}, add]);
     let patch: json_patch::Patch =
         serde_json::from_value(patch).map_err(|e| ApiError::Upstream(e.to_string()))?;
-    match plans.patch(&name, &PatchParams::default(), &Patch::<()>::Json(patch)).await {
+    let target = format!("{namespace}/{name}");
+    let outcome = approve_patch(&plans, &name, patch, &caller.user).await;
+    let result = match &outcome {
+        Ok(_) => "allowed 200".to_string(),
+        Err(error) => format!("failed {}", error.status().as_u16()),
+    };
+    state.record(Some(&caller), Route::ApprovePlan, &target, &result, peer).await;
+    outcome
+}
+
+/// Writes an approval patch; the admission policy's and the CRD's refusals become 403.
+async fn approve_patch(
+    plans: &Api<RemediationPlan>,
+    name: &str,
+    patch: json_patch::Patch,
+    user: &str,
+) -> Result<Json<Value>, ApiError> {
+    match plans.patch(name, &PatchParams::default(), &Patch::<()>::Json(patch)).await {
         Ok(updated) => {
-            info!(user = %caller.user, %namespace, %name, "plan approved through the API");
+            info!(%user, plan = %name, "plan approved through the API");
             Ok(Json(json!({
                 "approvals": updated.spec.approval.approvers.len(),
                 "required": updated.spec.approval.required,
@@ -380,9 +444,10 @@ pub async fn approve_plan(
 pub async fn list_accounts(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
-    authorize(&state, &headers, Route::ListAccounts).await?;
+    authorize(&state, &headers, peer, Route::ListAccounts, "accounts").await?;
     let mut views: Vec<Value> = state
         .accounts()
         .iter()

@@ -1,0 +1,55 @@
+//! The auditor's routes: query the trail, and verify it end to end.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::HeaderMap;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::auth::Route;
+use super::routes::{ApiError, authorize, page};
+use crate::audit::chain::{Record, verify};
+
+fn unavailable() -> ApiError {
+    ApiError::NotFound("the audit trail is not enabled (--audit-namespace)".into())
+}
+
+/// Records matching `actor`, `action`, `since` and `until` (RFC 3339), oldest first.
+pub async fn list_audit(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers, peer, Route::ReadAudit, "audit").await?;
+    let audit = state.audit.as_ref().ok_or_else(unavailable)?;
+    let segments = audit.load().await.map_err(|e| ApiError::Upstream(e.to_string()))?;
+    let records: Vec<Record> = segments
+        .iter()
+        .flat_map(|s| {
+            s.text.lines().filter_map(|l| serde_json::from_str::<Record>(l).ok()).collect::<Vec<_>>()
+        })
+        .filter(|r| query.get("actor").is_none_or(|a| &r.actor == a))
+        .filter(|r| query.get("action").is_none_or(|a| &r.action == a))
+        .filter(|r| query.get("since").is_none_or(|t| r.time.as_str() >= t.as_str()))
+        .filter(|r| query.get("until").is_none_or(|t| r.time.as_str() <= t.as_str()))
+        .collect();
+    let (items, next) = page(&records, &query)?;
+    Ok(Json(json!({"items": items, "continue": next, "total": records.len()})))
+}
+
+/// Walks the chain and the signed digests; names the first broken link.
+pub async fn verify_audit(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+) -> Result<Json<Value>, ApiError> {
+    authorize(&state, &headers, peer, Route::VerifyAudit, "audit").await?;
+    let audit = state.audit.as_ref().ok_or_else(unavailable)?;
+    let segments = audit.load().await.map_err(|e| ApiError::Upstream(e.to_string()))?;
+    Ok(Json(serde_json::to_value(verify(&segments, &audit.public_key())).unwrap_or_default()))
+}

@@ -1,0 +1,200 @@
+//! The audit trail on the real API server: denied and mutating requests become
+//! records chained by hash in ConfigMap segments with signed digests; two API replicas
+//! append to one chain at once; `verify` names the first broken link after an edit
+//! or a deleted segment; no token appears anywhere.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use common::chart::{apply_chart_rbac_with, service_account_kubeconfig};
+use common::kubectl;
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::Api;
+use kube::api::{DeleteParams, Patch, PatchParams};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+struct ApiProcess {
+    port: u16,
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl Drop for ApiProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn call(port: u16, method: &str, path: &str, token: Option<&str>) -> (u16, Value) {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let request = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n{auth}Content-Length: 0\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+fn token(ns: &str, account: &str) -> String {
+    kubectl(&["create", "token", account, "-n", ns, "--duration", "1h"]).trim().to_string()
+}
+
+async fn start(ns: &str, kubeconfig: &std::path::Path, dir: &std::path::Path, name: &str) -> ApiProcess {
+    let port = common::free_port();
+    let log = dir.join(format!("{name}.log"));
+    let file = std::fs::File::create(&log).expect("log");
+    let child = Command::new(env!("CARGO_BIN_EXE_driftmgr"))
+        .args(["api", "--listen", &format!("127.0.0.1:{port}"), "--watch-namespace", ns])
+        .args(["--audit-namespace", ns, "--audit-segment-records", "3"])
+        .args(["--user-role", &format!("system:serviceaccount:{ns}:auditor=auditor")])
+        .args(["--user-role", &format!("system:serviceaccount:{ns}:ops=operator")])
+        .args(["--user-role", &format!("system:serviceaccount:{ns}:reader=viewer")])
+        .env("KUBECONFIG", kubeconfig)
+        .stdout(Stdio::from(file.try_clone().expect("log")))
+        .stderr(Stdio::from(file))
+        .spawn()
+        .expect("start driftmgr api");
+    let process = ApiProcess { port, child, log };
+    common::wait_until(TIMEOUT, &format!("{name} ready"), || async {
+        tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+        (call(port, "GET", "/health/ready", None).await.0 == 200).then_some(())
+    })
+    .await;
+    process
+}
+
+async fn verification(port: u16, auditor: &str) -> Value {
+    let (status, body) = call(port, "GET", "/api/v1/audit/verify", Some(auditor)).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn requests_are_audited_in_a_verifiable_chain_that_names_tampering() {
+    let client = common::client().await;
+    common::install_crds(&client).await;
+    let ns = common::namespace(&client, "audit").await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    apply_chart_rbac_with(&ns, dir.path(), &["api.enabled=true"], 7);
+    let kubeconfig = service_account_kubeconfig(&ns, dir.path());
+    for account in ["auditor", "ops", "reader"] {
+        kubectl(&["create", "serviceaccount", account, "-n", &ns]);
+    }
+    let seed = "5f".repeat(32);
+    kubectl(&[
+        "create",
+        "secret",
+        "generic",
+        "driftmgr-audit-key",
+        "-n",
+        &ns,
+        &format!("--from-literal=ed25519-seed={seed}"),
+    ]);
+    let scan = "apiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {name: net}\nspec:\n  providerAccountRef: {name: prod}\n  stateSources: [{s3: {bucket: states, key: k}}]\n";
+    common::create_yaml(&client, &ns, scan).await.remove(0).expect("scan");
+    let first = start(&ns, &kubeconfig, dir.path(), "api-a").await;
+    let second = start(&ns, &kubeconfig, dir.path(), "api-b").await;
+    let (auditor, ops, reader) = (token(&ns, "auditor"), token(&ns, "ops"), token(&ns, "reader"));
+    let trigger = format!("/api/v1/scans/{ns}/net/scan");
+    common::wait_until(TIMEOUT, "the scan cached by both replicas", || async {
+        let a = call(first.port, "GET", &format!("/api/v1/scans/{ns}/net"), Some(&reader)).await.0;
+        let b = call(second.port, "GET", &format!("/api/v1/scans/{ns}/net"), Some(&reader)).await.0;
+        (a == 200 && b == 200).then_some(())
+    })
+    .await;
+
+    // Denied and mutating requests are recorded; reads that are allowed are not.
+    assert_eq!(call(first.port, "GET", "/api/v1/scans", None).await.0, 401);
+    assert_eq!(call(first.port, "POST", &trigger, Some(&reader)).await.0, 403);
+    assert_eq!(call(first.port, "GET", "/api/v1/audit", Some(&reader)).await.0, 403);
+    // Both replicas append to one chain at the same time.
+    let triggers = (0..8).map(|i| {
+        let port = if i % 2 == 0 { first.port } else { second.port };
+        let (ops, trigger) = (ops.clone(), trigger.clone());
+        async move { call(port, "POST", &trigger, Some(&ops)).await.0 }
+    });
+    let statuses = futures::future::join_all(triggers).await;
+    assert!(statuses.iter().all(|s| *s == 202), "{statuses:?}");
+
+    let (status, all) = call(first.port, "GET", "/api/v1/audit?limit=500", Some(&auditor)).await;
+    assert_eq!(status, 200, "{all}");
+    assert_eq!(all["total"], 11, "3 denials and 8 triggers: {all}");
+    let items = all["items"].as_array().expect("items");
+    let seqs: Vec<u64> = items.iter().filter_map(|r| r["seq"].as_u64()).collect();
+    assert_eq!(seqs, (0..11).collect::<Vec<_>>(), "one chain, no gaps, no duplicates");
+    assert_eq!(
+        (items[0]["actor"].as_str(), items[0]["result"].as_str()),
+        (Some("anonymous"), Some("denied 401"))
+    );
+    let (_, mine) = call(
+        second.port,
+        "GET",
+        &format!("/api/v1/audit?actor=system:serviceaccount:{ns}:ops"),
+        Some(&auditor),
+    )
+    .await;
+    assert_eq!(mine["total"], 8);
+    assert_eq!(
+        (mine["items"][0]["action"].as_str(), mine["items"][0]["result"].as_str()),
+        (Some("TriggerScan"), Some("allowed 202"))
+    );
+    assert_eq!(mine["items"][0]["source"], "127.0.0.1");
+    let intact = verification(first.port, &auditor).await;
+    assert_eq!(intact, json!({"intact": true, "records": 11, "segments": 4, "firstBrokenLink": null}));
+
+    // An edited record is named; so is a deleted segment.
+    let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
+    let segment = config_maps.get("driftmgr-audit-000001").await.expect("segment 1");
+    let original = segment.data.as_ref().and_then(|d| d.get("records.jsonl")).cloned().expect("records");
+    let edited = original.replacen("allowed 202", "denied 403", 1);
+    assert_ne!(edited, original);
+    let patch = json!({"data": {"records.jsonl": edited}});
+    config_maps
+        .patch("driftmgr-audit-000001", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("edit");
+    let broken = verification(first.port, &auditor).await;
+    assert_eq!(broken["intact"], false);
+    assert_eq!(
+        broken["firstBrokenLink"], "record 3 (segment 1): its hash does not match its contents",
+        "{broken}"
+    );
+    let patch = json!({"data": {"records.jsonl": original}});
+    config_maps
+        .patch("driftmgr-audit-000001", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("restore");
+    assert_eq!(verification(first.port, &auditor).await["intact"], true);
+    for name in ["driftmgr-audit-000000", "driftmgr-audit-digest-000000"] {
+        config_maps.delete(name, &DeleteParams::default()).await.expect("delete");
+    }
+    let broken = verification(second.port, &auditor).await;
+    assert_eq!(broken["firstBrokenLink"], "segment 0 is missing (found segment 1 next)", "{broken}");
+
+    // No token anywhere: not in the trail, not in the logs; every record also on stdout.
+    let stored: String = config_maps
+        .list(&kube::api::ListParams::default().labels("driftmgr.io/audit"))
+        .await
+        .expect("list")
+        .items
+        .iter()
+        .flat_map(|c| c.data.clone().unwrap_or_default().into_values())
+        .collect();
+    let logs = format!(
+        "{}{}",
+        std::fs::read_to_string(&first.log).expect("log"),
+        std::fs::read_to_string(&second.log).expect("log")
+    );
+    for secret in [&auditor, &ops, &reader] {
+        assert!(!stored.contains(secret.as_str()) && !logs.contains(secret.as_str()), "a token leaked");
+    }
+    assert_eq!(logs.matches("audit record").count(), 11, "each record once on stdout");
+}
