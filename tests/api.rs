@@ -210,12 +210,37 @@ async fn callers_are_authenticated_by_the_api_server_and_authorized_by_role() {
         (404, Some(format!("DriftScan {ns}/db has no report yet").as_str()))
     );
 
+    // An operator asks for a plan from a scan's report, and rolls a plan back.
+    let plan_path = format!("/api/v1/scans/{ns}/web/plan");
+    assert_eq!(call(api.port, "POST", &plan_path, Some(&reader)).await.0, 403);
+    let (status, body) = {
+        let (status, _, body) = call(api.port, "POST", &plan_path, Some(&ops)).await;
+        (status, body)
+    };
+    assert_eq!((status, body["reportGeneration"].clone()), (202, serde_json::json!(1)), "{body}");
+    let annotations = scans.get("web").await.expect("scan").annotations().clone();
+    assert_eq!(annotations.get("driftmgr.io/generate-plan").map(String::as_str), body["request"].as_str());
+    let (status, _, body) = call(api.port, "POST", &format!("/api/v1/scans/{ns}/db/plan"), Some(&ops)).await;
+    assert_eq!(status, 409, "no report to build from: {body}");
+    let plan = "apiVersion: driftmgr.io/v1alpha1\nkind: RemediationPlan\nmetadata: {name: fix}\nspec:\n  author: driftmgr-e2e-admin\n  driftScanRef: {name: web}\n  actions:\n    - {id: a1, type: Revert, target: {type: aws_vpc, id: vpc-1}}\n";
+    common::create_yaml(&client, &ns, plan).await.remove(0).expect("plan");
+    let rollback = format!("/api/v1/plans/{ns}/fix/rollback");
+    common::wait_until(TIMEOUT, "the plan cached", || async {
+        (call(api.port, "GET", &format!("/api/v1/plans/{ns}/fix"), Some(&reader)).await.0 == 200)
+            .then_some(())
+    })
+    .await;
+    assert_eq!(call(api.port, "POST", &rollback, Some(&reader)).await.0, 403);
+    assert_eq!(call(api.port, "POST", &rollback, Some(&ops)).await.0, 202);
+    let plans: Api<driftmgr::crd::RemediationPlan> = Api::namespaced(client.clone(), &ns);
+    assert!(plans.get("fix").await.expect("plan").spec.rollback, "rollback requested");
+
     // No token ever appears in the API's log.
     let log = std::fs::read_to_string(api._dir.path().join("api.log")).expect("log");
     for secret in [&reader, &ops, &stranger] {
         assert!(!log.contains(secret.as_str()), "a token leaked into the log");
     }
-    assert!(log.contains("scan requested through the API"), "{log}");
+    assert!(log.contains("written through the API"), "{log}");
 }
 
 /// An approval through the API and one through kubectl land on the same plan: the API

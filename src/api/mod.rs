@@ -183,6 +183,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/scans/{namespace}/{name}", get(routes::get_scan))
         .route("/api/v1/scans/{namespace}/{name}/scan", post(routes::trigger_scan))
         .route("/api/v1/scans/{namespace}/{name}/report", get(routes::scan_report))
+        .route("/api/v1/scans/{namespace}/{name}/plan", post(routes::generate_plan))
+        .route("/api/v1/plans/{namespace}/{name}/rollback", post(routes::rollback_plan))
         .route("/api/v1/plans", get(routes::list_plans))
         .route("/api/v1/plans/{namespace}/{name}", get(routes::get_plan))
         .route("/api/v1/plans/{namespace}/{name}/approve", post(routes::approve_plan))

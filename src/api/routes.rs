@@ -21,7 +21,8 @@ use super::AppState;
 use super::auth::{AuthError, Caller, Route, allowed, bearer, review};
 use crate::controller::report_store;
 use crate::crd::{
-    DriftItem, DriftScan, ProviderAccount, RemediationPlan, SCAN_REQUESTED_ANNOTATION, find_condition,
+    DriftItem, DriftScan, GENERATE_PLAN_ANNOTATION, ProviderAccount, RemediationPlan,
+    SCAN_REQUESTED_ANNOTATION, find_condition,
 };
 
 /// Most items one page returns.
@@ -291,6 +292,49 @@ pub async fn scan_report(
     })))
 }
 
+/// Merge-patches an annotation or field of one object for the caller, and audits it.
+async fn write_for<K>(
+    state: &AppState,
+    caller: &Caller,
+    peer: SocketAddr,
+    route: Route,
+    (namespace, name): (&str, &str),
+    patch: Value,
+) -> Result<(), ApiError>
+where
+    K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+        + Clone
+        + serde::de::DeserializeOwned
+        + std::fmt::Debug,
+{
+    let api: Api<K> = Api::namespaced(state.client.clone(), namespace);
+    let outcome = api.patch(name, &PatchParams::default(), &Patch::Merge(&patch)).await;
+    let target = format!("{namespace}/{name}");
+    let (result, answer) = match outcome {
+        Ok(_) => ("allowed 202".to_string(), Ok(())),
+        Err(kube::Error::Api(s)) if s.code == 403 || s.code == 422 => {
+            (format!("failed {}", s.code), Err(ApiError::Forbidden(s.message)))
+        }
+        Err(e) => {
+            warn!(object = %target, error = %e, "write through the API failed");
+            (
+                "failed 502".to_string(),
+                Err(ApiError::Upstream(format!("the change could not be written: {e}"))),
+            )
+        }
+    };
+    state.record(Some(caller), route, &target, &result, peer).await;
+    if answer.is_ok() {
+        info!(user = %caller.user, object = %target, action = ?route, "written through the API");
+    }
+    answer
+}
+
+/// A request value naming the caller: `api/<user>/<millis>`.
+fn request_value(caller: &Caller) -> String {
+    format!("api/{}/{}", caller.user, Timestamp::now().as_millisecond())
+}
+
 pub async fn trigger_scan(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -302,18 +346,48 @@ pub async fn trigger_scan(
     if find(state.scans(), &namespace, &name).is_none() {
         return Err(ApiError::NotFound(format!("DriftScan {namespace}/{name} was not found")));
     }
-    let request = format!("api/{}/{}", caller.user, Timestamp::now().as_millisecond());
-    let scans: Api<DriftScan> = Api::namespaced(state.client.clone(), &namespace);
+    let request = request_value(&caller);
     let patch = json!({"metadata": {"annotations": {SCAN_REQUESTED_ANNOTATION: request}}});
-    scans.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await.map_err(|e| {
-        warn!(%namespace, %name, error = %e, "could not request a scan");
-        ApiError::Upstream(format!("the scan could not be requested: {e}"))
-    })?;
-    info!(user = %caller.user, %namespace, %name, %request, "scan requested through the API");
-    state
-        .record(Some(&caller), Route::TriggerScan, &format!("{namespace}/{name}"), "allowed 202", peer)
-        .await;
+    write_for::<DriftScan>(&state, &caller, peer, Route::TriggerScan, (&namespace, &name), patch).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"request": request}))))
+}
+
+/// Asks the scan for a plan built from its current report (`driftmgr.io/generate-plan`).
+pub async fn generate_plan(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path((namespace, name)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let caller =
+        authorize(&state, &headers, peer, Route::GeneratePlan, &format!("{namespace}/{name}")).await?;
+    let scan = find(state.scans(), &namespace, &name)
+        .ok_or_else(|| ApiError::NotFound(format!("DriftScan {namespace}/{name} was not found")))?;
+    let generation = scan.status.and_then(|s| s.report_ref).map(|r| r.generation).ok_or_else(|| {
+        ApiError::Conflict(format!("DriftScan {namespace}/{name} has no report to build a plan from yet"))
+    })?;
+    let request = request_value(&caller);
+    let patch = json!({"metadata": {"annotations": {GENERATE_PLAN_ANNOTATION: request}}});
+    write_for::<DriftScan>(&state, &caller, peer, Route::GeneratePlan, (&namespace, &name), patch).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"request": request, "reportGeneration": generation}))))
+}
+
+/// Rolls a plan back (`spec.rollback: true`): the operator restores its snapshot.
+pub async fn rollback_plan(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path((namespace, name)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let caller =
+        authorize(&state, &headers, peer, Route::RollbackPlan, &format!("{namespace}/{name}")).await?;
+    if find(state.plans(), &namespace, &name).is_none() {
+        return Err(ApiError::NotFound(format!("RemediationPlan {namespace}/{name} was not found")));
+    }
+    let patch = json!({"spec": {"rollback": true}});
+    write_for::<RemediationPlan>(&state, &caller, peer, Route::RollbackPlan, (&namespace, &name), patch)
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"rollback": true}))))
 }
 
 pub async fn list_plans(
