@@ -55,37 +55,30 @@ fn main() -> ExitCode {
         }
         Command::Api(args) => {
             init_logging(cli.log_format);
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-                Ok(runtime) => runtime,
-                Err(error) => {
-                    eprintln!("error: cannot start the async runtime: {error}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match runtime.block_on(driftmgr::api::run(args)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => {
-                    tracing::error!(error = format!("{error:#}"), "API failed");
-                    ExitCode::FAILURE
-                }
-            }
+            serve("API", driftmgr::api::run(args))
         }
         Command::Operator(args) => {
             init_logging(cli.log_format);
-            let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-                Ok(runtime) => runtime,
-                Err(error) => {
-                    eprintln!("error: cannot start the async runtime: {error}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            match runtime.block_on(operator::run(args)) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(error) => {
-                    tracing::error!(error = format!("{error:#}"), "operator failed");
-                    ExitCode::FAILURE
-                }
-            }
+            serve("operator", operator::run(args))
+        }
+    }
+}
+
+/// Runs a long-lived process (the operator, the API) to completion on a multi-threaded
+/// runtime; its error is logged with its whole chain.
+fn serve(what: &str, run: impl std::future::Future<Output = anyhow::Result<()>>) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "{what} failed");
+            ExitCode::FAILURE
         }
     }
 }

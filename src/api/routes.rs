@@ -397,23 +397,28 @@ pub async fn list_plans(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, peer, Route::ListPlans, "plans").await?;
-    let mut views: Vec<Value> = state
-        .plans()
-        .iter()
-        .filter(|p| query.get("namespace").is_none_or(|n| p.namespace().as_ref() == Some(n)))
-        .map(|p| {
-            let status = p.status.clone().unwrap_or_default();
-            json!({
-                "namespace": p.namespace(), "name": p.name_any(), "scan": p.spec.drift_scan_ref.name,
-                "mode": p.spec.mode, "phase": status.phase, "author": p.spec.author,
-                "approvals": p.spec.approval.approvers.len(), "required": p.spec.approval.required,
-            })
+    let views = state.plans().into_iter().map(|p| {
+        let status = p.status.clone().unwrap_or_default();
+        json!({
+            "namespace": p.namespace(), "name": p.name_any(), "scan": p.spec.drift_scan_ref.name,
+            "mode": p.spec.mode, "phase": status.phase, "author": p.spec.author,
+            "approvals": p.spec.approval.approvers.len(), "required": p.spec.approval.required,
         })
-        .collect();
+    });
+    by_name(views, &query)
+}
+
+/// Views in the requested namespace (if any), sorted by namespace and name, paged.
+fn by_name(
+    views: impl Iterator<Item = Value>,
+    query: &HashMap<String, String>,
+) -> Result<Json<Value>, ApiError> {
+    let mut views: Vec<Value> =
+        views.filter(|v| query.get("namespace").is_none_or(|n| v["namespace"].as_str() == Some(n))).collect();
     views.sort_by(|a, b| {
         (a["namespace"].as_str(), a["name"].as_str()).cmp(&(b["namespace"].as_str(), b["name"].as_str()))
     });
-    let (items, next) = page(&views, &query)?;
+    let (items, next) = page(&views, query)?;
     Ok(listed(items, next, views.len()))
 }
 
@@ -522,24 +527,15 @@ pub async fn list_accounts(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, peer, Route::ListAccounts, "accounts").await?;
-    let mut views: Vec<Value> = state
-        .accounts()
-        .iter()
-        .filter(|a| query.get("namespace").is_none_or(|n| a.namespace().as_ref() == Some(n)))
-        .map(|a: &ProviderAccount| {
-            let status = a.status.clone().unwrap_or_default();
-            json!({
-                "namespace": a.namespace(), "name": a.name_any(), "provider": a.spec.provider,
-                "accountId": status.account_id,
-                "ready": find_condition(&status.conditions, "Ready").map(|c| c.status.clone()),
-            })
+    let views = state.accounts().into_iter().map(|a: ProviderAccount| {
+        let status = a.status.clone().unwrap_or_default();
+        json!({
+            "namespace": a.namespace(), "name": a.name_any(), "provider": a.spec.provider,
+            "accountId": status.account_id,
+            "ready": find_condition(&status.conditions, "Ready").map(|c| c.status.clone()),
         })
-        .collect();
-    views.sort_by(|a, b| {
-        (a["namespace"].as_str(), a["name"].as_str()).cmp(&(b["namespace"].as_str(), b["name"].as_str()))
     });
-    let (items, next) = page(&views, &query)?;
-    Ok(listed(items, next, views.len()))
+    by_name(views, &query)
 }
 
 #[cfg(test)]
