@@ -111,6 +111,12 @@ async fn callers_are_authenticated_by_the_api_server_and_authorized_by_role() {
     let api = start_api(&ns).await;
     let (reader, ops, stranger) = (token(&ns, "reader"), token(&ns, "ops"), token(&other, "stranger"));
 
+    // The OpenAPI description is public and describes the routes served.
+    let (status, _, doc) = call(api.port, "GET", "/openapi.json", None).await;
+    assert_eq!(status, 200, "{doc}");
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{doc}");
+    assert!(doc["paths"]["/api/v1/scans/{namespace}/{name}/report"]["get"].is_object(), "{doc}");
+
     // Who may call at all.
     let (status, head, body) = call(api.port, "GET", "/api/v1/scans", None).await;
     assert_eq!(status, 401, "{body}");

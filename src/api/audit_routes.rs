@@ -19,6 +19,10 @@ fn unavailable() -> ApiError {
 }
 
 /// Records matching `actor`, `action`, `since` and `until` (RFC 3339), oldest first.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", security(("bearer" = [])),
+    params(("actor" = Option<String>, Query, description = "only this user"), ("action" = Option<String>, Query, description = "only this route"),
+        ("since" = Option<String>, Query, description = "RFC 3339"), ("until" = Option<String>, Query, description = "RFC 3339"), ("limit" = Option<u32>, Query, description = "items per page, 1 to 500 (50)"), ("continue" = Option<String>, Query, description = "token from the previous page")),
+    responses((status = 200, description = "audit records, oldest first"), (status = 401, description = "no or refused token"), (status = 403, description = "no role for this route")))]
 pub async fn list_audit(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -43,6 +47,8 @@ pub async fn list_audit(
 }
 
 /// Walks the chain and the signed digests; names the first broken link.
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit", security(("bearer" = [])),
+    responses((status = 200, description = "intact, or the first broken link"), (status = 401, description = "no or refused token"), (status = 403, description = "no role for this route")))]
 pub async fn verify_audit(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,

@@ -8,6 +8,7 @@
 
 mod audit_routes;
 pub mod auth;
+pub mod openapi;
 pub mod routes;
 
 use std::net::SocketAddr;
@@ -16,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 use futures::{FutureExt, StreamExt};
 use kube::core::error_boundary::DeserializeGuard;
 use kube::runtime::reflector::{self, Store};
@@ -172,25 +173,36 @@ async fn ready(
     }
 }
 
-/// The routes (`/api/v1/...`, `/health`, `/health/live`, `/health/ready`).
+/// The `/api/v1` routes: method, path and handler. The router and the OpenAPI test
+/// both read this table.
+pub fn api_routes() -> Vec<(&'static str, &'static str, MethodRouter<Arc<AppState>>)> {
+    vec![
+        ("get", "/api/v1/accounts", get(routes::list_accounts)),
+        ("get", "/api/v1/scans", get(routes::list_scans)),
+        ("get", "/api/v1/scans/{namespace}/{name}", get(routes::get_scan)),
+        ("post", "/api/v1/scans/{namespace}/{name}/scan", post(routes::trigger_scan)),
+        ("get", "/api/v1/scans/{namespace}/{name}/report", get(routes::scan_report)),
+        ("post", "/api/v1/scans/{namespace}/{name}/plan", post(routes::generate_plan)),
+        ("get", "/api/v1/plans", get(routes::list_plans)),
+        ("get", "/api/v1/plans/{namespace}/{name}", get(routes::get_plan)),
+        ("post", "/api/v1/plans/{namespace}/{name}/approve", post(routes::approve_plan)),
+        ("post", "/api/v1/plans/{namespace}/{name}/rollback", post(routes::rollback_plan)),
+        ("get", "/api/v1/audit", get(audit_routes::list_audit)),
+        ("get", "/api/v1/audit/verify", get(audit_routes::verify_audit)),
+    ]
+}
+
+/// The routes (`/api/v1/...`, `/openapi.json`, `/health`, `/health/live`, `/health/ready`).
 pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+    let mut router = Router::new()
         .route("/health", get(health))
         .route("/health/live", get(health))
         .route("/health/ready", get(ready))
-        .route("/api/v1/accounts", get(routes::list_accounts))
-        .route("/api/v1/scans", get(routes::list_scans))
-        .route("/api/v1/scans/{namespace}/{name}", get(routes::get_scan))
-        .route("/api/v1/scans/{namespace}/{name}/scan", post(routes::trigger_scan))
-        .route("/api/v1/scans/{namespace}/{name}/report", get(routes::scan_report))
-        .route("/api/v1/scans/{namespace}/{name}/plan", post(routes::generate_plan))
-        .route("/api/v1/plans/{namespace}/{name}/rollback", post(routes::rollback_plan))
-        .route("/api/v1/plans", get(routes::list_plans))
-        .route("/api/v1/plans/{namespace}/{name}", get(routes::get_plan))
-        .route("/api/v1/plans/{namespace}/{name}/approve", post(routes::approve_plan))
-        .route("/api/v1/audit", get(audit_routes::list_audit))
-        .route("/api/v1/audit/verify", get(audit_routes::verify_audit))
-        .with_state(state)
+        .route("/openapi.json", get(openapi::openapi_json));
+    for (_, path, handler) in api_routes() {
+        router = router.route(path, handler);
+    }
+    router.with_state(state)
 }
 
 /// Serves the API until SIGTERM or Ctrl-C.

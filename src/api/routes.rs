@@ -208,6 +208,13 @@ fn listed<T: Serialize>(items: Vec<T>, next: Option<String>, total: usize) -> Js
     Json(json!({"items": items, "continue": next, "total": total}))
 }
 
+#[utoipa::path(get, path = "/api/v1/scans", tag = "scans", security(("bearer" = [])),
+    params(("namespace" = Option<String>, Query, description = "only this namespace"),
+        ("account" = Option<String>, Query, description = "only scans of this ProviderAccount"),
+        ("phase" = Option<String>, Query, description = "Pending, Completed or Failed"),
+        ("drifted" = Option<bool>, Query, description = "only scans whose Drifted condition is (not) True"),
+        ("sort" = Option<String>, Query, description = "name (default), lastScanTime or modified"), ("limit" = Option<u32>, Query, description = "items per page, 1 to 500 (50)"), ("continue" = Option<String>, Query, description = "token from the previous page")),
+    responses((status = 200, description = "DriftScans, paged"), (status = 400, description = "a bad parameter, named"), (status = 401, description = "no or refused token"), (status = 403, description = "no role for this route")))]
 pub async fn list_scans(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -226,6 +233,9 @@ fn find<K: kube::Resource + Clone>(items: Vec<K>, namespace: &str, name: &str) -
         .find(|o| o.meta().namespace.as_deref() == Some(namespace) && o.meta().name.as_deref() == Some(name))
 }
 
+#[utoipa::path(get, path = "/api/v1/scans/{namespace}/{name}", tag = "scans", security(("bearer" = [])),
+    params(("namespace" = String, Path, description = "namespace"), ("name" = String, Path, description = "name")),
+    responses((status = 200, description = "spec and status"), (status = 404, description = "no such scan"), (status = 401, description = "no or refused token"), (status = 403, description = "no role for this route")))]
 pub async fn get_scan(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -266,6 +276,11 @@ pub fn select_items(
 }
 
 /// The scan's complete report (from its report ConfigMaps), its items filtered and paged.
+#[utoipa::path(get, path = "/api/v1/scans/{namespace}/{name}/report", tag = "scans", security(("bearer" = [])),
+    params(("namespace" = String, Path, description = "namespace"), ("name" = String, Path, description = "name"), ("kind" = Option<String>, Query, description = "Modified, Missing or Unmanaged"),
+        ("type" = Option<String>, Query, description = "a Terraform type"),
+        ("severity" = Option<String>, Query, description = "Critical, High, Medium or Low"), ("limit" = Option<u32>, Query, description = "items per page, 1 to 500 (50)"), ("continue" = Option<String>, Query, description = "token from the previous page")),
+    responses((status = 200, description = "the complete report, items filtered and paged"), (status = 404, description = "no scan or no report yet"), (status = 401, description = "no or refused token"), (status = 403, description = "no role for this route")))]
 pub async fn scan_report(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -335,6 +350,9 @@ fn request_value(caller: &Caller) -> String {
     format!("api/{}/{}", caller.user, Timestamp::now().as_millisecond())
 }
 
+#[utoipa::path(post, path = "/api/v1/scans/{namespace}/{name}/scan", tag = "scans", security(("bearer" = [])),
+    params(("namespace" = String, Path, description = "namespace"), ("name" = String, Path, description = "name")),
+    responses((status = 202, description = "a scan was requested (driftmgr.io/scan-requested)"), (status = 404, description = "no such scan"), (status = 401, description = "no or refused token"), (status = 403, description = "no role for this route")))]
 pub async fn trigger_scan(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -353,6 +371,9 @@ pub async fn trigger_scan(
 }
 
 /// Asks the scan for a plan built from its current report (`driftmgr.io/generate-plan`).
+#[utoipa::path(post, path = "/api/v1/scans/{namespace}/{name}/plan", tag = "plans", security(("bearer" = [])),
+    params(("namespace" = String, Path, description = "namespace"), ("name" = String, Path, description = "name")),
+    responses((status = 202, description = "a plan was requested (driftmgr.io/generate-plan)"), (status = 409, description = "the scan has no report yet"), (status = 401, description = "no or refused token"), (status = 403, description = "no role for this route")))]
 pub async fn generate_plan(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -373,6 +394,9 @@ pub async fn generate_plan(
 }
 
 /// Rolls a plan back (`spec.rollback: true`): the operator restores its snapshot.
+#[utoipa::path(post, path = "/api/v1/plans/{namespace}/{name}/rollback", tag = "plans", security(("bearer" = [])),
+    params(("namespace" = String, Path, description = "namespace"), ("name" = String, Path, description = "name")),
+    responses((status = 202, description = "rollback requested (spec.rollback)"), (status = 404, description = "no such plan"), (status = 401, description = "no or refused token"), (status = 403, description = "no role for this route")))]
 pub async fn rollback_plan(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -390,6 +414,9 @@ pub async fn rollback_plan(
     Ok((StatusCode::ACCEPTED, Json(json!({"rollback": true}))))
 }
 
+#[utoipa::path(get, path = "/api/v1/plans", tag = "plans", security(("bearer" = [])),
+    params(("namespace" = Option<String>, Query, description = "only this namespace"), ("limit" = Option<u32>, Query, description = "items per page, 1 to 500 (50)"), ("continue" = Option<String>, Query, description = "token from the previous page")),
+    responses((status = 200, description = "RemediationPlans: mode, phase, author, approvals"), (status = 401, description = "no or refused token"), (status = 403, description = "no role for this route")))]
 pub async fn list_plans(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -422,6 +449,9 @@ fn by_name(
     Ok(listed(items, next, views.len()))
 }
 
+#[utoipa::path(get, path = "/api/v1/plans/{namespace}/{name}", tag = "plans", security(("bearer" = [])),
+    params(("namespace" = String, Path, description = "namespace"), ("name" = String, Path, description = "name")),
+    responses((status = 200, description = "spec and status"), (status = 404, description = "no such plan"), (status = 401, description = "no or refused token"), (status = 403, description = "no role for this route")))]
 pub async fn get_plan(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -438,6 +468,9 @@ pub async fn get_plan(
 /// marked `recordedBy` with the API's own user, which the admission policy trusts for
 /// exactly this. The policy's other rules still hold: an author's own approval, or a
 /// second one by the same user, is refused, and that refusal is passed on.
+#[utoipa::path(post, path = "/api/v1/plans/{namespace}/{name}/approve", tag = "plans", security(("bearer" = [])),
+    params(("namespace" = String, Path, description = "namespace"), ("name" = String, Path, description = "name")), request_body(content = String, description = "optional JSON: {\"comment\": \"...\"}"),
+    responses((status = 200, description = "approved for the caller"), (status = 409, description = "the plan changed meanwhile; approve again"), (status = 401, description = "no or refused token"), (status = 403, description = "no role for this route")))]
 pub async fn approve_plan(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -520,6 +553,9 @@ async fn approve_patch(
     }
 }
 
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", security(("bearer" = [])),
+    params(("namespace" = Option<String>, Query, description = "only this namespace"), ("limit" = Option<u32>, Query, description = "items per page, 1 to 500 (50)"), ("continue" = Option<String>, Query, description = "token from the previous page")),
+    responses((status = 200, description = "ProviderAccounts: provider, account id, Ready"), (status = 401, description = "no or refused token"), (status = 403, description = "no role for this route")))]
 pub async fn list_accounts(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
