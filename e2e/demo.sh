@@ -52,14 +52,32 @@ fi
 
 log "applying config/samples (the account's endpoint pointed at moto)"
 for sample in "$REPO_ROOT"/config/samples/*.yaml; do
+  # The sample plan shows the shape of a hand-written plan; the demo generates its plan
+  # from the scan instead (below), so its targets are the ones the scan found.
+  [[ "$sample" == *remediationplan* ]] && continue
   sed "s|http://127.0.0.1:5000|http://127.0.0.1:$moto_port|" "$sample"
   echo "---"
 done | "$KUBECTL" apply -f - >/dev/null
 "$KUBECTL" -n driftmgr-demo wait --for=condition=Drifted driftscan/network --timeout=120s >/dev/null
+"$KUBECTL" -n driftmgr-demo annotate driftscan network driftmgr.io/generate-plan=demo --overwrite >/dev/null
+for _ in $(seq 1 60); do
+  [[ -n "$("$KUBECTL" -n driftmgr-demo get remediationplans -o name 2>/dev/null)" ]] && break
+  sleep 1
+done
+plan="$("$KUBECTL" -n driftmgr-demo get driftscan network -o jsonpath='{.status.generatedPlan.name}')"
+for _ in $(seq 1 60); do
+  [[ -n "$("$KUBECTL" -n driftmgr-demo get remediationplan "$plan" -o jsonpath='{.status.results}' 2>/dev/null)" ]] && break
+  sleep 1
+done
 
 echo
 echo "\$ kubectl get provideraccounts,driftscans,remediationplans -n driftmgr-demo"
 "$KUBECTL" get provideraccounts,driftscans,remediationplans -n driftmgr-demo
+echo
+echo "\$ kubectl annotate driftscan network driftmgr.io/generate-plan=demo   # then, what the plan would do:"
+"$KUBECTL" -n driftmgr-demo get remediationplan "$plan" \
+  -o jsonpath='{range .status.results[*]}{.id}{"\t"}{.risk}{"\t"}{.message}{"\t"}{.changes[*].path}{"\n"}{end}'
+echo "(needs two approvals; see docs/remediation.md)"
 echo
 echo "\$ kubectl describe driftscan network -n driftmgr-demo   (status part)"
 "$KUBECTL" describe driftscan network -n driftmgr-demo | sed -n '/^Status:/,/^Events:/p'
