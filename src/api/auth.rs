@@ -144,9 +144,64 @@ pub fn bearer(header: Option<&str>) -> Result<&str, AuthError> {
     token.ok_or(AuthError::Missing)
 }
 
-/// Checks `token` with a TokenReview. The token itself never leaves this function
-/// except to the API server: it is not logged, stored or echoed.
-pub async fn review(client: &Client, token: &str, bindings: &RoleBindings) -> Result<Caller, AuthError> {
+/// Recent TokenReview answers, so a busy caller costs the API server one review per
+/// `ttl`, not one per request. Keyed by the token's SHA-256, never the token; bounded
+/// (the oldest half is dropped when full). A token revoked meanwhile stays accepted
+/// for at most `ttl`.
+pub struct ReviewCache {
+    ttl: std::time::Duration,
+    capacity: usize,
+    entries: std::sync::Mutex<std::collections::HashMap<Vec<u8>, (std::time::Instant, Caller)>>,
+}
+
+impl ReviewCache {
+    pub fn new(ttl: std::time::Duration, capacity: usize) -> Self {
+        Self { ttl, capacity: capacity.max(2), entries: Default::default() }
+    }
+
+    fn key(token: &str) -> Vec<u8> {
+        ring::digest::digest(&ring::digest::SHA256, token.as_bytes()).as_ref().to_vec()
+    }
+
+    /// The caller a review accepted for `token` within `ttl`, if any.
+    pub fn get(&self, token: &str, now: std::time::Instant) -> Option<Caller> {
+        let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        let (at, caller) = entries.get(&Self::key(token))?;
+        (now.duration_since(*at) < self.ttl).then(|| caller.clone())
+    }
+
+    /// Remembers an accepted review (refusals are not cached: a fixed token works at once).
+    pub fn put(&self, token: &str, caller: &Caller, now: std::time::Instant) {
+        let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+        if entries.len() >= self.capacity {
+            let mut ages: Vec<std::time::Instant> = entries.values().map(|(at, _)| *at).collect();
+            ages.sort();
+            let cutoff = ages[ages.len() / 2];
+            entries.retain(|_, (at, _)| *at > cutoff);
+        }
+        entries.insert(Self::key(token), (now, caller.clone()));
+    }
+}
+
+/// Checks `token` with a TokenReview (or a recent answer for it). The token itself
+/// never leaves this function except to the API server: it is not logged, stored or
+/// echoed.
+pub async fn review_cached(
+    client: &Client,
+    cache: &ReviewCache,
+    token: &str,
+    bindings: &RoleBindings,
+) -> Result<Caller, AuthError> {
+    let now = std::time::Instant::now();
+    if let Some(caller) = cache.get(token, now) {
+        return Ok(caller);
+    }
+    let caller = review(client, token, bindings).await?;
+    cache.put(token, &caller, now);
+    Ok(caller)
+}
+
+async fn review(client: &Client, token: &str, bindings: &RoleBindings) -> Result<Caller, AuthError> {
     let reviews: Api<TokenReview> = Api::all(client.clone());
     let request = TokenReview {
         spec: TokenReviewSpec { token: token.to_string(), audiences: None },
@@ -205,6 +260,25 @@ mod tests {
         let bad = RoleBindings::parse(&["alice=root".into()], &[]).expect_err("unknown role");
         assert!(bad.contains("--user-role \"alice=root\"") && bad.contains("unknown role"), "{bad}");
         assert!(RoleBindings::parse(&[], &["=viewer".into()]).is_err());
+    }
+
+    #[test]
+    fn reviews_are_remembered_briefly_by_hash_and_the_cache_stays_bounded() {
+        let cache = ReviewCache::new(std::time::Duration::from_secs(10), 4);
+        let caller = Caller { user: "bob".into(), groups: vec![], roles: roles(&[Role::Viewer]) };
+        let start = std::time::Instant::now();
+        cache.put("token-1", &caller, start);
+        assert_eq!(cache.get("token-1", start + std::time::Duration::from_secs(9)), Some(caller.clone()));
+        assert_eq!(cache.get("token-1", start + std::time::Duration::from_secs(10)), None, "expired");
+        assert_eq!(cache.get("token-2", start), None);
+        let stored = cache.entries.lock().expect("lock");
+        assert!(stored.keys().all(|k| k.len() == 32 && k.as_slice() != b"token-1"), "only hashes are kept");
+        drop(stored);
+        for i in 0..20 {
+            cache.put(&format!("t{i}"), &caller, start + std::time::Duration::from_millis(i));
+        }
+        assert!(cache.entries.lock().expect("lock").len() <= 4, "bounded");
+        assert!(cache.get("t19", start + std::time::Duration::from_millis(19)).is_some(), "the newest stays");
     }
 
     #[test]

@@ -61,12 +61,18 @@ pub struct ApiArgs {
     pub audit_segment_records: u32,
 }
 
+/// How long a TokenReview answer is reused (the API server's own webhook token
+/// authenticator caches for 2 minutes by default; this is shorter).
+const REVIEW_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// What the handlers share.
 pub struct AppState {
     pub client: Client,
     pub bindings: RoleBindings,
     /// The user the API server knows this API as: `recordedBy` of approvals it records.
     pub own_user: String,
+    /// Recent TokenReview answers.
+    pub reviews: auth::ReviewCache,
     scans: Store<DeserializeGuard<DriftScan>>,
     plans: Store<DeserializeGuard<RemediationPlan>>,
     accounts: Store<DeserializeGuard<ProviderAccount>>,
@@ -236,6 +242,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
         client,
         bindings,
         own_user,
+        reviews: auth::ReviewCache::new(REVIEW_TTL, 4096),
         scans: scans.clone(),
         plans: plans.clone(),
         accounts: accounts.clone(),

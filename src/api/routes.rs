@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use tracing::{info, warn};
 
 use super::AppState;
-use super::auth::{AuthError, Caller, Route, allowed, bearer, review};
+use super::auth::{AuthError, Caller, Route, allowed, bearer, review_cached};
 use crate::controller::report_store;
 use crate::crd::{
     DriftItem, DriftScan, GENERATE_PLAN_ANNOTATION, ProviderAccount, RemediationPlan,
@@ -95,7 +95,7 @@ async fn check(
 ) -> Result<Caller, (Option<Caller>, ApiError)> {
     let header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let caller = match bearer(header) {
-        Ok(token) => review(&state.client, token, &state.bindings).await,
+        Ok(token) => review_cached(&state.client, &state.reviews, token, &state.bindings).await,
         Err(error) => Err(error),
     };
     let caller = match caller {
