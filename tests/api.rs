@@ -4,48 +4,16 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::api::{ApiProcess, call, start, token};
 use common::chart::{apply_chart_rbac_with, service_account_kubeconfig};
 use common::kubectl;
 use driftmgr::crd::{DriftScan, SCAN_REQUESTED_ANNOTATION};
 use kube::{Api, ResourceExt};
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
-
-/// A running `driftmgr api`, stopped when dropped.
-struct ApiServer {
-    port: u16,
-    child: Child,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for ApiServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One HTTP/1.0 request: status and JSON body (`Value::Null` when it is not JSON).
-async fn call(port: u16, method: &str, path: &str, token: Option<&str>) -> (u16, String, Value) {
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect to the API");
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    let request = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n{auth}Content-Length: 0\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.expect("read");
-    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    (status, head.to_string(), serde_json::from_str(body).unwrap_or(Value::Null))
-}
-
-fn token(ns: &str, account: &str) -> String {
-    kubectl(&["create", "token", account, "-n", ns, "--duration", "1h"]).trim().to_string()
-}
 
 /// The API's identity: the chart's ServiceAccount, with the chart's RBAC for the API
 /// (the operator's grants plus the TokenReview ClusterRole).
@@ -54,39 +22,26 @@ fn api_identity(ns: &str, dir: &std::path::Path) -> std::path::PathBuf {
     service_account_kubeconfig(ns, dir)
 }
 
-async fn start_api(ns: &str) -> ApiServer {
+async fn start_api(ns: &str) -> (ApiProcess, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let kubeconfig = api_identity(ns, dir.path());
-    start_api_as(ns, dir, &kubeconfig, &format!("system:serviceaccount:{ns}:ops=operator")).await
+    let api = start_api_as(ns, &dir, &kubeconfig, &format!("system:serviceaccount:{ns}:ops=operator")).await;
+    (api, dir)
 }
 
 async fn start_api_as(
     ns: &str,
-    dir: tempfile::TempDir,
+    dir: &tempfile::TempDir,
     kubeconfig: &std::path::Path,
     user_role: &str,
-) -> ApiServer {
-    let port = common::free_port();
-    let log = std::fs::File::create(dir.path().join("api.log")).expect("log");
-    let child = Command::new(env!("CARGO_BIN_EXE_driftmgr"))
-        .args(["api", "--listen", &format!("127.0.0.1:{port}"), "--watch-namespace", ns])
-        .args(["--group-role", &format!("system:serviceaccounts:{ns}=viewer")])
-        .args(["--user-role", user_role])
-        .env("KUBECONFIG", kubeconfig)
-        .stdout(Stdio::from(log.try_clone().expect("log")))
-        .stderr(Stdio::from(log))
-        .spawn()
-        .expect("start driftmgr api");
-    let server = ApiServer { port, child, _dir: dir };
-    common::wait_until(TIMEOUT, "the API ready", || async {
-        let connected = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok();
-        if !connected {
-            return None;
-        }
-        (call(port, "GET", "/health/ready", None).await.0 == 200).then_some(())
-    })
-    .await;
-    server
+) -> ApiProcess {
+    let roles = [
+        "--group-role".to_string(),
+        format!("system:serviceaccounts:{ns}=viewer"),
+        "--user-role".to_string(),
+        user_role.to_string(),
+    ];
+    start(ns, kubeconfig, dir.path().join("api.log"), &roles).await
 }
 
 #[tokio::test]
@@ -108,7 +63,7 @@ async fn callers_are_authenticated_by_the_api_server_and_authorized_by_role() {
     {
         common::create_yaml(&client, namespace, &scan(name, account)).await.remove(0).expect("scan created");
     }
-    let api = start_api(&ns).await;
+    let (api, _dir) = start_api(&ns).await;
     let (reader, ops, stranger) = (token(&ns, "reader"), token(&ns, "ops"), token(&other, "stranger"));
 
     // The OpenAPI description is public and describes the routes served.
@@ -242,7 +197,7 @@ async fn callers_are_authenticated_by_the_api_server_and_authorized_by_role() {
     assert!(plans.get("fix").await.expect("plan").spec.rollback, "rollback requested");
 
     // No token ever appears in the API's log.
-    let log = std::fs::read_to_string(api._dir.path().join("api.log")).expect("log");
+    let log = std::fs::read_to_string(&api.log).expect("log");
     for secret in [&reader, &ops, &stranger] {
         assert!(!log.contains(secret.as_str()), "a token leaked into the log");
     }
@@ -279,7 +234,7 @@ async fn approvals_through_the_api_and_kubectl_are_both_checked() {
         "--role=plan-editor",
         &format!("--serviceaccount={ns}:approver"),
     ]);
-    let api = start_api_as(&ns, dir, &kubeconfig, &format!("{approver}=approver")).await;
+    let api = start_api_as(&ns, &dir, &kubeconfig, &format!("{approver}=approver")).await;
     let recorder = format!("system:serviceaccount:{release}:drift");
 
     let plan = |name: &str, author: &str| {

@@ -5,74 +5,33 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::api::{ApiProcess, call, start, token};
 use common::chart::{apply_chart_rbac_with, service_account_kubeconfig};
 use common::kubectl;
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::Api;
 use kube::api::{DeleteParams, Patch, PatchParams};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
-struct ApiProcess {
-    port: u16,
-    child: Child,
-    log: std::path::PathBuf,
-}
-
-impl Drop for ApiProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn call(port: u16, method: &str, path: &str, token: Option<&str>) -> (u16, Value) {
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect");
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    let request = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n{auth}Content-Length: 0\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).await.expect("read");
-    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let body = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
-}
-
-fn token(ns: &str, account: &str) -> String {
-    kubectl(&["create", "token", account, "-n", ns, "--duration", "1h"]).trim().to_string()
-}
-
-async fn start(ns: &str, kubeconfig: &std::path::Path, dir: &std::path::Path, name: &str) -> ApiProcess {
-    let port = common::free_port();
-    let log = dir.join(format!("{name}.log"));
-    let file = std::fs::File::create(&log).expect("log");
-    let child = Command::new(env!("CARGO_BIN_EXE_driftmgr"))
-        .args(["api", "--listen", &format!("127.0.0.1:{port}"), "--watch-namespace", ns])
-        .args(["--audit-namespace", ns, "--audit-segment-records", "3"])
-        .args(["--user-role", &format!("system:serviceaccount:{ns}:auditor=auditor")])
-        .args(["--user-role", &format!("system:serviceaccount:{ns}:ops=operator")])
-        .args(["--user-role", &format!("system:serviceaccount:{ns}:reader=viewer")])
-        .env("KUBECONFIG", kubeconfig)
-        .stdout(Stdio::from(file.try_clone().expect("log")))
-        .stderr(Stdio::from(file))
-        .spawn()
-        .expect("start driftmgr api");
-    let process = ApiProcess { port, child, log };
-    common::wait_until(TIMEOUT, &format!("{name} ready"), || async {
-        tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
-        (call(port, "GET", "/health/ready", None).await.0 == 200).then_some(())
-    })
-    .await;
-    process
+async fn start_api(ns: &str, kubeconfig: &std::path::Path, dir: &std::path::Path, name: &str) -> ApiProcess {
+    let args: Vec<String> = ["--audit-namespace", ns, "--audit-segment-records", "3"]
+        .into_iter()
+        .map(str::to_string)
+        .chain(["auditor", "ops", "reader"].into_iter().zip(["auditor", "operator", "viewer"]).flat_map(
+            |(account, role)| {
+                ["--user-role".to_string(), format!("system:serviceaccount:{ns}:{account}={role}")]
+            },
+        ))
+        .collect();
+    start(ns, kubeconfig, dir.join(format!("{name}.log")), &args).await
 }
 
 async fn verification(port: u16, auditor: &str) -> Value {
-    let (status, body) = call(port, "GET", "/api/v1/audit/verify", Some(auditor)).await;
+    let (status, _, body) = call(port, "GET", "/api/v1/audit/verify", Some(auditor)).await;
     assert_eq!(status, 200, "{body}");
     body
 }
@@ -100,8 +59,8 @@ async fn requests_are_audited_in_a_verifiable_chain_that_names_tampering() {
     ]);
     let scan = "apiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {name: net}\nspec:\n  providerAccountRef: {name: prod}\n  stateSources: [{s3: {bucket: states, key: k}}]\n";
     common::create_yaml(&client, &ns, scan).await.remove(0).expect("scan");
-    let first = start(&ns, &kubeconfig, dir.path(), "api-a").await;
-    let second = start(&ns, &kubeconfig, dir.path(), "api-b").await;
+    let first = start_api(&ns, &kubeconfig, dir.path(), "api-a").await;
+    let second = start_api(&ns, &kubeconfig, dir.path(), "api-b").await;
     let (auditor, ops, reader) = (token(&ns, "auditor"), token(&ns, "ops"), token(&ns, "reader"));
     let trigger = format!("/api/v1/scans/{ns}/net/scan");
     common::wait_until(TIMEOUT, "the scan cached by both replicas", || async {
@@ -124,7 +83,7 @@ async fn requests_are_audited_in_a_verifiable_chain_that_names_tampering() {
     let statuses = futures::future::join_all(triggers).await;
     assert!(statuses.iter().all(|s| *s == 202), "{statuses:?}");
 
-    let (status, all) = call(first.port, "GET", "/api/v1/audit?limit=500", Some(&auditor)).await;
+    let (status, _, all) = call(first.port, "GET", "/api/v1/audit?limit=500", Some(&auditor)).await;
     assert_eq!(status, 200, "{all}");
     assert_eq!(all["total"], 11, "3 denials and 8 triggers: {all}");
     let items = all["items"].as_array().expect("items");
@@ -134,7 +93,7 @@ async fn requests_are_audited_in_a_verifiable_chain_that_names_tampering() {
         (items[0]["actor"].as_str(), items[0]["result"].as_str()),
         (Some("anonymous"), Some("denied 401"))
     );
-    let (_, mine) = call(
+    let (_, _, mine) = call(
         second.port,
         "GET",
         &format!("/api/v1/audit?actor=system:serviceaccount:{ns}:ops"),

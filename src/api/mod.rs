@@ -219,12 +219,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
     let (scans, scan_task) = cache::<DriftScan>(&client, namespace);
     let (plans, plan_task) = cache::<RemediationPlan>(&client, namespace);
     let (accounts, account_task) = cache::<ProviderAccount>(&client, namespace);
-    let own_user = {
-        use k8s_openapi::api::authentication::v1::SelfSubjectReview;
-        let reviews: Api<SelfSubjectReview> = Api::all(client.clone());
-        let review = reviews.create(&kube::api::PostParams::default(), &SelfSubjectReview::default()).await?;
-        review.status.and_then(|s| s.user_info).and_then(|u| u.username).unwrap_or_default()
-    };
+    let own_user = crate::controller::self_username(&client).await?;
     info!(user = %own_user, "API identity");
     let audit = match &args.audit_namespace {
         Some(namespace) => Some(

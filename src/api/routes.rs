@@ -227,10 +227,17 @@ pub async fn list_scans(
     Ok(listed(items, next, views.len()))
 }
 
-fn find<K: kube::Resource + Clone>(items: Vec<K>, namespace: &str, name: &str) -> Option<K> {
+/// The cached object `namespace/name` of `kind`, or 404 naming it.
+fn find<K: kube::Resource + Clone>(
+    items: Vec<K>,
+    kind: &str,
+    namespace: &str,
+    name: &str,
+) -> Result<K, ApiError> {
     items
         .into_iter()
         .find(|o| o.meta().namespace.as_deref() == Some(namespace) && o.meta().name.as_deref() == Some(name))
+        .ok_or_else(|| ApiError::NotFound(format!("{kind} {namespace}/{name} was not found")))
 }
 
 #[utoipa::path(get, path = "/api/v1/scans/{namespace}/{name}", tag = "scans", security(("bearer" = [])),
@@ -243,8 +250,7 @@ pub async fn get_scan(
     Path((namespace, name)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, peer, Route::GetScan, &format!("{namespace}/{name}")).await?;
-    let scan = find(state.scans(), &namespace, &name)
-        .ok_or_else(|| ApiError::NotFound(format!("DriftScan {namespace}/{name} was not found")))?;
+    let scan = find(state.scans(), "DriftScan", &namespace, &name)?;
     Ok(Json(json!({"namespace": namespace, "name": name, "spec": scan.spec, "status": scan.status})))
 }
 
@@ -289,8 +295,7 @@ pub async fn scan_report(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, peer, Route::GetReport, &format!("{namespace}/{name}")).await?;
-    let scan = find(state.scans(), &namespace, &name)
-        .ok_or_else(|| ApiError::NotFound(format!("DriftScan {namespace}/{name} was not found")))?;
+    let scan = find(state.scans(), "DriftScan", &namespace, &name)?;
     let reference = scan
         .status
         .and_then(|s| s.report_ref)
@@ -361,9 +366,7 @@ pub async fn trigger_scan(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let caller =
         authorize(&state, &headers, peer, Route::TriggerScan, &format!("{namespace}/{name}")).await?;
-    if find(state.scans(), &namespace, &name).is_none() {
-        return Err(ApiError::NotFound(format!("DriftScan {namespace}/{name} was not found")));
-    }
+    find(state.scans(), "DriftScan", &namespace, &name)?;
     let request = request_value(&caller);
     let patch = json!({"metadata": {"annotations": {SCAN_REQUESTED_ANNOTATION: request}}});
     write_for::<DriftScan>(&state, &caller, peer, Route::TriggerScan, (&namespace, &name), patch).await?;
@@ -382,8 +385,7 @@ pub async fn generate_plan(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let caller =
         authorize(&state, &headers, peer, Route::GeneratePlan, &format!("{namespace}/{name}")).await?;
-    let scan = find(state.scans(), &namespace, &name)
-        .ok_or_else(|| ApiError::NotFound(format!("DriftScan {namespace}/{name} was not found")))?;
+    let scan = find(state.scans(), "DriftScan", &namespace, &name)?;
     let generation = scan.status.and_then(|s| s.report_ref).map(|r| r.generation).ok_or_else(|| {
         ApiError::Conflict(format!("DriftScan {namespace}/{name} has no report to build a plan from yet"))
     })?;
@@ -405,9 +407,7 @@ pub async fn rollback_plan(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let caller =
         authorize(&state, &headers, peer, Route::RollbackPlan, &format!("{namespace}/{name}")).await?;
-    if find(state.plans(), &namespace, &name).is_none() {
-        return Err(ApiError::NotFound(format!("RemediationPlan {namespace}/{name} was not found")));
-    }
+    find(state.plans(), "RemediationPlan", &namespace, &name)?;
     let patch = json!({"spec": {"rollback": true}});
     write_for::<RemediationPlan>(&state, &caller, peer, Route::RollbackPlan, (&namespace, &name), patch)
         .await?;
@@ -459,8 +459,7 @@ pub async fn get_plan(
     Path((namespace, name)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, peer, Route::GetPlan, &format!("{namespace}/{name}")).await?;
-    let plan = find(state.plans(), &namespace, &name)
-        .ok_or_else(|| ApiError::NotFound(format!("RemediationPlan {namespace}/{name} was not found")))?;
+    let plan = find(state.plans(), "RemediationPlan", &namespace, &name)?;
     Ok(Json(json!({"namespace": namespace, "name": name, "spec": plan.spec, "status": plan.status})))
 }
 

@@ -20,6 +20,7 @@ mod tenancy;
 
 pub use drift_scan::{DriftScanFacts, build_drift_scan_status, reference_problem};
 pub use error::Error;
+pub use plan_generation::self_username;
 pub use provider_account::{CredentialCheck, build_provider_account_status, check_credentials};
 pub use remediation_plan::build_remediation_plan_status;
 pub use schedule::RetryPolicy;

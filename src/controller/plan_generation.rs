@@ -28,17 +28,20 @@ pub fn plan_name(scan: &str, generation: i64) -> String {
     format!("{}{suffix}", &scan[..keep])
 }
 
-/// The user the API server authenticates the operator as (asked once).
+/// The user the API server authenticates `client` as (a SelfSubjectReview; every
+/// authenticated user may create one). The operator authors generated plans under this
+/// name; the API records approvals under it.
+pub async fn self_username(client: &kube::Client) -> Result<String, kube::Error> {
+    let reviews: Api<SelfSubjectReview> = Api::all(client.clone());
+    let review = reviews.create(&PostParams::default(), &SelfSubjectReview::default()).await?;
+    Ok(review.status.and_then(|s| s.user_info).and_then(|u| u.username).unwrap_or_default())
+}
+
+/// The operator's user name, asked once.
 async fn own_username(ctx: &Context) -> Result<String, Error> {
     let name = ctx
         .own_username
-        .get_or_try_init(|| async {
-            let reviews: Api<SelfSubjectReview> = Api::all(ctx.client.clone());
-            let review = reviews.create(&PostParams::default(), &SelfSubjectReview::default()).await?;
-            Ok::<_, Error>(
-                review.status.and_then(|s| s.user_info).and_then(|u| u.username).unwrap_or_default(),
-            )
-        })
+        .get_or_try_init(|| async { Ok::<_, Error>(self_username(&ctx.client).await?) })
         .await?;
     Ok(name.clone())
 }

@@ -3,6 +3,7 @@
 //! found through the KUBECONFIG that script writes.
 #![allow(dead_code)] // each test binary uses a different part of the harness
 
+pub mod api;
 pub mod chart;
 pub mod fault_proxy;
 pub mod moto;

@@ -1,0 +1,66 @@
+//! `driftmgr api` processes for the tests, and plain HTTP/1.0 calls to them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::{free_port, kubectl, wait_until};
+
+/// A running `driftmgr api`, stopped when dropped.
+pub struct ApiProcess {
+    pub port: u16,
+    /// Its stdout and stderr.
+    pub log: PathBuf,
+    child: Child,
+}
+
+impl Drop for ApiProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `driftmgr api` as `kubeconfig`, watching `ns`, with extra `args` (roles,
+/// audit); logs to `log` and waits until it is ready.
+pub async fn start(ns: &str, kubeconfig: &Path, log: PathBuf, args: &[String]) -> ApiProcess {
+    let port = free_port();
+    let file = std::fs::File::create(&log).expect("log");
+    let child = Command::new(env!("CARGO_BIN_EXE_driftmgr"))
+        .args(["api", "--listen", &format!("127.0.0.1:{port}"), "--watch-namespace", ns])
+        .args(args)
+        .env("KUBECONFIG", kubeconfig)
+        .stdout(Stdio::from(file.try_clone().expect("log")))
+        .stderr(Stdio::from(file))
+        .spawn()
+        .expect("start driftmgr api");
+    let process = ApiProcess { port, log, child };
+    wait_until(Duration::from_secs(30), "the API ready", || async {
+        tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+        (call(port, "GET", "/health/ready", None).await.0 == 200).then_some(())
+    })
+    .await;
+    process
+}
+
+/// One HTTP/1.0 request: status, response head, and JSON body (`Value::Null` when it
+/// is not JSON).
+pub async fn call(port: u16, method: &str, path: &str, token: Option<&str>) -> (u16, String, Value) {
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect to the API");
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let request = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n{auth}Content-Length: 0\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("read");
+    let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (status, head.to_string(), serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+/// A token the API server mints for ServiceAccount `account` of `ns`.
+pub fn token(ns: &str, account: &str) -> String {
+    kubectl(&["create", "token", account, "-n", ns, "--duration", "1h"]).trim().to_string()
+}
