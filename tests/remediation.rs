@@ -518,3 +518,44 @@ async fn a_plan_generated_from_a_scan_fixes_its_drift() {
     let log = operator.raw_log();
     assert!(!log.contains("forbidden") && !log.contains("Forbidden"), "RBAC denied something:\n{log}");
 }
+
+/// A cloud call that keeps failing fails its action, and the plan stops there: the
+/// next action is not run, and nothing else is written to the cloud.
+#[tokio::test]
+async fn a_failing_cloud_call_fails_its_action_and_stops_the_plan() {
+    let Setup { client, ns, moto, proxy, world } = setup("fails").await;
+    let _operator = Operator::start(&ns, "fails-op", &LeaseTiming { duration_secs: 6, renew_secs: 2 });
+    create_scan(&client, &ns, &state(&world), &proxy.url, SCANNED).await;
+    wait_report(&client, &ns, 1).await;
+    let ec2 = moto.ec2().await;
+    ec2.modify_volume().volume_id(&world.volume).volume_type(VolumeType::Gp2).send().await.expect("gp2");
+    moto.tag(&world.instance, "Env", "staging").await;
+    request_scan(&client, &ns, "drifted").await;
+    wait_report(&client, &ns, 2).await;
+    proxy.inject(
+        "ModifyVolume",
+        common::fault_proxy::Fault { status: 500, code: "InternalError", times: u32::MAX },
+    );
+
+    let plan = format!(
+        "apiVersion: driftmgr.io/v1alpha1\nkind: RemediationPlan\nmetadata: {{name: broken}}\nspec:\n  author: alice\n  driftScanRef: {{name: net}}\n  mode: Execute\n  approval: {{required: 2}}\n  actions:\n    - {{id: disk, type: Revert, target: {{type: aws_ebs_volume, id: '{}'}}}}\n    - {{id: web, type: Revert, target: {{type: aws_instance, id: '{}'}}}}\n",
+        world.volume, world.instance
+    );
+    let (ok, out) = create_as("alice", &ns, &plan);
+    assert!(ok, "{out}");
+    let plans: Api<RemediationPlan> = Api::namespaced(client.clone(), &ns);
+    wait_phase(&plans, "broken", PlanPhase::AwaitingApproval).await;
+    approve("bob", &ns, "broken");
+    approve("dave", &ns, "broken");
+    let failed = wait_phase(&plans, "broken", PlanPhase::Failed).await;
+    let states: Vec<ActionState> = failed.results.iter().map(|r| r.state).collect();
+    assert_eq!(states, [ActionState::Failed, ActionState::Skipped], "{:?}", failed.results);
+    let message = failed.results[0].message.clone().unwrap_or_default();
+    assert!(message.contains("InternalError"), "the cloud's error is named: {message}");
+    assert_eq!(failed.results[1].message.as_deref(), Some("not run: an earlier action failed"));
+    let executed = find_condition(&failed.conditions, "Executed").expect("Executed");
+    assert_eq!((executed.status.as_str(), executed.reason.as_str()), ("False", "ActionFailed"));
+    assert_eq!(proxy.calls("CreateTags"), 0, "the instance was not touched");
+    let volume = ec2.describe_volumes().volume_ids(&world.volume).send().await.expect("volumes");
+    assert_eq!(volume.volumes()[0].volume_type().map(|t| t.as_str()), Some("gp2"), "the volume is as it was");
+}

@@ -66,6 +66,11 @@ impl FaultProxy {
         self.shared.delays.lock().expect("lock").insert(action.to_string(), delay);
     }
 
+    /// Injects `fault` for `action` from now on.
+    pub fn inject(&self, action: &str, fault: Fault) {
+        self.faults.lock().expect("lock").insert(action.to_string(), fault);
+    }
+
     /// Faults of `action` still to be injected.
     pub fn remaining(&self, action: &str) -> u32 {
         self.faults.lock().expect("lock").get(action).map_or(0, |f| f.times)
