@@ -26,6 +26,9 @@ enum Command {
     /// Compare state with the live cloud once, without a cluster. Exit code 0: no
     /// drift, 2: drift, 1: error.
     Scan(driftmgr::cli::ScanArgs),
+    /// Read a password from standard input and print its argon2id hash, for a user of
+    /// the API's users Secret (docs/api.md).
+    HashPassword,
 }
 
 fn main() -> ExitCode {
@@ -43,6 +46,20 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::HashPassword => {
+            let mut password = String::new();
+            if let Err(error) = std::io::stdin().read_line(&mut password) {
+                eprintln!("error: cannot read the password from standard input: {error}");
+                return ExitCode::FAILURE;
+            }
+            let password = password.trim_end_matches(['\r', '\n']);
+            if password.is_empty() {
+                eprintln!("error: the password is empty");
+                return ExitCode::FAILURE;
+            }
+            println!("{}", driftmgr::api::identity::hash_password(password));
+            ExitCode::SUCCESS
+        }
         Command::Scan(args) => {
             let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
                 Ok(runtime) => runtime,

@@ -18,7 +18,7 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// The API's identity: the chart's ServiceAccount, with the chart's RBAC for the API
 /// (the operator's grants plus the TokenReview ClusterRole).
 fn api_identity(ns: &str, dir: &std::path::Path) -> std::path::PathBuf {
-    apply_chart_rbac_with(ns, dir, &["api.enabled=true"], 7);
+    apply_chart_rbac_with(ns, dir, &["api.enabled=true"], 9);
     service_account_kubeconfig(ns, dir)
 }
 
@@ -221,7 +221,7 @@ async fn approvals_through_the_api_and_kubectl_are_both_checked() {
     let release = common::POLICY_RELEASE_NAMESPACE;
     let (_, _) = common::kubectl_result(&["create", "namespace", release]);
     let dir = tempfile::tempdir().expect("temp dir");
-    common::chart::apply_chart_rbac_in(release, &ns, dir.path(), &["api.enabled=true"], 7);
+    common::chart::apply_chart_rbac_in(release, &ns, dir.path(), &["api.enabled=true"], 9);
     let kubeconfig = service_account_kubeconfig(release, dir.path());
     kubectl(&["create", "serviceaccount", "approver", "-n", &ns]);
     let approver = format!("system:serviceaccount:{ns}:approver");
@@ -290,4 +290,27 @@ async fn approvals_through_the_api_and_kubectl_are_both_checked() {
         "{body}"
     );
     assert!(plans.get("own").await.expect("plan").spec.approval.approvers.is_empty());
+
+    // A rejection is recorded the same way, with the caller's comment.
+    let (ok, out) = create_as("alice", &ns, &plan("risky", "alice"));
+    assert!(ok, "{out}");
+    let path = format!("/api/v1/plans/{ns}/risky/reject");
+    let (status, _, body) = common::wait_until(TIMEOUT, "the rejection written", || async {
+        let (status, head, body) = common::api::send(
+            api.port,
+            "POST",
+            &path,
+            &[("Authorization", &format!("Bearer {approver_token}")), ("Content-Type", "application/json")],
+            r#"{"comment": "not during the freeze"}"#,
+        )
+        .await;
+        (status != 404).then_some((status, head, body))
+    })
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let rejection = plans.get("risky").await.expect("plan").spec.approval.approvers;
+    assert_eq!(rejection.len(), 1);
+    assert!(rejection[0].rejected && rejection[0].user == approver, "{rejection:?}");
+    assert_eq!(rejection[0].comment.as_deref(), Some("not during the freeze"));
+    assert_eq!(rejection[0].recorded_by.as_deref(), Some(recorder.as_str()));
 }

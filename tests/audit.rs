@@ -42,7 +42,7 @@ async fn requests_are_audited_in_a_verifiable_chain_that_names_tampering() {
     common::install_crds(&client).await;
     let ns = common::namespace(&client, "audit").await;
     let dir = tempfile::tempdir().expect("temp dir");
-    apply_chart_rbac_with(&ns, dir.path(), &["api.enabled=true"], 7);
+    apply_chart_rbac_with(&ns, dir.path(), &["api.enabled=true"], 9);
     let kubeconfig = service_account_kubeconfig(&ns, dir.path());
     for account in ["auditor", "ops", "reader"] {
         kubectl(&["create", "serviceaccount", account, "-n", &ns]);

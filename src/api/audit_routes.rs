@@ -10,8 +10,9 @@ use axum::http::HeaderMap;
 use serde_json::{Value, json};
 
 use super::AppState;
+use super::access::{ApiError, authorize};
 use super::auth::Route;
-use super::routes::{ApiError, authorize, page};
+use super::routes::page;
 use crate::audit::chain::{Record, verify};
 
 fn unavailable() -> ApiError {

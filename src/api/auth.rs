@@ -25,6 +25,22 @@ pub enum Role {
     Auditor,
 }
 
+impl Role {
+    /// Every role.
+    pub const ALL: [Role; 5] = [Role::Admin, Role::Operator, Role::Viewer, Role::Approver, Role::Auditor];
+
+    /// The role's name, as the flags and Secrets write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Operator => "operator",
+            Self::Viewer => "viewer",
+            Self::Approver => "approver",
+            Self::Auditor => "auditor",
+        }
+    }
+}
+
 impl FromStr for Role {
     type Err = String;
     fn from_str(text: &str) -> Result<Self, String> {
@@ -54,12 +70,26 @@ pub enum Route {
     ListPlans,
     GetPlan,
     ApprovePlan,
+    RejectPlan,
+    ExecutePlan,
     ReadAudit,
     VerifyAudit,
+    /// The WebSocket stream of scan and plan events.
+    WatchEvents,
+    /// Log in with a password, or refresh a session (authenticated by what they carry).
+    Login,
+    Refresh,
+    /// End a session (authenticated by the refresh token it ends).
+    Logout,
+    /// Who the caller is.
+    WhoAmI,
+    /// Create, list and revoke one's own API keys (with at most one's own roles).
+    ManageKeys,
 }
 
 /// The one table of who may do what. Admin may do everything; a route not listed
-/// here is allowed to nobody else.
+/// here is allowed to nobody else. Login, Refresh and Logout are not listed: they are
+/// authenticated by the password or refresh token they carry.
 pub const ROUTES: &[(Route, &[Role])] = &[
     (Route::ListAccounts, &[Role::Operator, Role::Viewer, Role::Approver]),
     (Route::ListScans, &[Role::Operator, Role::Viewer, Role::Approver]),
@@ -71,8 +101,13 @@ pub const ROUTES: &[(Route, &[Role])] = &[
     (Route::ListPlans, &[Role::Operator, Role::Viewer, Role::Approver]),
     (Route::GetPlan, &[Role::Operator, Role::Viewer, Role::Approver]),
     (Route::ApprovePlan, &[Role::Approver]),
+    (Route::RejectPlan, &[Role::Approver]),
+    (Route::ExecutePlan, &[Role::Operator]),
     (Route::ReadAudit, &[Role::Auditor]),
     (Route::VerifyAudit, &[Role::Auditor]),
+    (Route::WatchEvents, &[Role::Operator, Role::Viewer, Role::Approver]),
+    (Route::WhoAmI, &Role::ALL),
+    (Route::ManageKeys, &Role::ALL),
 ];
 
 /// Whether any of `roles` may use `route` (pure).

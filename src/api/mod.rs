@@ -2,14 +2,20 @@
 //! replica, reads through watch caches (reflectors) so every replica serves the same
 //! data without leadership, and writes by patching the custom resources.
 //!
-//! This is the API's first part: Kubernetes TokenReview authentication, the role table,
-//! read routes for accounts, scans and plans, triggering a scan, and health. JWT and
-//! API keys, plan writes, audit, the WebSocket stream, OpenAPI and the dashboard follow.
+//! Callers authenticate with a password session (JWT access and rotating refresh
+//! tokens), an API key, or a Kubernetes token (TokenReview); one table maps each route
+//! to the roles that may use it (`auth::ROUTES`); `access` is every request's way in.
 
+pub mod access;
 mod audit_routes;
 pub mod auth;
+pub mod identity;
 pub mod openapi;
+mod plan_routes;
 pub mod routes;
+pub mod secrets;
+mod session_routes;
+pub mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -59,6 +65,33 @@ pub struct ApiArgs {
     /// Records per audit segment before it is closed and its digest signed.
     #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub audit_segment_records: u32,
+    /// Keep users, sessions, API keys and the token signing key in Secrets of this
+    /// namespace (password logins and API keys are off when unset). With no users
+    /// Secret yet, a bootstrap `admin` is created; its password is in Secret
+    /// `driftmgr-api-initial-admin`.
+    #[arg(long, env = "DRIFTMGR_AUTH_NAMESPACE")]
+    pub auth_namespace: Option<String>,
+    /// `iss` of the API's tokens; replicas sharing a namespace must agree.
+    #[arg(long, default_value = "driftmgr")]
+    pub token_issuer: String,
+    /// Lifetime of an access token, in seconds.
+    #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(10..=3600))]
+    pub access_token_seconds: u64,
+    /// Lifetime of a refresh token (and an idle session), in seconds.
+    #[arg(long, default_value_t = 43_200, value_parser = clap::value_parser!(u64).range(60..=2_592_000))]
+    pub refresh_token_seconds: u64,
+    /// Send the dashboard's cookies without `Secure`, for plain-HTTP development only.
+    #[arg(long)]
+    pub insecure_cookies: bool,
+    /// Requests per second (and burst) one client address may make.
+    #[arg(long, default_value_t = 200)]
+    pub rate_per_ip: u32,
+    /// Requests per second (and burst) one authenticated user may make.
+    #[arg(long, default_value_t = 100)]
+    pub rate_per_user: u32,
+    /// Password login attempts per minute from one address.
+    #[arg(long, default_value_t = 10)]
+    pub logins_per_minute: u32,
 }
 
 /// How long a TokenReview answer is reused (the API server's own webhook token
@@ -80,7 +113,11 @@ pub struct AppState {
     synced: AtomicUsize,
     /// The audit trail, when enabled.
     pub audit: Option<AuditLog>,
-    requests: std::sync::atomic::AtomicU64,
+    /// Password users, sessions and API keys, when enabled.
+    pub identity: Option<identity::Identity>,
+    pub limits: access::Limits,
+    pub secure_cookies: bool,
+    pub refresh_ttl: u64,
 }
 
 /// The parsed objects of a cache; objects that do not parse are left out.
@@ -101,20 +138,18 @@ impl AppState {
         target: &str,
         result: &str,
         peer: SocketAddr,
+        headers: &axum::http::HeaderMap,
     ) {
         let Some(audit) = &self.audit else { return };
-        let number = self.requests.fetch_add(1, Ordering::Relaxed);
         let record = Record {
             seq: 0,
             time: k8s_openapi::jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string(),
             actor: caller.map_or_else(|| "anonymous".to_string(), |c| c.user.clone()),
-            roles: caller
-                .map(|c| c.roles.iter().map(|r| format!("{r:?}").to_lowercase()).collect())
-                .unwrap_or_default(),
+            roles: caller.map(|c| c.roles.iter().map(|r| r.name().to_string()).collect()).unwrap_or_default(),
             action: format!("{route:?}"),
             target: target.to_string(),
             result: result.to_string(),
-            request_id: format!("{}-{number}", std::process::id()),
+            request_id: access::request_id(headers),
             source: peer.ip().to_string(),
             prev: String::new(),
             hash: String::new(),
@@ -179,22 +214,56 @@ async fn ready(
     }
 }
 
-/// The `/api/v1` routes: method, path and handler. The router and the OpenAPI test
-/// both read this table.
-pub fn api_routes() -> Vec<(&'static str, &'static str, MethodRouter<Arc<AppState>>)> {
+/// The `/api/v1` routes: method, path, the role table's name for it, and handler.
+/// The router, the OpenAPI test and the role-matrix test all read this table.
+pub fn api_routes() -> Vec<(&'static str, &'static str, Route, MethodRouter<Arc<AppState>>)> {
     vec![
-        ("get", "/api/v1/accounts", get(routes::list_accounts)),
-        ("get", "/api/v1/scans", get(routes::list_scans)),
-        ("get", "/api/v1/scans/{namespace}/{name}", get(routes::get_scan)),
-        ("post", "/api/v1/scans/{namespace}/{name}/scan", post(routes::trigger_scan)),
-        ("get", "/api/v1/scans/{namespace}/{name}/report", get(routes::scan_report)),
-        ("post", "/api/v1/scans/{namespace}/{name}/plan", post(routes::generate_plan)),
-        ("get", "/api/v1/plans", get(routes::list_plans)),
-        ("get", "/api/v1/plans/{namespace}/{name}", get(routes::get_plan)),
-        ("post", "/api/v1/plans/{namespace}/{name}/approve", post(routes::approve_plan)),
-        ("post", "/api/v1/plans/{namespace}/{name}/rollback", post(routes::rollback_plan)),
-        ("get", "/api/v1/audit", get(audit_routes::list_audit)),
-        ("get", "/api/v1/audit/verify", get(audit_routes::verify_audit)),
+        ("get", "/api/v1/accounts", Route::ListAccounts, get(routes::list_accounts)),
+        ("get", "/api/v1/scans", Route::ListScans, get(routes::list_scans)),
+        ("get", "/api/v1/scans/{namespace}/{name}", Route::GetScan, get(routes::get_scan)),
+        ("post", "/api/v1/scans/{namespace}/{name}/scan", Route::TriggerScan, post(routes::trigger_scan)),
+        ("get", "/api/v1/scans/{namespace}/{name}/report", Route::GetReport, get(routes::scan_report)),
+        ("post", "/api/v1/scans/{namespace}/{name}/plan", Route::GeneratePlan, post(routes::generate_plan)),
+        ("get", "/api/v1/plans", Route::ListPlans, get(plan_routes::list_plans)),
+        ("get", "/api/v1/plans/{namespace}/{name}", Route::GetPlan, get(plan_routes::get_plan)),
+        (
+            "post",
+            "/api/v1/plans/{namespace}/{name}/approve",
+            Route::ApprovePlan,
+            post(plan_routes::approve_plan),
+        ),
+        (
+            "post",
+            "/api/v1/plans/{namespace}/{name}/reject",
+            Route::RejectPlan,
+            post(plan_routes::reject_plan),
+        ),
+        (
+            "post",
+            "/api/v1/plans/{namespace}/{name}/execute",
+            Route::ExecutePlan,
+            post(plan_routes::execute_plan),
+        ),
+        (
+            "post",
+            "/api/v1/plans/{namespace}/{name}/rollback",
+            Route::RollbackPlan,
+            post(plan_routes::rollback_plan),
+        ),
+        ("get", "/api/v1/audit", Route::ReadAudit, get(audit_routes::list_audit)),
+        ("get", "/api/v1/audit/verify", Route::VerifyAudit, get(audit_routes::verify_audit)),
+        ("post", "/api/v1/auth/login", Route::Login, post(session_routes::login)),
+        ("post", "/api/v1/auth/refresh", Route::Refresh, post(session_routes::refresh)),
+        ("post", "/api/v1/auth/logout", Route::Logout, post(session_routes::logout)),
+        ("get", "/api/v1/auth/me", Route::WhoAmI, get(session_routes::me)),
+        ("post", "/api/v1/auth/keys", Route::ManageKeys, post(session_routes::create_key)),
+        ("get", "/api/v1/auth/keys", Route::ManageKeys, get(session_routes::list_keys)),
+        (
+            "delete",
+            "/api/v1/auth/keys/{id}",
+            Route::ManageKeys,
+            axum::routing::delete(session_routes::revoke_key),
+        ),
     ]
 }
 
@@ -205,10 +274,51 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/health/live", get(health))
         .route("/health/ready", get(ready))
         .route("/openapi.json", get(openapi::openapi_json));
-    for (_, path, handler) in api_routes() {
+    for (_, path, _, handler) in api_routes() {
         router = router.route(path, handler);
     }
-    router.with_state(state)
+    harden(router, state.clone()).with_state(state)
+}
+
+/// Longest a request may take.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// Largest request body accepted.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// The layers every response passes: request ids, security headers, a body limit, a
+/// timeout, the per-address rate limit and the CSRF check. No CORS layer: the API and
+/// the dashboard share an origin, and other origins get no CORS headers at all.
+fn harden(router: Router<Arc<AppState>>, state: Arc<AppState>) -> Router<Arc<AppState>> {
+    use axum::http::{HeaderName, HeaderValue, header};
+    use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+    use tower_http::set_header::SetResponseHeaderLayer;
+    let request_id = HeaderName::from_static("x-request-id");
+    let headers = [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::CACHE_CONTROL, "no-store"),
+        (header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        ),
+        (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+    ];
+    let mut router = router
+        .layer(axum::middleware::from_fn(access::csrf_guard))
+        .layer(axum::middleware::from_fn_with_state(state, access::ip_limit))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ));
+    for (name, value) in headers {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
+    }
+    router
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
 /// Serves the API until SIGTERM or Ctrl-C.
@@ -233,6 +343,19 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
         ),
         None => None,
     };
+    let identity = match &args.auth_namespace {
+        Some(namespace) => Some(
+            identity::Identity::open(
+                &client,
+                namespace,
+                &args.token_issuer,
+                args.access_token_seconds,
+                args.refresh_token_seconds,
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let state = Arc::new(AppState {
         client,
         bindings,
@@ -243,7 +366,18 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
         accounts: accounts.clone(),
         synced: AtomicUsize::new(0),
         audit,
-        requests: std::sync::atomic::AtomicU64::new(0),
+        identity,
+        limits: access::Limits::new(args.rate_per_ip, args.rate_per_user, args.logins_per_minute),
+        secure_cookies: !args.insecure_cookies,
+        refresh_ttl: args.refresh_token_seconds,
+    });
+    let limits = state.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            limits.limits.shrink();
+        }
     });
     let waits = [
         async move { scans.wait_until_ready().await }.boxed(),

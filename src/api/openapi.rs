@@ -3,14 +3,17 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit_routes, routes};
+use super::{audit_routes, plan_routes, routes, session_routes};
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "driftmgr API", description = "Drift scans, remediation plans and the audit trail. Authenticate with a Kubernetes token (Authorization: Bearer)."),
     paths(
         routes::list_accounts, routes::list_scans, routes::get_scan, routes::scan_report, routes::trigger_scan,
-        routes::generate_plan, routes::list_plans, routes::get_plan, routes::approve_plan, routes::rollback_plan,
+        routes::generate_plan, plan_routes::list_plans, plan_routes::get_plan, plan_routes::approve_plan,
+        plan_routes::reject_plan, plan_routes::execute_plan, plan_routes::rollback_plan,
+        session_routes::login, session_routes::refresh, session_routes::logout, session_routes::me,
+        session_routes::create_key, session_routes::list_keys, session_routes::revoke_key,
         audit_routes::list_audit, audit_routes::verify_audit,
     ),
     modifiers(&BearerAuth)
@@ -50,7 +53,7 @@ mod tests {
             .collect();
         described.sort();
         let mut served: Vec<String> =
-            super::super::api_routes().iter().map(|(m, p, _)| format!("{m} {p}")).collect();
+            super::super::api_routes().iter().map(|(m, p, _, _)| format!("{m} {p}")).collect();
         served.sort();
         assert_eq!(described, served);
         assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");

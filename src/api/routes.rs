@@ -8,8 +8,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
 use k8s_openapi::jiff::Timestamp;
 use kube::api::{Patch, PatchParams};
 use kube::{Api, ResourceExt};
@@ -18,102 +17,17 @@ use serde_json::{Value, json};
 use tracing::{info, warn};
 
 use super::AppState;
-use super::auth::{AuthError, Caller, Route, allowed, bearer, review_cached};
+pub use super::access::{ApiError, authorize};
+use super::auth::{Caller, Route};
 use crate::controller::report_store;
 use crate::crd::{
-    DriftItem, DriftScan, GENERATE_PLAN_ANNOTATION, ProviderAccount, RemediationPlan,
-    SCAN_REQUESTED_ANNOTATION, find_condition,
+    DriftItem, DriftScan, GENERATE_PLAN_ANNOTATION, ProviderAccount, SCAN_REQUESTED_ANNOTATION,
+    find_condition,
 };
 
 /// Most items one page returns.
 pub const MAX_LIMIT: usize = 500;
 const DEFAULT_LIMIT: usize = 50;
-
-/// An error as the API answers it: a status and `{"error": Reason, "message": ...}`.
-#[derive(Debug)]
-pub enum ApiError {
-    Unauthorized(String),
-    Forbidden(String),
-    BadRequest(String),
-    NotFound(String),
-    Conflict(String),
-    Upstream(String),
-}
-
-impl ApiError {
-    pub fn status(&self) -> StatusCode {
-        match self {
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
-            Self::Upstream(_) => StatusCode::BAD_GATEWAY,
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let (status, reason, message) = match self {
-            Self::Unauthorized(m) => (StatusCode::UNAUTHORIZED, "Unauthorized", m),
-            Self::Forbidden(m) => (StatusCode::FORBIDDEN, "Forbidden", m),
-            Self::BadRequest(m) => (StatusCode::BAD_REQUEST, "BadRequest", m),
-            Self::NotFound(m) => (StatusCode::NOT_FOUND, "NotFound", m),
-            Self::Conflict(m) => (StatusCode::CONFLICT, "Conflict", m),
-            Self::Upstream(m) => (StatusCode::BAD_GATEWAY, "KubernetesError", m),
-        };
-        let body = Json(json!({"error": reason, "message": message}));
-        if status == StatusCode::UNAUTHORIZED {
-            return (status, [(header::WWW_AUTHENTICATE, "Bearer")], body).into_response();
-        }
-        (status, body).into_response()
-    }
-}
-
-/// Authenticates the request and checks the role table for `route`. A refusal is
-/// recorded in the audit trail.
-pub(super) async fn authorize(
-    state: &AppState,
-    headers: &HeaderMap,
-    peer: SocketAddr,
-    route: Route,
-    target: &str,
-) -> Result<Caller, ApiError> {
-    let outcome = check(state, headers, route).await;
-    if let Err((caller, error)) = &outcome {
-        let status = error.status().as_u16();
-        state.record(caller.as_ref(), route, target, &format!("denied {status}"), peer).await;
-    }
-    outcome.map_err(|(_, error)| error)
-}
-
-async fn check(
-    state: &AppState,
-    headers: &HeaderMap,
-    route: Route,
-) -> Result<Caller, (Option<Caller>, ApiError)> {
-    let header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let caller = match bearer(header) {
-        Ok(token) => review_cached(&state.client, &state.reviews, token, &state.bindings).await,
-        Err(error) => Err(error),
-    };
-    let caller = match caller {
-        Ok(caller) => caller,
-        Err(AuthError::Review(error)) => {
-            warn!(%error, "TokenReview failed");
-            return Err((None, ApiError::Upstream("the token could not be checked".into())));
-        }
-        Err(error) => return Err((None, ApiError::Unauthorized(error.to_string()))),
-    };
-    if !allowed(route, &caller.roles) {
-        let roles =
-            if caller.roles.is_empty() { "no role".to_string() } else { format!("roles {:?}", caller.roles) };
-        let message = format!("{} has {roles}, which may not {route:?}", caller.user);
-        return Err((Some(caller), ApiError::Forbidden(message)));
-    }
-    Ok(caller)
-}
 
 /// A page of `items` (pure): `limit` and the opaque `continue` token from the query.
 pub fn page<T: Clone>(
@@ -204,7 +118,7 @@ pub fn select_scans(scans: &[DriftScan], query: &HashMap<String, String>) -> Res
     Ok(views)
 }
 
-fn listed<T: Serialize>(items: Vec<T>, next: Option<String>, total: usize) -> Json<Value> {
+pub(super) fn listed<T: Serialize>(items: Vec<T>, next: Option<String>, total: usize) -> Json<Value> {
     Json(json!({"items": items, "continue": next, "total": total}))
 }
 
@@ -228,7 +142,7 @@ pub async fn list_scans(
 }
 
 /// The cached object `namespace/name` of `kind`, or 404 naming it.
-fn find<K: kube::Resource + Clone>(
+pub(super) fn find<K: kube::Resource + Clone>(
     items: Vec<K>,
     kind: &str,
     namespace: &str,
@@ -313,10 +227,10 @@ pub async fn scan_report(
 }
 
 /// Merge-patches an annotation or field of one object for the caller, and audits it.
-async fn write_for<K>(
+pub(super) async fn write_for<K>(
     state: &AppState,
     caller: &Caller,
-    peer: SocketAddr,
+    (peer, headers): (SocketAddr, &HeaderMap),
     route: Route,
     (namespace, name): (&str, &str),
     patch: Value,
@@ -343,7 +257,7 @@ where
             )
         }
     };
-    state.record(Some(caller), route, &target, &result, peer).await;
+    state.record(Some(caller), route, &target, &result, peer, headers).await;
     if answer.is_ok() {
         info!(user = %caller.user, object = %target, action = ?route, "written through the API");
     }
@@ -369,7 +283,8 @@ pub async fn trigger_scan(
     find(state.scans(), "DriftScan", &namespace, &name)?;
     let request = request_value(&caller);
     let patch = json!({"metadata": {"annotations": {SCAN_REQUESTED_ANNOTATION: request}}});
-    write_for::<DriftScan>(&state, &caller, peer, Route::TriggerScan, (&namespace, &name), patch).await?;
+    write_for::<DriftScan>(&state, &caller, (peer, &headers), Route::TriggerScan, (&namespace, &name), patch)
+        .await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"request": request}))))
 }
 
@@ -391,52 +306,20 @@ pub async fn generate_plan(
     })?;
     let request = request_value(&caller);
     let patch = json!({"metadata": {"annotations": {GENERATE_PLAN_ANNOTATION: request}}});
-    write_for::<DriftScan>(&state, &caller, peer, Route::GeneratePlan, (&namespace, &name), patch).await?;
+    write_for::<DriftScan>(
+        &state,
+        &caller,
+        (peer, &headers),
+        Route::GeneratePlan,
+        (&namespace, &name),
+        patch,
+    )
+    .await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"request": request, "reportGeneration": generation}))))
 }
 
-/// Rolls a plan back (`spec.rollback: true`): the operator restores its snapshot.
-#[utoipa::path(post, path = "/api/v1/plans/{namespace}/{name}/rollback", tag = "plans", security(("bearer" = [])),
-    params(("namespace" = String, Path, description = "namespace"), ("name" = String, Path, description = "name")),
-    responses((status = 202, description = "rollback requested (spec.rollback)"), (status = 404, description = "no such plan"), (status = 401, description = "no or refused token"), (status = 403, description = "no role for this route")))]
-pub async fn rollback_plan(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path((namespace, name)): Path<(String, String)>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let caller =
-        authorize(&state, &headers, peer, Route::RollbackPlan, &format!("{namespace}/{name}")).await?;
-    find(state.plans(), "RemediationPlan", &namespace, &name)?;
-    let patch = json!({"spec": {"rollback": true}});
-    write_for::<RemediationPlan>(&state, &caller, peer, Route::RollbackPlan, (&namespace, &name), patch)
-        .await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({"rollback": true}))))
-}
-
-#[utoipa::path(get, path = "/api/v1/plans", tag = "plans", security(("bearer" = [])),
-    params(("namespace" = Option<String>, Query, description = "only this namespace"), ("limit" = Option<u32>, Query, description = "items per page, 1 to 500 (50)"), ("continue" = Option<String>, Query, description = "token from the previous page")),
-    responses((status = 200, description = "RemediationPlans: mode, phase, author, approvals"), (status = 401, description = "no or refused token"), (status = 403, description = "no role for this route")))]
-pub async fn list_plans(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Query(query): Query<HashMap<String, String>>,
-) -> Result<Json<Value>, ApiError> {
-    authorize(&state, &headers, peer, Route::ListPlans, "plans").await?;
-    let views = state.plans().into_iter().map(|p| {
-        let status = p.status.clone().unwrap_or_default();
-        json!({
-            "namespace": p.namespace(), "name": p.name_any(), "scan": p.spec.drift_scan_ref.name,
-            "mode": p.spec.mode, "phase": status.phase, "author": p.spec.author,
-            "approvals": p.spec.approval.approvers.len(), "required": p.spec.approval.required,
-        })
-    });
-    by_name(views, &query)
-}
-
 /// Views in the requested namespace (if any), sorted by namespace and name, paged.
-fn by_name(
+pub(super) fn by_name(
     views: impl Iterator<Item = Value>,
     query: &HashMap<String, String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -447,109 +330,6 @@ fn by_name(
     });
     let (items, next) = page(&views, query)?;
     Ok(listed(items, next, views.len()))
-}
-
-#[utoipa::path(get, path = "/api/v1/plans/{namespace}/{name}", tag = "plans", security(("bearer" = [])),
-    params(("namespace" = String, Path, description = "namespace"), ("name" = String, Path, description = "name")),
-    responses((status = 200, description = "spec and status"), (status = 404, description = "no such plan"), (status = 401, description = "no or refused token"), (status = 403, description = "no role for this route")))]
-pub async fn get_plan(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path((namespace, name)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
-    authorize(&state, &headers, peer, Route::GetPlan, &format!("{namespace}/{name}")).await?;
-    let plan = find(state.plans(), "RemediationPlan", &namespace, &name)?;
-    Ok(Json(json!({"namespace": namespace, "name": name, "spec": plan.spec, "status": plan.status})))
-}
-
-/// Approves a plan for the caller: the approval names the user the API authenticated,
-/// marked `recordedBy` with the API's own user, which the admission policy trusts for
-/// exactly this. The policy's other rules still hold: an author's own approval, or a
-/// second one by the same user, is refused, and that refusal is passed on.
-#[utoipa::path(post, path = "/api/v1/plans/{namespace}/{name}/approve", tag = "plans", security(("bearer" = [])),
-    params(("namespace" = String, Path, description = "namespace"), ("name" = String, Path, description = "name")), request_body(content = String, description = "optional JSON: {\"comment\": \"...\"}"),
-    responses((status = 200, description = "approved for the caller"), (status = 409, description = "the plan changed meanwhile; approve again"), (status = 401, description = "no or refused token"), (status = 403, description = "no role for this route")))]
-pub async fn approve_plan(
-    State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path((namespace, name)): Path<(String, String)>,
-    body: axum::body::Bytes,
-) -> Result<Json<Value>, ApiError> {
-    let caller =
-        authorize(&state, &headers, peer, Route::ApprovePlan, &format!("{namespace}/{name}")).await?;
-    let comment = match body.is_empty() {
-        true => None,
-        false => {
-            let body: Value = serde_json::from_slice(&body)
-                .map_err(|e| ApiError::BadRequest(format!("body: not JSON: {e}")))?;
-            match &body["comment"] {
-                Value::Null => None,
-                Value::String(text) if text.len() <= 1024 => Some(text.clone()),
-                _ => return Err(ApiError::BadRequest("comment: a string of at most 1024 characters".into())),
-            }
-        }
-    };
-    let plans: Api<RemediationPlan> = Api::namespaced(state.client.clone(), &namespace);
-    let plan = plans
-        .get_opt(&name)
-        .await
-        .map_err(|e| ApiError::Upstream(format!("the plan could not be read: {e}")))?
-        .ok_or_else(|| ApiError::NotFound(format!("RemediationPlan {namespace}/{name} was not found")))?;
-    let mut record = json!({
-        "user": caller.user,
-        "time": Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        "recordedBy": state.own_user,
-    });
-    if let Some(comment) = comment {
-        record["comment"] = Value::String(comment);
-    }
-    let add = if plan.spec.approval.approvers.is_empty() {
-        json!({"op": "add", "path": "/spec/approval/approvers", "value": [record]})
-    } else {
-        json!({"op": "add", "path": "/spec/approval/approvers/-", "value": record})
-    };
-    // Applied only to the version read: a concurrent approval makes this one retry.
-    let patch =
-        json!([{"op": "test", "path": "/metadata/resourceVersion", "value": plan.resource_version()}, add]);
-    let patch: json_patch::Patch =
-        serde_json::from_value(patch).map_err(|e| ApiError::Upstream(e.to_string()))?;
-    let target = format!("{namespace}/{name}");
-    let outcome = approve_patch(&plans, &name, patch, &caller.user).await;
-    let result = match &outcome {
-        Ok(_) => "allowed 200".to_string(),
-        Err(error) => format!("failed {}", error.status().as_u16()),
-    };
-    state.record(Some(&caller), Route::ApprovePlan, &target, &result, peer).await;
-    outcome
-}
-
-/// Writes an approval patch; the admission policy's and the CRD's refusals become 403.
-async fn approve_patch(
-    plans: &Api<RemediationPlan>,
-    name: &str,
-    patch: json_patch::Patch,
-    user: &str,
-) -> Result<Json<Value>, ApiError> {
-    match plans.patch(name, &PatchParams::default(), &Patch::<()>::Json(patch)).await {
-        Ok(updated) => {
-            info!(%user, plan = %name, "plan approved through the API");
-            Ok(Json(json!({
-                "approvals": updated.spec.approval.approvers.len(),
-                "required": updated.spec.approval.required,
-            })))
-        }
-        Err(kube::Error::Api(status)) if status.code == 403 || status.code == 422 => {
-            Err(ApiError::Forbidden(status.message))
-        }
-        Err(kube::Error::Api(status))
-            if status.code == 409 || status.code == 500 && status.message.contains("test") =>
-        {
-            Err(ApiError::Conflict("the plan changed while it was approved; approve again".into()))
-        }
-        Err(error) => Err(ApiError::Upstream(format!("the approval could not be written: {error}"))),
-    }
 }
 
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", security(("bearer" = [])),

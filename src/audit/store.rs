@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use k8s_openapi::api::core::v1::{ConfigMap, Secret};
+use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{ListParams, ObjectMeta, Patch, PatchParams, PostParams};
 use kube::{Api, Client, ResourceExt};
 use ring::signature::Ed25519KeyPair;
@@ -62,12 +62,20 @@ impl AuditLog {
         key_secret: &str,
         segment_records: usize,
     ) -> Result<Self, AuditError> {
-        let secrets: Api<Secret> = Api::namespaced(client.clone(), namespace);
-        let secret = secrets.get(key_secret).await?;
-        let seed = secret.data.and_then(|d| d.get(SEED_KEY).cloned()).ok_or_else(|| {
-            AuditError::Key(format!("Secret {namespace}/{key_secret} has no key {SEED_KEY}"))
-        })?;
-        let seed = hex::decode(String::from_utf8_lossy(&seed.0).trim())
+        // The first replica to start creates the key; the others read it.
+        let secret =
+            crate::api::secrets::CachedSecret::new(&client, namespace, key_secret, Default::default());
+        let seed = secret
+            .update(|data| {
+                let seed = data
+                    .entry(SEED_KEY.to_string())
+                    .or_insert_with(|| hex::encode(crate::api::secrets::random_bytes(32)).into_bytes());
+                Ok::<_, std::convert::Infallible>(seed.clone())
+            })
+            .await
+            .map_err(|e| AuditError::Key(format!("Secret {namespace}/{key_secret}: {e}")))?
+            .unwrap_or_else(|never| match never {});
+        let seed = hex::decode(String::from_utf8_lossy(&seed).trim())
             .map_err(|_| AuditError::Key(format!("{SEED_KEY} of Secret {key_secret} is not hex")))?;
         let key = Ed25519KeyPair::from_seed_unchecked(&seed).map_err(|_| {
             AuditError::Key(format!("{SEED_KEY} of Secret {key_secret} is not a 32-byte seed"))

@@ -38,14 +38,11 @@ pub fn build_remediation_plan_status(
     // others also holds where the policy is missing. A plan without an author (written
     // before the policy was installed) cannot be approved at all.
     let author = spec.author.as_deref();
-    let approvers: BTreeSet<&str> = spec
-        .approval
-        .approvers
-        .iter()
-        .map(|a| a.user.as_str())
-        .filter(|user| author.is_some_and(|author| author != *user))
-        .collect();
-    let approved = approvers.len() >= spec.approval.required as usize
+    let others = || spec.approval.approvers.iter().filter(|a| author.is_some_and(|author| author != a.user));
+    let approvers: BTreeSet<&str> = others().filter(|a| !a.rejected).map(|a| a.user.as_str()).collect();
+    let rejection = others().find(|a| a.rejected);
+    let approved = rejection.is_none()
+        && approvers.len() >= spec.approval.required as usize
         && (author.is_some() || spec.approval.required == 0);
     let ready = match (scan_report_generation, spec.drift_scan_ref.report_generation) {
         (None, _) => ConditionUpdate::new(
@@ -71,8 +68,17 @@ pub fn build_remediation_plan_status(
         ),
     };
     let is_ready = ready.status == ConditionStatus::True;
-    let approval = match author {
-        None if spec.approval.required > 0 => ConditionUpdate::new(
+    let approval = match (author, rejection) {
+        (_, Some(rejection)) => ConditionUpdate::new(
+            "Approved",
+            ConditionStatus::False,
+            "Rejected",
+            match &rejection.comment {
+                Some(comment) => format!("rejected by {}: {comment}", rejection.user),
+                None => format!("rejected by {}", rejection.user),
+            },
+        ),
+        (None, _) if spec.approval.required > 0 => ConditionUpdate::new(
             "Approved",
             ConditionStatus::False,
             "NoAuthor",
@@ -88,6 +94,7 @@ pub fn build_remediation_plan_status(
     let previous = plan.status.clone().unwrap_or_default();
     let generation = plan.meta().generation;
     let phase = match (is_ready, approved) {
+        _ if rejection.is_some() => PlanPhase::Rejected,
         (false, _) => PlanPhase::Pending,
         (true, false) => PlanPhase::AwaitingApproval,
         (true, true) => PlanPhase::Approved,
@@ -276,6 +283,22 @@ mod tests {
         let status = build_remediation_plan_status(&plan, Some(Some(7)), Timestamp::UNIX_EPOCH);
         assert_eq!(status.phase, Some(PlanPhase::AwaitingApproval));
         assert_eq!(condition(&status, "Approved"), ("False", "AwaitingApproval"));
+    }
+
+    #[test]
+    fn one_rejection_stops_the_plan_whatever_the_approvals() {
+        let mut plan = plan();
+        plan.spec.approval.required = 1;
+        let mut rejection = plan.spec.approval.approvers[0].clone();
+        rejection.user = "carol".into();
+        rejection.rejected = true;
+        rejection.comment = Some("not during the freeze".into());
+        plan.spec.approval.approvers.push(rejection);
+        let status = build_remediation_plan_status(&plan, Some(Some(7)), Timestamp::UNIX_EPOCH);
+        assert_eq!(status.phase, Some(PlanPhase::Rejected));
+        assert_eq!(condition(&status, "Approved"), ("False", "Rejected"));
+        let message = &status.conditions.iter().find(|c| c.type_ == "Approved").expect("Approved").message;
+        assert_eq!(message, "rejected by carol: not during the freeze");
     }
 
     #[test]

@@ -160,7 +160,7 @@ pub struct Approval {
     #[schemars(range(min = 0, max = 10))]
     pub required: u32,
 
-    /// Approvals given, one per user. Each records the user who gave it, as the API
+    /// Approvals (and rejections) given, one per user. Each records the user who gave it, as the API
     /// server authenticated them: the admission policy refuses an approval naming anyone
     /// else, a change to another user's approval, and the author's own.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -198,6 +198,10 @@ pub struct ApprovalRecord {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(min = 1, max = 256))]
     pub recorded_by: Option<String>,
+    /// A rejection instead of an approval: the plan will not run (phase `Rejected`)
+    /// whatever other approvals it has. Write a new plan to try again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rejected: bool,
 }
 
 /// Where a plan is in its life.
@@ -206,6 +210,8 @@ pub enum PlanPhase {
     Pending,
     AwaitingApproval,
     Approved,
+    /// An approver rejected the plan; it never runs.
+    Rejected,
     Executing,
     Succeeded,
     Failed,

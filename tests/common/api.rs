@@ -49,9 +49,25 @@ pub async fn start(ns: &str, kubeconfig: &Path, log: PathBuf, args: &[String]) -
 /// One HTTP/1.0 request: status, response head, and JSON body (`Value::Null` when it
 /// is not JSON).
 pub async fn call(port: u16, method: &str, path: &str, token: Option<&str>) -> (u16, String, Value) {
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+    send(port, method, path, &headers, "").await
+}
+
+/// One HTTP/1.0 request with `headers` and `body`: status, response head, JSON body.
+pub async fn send(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String, Value) {
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.expect("connect to the API");
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    let request = format!("{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n{auth}Content-Length: 0\r\n\r\n");
+    let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+    let request = format!(
+        "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n{extra}Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
     stream.write_all(request.as_bytes()).await.expect("send");
     let mut response = String::new();
     stream.read_to_string(&mut response).await.expect("read");
