@@ -290,7 +290,7 @@ mod tests {
         let mut plan = plan();
         plan.spec.approval.required = 1;
         let mut rejection = plan.spec.approval.approvers[0].clone();
-        rejection.user = "carol".into();
+        rejection.user = "dave".into();
         rejection.rejected = true;
         rejection.comment = Some("not during the freeze".into());
         plan.spec.approval.approvers.push(rejection);
@@ -298,7 +298,7 @@ mod tests {
         assert_eq!(status.phase, Some(PlanPhase::Rejected));
         assert_eq!(condition(&status, "Approved"), ("False", "Rejected"));
         let message = &status.conditions.iter().find(|c| c.type_ == "Approved").expect("Approved").message;
-        assert_eq!(message, "rejected by carol: not during the freeze");
+        assert_eq!(message, "rejected by dave: not during the freeze");
     }
 
     #[test]
