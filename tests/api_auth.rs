@@ -9,12 +9,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use common::api::{ApiProcess, call, send, start};
+use common::api::{ApiProcess, add_users, call, login, send, start};
 use common::chart::{apply_chart_rbac_with, service_account_kubeconfig};
 use common::kubectl;
 use driftmgr::api::auth::{ROUTES, Role, Route};
@@ -45,33 +44,6 @@ fn secret_value(ns: &str, secret: &str, key: &str) -> Vec<u8> {
     STANDARD.decode(encoded.trim()).expect("base64")
 }
 
-/// An argon2 hash made by `driftmgr hash-password`, as an admin would.
-fn hash(password: &str) -> String {
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_driftmgr"))
-        .arg("hash-password")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("driftmgr hash-password");
-    writeln!(child.stdin.take().expect("stdin"), "{password}").expect("write password");
-    let out = child.wait_with_output().expect("hash-password output");
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).expect("utf-8").trim().to_string()
-}
-
-/// Adds users (name -> roles, password `pw-<name>`) to the users Secret.
-fn add_users(ns: &str, users: &[(&str, &[&str])]) {
-    let data: BTreeMap<String, String> = users
-        .iter()
-        .map(|(name, roles)| {
-            let record = json!({"passwordHash": hash(&format!("pw-{name}")), "roles": roles});
-            (name.to_string(), STANDARD.encode(record.to_string()))
-        })
-        .collect();
-    let patch = json!({"data": data}).to_string();
-    kubectl(&["patch", "secret", "driftmgr-api-users", "-n", ns, "--type", "merge", "-p", &patch]);
-}
-
 async fn post_json(port: u16, path: &str, token: Option<&str>, body: &Value) -> (u16, String, Value) {
     let auth = token.map(|t| format!("Bearer {t}"));
     let mut headers = vec![("Content-Type", "application/json")];
@@ -79,12 +51,6 @@ async fn post_json(port: u16, path: &str, token: Option<&str>, body: &Value) -> 
         headers.push(("Authorization", auth));
     }
     send(port, "POST", path, &headers, &body.to_string()).await
-}
-
-async fn login(port: u16, user: &str, password: &str) -> (u16, Value) {
-    let (status, _, body) =
-        post_json(port, "/api/v1/auth/login", None, &json!({"username": user, "password": password})).await;
-    (status, body)
 }
 
 fn concrete(path: &str, ns: &str) -> String {

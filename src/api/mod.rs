@@ -9,6 +9,8 @@
 pub mod access;
 mod audit_routes;
 pub mod auth;
+mod dashboard;
+pub mod events;
 pub mod identity;
 pub mod openapi;
 mod plan_routes;
@@ -116,6 +118,8 @@ pub struct AppState {
     /// Password users, sessions and API keys, when enabled.
     pub identity: Option<identity::Identity>,
     pub limits: access::Limits,
+    /// Scan and plan events for `/api/v1/events`.
+    pub events: Arc<events::EventHub>,
     pub secure_cookies: bool,
     pub refresh_ttl: u64,
 }
@@ -174,6 +178,7 @@ impl AppState {
 fn cache<K>(
     client: &Client,
     namespace: Option<&str>,
+    on_change: impl Fn(&K) + Send + Sync + 'static,
 ) -> (Store<DeserializeGuard<K>>, tokio::task::JoinHandle<()>)
 where
     K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
@@ -192,10 +197,14 @@ where
     let stream = reflector::reflector(writer, watcher(api, watcher::Config::default().any_semantic()))
         .default_backoff()
         .touched_objects();
-    let task = tokio::spawn(stream.for_each(|event| async move {
-        if let Err(error) = event {
-            tracing::warn!(%error, "watch error; retrying with backoff");
+    let on_change = Arc::new(on_change);
+    let task = tokio::spawn(stream.for_each(move |event| {
+        match event {
+            Ok(DeserializeGuard(Ok(object))) => on_change(&object),
+            Ok(DeserializeGuard(Err(_))) => {}
+            Err(error) => tracing::warn!(%error, "watch error; retrying with backoff"),
         }
+        async {}
     }));
     (reader, task)
 }
@@ -258,6 +267,7 @@ pub fn api_routes() -> Vec<(&'static str, &'static str, Route, MethodRouter<Arc<
         ("get", "/api/v1/auth/me", Route::WhoAmI, get(session_routes::me)),
         ("post", "/api/v1/auth/keys", Route::ManageKeys, post(session_routes::create_key)),
         ("get", "/api/v1/auth/keys", Route::ManageKeys, get(session_routes::list_keys)),
+        ("get", "/api/v1/events", Route::WatchEvents, get(events::events)),
         (
             "delete",
             "/api/v1/auth/keys/{id}",
@@ -273,7 +283,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/health", get(health))
         .route("/health/live", get(health))
         .route("/health/ready", get(ready))
-        .route("/openapi.json", get(openapi::openapi_json));
+        .route("/openapi.json", get(openapi::openapi_json))
+        .route("/", get(dashboard::index))
+        .route("/assets/app.js", get(dashboard::script))
+        .route("/assets/app.css", get(dashboard::style));
     for (_, path, _, handler) in api_routes() {
         router = router.route(path, handler);
     }
@@ -326,9 +339,16 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
     let bindings = RoleBindings::parse(&args.user_role, &args.group_role).map_err(anyhow::Error::msg)?;
     let client = Client::try_default().await?;
     let namespace = args.watch_namespace.as_deref();
-    let (scans, scan_task) = cache::<DriftScan>(&client, namespace);
-    let (plans, plan_task) = cache::<RemediationPlan>(&client, namespace);
-    let (accounts, account_task) = cache::<ProviderAccount>(&client, namespace);
+    let hub = Arc::new(events::EventHub::default());
+    let (scans, scan_task) = cache::<DriftScan>(&client, namespace, {
+        let hub = hub.clone();
+        move |scan| hub.scan_seen(scan)
+    });
+    let (plans, plan_task) = cache::<RemediationPlan>(&client, namespace, {
+        let hub = hub.clone();
+        move |plan| hub.plan_seen(plan)
+    });
+    let (accounts, account_task) = cache::<ProviderAccount>(&client, namespace, |_| {});
     let own_user = crate::controller::self_username(&client).await?;
     info!(user = %own_user, "API identity");
     let audit = match &args.audit_namespace {
@@ -367,6 +387,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
         synced: AtomicUsize::new(0),
         audit,
         identity,
+        events: hub,
         limits: access::Limits::new(args.rate_per_ip, args.rate_per_user, args.logins_per_minute),
         secure_cookies: !args.insecure_cookies,
         refresh_ttl: args.refresh_token_seconds,

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{audit_routes, plan_routes, routes, session_routes};
+use super::{audit_routes, events, plan_routes, routes, session_routes};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -11,7 +11,7 @@ use super::{audit_routes, plan_routes, routes, session_routes};
     paths(
         routes::list_accounts, routes::list_scans, routes::get_scan, routes::scan_report, routes::trigger_scan,
         routes::generate_plan, plan_routes::list_plans, plan_routes::get_plan, plan_routes::approve_plan,
-        plan_routes::reject_plan, plan_routes::execute_plan, plan_routes::rollback_plan,
+        plan_routes::reject_plan, plan_routes::execute_plan, plan_routes::rollback_plan, events::events,
         session_routes::login, session_routes::refresh, session_routes::logout, session_routes::me,
         session_routes::create_key, session_routes::list_keys, session_routes::revoke_key,
         audit_routes::list_audit, audit_routes::verify_audit,

@@ -135,6 +135,16 @@ struct Refresh {
     refresh_token: String,
 }
 
+/// The refresh token of a body (none at all is a 401, not a bad request).
+fn refresh_token(body: &[u8]) -> Result<String, ApiError> {
+    if body.is_empty() {
+        return Err(ApiError::Unauthorized(
+            "no refresh token: send {\"refreshToken\"} or the refresh cookie".into(),
+        ));
+    }
+    Ok(json_body::<Refresh>(body)?.refresh_token)
+}
+
 /// Rotates a refresh token (from the body, or the refresh cookie): new access and
 /// refresh tokens. A refresh token works once; using it again ends the session.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
@@ -149,7 +159,7 @@ pub async fn refresh(
     let identity = identity(&state)?;
     let (token, as_cookies) = match cookie(&headers, REFRESH_COOKIE) {
         Some(token) if body.is_empty() => (token.to_string(), true),
-        _ => (json_body::<Refresh>(&body)?.refresh_token, false),
+        _ => (refresh_token(&body)?, false),
     };
     match identity.refresh(&token).await {
         Ok(tokens) => Ok(deliver(&state, tokens, as_cookies, state.refresh_ttl)),
@@ -175,7 +185,7 @@ pub async fn logout(
     let identity = identity(&state)?;
     let token = match cookie(&headers, REFRESH_COOKIE) {
         Some(token) if body.is_empty() => token.to_string(),
-        _ => json_body::<Refresh>(&body)?.refresh_token,
+        _ => refresh_token(&body)?,
     };
     let claims = identity.refresh_claims(&token).map_err(refused)?;
     identity.logout(&claims.fam).await.map_err(refused)?;

@@ -81,7 +81,12 @@ pub fn build_drift_scan_status(
     let previous = scan.status.clone().unwrap_or_default();
     let generation = scan.meta().generation;
     DriftScanStatus {
-        phase: Some(previous.phase.filter(|p| *p != ScanPhase::Completed).unwrap_or(ScanPhase::Pending)),
+        phase: Some(
+            previous
+                .phase
+                .filter(|p| !matches!(p, ScanPhase::Completed | ScanPhase::Scanning))
+                .unwrap_or(ScanPhase::Pending),
+        ),
         expired_ignore_rules: expired_ignore_rules(&scan.spec, now),
         observed_generation: generation,
         conditions: merge_conditions(&previous.conditions, &[problem], generation, now),
@@ -197,6 +202,15 @@ async fn reconcile(guard: Arc<DeserializeGuard<DriftScan>>, ctx: Arc<Context>) -
         return Ok(Action::requeue(SLOT_RETRY));
     };
     info!(controller = CONTROLLER, %namespace, %name, reason = why, "scanning");
+    // Shown as running (the API's event stream and the dashboard watch for it). The
+    // write is fenced like every status write: a stale read stops here and retries.
+    let mut running = scan.status.clone().unwrap_or_default();
+    running.phase = Some(ScanPhase::Scanning);
+    let marked = apply_status(scan, &running, &ctx.client).await?;
+    let scan = &DriftScan {
+        metadata: kube::api::ObjectMeta { generation: scan.metadata.generation, ..marked.metadata },
+        ..marked
+    };
     let started = Instant::now();
     let deadline = ctx.config.scan_timeout;
     let outcome = tokio::time::timeout(deadline, scan_run::run(&ctx, scan))

@@ -9,7 +9,7 @@ use kube::{Resource, ResourceExt};
 use super::schedule::{RetryPolicy, retry_delay, whole_second_at_or_after};
 use crate::crd::{
     AttributeChange, ConditionStatus, ConditionUpdate, DriftItem, DriftScan, DriftScanStatus, ReportRef,
-    SCAN_REQUESTED_ANNOTATION, ScanPhase, merge_conditions,
+    SCAN_REQUESTED_ANNOTATION, ScanHistoryEntry, ScanPhase, merge_conditions,
 };
 use crate::drift::Report;
 
@@ -76,6 +76,15 @@ pub fn completed(
     let previous = scan.status.clone().unwrap_or_default();
     let generation = scan.meta().generation;
     let limit = scan.spec.max_status_items as usize;
+    let mut history = previous.history.clone();
+    history.push(ScanHistoryEntry {
+        time: Time(finished),
+        modified: s.modified,
+        missing: s.missing,
+        unmanaged: s.unmanaged,
+    });
+    let keep = history.len().saturating_sub(HISTORY);
+    history.drain(..keep);
     DriftScanStatus {
         phase: Some(ScanPhase::Completed),
         last_scan_time: Some(Time(finished)),
@@ -88,10 +97,14 @@ pub fn completed(
         expired_ignore_rules: report.expired_ignore_rules.clone(),
         last_scan_request: handled_request(scan, &previous),
         generated_plan: previous.generated_plan.clone(),
+        history,
         observed_generation: generation,
         conditions: merge_conditions(&previous.conditions, &conditions, generation, finished),
     }
 }
+
+/// Completed scans whose counts the status keeps.
+const HISTORY: usize = 20;
 
 /// Bytes of drift items a status holds at most: with the rest of the status far
 /// under the API server's 1.5 MiB object limit, however large the items are.

@@ -342,6 +342,12 @@ pub struct DriftScanStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_scan_request: Option<String>,
 
+    /// The counts of the last completed scans, oldest first (at most 20): the trend
+    /// the dashboard draws.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20))]
+    pub history: Vec<ScanHistoryEntry>,
+
     /// The last `driftmgr.io/generate-plan` request handled, and the plan it produced.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generated_plan: Option<GeneratedPlan>,
@@ -355,6 +361,20 @@ pub struct DriftScanStatus {
     #[serde(default)]
     #[x_kube(merge_strategy = ListMerge::Map(vec!["type".into()]))]
     pub conditions: Vec<Condition>,
+}
+
+/// What one completed scan found.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ScanHistoryEntry {
+    /// When the scan finished.
+    pub time: Time,
+    /// Managed resources whose live attributes differed.
+    pub modified: u64,
+    /// Managed resources gone from the cloud.
+    pub missing: u64,
+    /// Live resources no state knew about.
+    pub unmanaged: u64,
 }
 
 /// Counts of the last scan.

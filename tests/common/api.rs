@@ -4,7 +4,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use serde_json::Value;
+use std::collections::BTreeMap;
+
+use base64::Engine;
+use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{free_port, kubectl, wait_until};
@@ -46,6 +49,14 @@ pub async fn start(ns: &str, kubeconfig: &Path, log: PathBuf, args: &[String]) -
     process
 }
 
+/// Logs in with a password: the status and the body (tokens, user, roles).
+pub async fn login(port: u16, user: &str, password: &str) -> (u16, Value) {
+    let body = json!({"username": user, "password": password}).to_string();
+    let (status, _, answer) =
+        send(port, "POST", "/api/v1/auth/login", &[("Content-Type", "application/json")], &body).await;
+    (status, answer)
+}
+
 /// One HTTP/1.0 request: status, response head, and JSON body (`Value::Null` when it
 /// is not JSON).
 pub async fn call(port: u16, method: &str, path: &str, token: Option<&str>) -> (u16, String, Value) {
@@ -79,4 +90,32 @@ pub async fn send(
 /// A token the API server mints for ServiceAccount `account` of `ns`.
 pub fn token(ns: &str, account: &str) -> String {
     kubectl(&["create", "token", account, "-n", ns, "--duration", "1h"]).trim().to_string()
+}
+
+/// An argon2 hash made by `driftmgr hash-password`, as an admin would.
+fn hash(password: &str) -> String {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_driftmgr"))
+        .arg("hash-password")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("driftmgr hash-password");
+    std::io::Write::write_fmt(&mut child.stdin.take().expect("stdin"), format_args!("{password}\n"))
+        .expect("write password");
+    let out = child.wait_with_output().expect("hash-password output");
+    assert!(out.status.success());
+    String::from_utf8(out.stdout).expect("utf-8").trim().to_string()
+}
+
+/// Adds users (name -> roles, password `pw-<name>`) to the users Secret of `ns`.
+pub fn add_users(ns: &str, users: &[(&str, &[&str])]) {
+    let data: BTreeMap<String, String> = users
+        .iter()
+        .map(|(name, roles)| {
+            let record = json!({"passwordHash": hash(&format!("pw-{name}")), "roles": roles});
+            (name.to_string(), base64::engine::general_purpose::STANDARD.encode(record.to_string()))
+        })
+        .collect();
+    let patch = json!({"data": data}).to_string();
+    kubectl(&["patch", "secret", "driftmgr-api-users", "-n", ns, "--type", "merge", "-p", &patch]);
 }
