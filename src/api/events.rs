@@ -291,19 +291,19 @@ mod tests {
         hub.scan_seen(&scan("Scanning", Some("2026-12-01T10:00:00Z"), 0, "2"));
         hub.scan_seen(&scan("Completed", Some("2026-12-01T10:05:00Z"), 3, "3"));
         hub.scan_seen(&scan("Completed", Some("2026-12-01T10:05:00Z"), 3, "4"));
-        let (_, replay) = hub.follow(Some("1"));
-        let events = replay.expect("buffered");
+        let events: Vec<Event> = hub.state.lock().expect("lock").events.iter().cloned().collect();
         let types: Vec<(&str, &str)> =
             events.iter().map(|e| (e.type_, e.resource_version.as_str())).collect();
         assert_eq!(
             types,
             [("ScanStarted", "2"), ("ScanCompleted", "3"), ("DriftFound", "3")],
-            "first sight is no event"
+            "first sight and an unchanged version are no events"
         );
         assert_eq!(events[2].detail["modified"], 3);
         let (_, after) = hub.follow(Some("2"));
-        assert_eq!(after.expect("buffered").len(), 2, "resume after a given version");
-        assert!(hub.follow(Some("999")).1.is_none(), "an unknown version is expired");
+        assert_eq!(after.expect("buffered"), events[1..], "resume after a given version");
+        assert_eq!(hub.follow(Some("3")).1, Some(Vec::new()), "nothing after the last");
+        assert!(hub.follow(Some("1")).1.is_none(), "a version no event carried is expired");
         assert_eq!(hub.follow(None).1, Some(Vec::new()), "no version: live only");
     }
 

@@ -226,6 +226,29 @@ mod tests {
     }
 
     #[test]
+    fn the_history_keeps_the_last_twenty_scans_oldest_first() {
+        let mut scan = scan();
+        for n in 0..25u64 {
+            let at = Timestamp::from_second(1_000 + n as i64).expect("time");
+            let report = report(n as usize % 3, false);
+            let status = completed(
+                &scan,
+                &report,
+                ReportRef { config_maps: vec![], generation: n as i64 },
+                Duration::ZERO,
+                at,
+                None,
+            );
+            scan.status = Some(status);
+        }
+        let history = scan.status.expect("status").history;
+        assert_eq!(history.len(), HISTORY);
+        assert_eq!(history[0].time.0.as_second(), 1_005, "the oldest five are gone");
+        assert_eq!(history[HISTORY - 1].time.0.as_second(), 1_024);
+        assert_eq!(history.iter().map(|h| h.unmanaged).take(3).collect::<Vec<_>>(), [2, 0, 1]);
+    }
+
+    #[test]
     fn completed_scan_sets_all_three_conditions() {
         let mut scan = scan();
         scan.spec.max_status_items = 2;
