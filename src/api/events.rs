@@ -204,9 +204,13 @@ pub async fn events(
     headers: HeaderMap,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Query(query): Query<HashMap<String, String>>,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    // Who may watch is decided before anything about the request's shape.
     let caller = authorize(&state, &headers, peer, Route::WatchEvents, "events").await?;
+    let upgrade = upgrade.map_err(|rejection| {
+        ApiError::BadRequest(format!("a WebSocket upgrade is needed here: {rejection}"))
+    })?;
     if !same_origin(&headers) {
         return Err(ApiError::Forbidden("the event stream is served to this origin only".into()));
     }

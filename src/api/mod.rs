@@ -124,12 +124,21 @@ pub struct AppState {
     pub refresh_ttl: u64,
 }
 
-/// The parsed objects of a cache; objects that do not parse are left out.
-fn parsed<K>(store: &Store<DeserializeGuard<K>>) -> Vec<K>
+/// The objects of a cache, shared, not copied: lists borrow from them.
+pub type Cached<K> = Vec<Arc<DeserializeGuard<K>>>;
+
+/// The parsed objects of `cached`; objects that do not parse are left out.
+pub fn parsed<K>(cached: &Cached<K>) -> impl Iterator<Item = &K> {
+    cached.iter().filter_map(|guard| guard.0.as_ref().ok())
+}
+
+/// One object of a cache, by key, if it parsed.
+fn lookup<K>(store: &Store<DeserializeGuard<K>>, namespace: &str, name: &str) -> Option<K>
 where
     K: Resource<DynamicType = ()> + DeserializeOwned + Clone + 'static,
 {
-    store.state().iter().filter_map(|guard| guard.0.as_ref().ok().cloned()).collect()
+    let key = reflector::ObjectRef::<DeserializeGuard<K>>::new(name).within(namespace);
+    store.get(&key)?.0.as_ref().ok().cloned()
 }
 
 impl AppState {
@@ -163,14 +172,20 @@ impl AppState {
         }
     }
 
-    pub fn scans(&self) -> Vec<DriftScan> {
-        parsed(&self.scans)
+    pub fn scans(&self) -> Cached<DriftScan> {
+        self.scans.state()
     }
-    pub fn plans(&self) -> Vec<RemediationPlan> {
-        parsed(&self.plans)
+    pub fn plans(&self) -> Cached<RemediationPlan> {
+        self.plans.state()
     }
-    pub fn accounts(&self) -> Vec<ProviderAccount> {
-        parsed(&self.accounts)
+    pub fn accounts(&self) -> Cached<ProviderAccount> {
+        self.accounts.state()
+    }
+    pub fn scan(&self, namespace: &str, name: &str) -> Option<DriftScan> {
+        lookup(&self.scans, namespace, name)
+    }
+    pub fn plan(&self, namespace: &str, name: &str) -> Option<RemediationPlan> {
+        lookup(&self.plans, namespace, name)
     }
 }
 

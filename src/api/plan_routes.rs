@@ -32,7 +32,7 @@ pub async fn rollback_plan(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let caller =
         authorize(&state, &headers, peer, Route::RollbackPlan, &format!("{namespace}/{name}")).await?;
-    find(state.plans(), "RemediationPlan", &namespace, &name)?;
+    find(state.plan(&namespace, &name), "RemediationPlan", &namespace, &name)?;
     let patch = json!({"spec": {"rollback": true}});
     write_for::<RemediationPlan>(
         &state,
@@ -56,7 +56,8 @@ pub async fn list_plans(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, peer, Route::ListPlans, "plans").await?;
-    let views = state.plans().into_iter().map(|p| {
+    let plans = state.plans();
+    let views = super::parsed(&plans).map(|p| {
         let status = p.status.clone().unwrap_or_default();
         json!({
             "namespace": p.namespace(), "name": p.name_any(), "scan": p.spec.drift_scan_ref.name,
@@ -77,7 +78,7 @@ pub async fn get_plan(
     Path((namespace, name)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, peer, Route::GetPlan, &format!("{namespace}/{name}")).await?;
-    let plan = find(state.plans(), "RemediationPlan", &namespace, &name)?;
+    let plan = find(state.plan(&namespace, &name), "RemediationPlan", &namespace, &name)?;
     Ok(Json(json!({"namespace": namespace, "name": name, "spec": plan.spec, "status": plan.status})))
 }
 
@@ -187,7 +188,7 @@ pub async fn execute_plan(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let caller =
         authorize(&state, &headers, peer, Route::ExecutePlan, &format!("{namespace}/{name}")).await?;
-    find(state.plans(), "RemediationPlan", &namespace, &name)?;
+    find(state.plan(&namespace, &name), "RemediationPlan", &namespace, &name)?;
     let patch = json!({"spec": {"mode": "Execute"}});
     write_for::<RemediationPlan>(
         &state,

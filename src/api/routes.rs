@@ -90,7 +90,10 @@ fn scan_view(scan: &DriftScan) -> ScanView {
 }
 
 /// The scans matching the query, sorted (pure).
-pub fn select_scans(scans: &[DriftScan], query: &HashMap<String, String>) -> Result<Vec<ScanView>, ApiError> {
+pub fn select_scans<'a>(
+    scans: impl IntoIterator<Item = &'a DriftScan>,
+    query: &HashMap<String, String>,
+) -> Result<Vec<ScanView>, ApiError> {
     let drifted = match query.get("drifted").map(String::as_str) {
         None => None,
         Some("true") => Some(true),
@@ -98,7 +101,7 @@ pub fn select_scans(scans: &[DriftScan], query: &HashMap<String, String>) -> Res
         Some(other) => return Err(ApiError::BadRequest(format!("drifted: {other:?} is not true or false"))),
     };
     let mut views: Vec<ScanView> = scans
-        .iter()
+        .into_iter()
         .map(scan_view)
         .filter(|v| query.get("namespace").is_none_or(|n| &v.namespace == n))
         .filter(|v| query.get("account").is_none_or(|a| &v.account == a))
@@ -136,22 +139,15 @@ pub async fn list_scans(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, peer, Route::ListScans, "scans").await?;
-    let views = select_scans(&state.scans(), &query)?;
+    let scans = state.scans();
+    let views = select_scans(super::parsed(&scans), &query)?;
     let (items, next) = page(&views, &query)?;
     Ok(listed(items, next, views.len()))
 }
 
 /// The cached object `namespace/name` of `kind`, or 404 naming it.
-pub(super) fn find<K: kube::Resource + Clone>(
-    items: Vec<K>,
-    kind: &str,
-    namespace: &str,
-    name: &str,
-) -> Result<K, ApiError> {
-    items
-        .into_iter()
-        .find(|o| o.meta().namespace.as_deref() == Some(namespace) && o.meta().name.as_deref() == Some(name))
-        .ok_or_else(|| ApiError::NotFound(format!("{kind} {namespace}/{name} was not found")))
+pub(super) fn find<K>(object: Option<K>, kind: &str, namespace: &str, name: &str) -> Result<K, ApiError> {
+    object.ok_or_else(|| ApiError::NotFound(format!("{kind} {namespace}/{name} was not found")))
 }
 
 #[utoipa::path(get, path = "/api/v1/scans/{namespace}/{name}", tag = "scans", security(("bearer" = [])),
@@ -164,7 +160,7 @@ pub async fn get_scan(
     Path((namespace, name)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, peer, Route::GetScan, &format!("{namespace}/{name}")).await?;
-    let scan = find(state.scans(), "DriftScan", &namespace, &name)?;
+    let scan = find(state.scan(&namespace, &name), "DriftScan", &namespace, &name)?;
     Ok(Json(json!({"namespace": namespace, "name": name, "spec": scan.spec, "status": scan.status})))
 }
 
@@ -209,7 +205,7 @@ pub async fn scan_report(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, peer, Route::GetReport, &format!("{namespace}/{name}")).await?;
-    let scan = find(state.scans(), "DriftScan", &namespace, &name)?;
+    let scan = find(state.scan(&namespace, &name), "DriftScan", &namespace, &name)?;
     let reference = scan
         .status
         .and_then(|s| s.report_ref)
@@ -280,7 +276,7 @@ pub async fn trigger_scan(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let caller =
         authorize(&state, &headers, peer, Route::TriggerScan, &format!("{namespace}/{name}")).await?;
-    find(state.scans(), "DriftScan", &namespace, &name)?;
+    find(state.scan(&namespace, &name), "DriftScan", &namespace, &name)?;
     let request = request_value(&caller);
     let patch = json!({"metadata": {"annotations": {SCAN_REQUESTED_ANNOTATION: request}}});
     write_for::<DriftScan>(&state, &caller, (peer, &headers), Route::TriggerScan, (&namespace, &name), patch)
@@ -300,7 +296,7 @@ pub async fn generate_plan(
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let caller =
         authorize(&state, &headers, peer, Route::GeneratePlan, &format!("{namespace}/{name}")).await?;
-    let scan = find(state.scans(), "DriftScan", &namespace, &name)?;
+    let scan = find(state.scan(&namespace, &name), "DriftScan", &namespace, &name)?;
     let generation = scan.status.and_then(|s| s.report_ref).map(|r| r.generation).ok_or_else(|| {
         ApiError::Conflict(format!("DriftScan {namespace}/{name} has no report to build a plan from yet"))
     })?;
@@ -342,7 +338,8 @@ pub async fn list_accounts(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, peer, Route::ListAccounts, "accounts").await?;
-    let views = state.accounts().into_iter().map(|a: ProviderAccount| {
+    let accounts = state.accounts();
+    let views = super::parsed(&accounts).map(|a: &ProviderAccount| {
         let status = a.status.clone().unwrap_or_default();
         json!({
             "namespace": a.namespace(), "name": a.name_any(), "provider": a.spec.provider,
