@@ -7,7 +7,7 @@ DEMO_DIR="$REPO_ROOT/.run/demo"
 DRIFTMGR="${CARGO_TARGET_DIR:-$HOME/.cache/driftmgr/target}/debug/driftmgr"
 
 if [[ "${1:-up}" == "down" ]]; then
-  for name in operator moto; do
+  for name in operator api moto; do
     if [[ -f "$DEMO_DIR/$name.pid" ]]; then
       kill -TERM "$(cat "$DEMO_DIR/$name.pid")" 2>/dev/null || true
       rm -f "$DEMO_DIR/$name.pid"
@@ -50,6 +50,18 @@ else
   echo "$port" >"$DEMO_DIR/metrics.port"
 fi
 
+if [[ -f "$DEMO_DIR/api.pid" ]] && kill -0 "$(cat "$DEMO_DIR/api.pid")" 2>/dev/null; then
+  log "API already running"
+else
+  api_port="$(free_port)"
+  log "starting the API and dashboard (http://127.0.0.1:$api_port/, log in $DEMO_DIR/api.log)"
+  "$KUBECTL" create namespace driftmgr-system --dry-run=client -o yaml | "$KUBECTL" apply -f - >/dev/null
+  "$DRIFTMGR" api --log-format text --listen "127.0.0.1:$api_port" --insecure-cookies \
+    --auth-namespace driftmgr-system --audit-namespace driftmgr-system >"$DEMO_DIR/api.log" 2>&1 &
+  echo $! >"$DEMO_DIR/api.pid"
+  echo "$api_port" >"$DEMO_DIR/api.port"
+fi
+
 log "applying config/samples (the account's endpoint pointed at moto)"
 for sample in "$REPO_ROOT"/config/samples/*.yaml; do
   # The sample plan shows the shape of a hand-written plan; the demo generates its plan
@@ -89,6 +101,13 @@ echo
 echo "\$ kubectl get events -n driftmgr-demo"
 "$KUBECTL" get events -n driftmgr-demo --sort-by=.lastTimestamp 2>/dev/null | tail -8
 echo
+for _ in $(seq 1 30); do
+  "$KUBECTL" -n driftmgr-system get secret driftmgr-api-initial-admin >/dev/null 2>&1 && break
+  sleep 1
+done
+admin_password="$("$KUBECTL" -n driftmgr-system get secret driftmgr-api-initial-admin -o jsonpath='{.data.password}' | base64 -d)"
+echo "Dashboard: http://127.0.0.1:$(cat "$DEMO_DIR/api.port")/  (user admin, password $admin_password,"
+echo "           from: kubectl -n driftmgr-system get secret driftmgr-api-initial-admin -o jsonpath='{.data.password}' | base64 -d)"
 echo "Try: export KUBECONFIG=$KUBECONFIG_PATH; kubectl explain driftscan.spec"
 echo "     curl -s 127.0.0.1:$(cat "$DEMO_DIR/metrics.port")/metrics | grep driftmgr_"
 echo "Stop: make demo-down"

@@ -44,7 +44,10 @@ fn chart_lints_strictly_renders_a_hardened_pod_and_scores_without_critical_findi
     ] {
         assert!(kinds_all.iter().any(|k| k == kind), "{kind} rendered: {kinds_all:?}");
     }
-    let policy = cluster_wide.iter().find(|d| d["kind"] == "ValidatingAdmissionPolicy").expect("policy");
+    // Without the API the chart's policy trusts no recorder, exactly as crds/ ships it.
+    let without_api =
+        documents(&helm(&["template", "d", CHART, "--namespace", "ops", "--set", "api.enabled=false"]));
+    let policy = without_api.iter().find(|d| d["kind"] == "ValidatingAdmissionPolicy").expect("policy");
     let shipped: Value = serde_yaml::from_str(
         include_str!("../crds/approval-policy.yaml").split("\n---\n").next().expect("first document"),
     )
@@ -53,10 +56,22 @@ fn chart_lints_strictly_renders_a_hardened_pod_and_scores_without_critical_findi
     let without =
         kinds(&documents(&helm(&["template", "d", CHART, "--set", "approvalPolicy.enabled=false"])));
     assert!(!without.iter().any(|k| k.starts_with("ValidatingAdmission")), "{without:?}");
-    let one_namespace =
-        documents(&helm(&["template", "d", CHART, "--namespace", "ops", "--set", "watchNamespace=team-a"]));
+    let one_namespace = documents(&helm(&[
+        "template",
+        "d",
+        CHART,
+        "--namespace",
+        "ops",
+        "--set",
+        "watchNamespace=team-a",
+        "--set",
+        "api.enabled=false",
+    ]));
     let kinds_ns = kinds(&one_namespace);
-    assert!(!kinds_ns.iter().any(|k| k.starts_with("Cluster")), "no cluster-wide grants: {kinds_ns:?}");
+    assert!(
+        !kinds_ns.iter().any(|k| k.starts_with("Cluster")),
+        "no cluster-wide grants without the API: {kinds_ns:?}"
+    );
     let role = one_namespace
         .iter()
         .find(|d| d["kind"] == "Role" && d["metadata"]["name"] == "d-operator")

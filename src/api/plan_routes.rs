@@ -20,6 +20,27 @@ use super::auth::Route;
 use super::routes::{by_name, find, write_for};
 use crate::crd::RemediationPlan;
 
+/// Merge-patches `spec` of a cached plan for an authorized caller, and audits it.
+async fn set_spec(
+    state: &AppState,
+    (peer, headers): (SocketAddr, &HeaderMap),
+    route: Route,
+    (namespace, name): (&str, &str),
+    spec: Value,
+) -> Result<(), ApiError> {
+    let caller = authorize(state, headers, peer, route, &format!("{namespace}/{name}")).await?;
+    find(state.plan(namespace, name), "RemediationPlan", namespace, name)?;
+    write_for::<RemediationPlan>(
+        state,
+        &caller,
+        (peer, headers),
+        route,
+        (namespace, name),
+        json!({"spec": spec}),
+    )
+    .await
+}
+
 /// Rolls a plan back (`spec.rollback: true`): the operator restores its snapshot.
 #[utoipa::path(post, path = "/api/v1/plans/{namespace}/{name}/rollback", tag = "plans", security(("bearer" = [])),
     params(("namespace" = String, Path, description = "namespace"), ("name" = String, Path, description = "name")),
@@ -30,19 +51,8 @@ pub async fn rollback_plan(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path((namespace, name)): Path<(String, String)>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let caller =
-        authorize(&state, &headers, peer, Route::RollbackPlan, &format!("{namespace}/{name}")).await?;
-    find(state.plan(&namespace, &name), "RemediationPlan", &namespace, &name)?;
-    let patch = json!({"spec": {"rollback": true}});
-    write_for::<RemediationPlan>(
-        &state,
-        &caller,
-        (peer, &headers),
-        Route::RollbackPlan,
-        (&namespace, &name),
-        patch,
-    )
-    .await?;
+    let spec = json!({"rollback": true});
+    set_spec(&state, (peer, &headers), Route::RollbackPlan, (&namespace, &name), spec).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"rollback": true}))))
 }
 
@@ -186,19 +196,8 @@ pub async fn execute_plan(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path((namespace, name)): Path<(String, String)>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let caller =
-        authorize(&state, &headers, peer, Route::ExecutePlan, &format!("{namespace}/{name}")).await?;
-    find(state.plan(&namespace, &name), "RemediationPlan", &namespace, &name)?;
-    let patch = json!({"spec": {"mode": "Execute"}});
-    write_for::<RemediationPlan>(
-        &state,
-        &caller,
-        (peer, &headers),
-        Route::ExecutePlan,
-        (&namespace, &name),
-        patch,
-    )
-    .await?;
+    let spec = json!({"mode": "Execute"});
+    set_spec(&state, (peer, &headers), Route::ExecutePlan, (&namespace, &name), spec).await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"mode": "Execute"}))))
 }
 

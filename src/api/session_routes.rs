@@ -135,14 +135,17 @@ struct Refresh {
     refresh_token: String,
 }
 
-/// The refresh token of a body (none at all is a 401, not a bad request).
-fn refresh_token(body: &[u8]) -> Result<String, ApiError> {
-    if body.is_empty() {
-        return Err(ApiError::Unauthorized(
+/// The refresh token presented: the refresh cookie when the body is empty (the
+/// dashboard), else the body's `refreshToken`; and whether it came as a cookie. None
+/// at all is a 401, not a bad request.
+fn presented_refresh(headers: &HeaderMap, body: &[u8]) -> Result<(String, bool), ApiError> {
+    match cookie(headers, REFRESH_COOKIE) {
+        Some(token) if body.is_empty() => Ok((token.to_string(), true)),
+        _ if body.is_empty() => Err(ApiError::Unauthorized(
             "no refresh token: send {\"refreshToken\"} or the refresh cookie".into(),
-        ));
+        )),
+        _ => Ok((json_body::<Refresh>(body)?.refresh_token, false)),
     }
-    Ok(json_body::<Refresh>(body)?.refresh_token)
 }
 
 /// Rotates a refresh token (from the body, or the refresh cookie): new access and
@@ -157,10 +160,7 @@ pub async fn refresh(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let identity = identity(&state)?;
-    let (token, as_cookies) = match cookie(&headers, REFRESH_COOKIE) {
-        Some(token) if body.is_empty() => (token.to_string(), true),
-        _ => (refresh_token(&body)?, false),
-    };
+    let (token, as_cookies) = presented_refresh(&headers, &body)?;
     match identity.refresh(&token).await {
         Ok(tokens) => Ok(deliver(&state, tokens, as_cookies, state.refresh_ttl)),
         Err(error) => {
@@ -183,10 +183,7 @@ pub async fn logout(
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let identity = identity(&state)?;
-    let token = match cookie(&headers, REFRESH_COOKIE) {
-        Some(token) if body.is_empty() => token.to_string(),
-        _ => refresh_token(&body)?,
-    };
+    let (token, _) = presented_refresh(&headers, &body)?;
     let claims = identity.refresh_claims(&token).map_err(refused)?;
     identity.logout(&claims.fam).await.map_err(refused)?;
     let caller = super::auth::Caller { user: claims.sub, groups: Vec::new(), roles: BTreeSet::new() };

@@ -32,7 +32,7 @@ pub fn documents(rendered: &str) -> Vec<Value> {
 
 /// The rendered RBAC objects of the chart, applied to the cluster.
 pub fn apply_chart_rbac(ns: &str, dir: &std::path::Path) {
-    apply_chart_rbac_with(ns, dir, &[], 5);
+    apply_chart_rbac_with(ns, dir, &[], 9);
 }
 
 /// The chart's RBAC objects rendered with extra `--set` values (`expected` of them:
