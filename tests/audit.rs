@@ -132,6 +132,25 @@ async fn requests_are_audited_in_a_verifiable_chain_that_names_tampering() {
         .await
         .expect("restore");
     assert_eq!(verification(first.port, &auditor).await["intact"], true);
+    // A truncated segment (its last record cut off) no longer matches its signed digest.
+    let lines: Vec<&str> = original.lines().collect();
+    assert!(lines.len() >= 2, "segment 1 holds several records: {original}");
+    let truncated = format!("{}\n", lines[..lines.len() - 1].join("\n"));
+    let patch = json!({"data": {"records.jsonl": truncated}});
+    config_maps
+        .patch("driftmgr-audit-000001", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("truncate");
+    let broken = verification(first.port, &auditor).await;
+    assert_eq!(broken["intact"], false);
+    let link = broken["firstBrokenLink"].as_str().unwrap_or_default().to_string();
+    assert_eq!(link, "segment 1 was changed after its digest was signed", "{broken}");
+    let patch = json!({"data": {"records.jsonl": original}});
+    config_maps
+        .patch("driftmgr-audit-000001", &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("restore");
+    assert_eq!(verification(first.port, &auditor).await["intact"], true);
     for name in ["driftmgr-audit-000000", "driftmgr-audit-digest-000000"] {
         config_maps.delete(name, &DeleteParams::default()).await.expect("delete");
     }
