@@ -196,6 +196,16 @@ async fn callers_are_authenticated_by_the_api_server_and_authorized_by_role() {
     let plans: Api<driftmgr::crd::RemediationPlan> = Api::namespaced(client.clone(), &ns);
     assert!(plans.get("fix").await.expect("plan").spec.rollback, "rollback requested");
 
+    // A deleted scan leaves the list (the list views are rebuilt after every change).
+    kubectl(&["delete", "driftscan", "edge", "-n", &ns]);
+    common::wait_until(TIMEOUT, "the deleted scan gone from the list", || async {
+        let (_, _, body) = call(api.port, "GET", "/api/v1/scans", Some(&reader)).await;
+        let names: Vec<String> =
+            body["items"].as_array()?.iter().filter_map(|i| i["name"].as_str().map(String::from)).collect();
+        (names == ["db", "web"]).then_some(())
+    })
+    .await;
+
     // No token ever appears in the API's log.
     let log = std::fs::read_to_string(&api.log).expect("log");
     for secret in [&reader, &ops, &stranger] {

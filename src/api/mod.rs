@@ -21,7 +21,7 @@ pub mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -118,6 +118,10 @@ pub struct AppState {
     /// Password users, sessions and API keys, when enabled.
     pub identity: Option<identity::Identity>,
     pub limits: access::Limits,
+    /// Bumped on every change to the scan cache.
+    scan_version: Arc<AtomicU64>,
+    /// The scans as lists show them, and the `scan_version` they were built at.
+    scan_views: std::sync::Mutex<Option<(u64, Arc<Vec<routes::ScanView>>)>>,
     /// Scan and plan events for `/api/v1/events`.
     pub events: Arc<events::EventHub>,
     pub secure_cookies: bool,
@@ -181,6 +185,21 @@ impl AppState {
     pub fn accounts(&self) -> Cached<ProviderAccount> {
         self.accounts.state()
     }
+    /// Every scan as lists show it, rebuilt only after the cache changed. The version is
+    /// read before the cache, so a change during a rebuild makes the next list rebuild.
+    pub fn scan_views(&self) -> Arc<Vec<routes::ScanView>> {
+        let version = self.scan_version.load(Ordering::Acquire);
+        if let Some((built, views)) = self.scan_views.lock().unwrap_or_else(|p| p.into_inner()).as_ref()
+            && *built == version
+        {
+            return views.clone();
+        }
+        let cached = self.scans.state();
+        let views = Arc::new(routes::scan_views(parsed(&cached)));
+        *self.scan_views.lock().unwrap_or_else(|p| p.into_inner()) = Some((version, views.clone()));
+        views
+    }
+
     pub fn scan(&self, namespace: &str, name: &str) -> Option<DriftScan> {
         lookup(&self.scans, namespace, name)
     }
@@ -190,10 +209,13 @@ impl AppState {
 }
 
 /// A reflector over `K` in the watched scope, run in the background.
+/// `on_change` hears every change to the cache: `Some` with an object added or
+/// updated (that parsed), `None` for a deletion, a re-list, or an object that does not
+/// parse.
 fn cache<K>(
     client: &Client,
     namespace: Option<&str>,
-    on_change: impl Fn(&K) + Send + Sync + 'static,
+    on_change: impl Fn(Option<&K>) + Send + Sync + 'static,
 ) -> (Store<DeserializeGuard<K>>, tokio::task::JoinHandle<()>)
 where
     K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
@@ -210,13 +232,13 @@ where
     };
     let (reader, writer) = reflector::store();
     let stream = reflector::reflector(writer, watcher(api, watcher::Config::default().any_semantic()))
-        .default_backoff()
-        .touched_objects();
-    let on_change = Arc::new(on_change);
+        .default_backoff();
     let task = tokio::spawn(stream.for_each(move |event| {
         match event {
-            Ok(DeserializeGuard(Ok(object))) => on_change(&object),
-            Ok(DeserializeGuard(Err(_))) => {}
+            Ok(watcher::Event::Apply(guard) | watcher::Event::InitApply(guard)) => {
+                on_change(guard.0.as_ref().ok())
+            }
+            Ok(_) => on_change(None),
             Err(error) => tracing::warn!(%error, "watch error; retrying with backoff"),
         }
         async {}
@@ -355,13 +377,17 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
     let client = Client::try_default().await?;
     let namespace = args.watch_namespace.as_deref();
     let hub = Arc::new(events::EventHub::default());
+    let scan_version = Arc::new(AtomicU64::new(0));
     let (scans, scan_task) = cache::<DriftScan>(&client, namespace, {
-        let hub = hub.clone();
-        move |scan| hub.scan_seen(scan)
+        let (hub, version) = (hub.clone(), scan_version.clone());
+        move |scan| {
+            version.fetch_add(1, Ordering::AcqRel);
+            scan.into_iter().for_each(|scan| hub.scan_seen(scan));
+        }
     });
     let (plans, plan_task) = cache::<RemediationPlan>(&client, namespace, {
         let hub = hub.clone();
-        move |plan| hub.plan_seen(plan)
+        move |plan| plan.into_iter().for_each(|plan| hub.plan_seen(plan))
     });
     let (accounts, account_task) = cache::<ProviderAccount>(&client, namespace, |_| {});
     let own_user = crate::controller::self_username(&client).await?;
@@ -403,6 +429,8 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
         audit,
         identity,
         events: hub,
+        scan_version,
+        scan_views: Default::default(),
         limits: access::Limits::new(args.rate_per_ip, args.rate_per_user, args.logins_per_minute),
         secure_cookies: !args.insecure_cookies,
         refresh_ttl: args.refresh_token_seconds,

@@ -73,52 +73,61 @@ pub struct ScanView {
 }
 
 fn scan_view(scan: &DriftScan) -> ScanView {
-    let status = scan.status.clone().unwrap_or_default();
-    let summary = status.summary.clone().unwrap_or_default();
+    // Borrowed: a status can hold hundreds of KiB of items that a list never shows.
+    let status = scan.status.as_ref();
+    let summary = status.and_then(|s| s.summary.as_ref());
+    let count = |pick: fn(&crate::crd::ScanSummary) -> u64| summary.map_or(0, pick);
     ScanView {
         namespace: scan.namespace().unwrap_or_default(),
         name: scan.name_any(),
         account: scan.spec.provider_account_ref.name.clone(),
-        phase: status.phase.map(|p| format!("{p:?}")),
-        drifted: find_condition(&status.conditions, "Drifted").map(|c| c.status.clone()),
-        last_scan_time: status.last_scan_time.map(|t| t.0.to_string()),
-        modified: summary.modified,
-        missing: summary.missing,
-        unmanaged: summary.unmanaged,
-        report_generation: status.report_ref.map(|r| r.generation),
+        phase: status.and_then(|s| s.phase).map(|p| format!("{p:?}")),
+        drifted: status.and_then(|s| find_condition(&s.conditions, "Drifted")).map(|c| c.status.clone()),
+        last_scan_time: status.and_then(|s| s.last_scan_time.as_ref()).map(|t| t.0.to_string()),
+        modified: count(|s| s.modified),
+        missing: count(|s| s.missing),
+        unmanaged: count(|s| s.unmanaged),
+        report_generation: status.and_then(|s| s.report_ref.as_ref()).map(|r| r.generation),
     }
 }
 
-/// The scans matching the query, sorted (pure).
-pub fn select_scans<'a>(
-    scans: impl IntoIterator<Item = &'a DriftScan>,
+/// Every scan as lists show it, sorted by namespace and name (pure). The API keeps
+/// this until a scan changes, so a list only filters and pages.
+pub fn scan_views<'a>(scans: impl IntoIterator<Item = &'a DriftScan>) -> Vec<ScanView> {
+    let mut views: Vec<ScanView> = scans.into_iter().map(scan_view).collect();
+    views.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name)));
+    views
+}
+
+/// The views matching the query, sorted as it asks (pure).
+pub fn select_views<'a>(
+    views: &'a [ScanView],
     query: &HashMap<String, String>,
-) -> Result<Vec<ScanView>, ApiError> {
+) -> Result<Vec<&'a ScanView>, ApiError> {
     let drifted = match query.get("drifted").map(String::as_str) {
         None => None,
         Some("true") => Some(true),
         Some("false") => Some(false),
         Some(other) => return Err(ApiError::BadRequest(format!("drifted: {other:?} is not true or false"))),
     };
-    let mut views: Vec<ScanView> = scans
-        .into_iter()
-        .map(scan_view)
+    let mut selected: Vec<&ScanView> = views
+        .iter()
         .filter(|v| query.get("namespace").is_none_or(|n| &v.namespace == n))
         .filter(|v| query.get("account").is_none_or(|a| &v.account == a))
         .filter(|v| query.get("phase").is_none_or(|p| v.phase.as_ref() == Some(p)))
         .filter(|v| drifted.is_none_or(|d| (v.drifted.as_deref() == Some("True")) == d))
         .collect();
     match query.get("sort").map(String::as_str).unwrap_or("name") {
-        "name" => views.sort_by(|a, b| (&a.namespace, &a.name).cmp(&(&b.namespace, &b.name))),
-        "lastScanTime" => views.sort_by(|a, b| b.last_scan_time.cmp(&a.last_scan_time)),
-        "modified" => views.sort_by(|a, b| b.modified.cmp(&a.modified).then_with(|| a.name.cmp(&b.name))),
+        "name" => {}
+        "lastScanTime" => selected.sort_by(|a, b| b.last_scan_time.cmp(&a.last_scan_time)),
+        "modified" => selected.sort_by(|a, b| b.modified.cmp(&a.modified).then_with(|| a.name.cmp(&b.name))),
         other => {
             return Err(ApiError::BadRequest(format!(
                 "sort: {other:?} is not one of name, lastScanTime, modified"
             )));
         }
     }
-    Ok(views)
+    Ok(selected)
 }
 
 pub(super) fn listed<T: Serialize>(items: Vec<T>, next: Option<String>, total: usize) -> Json<Value> {
@@ -139,10 +148,10 @@ pub async fn list_scans(
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     authorize(&state, &headers, peer, Route::ListScans, "scans").await?;
-    let scans = state.scans();
-    let views = select_scans(super::parsed(&scans), &query)?;
-    let (items, next) = page(&views, &query)?;
-    Ok(listed(items, next, views.len()))
+    let views = state.scan_views();
+    let selected = select_views(&views, &query)?;
+    let (items, next) = page(&selected, &query)?;
+    Ok(listed(items, next, selected.len()))
 }
 
 /// The cached object `namespace/name` of `kind`, or 404 naming it.
@@ -381,15 +390,15 @@ mod tests {
         let names = |views: &[ScanView]| {
             views.iter().map(|v| format!("{}/{}", v.namespace, v.name)).collect::<Vec<_>>()
         };
-        let all = select_scans(&scans, &query(&[])).expect("list");
+        let views = scan_views(&scans);
+        let select = |q: &[(&str, &str)]| {
+            select_views(&views, &query(q)).map(|v| v.into_iter().cloned().collect::<Vec<ScanView>>())
+        };
+        let all = select(&[]).expect("list");
         assert_eq!(names(&all), ["a/db", "a/web", "b/net"]);
-        let drifted =
-            select_scans(&scans, &query(&[("drifted", "true"), ("sort", "modified")])).expect("list");
+        let drifted = select(&[("drifted", "true"), ("sort", "modified")]).expect("list");
         assert_eq!(names(&drifted), ["a/db", "b/net"]);
-        assert_eq!(
-            names(&select_scans(&scans, &query(&[("account", "prod"), ("namespace", "a")])).expect("list")),
-            ["a/web"]
-        );
+        assert_eq!(names(&select(&[("account", "prod"), ("namespace", "a")]).expect("list")), ["a/web"]);
         let (first, next) = page(&all, &query(&[("limit", "2")])).expect("page");
         assert_eq!(
             (names(&first), next.as_deref()),
@@ -428,13 +437,14 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert!(
-            message(select_scans(&scans, &query(&[("drifted", "yes")])).expect_err("bad"))
+            message(select_views(&scan_views(&scans), &query(&[("drifted", "yes")])).expect_err("bad"))
                 .starts_with("drifted:")
         );
         assert!(
-            message(select_scans(&scans, &query(&[("sort", "size")])).expect_err("bad")).starts_with("sort:")
+            message(select_views(&scan_views(&scans), &query(&[("sort", "size")])).expect_err("bad"))
+                .starts_with("sort:")
         );
-        let views = select_scans(&scans, &query(&[])).expect("list");
+        let views = scan_views(&scans);
         assert!(message(page(&views, &query(&[("limit", "0")])).expect_err("bad")).starts_with("limit:"));
         assert!(message(page(&views, &query(&[("limit", "9999")])).expect_err("bad")).starts_with("limit:"));
         assert!(
