@@ -15,7 +15,10 @@ use crate::crd::{CircuitBreakerSettings, CloudProvider, EndpointOverride, RateLi
 use crate::drift::{self, EngineConfig, Verdict};
 use crate::provider::{self, CredentialSource, ProgressSink, ProviderSettings};
 use crate::resilience::{AccountGuard, GuardSettings};
-use crate::state::{StateFile, StateLocation, read_local_states, read_object_states};
+use crate::state::{
+    CloudWorkspaces, HttpAuth, HttpClientOptions, StateFile, StateLocation, WorkspaceSelector,
+    read_cloud_states, read_http_state, read_local_states, read_object_states,
+};
 pub use output::{OutputFormat, render};
 
 /// Flags of `driftmgr scan`.
@@ -150,6 +153,13 @@ async fn scan(args: &ScanArgs) -> Result<drift::Report, String> {
                         .await;
                 states.extend(read.map_err(|e| e.to_string())?);
             }
+            StateLocation::Http(url) => states.push(
+                read_http_state(url, &http_options_from_env()?, keep).await.map_err(|e| e.to_string())?,
+            ),
+            StateLocation::TerraformCloud { organization, workspace } => {
+                let workspaces = cloud_workspaces_from_env(organization, workspace)?;
+                states.extend(read_cloud_states(&workspaces, keep).await.map_err(|e| e.to_string())?);
+            }
         }
     }
     let config = EngineConfig {
@@ -162,6 +172,53 @@ async fn scan(args: &ScanArgs) -> Result<drift::Report, String> {
     let report = drift::scan(provider.as_ref(), &states, &config, &progress, Timestamp::now()).await;
     progress.bar.finish_and_clear();
     Ok(report)
+}
+
+/// The http backend's credentials as Terraform reads them from the environment
+/// (`TF_HTTP_USERNAME`, `TF_HTTP_PASSWORD`), and a CA bundle (`DRIFTMGR_HTTP_CA_FILE`).
+fn http_options_from_env() -> Result<HttpClientOptions, String> {
+    let auth = match (std::env::var("TF_HTTP_USERNAME"), std::env::var("TF_HTTP_PASSWORD")) {
+        (Ok(username), Ok(password)) => HttpAuth::Basic { username, password },
+        (Ok(_), Err(_)) | (Err(_), Ok(_)) => {
+            return Err("set both TF_HTTP_USERNAME and TF_HTTP_PASSWORD, or neither".into());
+        }
+        _ => HttpAuth::None,
+    };
+    let ca_pem = match std::env::var_os("DRIFTMGR_HTTP_CA_FILE") {
+        Some(path) => Some(
+            std::fs::read(&path)
+                .map_err(|e| format!("DRIFTMGR_HTTP_CA_FILE {}: {e}", path.to_string_lossy()))?,
+        ),
+        None => None,
+    };
+    Ok(HttpClientOptions { auth, ca_pem })
+}
+
+/// A Terraform Cloud source with the token as Terraform finds it: `TF_TOKEN_<host>`
+/// (dots as underscores), for `TF_CLOUD_HOSTNAME` (default app.terraform.io), or
+/// `DRIFTMGR_TFC_ADDRESS` as a whole URL.
+fn cloud_workspaces_from_env(organization: &str, workspace: &str) -> Result<CloudWorkspaces, String> {
+    let address = match std::env::var("DRIFTMGR_TFC_ADDRESS") {
+        Ok(address) => address,
+        Err(_) => format!(
+            "https://{}",
+            std::env::var("TF_CLOUD_HOSTNAME").unwrap_or_else(|_| "app.terraform.io".into())
+        ),
+    };
+    let host = reqwest_host(&address).ok_or_else(|| format!("{address}: not a URL"))?;
+    let variable = format!("TF_TOKEN_{}", host.replace(['.', '-'], "_"));
+    let token = std::env::var(&variable).map_err(|_| format!("tfc://: set {variable} to an API token"))?;
+    let select = match workspace.strip_suffix('*') {
+        Some(prefix) => WorkspaceSelector::Prefix(prefix.to_string()),
+        None => WorkspaceSelector::Name(workspace.to_string()),
+    };
+    Ok(CloudWorkspaces { address, organization: organization.into(), select, token, ca_pem: None })
+}
+
+fn reqwest_host(address: &str) -> Option<String> {
+    let rest = address.split_once("://")?.1;
+    let host = rest.split(['/', ':']).next()?;
+    (!host.is_empty()).then(|| host.to_string())
 }
 
 /// A progress bar on stderr, shown only on a terminal.

@@ -11,7 +11,10 @@ use super::{Context, Error};
 use crate::crd::{DriftScan, ProviderAccount, StateSource, is_condition_true};
 use crate::drift::{self, EngineConfig, Report};
 use crate::provider::{self, NoProgress, Provider, ProviderError};
-use crate::state::{StateFile, StateReadError, parse_state_keeping, read_object_states};
+use crate::state::{
+    CloudWorkspaces, HttpAuth, HttpClientOptions, StateFile, StateReadError, WorkspaceSelector,
+    parse_state_keeping, read_cloud_states, read_http_state, read_object_states,
+};
 
 /// Why a scan could not produce a report.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +90,56 @@ pub async fn connect(
     Ok(provider::connect(settings).await?)
 }
 
+/// Why a credential of a state source could not be read.
+enum SourceSecretError {
+    Missing(String),
+    Kube(kube::Error),
+}
+
+impl SourceSecretError {
+    fn fail(self, index: usize) -> ScanFailure {
+        match self {
+            Self::Missing(origin) => ScanFailure::State { index, error: StateReadError::NotFound { origin } },
+            Self::Kube(error) => Error::from(error).into(),
+        }
+    }
+}
+
+/// One key of a Secret in the scan's namespace.
+async fn secret_key(
+    secrets: &Api<Secret>,
+    namespace: &str,
+    name: &str,
+    key: &str,
+) -> Result<Vec<u8>, SourceSecretError> {
+    let secret = secrets.get_opt(name).await.map_err(SourceSecretError::Kube)?;
+    secret
+        .and_then(|s| s.data.and_then(|d| d.get(key).map(|b| b.0.clone())))
+        .ok_or_else(|| SourceSecretError::Missing(format!("secret/{namespace}/{name}#{key}")))
+}
+
+/// The http source's credentials and CA, from Secrets of the scan's namespace.
+async fn http_options(
+    secrets: &Api<Secret>,
+    namespace: &str,
+    http: &crate::crd::HttpLocation,
+) -> Result<HttpClientOptions, SourceSecretError> {
+    let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).trim().to_string();
+    let auth = match (&http.authorization_secret_ref, &http.basic_auth_secret_ref) {
+        (Some(r), _) => HttpAuth::Header(text(secret_key(secrets, namespace, &r.name, &r.key).await?)),
+        (None, Some(r)) => HttpAuth::Basic {
+            username: text(secret_key(secrets, namespace, &r.name, "username").await?),
+            password: text(secret_key(secrets, namespace, &r.name, "password").await?),
+        },
+        (None, None) => HttpAuth::None,
+    };
+    let ca_pem = match &http.ca_secret_ref {
+        Some(r) => Some(secret_key(secrets, namespace, &r.name, &r.key).await?),
+        None => None,
+    };
+    Ok(HttpClientOptions { auth, ca_pem })
+}
+
 async fn read_states(
     ctx: &Context,
     namespace: &str,
@@ -125,14 +178,29 @@ async fn read_states(
                 keep,
             );
             states.extend(read.await.map_err(fail)?);
-        } else {
-            let kind = if source.gcs.is_some() {
-                "gcs"
-            } else if source.azure_blob.is_some() {
-                "azureBlob"
-            } else {
-                "http"
+        } else if let Some(http) = &source.http {
+            let options = http_options(&secrets, namespace, http).await.map_err(|e| e.fail(index))?;
+            states.push(read_http_state(&http.url, &options, keep).await.map_err(fail)?);
+        } else if let Some(cloud) = &source.terraform_cloud {
+            let token =
+                secret_key(&secrets, namespace, &cloud.token_secret_ref.name, &cloud.token_secret_ref.key)
+                    .await
+                    .map_err(|e| e.fail(index))?;
+            let select = match (&cloud.workspace, &cloud.workspace_prefix, &cloud.tags) {
+                (Some(name), _, _) => WorkspaceSelector::Name(name.clone()),
+                (None, Some(prefix), _) => WorkspaceSelector::Prefix(prefix.clone()),
+                (None, None, tags) => WorkspaceSelector::Tags(tags.clone().unwrap_or_default()),
             };
+            let workspaces = CloudWorkspaces {
+                address: cloud.address.clone(),
+                organization: cloud.organization.clone(),
+                select,
+                token: String::from_utf8_lossy(&token).trim().to_string(),
+                ca_pem: None,
+            };
+            states.extend(read_cloud_states(&workspaces, keep).await.map_err(fail)?);
+        } else {
+            let kind = if source.gcs.is_some() { "gcs" } else { "azureBlob" };
             return Err(ScanFailure::UnsupportedSource { index, kind });
         }
     }

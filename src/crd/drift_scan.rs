@@ -99,7 +99,7 @@ fn default_status_items() -> u32 {
 
 /// One place state is read from. Exactly one field is set.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
-#[x_kube(validation = Rule::new("[has(self.configMapRef), has(self.secretRef), has(self.s3), has(self.gcs), has(self.azureBlob), has(self.http)].filter(x, x).size() == 1").message("exactly one of configMapRef, secretRef, s3, gcs, azureBlob or http must be set"))]
+#[x_kube(validation = Rule::new("[has(self.configMapRef), has(self.secretRef), has(self.s3), has(self.gcs), has(self.azureBlob), has(self.http), has(self.terraformCloud)].filter(x, x).size() == 1").message("exactly one of configMapRef, secretRef, s3, gcs, azureBlob, http or terraformCloud must be set"))]
 #[serde(rename_all = "camelCase")]
 pub struct StateSource {
     /// A key of a ConfigMap in this namespace holding a state file.
@@ -125,6 +125,48 @@ pub struct StateSource {
     /// An HTTP(S) URL serving a state file (for example the Terraform http backend).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpLocation>,
+
+    /// Terraform Cloud or Enterprise: the current state of one workspace, or of every
+    /// workspace with a name prefix or with tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terraform_cloud: Option<TerraformCloudLocation>,
+}
+
+/// Workspaces of a Terraform Cloud/Enterprise organization.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[x_kube(validation = Rule::new("[has(self.workspace), has(self.workspacePrefix), has(self.tags)].filter(x, x).size() == 1").message("exactly one of workspace, workspacePrefix or tags must be set"))]
+#[serde(rename_all = "camelCase")]
+pub struct TerraformCloudLocation {
+    /// The service's address: `https://app.terraform.io` (default) or an Enterprise host.
+    #[serde(default = "default_terraform_cloud")]
+    #[schemars(length(max = 2048), regex(pattern = r"^https?://[^\s/]+(/[^\s]*)?$"))]
+    pub address: String,
+
+    /// Organization name.
+    #[schemars(length(min = 1, max = 256))]
+    pub organization: String,
+
+    /// One workspace, by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 256))]
+    pub workspace: Option<String>,
+
+    /// Every workspace whose name starts with this (those without state yet are skipped).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 256))]
+    pub workspace_prefix: Option<String>,
+
+    /// Every workspace that has all these tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 20))]
+    pub tags: Option<Vec<String>>,
+
+    /// A Secret key in this namespace holding an API token that may read state.
+    pub token_secret_ref: SecretKeyRef,
+}
+
+fn default_terraform_cloud() -> String {
+    "https://app.terraform.io".into()
 }
 
 /// A bucket and either one object key or a prefix.
@@ -175,6 +217,7 @@ pub struct AzureBlobLocation {
 
 /// A state file served over HTTP(S).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[x_kube(validation = Rule::new("!(has(self.authorizationSecretRef) && has(self.basicAuthSecretRef))").message("set at most one of authorizationSecretRef and basicAuthSecretRef"))]
 #[serde(rename_all = "camelCase")]
 pub struct HttpLocation {
     /// URL of the state file.
@@ -184,6 +227,16 @@ pub struct HttpLocation {
     /// A Secret key whose value is sent as the `Authorization` header.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub authorization_secret_ref: Option<SecretKeyRef>,
+
+    /// Basic authentication, as the http backend's `username` and `password`: a Secret
+    /// in this namespace with keys `username` and `password`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub basic_auth_secret_ref: Option<crate::crd::LocalObjectRef>,
+
+    /// PEM certificates to trust for this URL besides the system's (a private CA): a
+    /// Secret key in this namespace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_secret_ref: Option<SecretKeyRef>,
 }
 
 /// Drift that is expected and should not be reported. At least one matcher is set;

@@ -3,11 +3,16 @@
 
 mod address;
 mod parse;
+mod remote;
 mod source;
 
 pub use address::{IndexKey, ProviderAddress};
 pub use parse::{AttributeFilter, KEEP_ALL, Keep, StateError, parse_state, parse_state_keeping};
-pub use source::{StateLocation, StateReadError, read_local_states, read_object_states};
+pub use remote::{
+    CloudWorkspaces, HttpAuth, HttpClientOptions, WorkspaceSelector, display_url, read_cloud_states,
+    read_http_state,
+};
+pub use source::{MAX_STATE_BYTES, StateLocation, StateReadError, read_local_states, read_object_states};
 
 use crate::attributes::Attributes;
 

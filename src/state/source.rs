@@ -18,6 +18,11 @@ pub enum StateLocation {
     Local(PathBuf),
     /// `s3://bucket/key` (one object) or `s3://bucket/prefix/` (every `*.tfstate` under it).
     S3 { bucket: String, key: Option<String>, prefix: Option<String> },
+    /// `http(s)://...`: an http backend's state address.
+    Http(String),
+    /// `tfc://ORGANIZATION/WORKSPACE`, or `tfc://ORGANIZATION/PREFIX*` for every
+    /// workspace whose name starts with PREFIX.
+    TerraformCloud { organization: String, workspace: String },
 }
 
 impl StateLocation {
@@ -35,8 +40,28 @@ impl StateLocation {
                 Self::S3 { bucket, key: Some(path.to_string()), prefix: None }
             });
         }
+        if text.starts_with("http://") || text.starts_with("https://") {
+            return Ok(Self::Http(text.to_string()));
+        }
+        if let Some(rest) = text.strip_prefix("tfc://") {
+            return match rest.split_once('/') {
+                Some((organization, workspace))
+                    if !organization.is_empty() && !workspace.is_empty() && !workspace.contains('/') =>
+                {
+                    Ok(Self::TerraformCloud {
+                        organization: organization.into(),
+                        workspace: workspace.into(),
+                    })
+                }
+                _ => Err(format!(
+                    "{text}: expected tfc://ORGANIZATION/WORKSPACE or tfc://ORGANIZATION/PREFIX*"
+                )),
+            };
+        }
         if text.contains("://") {
-            return Err(format!("{text}: unsupported scheme (use a local path or s3://bucket/key)"));
+            return Err(format!(
+                "{text}: unsupported scheme (use a local path, s3://bucket/key, http(s)://, or tfc://org/workspace)"
+            ));
         }
         Ok(Self::Local(PathBuf::from(text)))
     }

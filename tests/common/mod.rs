@@ -6,6 +6,7 @@
 pub mod api;
 pub mod chart;
 pub mod fault_proxy;
+pub mod http_server;
 pub mod moto;
 pub mod plans;
 pub mod tcp_proxy;
@@ -338,10 +339,20 @@ impl Drop for Operator {
 
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    // The port is released before its user (moto, an operator) binds it, and the
+    // kernel may offer it again meanwhile: tests running at once in this process then
+    // shared one moto. Never hand out a port twice.
+    static HANDED_OUT: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    loop {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("free port");
+        if HANDED_OUT.lock().unwrap_or_else(|p| p.into_inner()).insert(port) {
+            return port;
+        }
+    }
 }
 
 /// Parses an RFC 3339 timestamp from a log line into seconds since the epoch.
