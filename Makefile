@@ -40,7 +40,7 @@ cluster-down: ## Stop the local control plane.
 	e2e/cluster-down.sh
 
 integration: ## Integration tests against a running control plane (make cluster-up first).
-	export MOTO_SERVER="$$(e2e/python-tools.sh)/bin/moto_server" PLAYWRIGHT_DIR="$$(e2e/browser-tools.sh)"; \
+	export MOTO_SERVER="$$(e2e/python-tools.sh)/bin/moto_server" PLAYWRIGHT_DIR="$$(e2e/browser-tools.sh)" AZURITE_BLOB="$$(e2e/azurite.sh)"; \
 	set -a; . $(CLUSTER_ENV); set +a; cargo test --locked --no-fail-fast --test '*' -- --test-threads=4 --show-output
 
 test: ## Everything: lint, unit tests, then integration tests on a fresh control plane.

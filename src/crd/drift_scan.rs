@@ -100,6 +100,7 @@ fn default_status_items() -> u32 {
 /// One place state is read from. Exactly one field is set.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
 #[x_kube(validation = Rule::new("[has(self.configMapRef), has(self.secretRef), has(self.s3), has(self.gcs), has(self.azureBlob), has(self.http), has(self.terraformCloud)].filter(x, x).size() == 1").message("exactly one of configMapRef, secretRef, s3, gcs, azureBlob, http or terraformCloud must be set"))]
+#[x_kube(validation = Rule::new("!has(self.gcs) || has(self.gcs.credentialsSecretRef)").message("gcs.credentialsSecretRef: a GCS source needs a service-account key"))]
 #[serde(rename_all = "camelCase")]
 pub struct StateSource {
     /// A key of a ConfigMap in this namespace holding a state file.
@@ -191,11 +192,17 @@ pub struct ObjectLocation {
     /// Bucket region, when it differs from the account's first region (S3 only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+
+    /// GCS: a Secret key in this namespace holding a service-account key (the JSON key
+    /// file) that may read the bucket.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_secret_ref: Option<SecretKeyRef>,
 }
 
 /// A storage account, container, and either one blob or a prefix.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
 #[x_kube(validation = Rule::new("has(self.blob) != has(self.prefix)").message("exactly one of blob or prefix must be set"))]
+#[x_kube(validation = Rule::new("has(self.accessKeySecretRef) != has(self.sasTokenSecretRef)").message("exactly one of accessKeySecretRef or sasTokenSecretRef must be set"))]
 #[serde(rename_all = "camelCase")]
 pub struct AzureBlobLocation {
     /// Storage account name.
@@ -213,6 +220,20 @@ pub struct AzureBlobLocation {
     /// Every blob under this prefix whose name ends in `.tfstate` is read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
+
+    /// A Secret key in this namespace holding the storage account's access key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_secret_ref: Option<SecretKeyRef>,
+
+    /// A Secret key in this namespace holding a SAS token that may read the container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sas_token_secret_ref: Option<SecretKeyRef>,
+
+    /// The blob service's URL, when it is not `https://{account}.blob.core.windows.net`
+    /// (a sovereign cloud, a private endpoint, or the Azurite emulator).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 2048), regex(pattern = r"^https?://[^\s]+$"))]
+    pub endpoint: Option<String>,
 }
 
 /// A state file served over HTTP(S).

@@ -5,6 +5,7 @@ mod address;
 mod parse;
 mod remote;
 mod source;
+mod stores;
 
 pub use address::{IndexKey, ProviderAddress};
 pub use parse::{AttributeFilter, KEEP_ALL, Keep, StateError, parse_state, parse_state_keeping};
@@ -13,6 +14,7 @@ pub use remote::{
     read_http_state,
 };
 pub use source::{MAX_STATE_BYTES, StateLocation, StateReadError, read_local_states, read_object_states};
+pub use stores::{AzureCredential, azure_store, gcs_store};
 
 use crate::attributes::Attributes;
 

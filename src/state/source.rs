@@ -18,6 +18,10 @@ pub enum StateLocation {
     Local(PathBuf),
     /// `s3://bucket/key` (one object) or `s3://bucket/prefix/` (every `*.tfstate` under it).
     S3 { bucket: String, key: Option<String>, prefix: Option<String> },
+    /// `gs://bucket/key` or `gs://bucket/prefix/`.
+    Gcs { bucket: String, key: Option<String>, prefix: Option<String> },
+    /// `azblob://account/container/blob` or `azblob://account/container/prefix/`.
+    AzureBlob { account: String, container: String, key: Option<String>, prefix: Option<String> },
     /// `http(s)://...`: an http backend's state address.
     Http(String),
     /// `tfc://ORGANIZATION/WORKSPACE`, or `tfc://ORGANIZATION/PREFIX*` for every
@@ -28,17 +32,34 @@ pub enum StateLocation {
 impl StateLocation {
     /// Parses a `--state` argument. A trailing `/` on an `s3://` URL means a prefix.
     pub fn parse(text: &str) -> Result<Self, String> {
-        if let Some(rest) = text.strip_prefix("s3://") {
+        // `bucket/path`: a key, or a prefix when empty or ending in `/`.
+        let split = |rest: &str| -> Result<(String, Option<String>, Option<String>), String> {
             let (bucket, path) = rest.split_once('/').unwrap_or((rest, ""));
             if bucket.is_empty() {
                 return Err(format!("{text}: no bucket name"));
             }
-            let bucket = bucket.to_string();
-            return Ok(if path.is_empty() || path.ends_with('/') {
-                Self::S3 { bucket, key: None, prefix: Some(path.to_string()) }
+            let (key, prefix) = if path.is_empty() || path.ends_with('/') {
+                (None, Some(path.to_string()))
             } else {
-                Self::S3 { bucket, key: Some(path.to_string()), prefix: None }
-            });
+                (Some(path.to_string()), None)
+            };
+            Ok((bucket.to_string(), key, prefix))
+        };
+        if let Some(rest) = text.strip_prefix("s3://") {
+            let (bucket, key, prefix) = split(rest)?;
+            return Ok(Self::S3 { bucket, key, prefix });
+        }
+        if let Some(rest) = text.strip_prefix("gs://") {
+            let (bucket, key, prefix) = split(rest)?;
+            return Ok(Self::Gcs { bucket, key, prefix });
+        }
+        if let Some(rest) = text.strip_prefix("azblob://") {
+            let (account, rest) = rest.split_once('/').unwrap_or((rest, ""));
+            let (container, key, prefix) = split(rest)?;
+            if account.is_empty() {
+                return Err(format!("{text}: expected azblob://ACCOUNT/CONTAINER/BLOB or .../PREFIX/"));
+            }
+            return Ok(Self::AzureBlob { account: account.to_string(), container, key, prefix });
         }
         if text.starts_with("http://") || text.starts_with("https://") {
             return Ok(Self::Http(text.to_string()));
@@ -60,7 +81,7 @@ impl StateLocation {
         }
         if text.contains("://") {
             return Err(format!(
-                "{text}: unsupported scheme (use a local path, s3://bucket/key, http(s)://, or tfc://org/workspace)"
+                "{text}: unsupported scheme (use a local path, s3://, gs://, azblob://, http(s)://, or tfc://org/workspace)"
             ));
         }
         Ok(Self::Local(PathBuf::from(text)))
@@ -252,7 +273,27 @@ mod tests {
             Ok(StateLocation::S3 { bucket: "tf".into(), key: None, prefix: Some("prod/".into()) })
         );
         assert_eq!(StateLocation::parse("./a.tfstate"), Ok(StateLocation::Local("./a.tfstate".into())));
-        assert!(StateLocation::parse("gs://x/y").is_err());
+        assert_eq!(
+            StateLocation::parse("gs://tf/prod/"),
+            Ok(StateLocation::Gcs { bucket: "tf".into(), key: None, prefix: Some("prod/".into()) })
+        );
+        assert_eq!(
+            StateLocation::parse("azblob://acct/states/net.tfstate"),
+            Ok(StateLocation::AzureBlob {
+                account: "acct".into(),
+                container: "states".into(),
+                key: Some("net.tfstate".into()),
+                prefix: None
+            })
+        );
+        assert_eq!(
+            StateLocation::parse("tfc://acme/net-*"),
+            Ok(StateLocation::TerraformCloud { organization: "acme".into(), workspace: "net-*".into() })
+        );
+        assert_eq!(StateLocation::parse("https://h/s"), Ok(StateLocation::Http("https://h/s".into())));
+        assert!(StateLocation::parse("ftp://x/y").is_err());
+        assert!(StateLocation::parse("tfc://acme").is_err());
+        assert!(StateLocation::parse("azblob:///c/k").is_err());
         assert!(StateLocation::parse("s3:///key").is_err());
     }
 
