@@ -1,8 +1,11 @@
-//! State from the Terraform http backend and Terraform Cloud workspaces, read by the
-//! operator (as the chart's ServiceAccount) and the CLI. Real Terraform writes the
-//! http backend's state (its own `http` backend, basic auth) into a server the test
-//! runs. Terraform Cloud has no emulator here: its client is tested against a server
-//! implementing the documented workspace and current-state-version endpoints.
+//! State from the Terraform http backend, Terraform Cloud workspaces, GCS and Azure
+//! Blob, read by the operator (as the chart's ServiceAccount) and the CLI. Real
+//! Terraform writes the http backend's state (its own `http` backend, basic auth) into
+//! a server the test runs, and the GCS state into fake-gcs-server (its `gcs` backend).
+//! Terraform Cloud has no emulator here: its client is tested against a server
+//! implementing the documented workspace and current-state-version endpoints. Azure
+//! Blob runs on Azurite; Terraform's azurerm backend cannot be pointed at an emulator,
+//! so the Azure SDK writes that blob.
 
 mod common;
 
@@ -354,27 +357,35 @@ async fn state_in_gcs_and_azure_blob_is_read_by_the_cli_and_the_operator() {
     let state = Moto::vpc_state(&vpc, "10.70.0.0/16", "edge");
     let dir = tempfile::tempdir().expect("temp dir");
 
-    // GCS: the bucket `tf-states` with one state under `prod/` and a non-state file.
+    // GCS: the bucket `tf-states` with a non-state file under `prod/`, and the state
+    // real Terraform writes there through its gcs backend.
     let data = dir.path().join("gcs");
     std::fs::create_dir_all(data.join("tf-states/prod")).expect("dirs");
-    std::fs::write(data.join("tf-states/prod/edge.tfstate"), &state).expect("state");
     std::fs::write(data.join("tf-states/prod/notes.txt"), "not state").expect("file");
     let (_gcs, gcs_url) = fake_gcs(&data).await;
+    let file = dir.path().join("edge.tfstate");
+    std::fs::write(&file, &state).expect("state");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/terraform_gcs_push.py");
+    let push = Command::new(venv_python())
+        .args([script, &gcs_url, "tf-states", "prod/edge"])
+        .arg(&file)
+        .output()
+        .expect("push");
+    assert!(push.status.success(), "terraform push failed: {}", String::from_utf8_lossy(&push.stderr));
     // object_store's emulator settings in a key file: no OAuth, the emulator's URL.
     let key = json!({"gcs_base_url": gcs_url, "disable_oauth": true, "client_email": "", "private_key": "", "private_key_id": ""})
         .to_string();
     let (code, out, err) = cli(&moto, "gs://tf-states/prod/", &[("GOOGLE_SERVICE_ACCOUNT_KEY", &key)]);
     assert_eq!(code, 2, "{out}{err}");
     let report: serde_json::Value = serde_json::from_str(&out).expect("JSON");
-    assert_eq!(report["sources"][0]["origin"], "gs://tf-states/prod/edge.tfstate", "{report}");
+    assert_eq!(report["sources"][0]["origin"], "gs://tf-states/prod/edge/default.tfstate", "{report}");
     assert_eq!(report["sources"].as_array().map(Vec::len), Some(1), "only *.tfstate");
     let (code, _, err) = cli(&moto, "gs://tf-states/prod/", &[]);
     assert!(code == 1 && err.contains("GOOGLE_APPLICATION_CREDENTIALS"), "{err}");
 
     // Azure Blob: Azurite, a container `tfstate` with the state.
+    // (Terraform's azurerm backend cannot be pointed at an emulator: the SDK writes it.)
     let (_azure, blob_url) = azurite(&dir.path().join("azurite")).await;
-    let file = dir.path().join("edge.tfstate");
-    std::fs::write(&file, &state).expect("state");
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/azurite_put.py");
     let put = Command::new(venv_python())
         .args([script, &blob_url, "tfstate", "env/edge.tfstate"])

@@ -84,7 +84,31 @@ const SCAN_CASES: &[Case] = &[
         yaml: "spec:\n  providerAccountRef: {name: a}\n  stateSources:\n    - configMapRef: {name: s, key: k}\n      s3: {bucket: abc, key: x}\n",
         expect: &[
             "spec.stateSources[0]",
-            "exactly one of configMapRef, secretRef, s3, gcs, azureBlob or http must be set",
+            "exactly one of configMapRef, secretRef, s3, gcs, azureBlob, http or terraformCloud must be set",
+        ],
+    },
+    Case {
+        name: "an Azure Blob source with two credentials",
+        yaml: "spec:\n  providerAccountRef: {name: a}\n  stateSources:\n    - azureBlob: {account: acct, container: states, blob: b.tfstate, accessKeySecretRef: {name: k, key: k}, sasTokenSecretRef: {name: s, key: s}}\n",
+        expect: &[
+            "spec.stateSources[0].azureBlob",
+            "exactly one of accessKeySecretRef or sasTokenSecretRef must be set",
+        ],
+    },
+    Case {
+        name: "a Terraform Cloud source selecting nothing",
+        yaml: "spec:\n  providerAccountRef: {name: a}\n  stateSources:\n    - terraformCloud: {organization: acme, tokenSecretRef: {name: t, key: t}}\n",
+        expect: &[
+            "spec.stateSources[0].terraformCloud",
+            "exactly one of workspace, workspacePrefix or tags must be set",
+        ],
+    },
+    Case {
+        name: "an http source with two kinds of authentication",
+        yaml: "spec:\n  providerAccountRef: {name: a}\n  stateSources:\n    - http: {url: 'https://s/x', authorizationSecretRef: {name: a, key: a}, basicAuthSecretRef: {name: b}}\n",
+        expect: &[
+            "spec.stateSources[0].http",
+            "set at most one of authorizationSecretRef and basicAuthSecretRef",
         ],
     },
     Case {
