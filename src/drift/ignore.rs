@@ -5,9 +5,6 @@ use k8s_openapi::jiff::Timestamp;
 use super::glob::{glob_match, path_match};
 use crate::crd::{DriftItem, DriftKind, IgnoreRule};
 
-/// Tag-key prefixes AWS manages itself (CloudFormation, Auto Scaling, ...).
-pub const DEFAULT_IGNORED_TAG_PREFIXES: &[&str] = &["aws:"];
-
 /// The ignore rules in force for one scan.
 pub struct IgnoreSet<'a> {
     active: Vec<&'a IgnoreRule>,
@@ -23,12 +20,12 @@ impl<'a> IgnoreSet<'a> {
         Self { active, expired: expired.into_iter().map(|r| r.reason.clone()).collect(), default_ignores }
     }
 
-    /// Whether a change path is hidden by the defaults (a provider-managed tag).
-    pub fn default_hides_path(&self, path: &str) -> bool {
+    /// Whether a change path of a `type_` is hidden by the defaults (a tag its cloud
+    /// manages itself).
+    pub fn default_hides_path(&self, type_: &str, path: &str) -> bool {
+        let managed = crate::provider::type_rules(type_).managed_tag_prefixes();
         self.default_ignores
-            && path
-                .strip_prefix("tags.")
-                .is_some_and(|key| DEFAULT_IGNORED_TAG_PREFIXES.iter().any(|p| key.starts_with(p)))
+            && path.strip_prefix("tags.").is_some_and(|key| managed.iter().any(|p| key.starts_with(p)))
     }
 
     /// Applies the rules to an item. Returns `None` when the whole item is hidden;
@@ -56,7 +53,8 @@ impl<'a> IgnoreSet<'a> {
                 !(attribute_hit || tag_hit)
             });
         }
-        item.changes.retain(|change| !self.default_hides_path(&change.path));
+        let type_ = item.type_.clone();
+        item.changes.retain(|change| !self.default_hides_path(&type_, &change.path));
         if item.kind == DriftKind::Modified && item.changes.is_empty() {
             return None;
         }

@@ -20,7 +20,8 @@ pub use diff::diff;
 pub use glob::{glob_match, path_match};
 pub use observe::{entry_of, observed, same_value};
 pub use report::{Report, SourceInfo, Verdict};
-pub use rules::rules_for;
+pub use rules::{Compare, rules_for, scalar};
+pub use severity::opens_to_world;
 
 /// Routes in their compared form (`destination -> target`), sorted.
 pub fn routes_of(value: Option<&serde_json::Value>) -> Vec<String> {

@@ -28,74 +28,10 @@ pub enum Compare {
     AclEntries,
 }
 
-/// Attributes compared for a type. Types without rules are compared on tags only.
+/// Attributes compared for a type: its cloud's rules say (types a cloud has no rules
+/// for are compared on tags only).
 pub fn rules_for(type_: &str) -> &'static [(&'static str, Compare)] {
-    use Compare::*;
-    match type_ {
-        "aws_instance" => &[
-            ("instance_type", Scalar),
-            ("ami", Scalar),
-            ("subnet_id", Scalar),
-            ("key_name", Scalar),
-            ("vpc_security_group_ids", StringSet),
-            ("ebs_optimized", Scalar),
-            ("source_dest_check", Scalar),
-            ("monitoring", Scalar),
-            ("iam_instance_profile", Scalar),
-            ("tags", Tags),
-        ],
-        "aws_vpc" => &[("cidr_block", Scalar), ("instance_tenancy", Scalar), ("tags", Tags)],
-        "aws_subnet" => &[
-            ("vpc_id", Scalar),
-            ("cidr_block", Scalar),
-            ("availability_zone", Scalar),
-            ("map_public_ip_on_launch", Scalar),
-            ("tags", Tags),
-        ],
-        "aws_security_group" => &[
-            ("description", Scalar),
-            ("vpc_id", Scalar),
-            ("ingress", SecurityGroupRules),
-            ("egress", SecurityGroupRules),
-            ("tags", Tags),
-        ],
-        "aws_ebs_volume" => &[
-            ("size", Scalar),
-            ("type", Scalar),
-            ("iops", Scalar),
-            ("throughput", Scalar),
-            ("encrypted", Scalar),
-            ("kms_key_id", Scalar),
-            ("tags", Tags),
-        ],
-        "aws_eip" => &[("instance", Scalar), ("network_interface", Scalar), ("tags", Tags)],
-        "aws_internet_gateway" => &[("vpc_id", Scalar), ("tags", Tags)],
-        "aws_nat_gateway" => {
-            &[("subnet_id", Scalar), ("allocation_id", Scalar), ("connectivity_type", Scalar), ("tags", Tags)]
-        }
-        "aws_route_table" => &[("vpc_id", Scalar), ("route", Routes), ("tags", Tags)],
-        "aws_key_pair" => &[("fingerprint", Scalar), ("tags", Tags)],
-        "aws_vpc_security_group_ingress_rule" | "aws_vpc_security_group_egress_rule" => &[
-            ("security_group_id", Scalar),
-            ("ip_protocol", Scalar),
-            ("from_port", Scalar),
-            ("to_port", Scalar),
-            ("cidr_ipv4", Scalar),
-            ("cidr_ipv6", Scalar),
-            ("prefix_list_id", Scalar),
-            ("referenced_security_group_id", Scalar),
-            ("description", Scalar),
-            ("tags", Tags),
-        ],
-        "aws_network_acl" => &[
-            ("vpc_id", Scalar),
-            ("ingress", AclEntries),
-            ("egress", AclEntries),
-            ("subnet_ids", StringSet),
-            ("tags", Tags),
-        ],
-        _ => &[("tags", Tags)],
-    }
+    crate::provider::type_rules(type_).compared(type_)
 }
 
 /// How a parent attribute's entries compare when a separately managed resource is
@@ -117,30 +53,14 @@ pub fn entries(compare: Compare, value: Option<&Value>) -> BTreeSet<String> {
 }
 
 /// The value the provider records, or the API reports, for an attribute left unset
-/// by the other side: the two are the same setting, not drift.
+/// by the other side: the two are the same setting, not drift (its cloud's rules say).
 pub fn default_value(type_: &str, attribute: &str) -> Option<&'static str> {
-    Some(match (type_, attribute) {
-        ("aws_instance", "ebs_optimized" | "monitoring") => "false",
-        ("aws_instance", "source_dest_check") => "true",
-        ("aws_subnet", "map_public_ip_on_launch") => "false",
-        ("aws_ebs_volume", "encrypted" | "multi_attach_enabled") => "false",
-        ("aws_ebs_volume", "throughput") => "0",
-        ("aws_vpc", "instance_tenancy") => "default",
-        ("aws_nat_gateway", "connectivity_type") => "public",
-        _ => return None,
-    })
+    crate::provider::type_rules(type_).default_value(type_, attribute)
 }
 
-/// Whether an attribute means nothing for this resource as state describes it: IOPS
-/// are set only for io1, io2 and gp3 volumes (AWS reports a gp2 volume's baseline,
-/// which follows its size), throughput only for gp3.
+/// Whether an attribute means nothing for this resource as state describes it.
 pub fn not_applicable(type_: &str, attribute: &str, expected: &Attributes) -> bool {
-    let volume_type = || scalar(expected.get("type")).unwrap_or(Cow::Borrowed("gp2"));
-    match (type_, attribute) {
-        ("aws_ebs_volume", "iops") => !matches!(volume_type().as_ref(), "io1" | "io2" | "gp3"),
-        ("aws_ebs_volume", "throughput") => volume_type() != "gp3",
-        _ => false,
-    }
+    crate::provider::type_rules(type_).not_applicable(type_, attribute, expected)
 }
 
 /// A scalar as the text it is compared by; `None` for unset.

@@ -11,34 +11,22 @@ pub fn opens_to_world(rule: &str) -> bool {
     WORLD.iter().any(|w| rule.contains(w))
 }
 
-/// Whether a live rule lets the whole internet in. A network ACL *deny* rule that
-/// names 0.0.0.0/0 closes something instead.
-fn admits_world(rule: &str) -> bool {
-    opens_to_world(rule) && !rule.split_whitespace().any(|word| word == "deny")
-}
-
-/// The built-in severity of one changed attribute.
+/// The severity of one changed attribute: its cloud's rating, else tags Low and the
+/// rest Medium.
 pub fn change_severity(type_: &str, path: &str, actual: Option<&str>) -> Severity {
-    match (type_, path.split('.').next().unwrap_or_default()) {
-        ("aws_security_group" | "aws_network_acl", "ingress") if actual.is_some_and(admits_world) => {
-            Severity::Critical
-        }
-        ("aws_security_group" | "aws_network_acl", "ingress" | "egress") => Severity::High,
-        ("aws_instance", "vpc_security_group_ids" | "iam_instance_profile" | "subnet_id") => Severity::High,
-        ("aws_ebs_volume", "encrypted" | "kms_key_id") => Severity::Critical,
-        ("aws_route_table", "route") => Severity::High,
-        (_, "tags") => Severity::Low,
-        _ => Severity::Medium,
-    }
+    let attribute = path.split('.').next().unwrap_or_default();
+    crate::provider::type_rules(type_)
+        .change_severity(type_, attribute, actual)
+        .unwrap_or(if attribute == "tags" { Severity::Low } else { Severity::Medium })
 }
 
-/// The built-in severity of a missing or unmanaged resource.
+/// The severity of a missing or unmanaged resource: one open to the world is
+/// Critical, a missing one High, else its cloud's rating for the type, else Medium.
 pub fn resource_severity(kind: DriftKind, type_: &str, open_ingress: bool) -> Severity {
     match kind {
         DriftKind::Unmanaged if open_ingress => Severity::Critical,
         DriftKind::Missing => Severity::High,
-        _ if type_ == "aws_security_group" || type_ == "aws_network_acl" => Severity::High,
-        _ => Severity::Medium,
+        _ => crate::provider::type_rules(type_).type_severity(type_).unwrap_or(Severity::Medium),
     }
 }
 
@@ -64,14 +52,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_deny_rule_for_the_world_is_not_critical() {
-        let allow = "\"100 allow tcp 0.0.0.0/0 22-22\"";
-        let deny = "\"90 deny tcp 0.0.0.0/0 22-22\"";
-        assert_eq!(change_severity("aws_network_acl", "ingress", Some(allow)), Severity::Critical);
-        assert_eq!(change_severity("aws_network_acl", "ingress", Some(deny)), Severity::High);
-        assert_eq!(
-            change_severity("aws_security_group", "ingress", Some("\"tcp 22-22 ::/0\"")),
-            Severity::Critical
-        );
+    fn the_cloud_rates_first_then_the_engine_defaults() {
+        let world = "\"tcp 22-22 0.0.0.0/0\"";
+        assert_eq!(change_severity("aws_security_group", "ingress", Some(world)), Severity::Critical);
+        assert_eq!(change_severity("aws_instance", "tags.Env", None), Severity::Low);
+        assert_eq!(change_severity("aws_instance", "instance_type", None), Severity::Medium);
+        assert_eq!(change_severity("other_thing", "size", None), Severity::Medium, "a type no cloud knows");
+        assert_eq!(resource_severity(DriftKind::Unmanaged, "aws_network_acl", false), Severity::High);
+        assert_eq!(resource_severity(DriftKind::Unmanaged, "aws_vpc", true), Severity::Critical);
+        assert_eq!(resource_severity(DriftKind::Missing, "aws_vpc", false), Severity::High);
     }
 }

@@ -12,7 +12,10 @@ use object_store::ObjectStore;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::crd::{AssumeRoleStep, AttributeChange, CloudProvider, EndpointOverride, ResourceTarget, Risk};
+use crate::crd::{
+    AssumeRoleStep, AttributeChange, CloudProvider, EndpointOverride, ResourceTarget, Risk, Severity,
+};
+use crate::drift::Compare;
 use crate::resilience::AccountGuard;
 use crate::state::{AttributeFilter, KEEP_ALL};
 
@@ -248,6 +251,36 @@ pub trait CloudRules: Send + Sync {
         let _ = type_;
         false
     }
+    /// The attributes compared for `type_`, and how (tags only by default).
+    fn compared(&self, type_: &str) -> &'static [(&'static str, Compare)] {
+        let _ = type_;
+        &[("tags", Compare::Tags)]
+    }
+    /// The value the provider writes for an attribute the other side leaves unset.
+    fn default_value(&self, type_: &str, attribute: &str) -> Option<&'static str> {
+        let _ = (type_, attribute);
+        None
+    }
+    /// Whether `attribute` means nothing for a resource as state describes it.
+    fn not_applicable(&self, type_: &str, attribute: &str, expected: &Attributes) -> bool {
+        let _ = (type_, attribute, expected);
+        false
+    }
+    /// The severity of a change of `attribute` (its first path segment), when the
+    /// cloud rates it; the engine's default otherwise.
+    fn change_severity(&self, type_: &str, attribute: &str, actual: Option<&str>) -> Option<Severity> {
+        let _ = (type_, attribute, actual);
+        None
+    }
+    /// The severity of any drift of a `type_` (firewall-like types), when it is not Medium.
+    fn type_severity(&self, type_: &str) -> Option<Severity> {
+        let _ = type_;
+        None
+    }
+    /// Tag-key prefixes the cloud manages itself, hidden by the default ignores.
+    fn managed_tag_prefixes(&self) -> &'static [&'static str] {
+        &[]
+    }
 }
 
 /// Rules of a cloud with nothing to fold (and the fallback for unknown names).
@@ -271,6 +304,12 @@ pub fn cloud_rules(terraform_name: &str) -> &'static dyn CloudRules {
         "aws" => &aws::AwsRules,
         _ => &NoRules,
     }
+}
+
+/// The rules of the cloud a Terraform type belongs to: Terraform names every type
+/// after its provider (`aws_instance`, `google_compute_instance`).
+pub fn type_rules(type_: &str) -> &'static dyn CloudRules {
+    cloud_rules(type_.split('_').next().unwrap_or_default())
 }
 
 /// Every type `resourceTypes` accepts for a cloud: what its discovery lists.

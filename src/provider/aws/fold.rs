@@ -338,6 +338,35 @@ impl CloudRules for AwsRules {
         super::remediate::DELETABLE.contains(&type_)
     }
 
+    fn compared(&self, type_: &str) -> &'static [(&'static str, crate::drift::Compare)] {
+        super::rules::compared(type_)
+    }
+
+    fn default_value(&self, type_: &str, attribute: &str) -> Option<&'static str> {
+        super::rules::default_value(type_, attribute)
+    }
+
+    fn not_applicable(&self, type_: &str, attribute: &str, expected: &Attributes) -> bool {
+        super::rules::not_applicable(type_, attribute, expected)
+    }
+
+    fn change_severity(
+        &self,
+        type_: &str,
+        attribute: &str,
+        actual: Option<&str>,
+    ) -> Option<crate::crd::Severity> {
+        super::rules::change_severity(type_, attribute, actual)
+    }
+
+    fn type_severity(&self, type_: &str) -> Option<crate::crd::Severity> {
+        super::rules::type_severity(type_)
+    }
+
+    fn managed_tag_prefixes(&self) -> &'static [&'static str] {
+        super::rules::MANAGED_TAG_PREFIXES
+    }
+
     fn attribute_filter(&self) -> crate::state::AttributeFilter {
         // `tags_all` holds `tags` plus the provider's default tags; it is what is compared.
         crate::state::AttributeFilter { keep: keeps, supersedes: &[("tags_all", "tags")] }

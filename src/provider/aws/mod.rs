@@ -8,6 +8,7 @@ mod mapping;
 mod mapping_tests;
 mod remediate;
 mod remediate_network;
+mod rules;
 
 pub use fold::{AwsRules, ROUTE_TARGETS};
 

@@ -1,0 +1,152 @@
+//! What the engine compares for each AWS type, the provider's defaults, and the
+//! severity of AWS drift: the AWS half of `CloudRules`.
+
+use std::borrow::Cow;
+
+use crate::attributes::Attributes;
+use crate::crd::Severity;
+use crate::drift::{Compare, opens_to_world, scalar};
+
+/// Attributes compared for each AWS type; other types are compared on tags only.
+pub fn compared(type_: &str) -> &'static [(&'static str, Compare)] {
+    use Compare::*;
+    match type_ {
+        "aws_instance" => &[
+            ("instance_type", Scalar),
+            ("ami", Scalar),
+            ("subnet_id", Scalar),
+            ("key_name", Scalar),
+            ("vpc_security_group_ids", StringSet),
+            ("ebs_optimized", Scalar),
+            ("source_dest_check", Scalar),
+            ("monitoring", Scalar),
+            ("iam_instance_profile", Scalar),
+            ("tags", Tags),
+        ],
+        "aws_vpc" => &[("cidr_block", Scalar), ("instance_tenancy", Scalar), ("tags", Tags)],
+        "aws_subnet" => &[
+            ("vpc_id", Scalar),
+            ("cidr_block", Scalar),
+            ("availability_zone", Scalar),
+            ("map_public_ip_on_launch", Scalar),
+            ("tags", Tags),
+        ],
+        "aws_security_group" => &[
+            ("description", Scalar),
+            ("vpc_id", Scalar),
+            ("ingress", SecurityGroupRules),
+            ("egress", SecurityGroupRules),
+            ("tags", Tags),
+        ],
+        "aws_ebs_volume" => &[
+            ("size", Scalar),
+            ("type", Scalar),
+            ("iops", Scalar),
+            ("throughput", Scalar),
+            ("encrypted", Scalar),
+            ("kms_key_id", Scalar),
+            ("tags", Tags),
+        ],
+        "aws_eip" => &[("instance", Scalar), ("network_interface", Scalar), ("tags", Tags)],
+        "aws_internet_gateway" => &[("vpc_id", Scalar), ("tags", Tags)],
+        "aws_nat_gateway" => {
+            &[("subnet_id", Scalar), ("allocation_id", Scalar), ("connectivity_type", Scalar), ("tags", Tags)]
+        }
+        "aws_route_table" => &[("vpc_id", Scalar), ("route", Routes), ("tags", Tags)],
+        "aws_key_pair" => &[("fingerprint", Scalar), ("tags", Tags)],
+        "aws_vpc_security_group_ingress_rule" | "aws_vpc_security_group_egress_rule" => &[
+            ("security_group_id", Scalar),
+            ("ip_protocol", Scalar),
+            ("from_port", Scalar),
+            ("to_port", Scalar),
+            ("cidr_ipv4", Scalar),
+            ("cidr_ipv6", Scalar),
+            ("prefix_list_id", Scalar),
+            ("referenced_security_group_id", Scalar),
+            ("description", Scalar),
+            ("tags", Tags),
+        ],
+        "aws_network_acl" => &[
+            ("vpc_id", Scalar),
+            ("ingress", AclEntries),
+            ("egress", AclEntries),
+            ("subnet_ids", StringSet),
+            ("tags", Tags),
+        ],
+        _ => &[("tags", Tags)],
+    }
+}
+
+/// The value the AWS provider records, or the API reports, for an attribute left unset
+/// by the other side: the two are the same setting, not drift.
+pub fn default_value(type_: &str, attribute: &str) -> Option<&'static str> {
+    Some(match (type_, attribute) {
+        ("aws_instance", "ebs_optimized" | "monitoring") => "false",
+        ("aws_instance", "source_dest_check") => "true",
+        ("aws_subnet", "map_public_ip_on_launch") => "false",
+        ("aws_ebs_volume", "encrypted" | "multi_attach_enabled") => "false",
+        ("aws_ebs_volume", "throughput") => "0",
+        ("aws_vpc", "instance_tenancy") => "default",
+        ("aws_nat_gateway", "connectivity_type") => "public",
+        _ => return None,
+    })
+}
+
+/// Whether an attribute means nothing for this resource as state describes it: IOPS
+/// are set only for io1, io2 and gp3 volumes (AWS reports a gp2 volume's baseline,
+/// which follows its size), throughput only for gp3.
+pub fn not_applicable(type_: &str, attribute: &str, expected: &Attributes) -> bool {
+    let volume_type = || scalar(expected.get("type")).unwrap_or(Cow::Borrowed("gp2"));
+    match (type_, attribute) {
+        ("aws_ebs_volume", "iops") => !matches!(volume_type().as_ref(), "io1" | "io2" | "gp3"),
+        ("aws_ebs_volume", "throughput") => volume_type() != "gp3",
+        _ => false,
+    }
+}
+
+/// The severity of one changed AWS attribute, where it differs from the engine's
+/// (tags Low, the rest Medium).
+pub fn change_severity(type_: &str, attribute: &str, actual: Option<&str>) -> Option<Severity> {
+    Some(match (type_, attribute) {
+        ("aws_security_group" | "aws_network_acl", "ingress") if actual.is_some_and(admits_world) => {
+            Severity::Critical
+        }
+        ("aws_security_group" | "aws_network_acl", "ingress" | "egress") => Severity::High,
+        ("aws_instance", "vpc_security_group_ids" | "iam_instance_profile" | "subnet_id") => Severity::High,
+        ("aws_ebs_volume", "encrypted" | "kms_key_id") => Severity::Critical,
+        ("aws_route_table", "route") => Severity::High,
+        _ => return None,
+    })
+}
+
+/// Firewall-like types: a missing or unmanaged one, or any change, matters more.
+pub fn type_severity(type_: &str) -> Option<Severity> {
+    matches!(type_, "aws_security_group" | "aws_network_acl").then_some(Severity::High)
+}
+
+/// Whether a live rule lets the whole internet in. A network ACL *deny* rule that
+/// names 0.0.0.0/0 closes something instead.
+fn admits_world(rule: &str) -> bool {
+    opens_to_world(rule) && !rule.split_whitespace().any(|word| word == "deny")
+}
+
+/// Tag-key prefixes AWS manages itself (CloudFormation, Auto Scaling, ...).
+pub const MANAGED_TAG_PREFIXES: &[&str] = &["aws:"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deny_rule_for_the_world_is_not_critical() {
+        let allow = "\"100 allow tcp 0.0.0.0/0 22-22\"";
+        let deny = "\"90 deny tcp 0.0.0.0/0 22-22\"";
+        assert_eq!(change_severity("aws_network_acl", "ingress", Some(allow)), Some(Severity::Critical));
+        assert_eq!(change_severity("aws_network_acl", "ingress", Some(deny)), Some(Severity::High));
+        assert_eq!(
+            change_severity("aws_security_group", "ingress", Some("\"tcp 22-22 ::/0\"")),
+            Some(Severity::Critical)
+        );
+        assert_eq!(change_severity("aws_vpc", "tags", None), None, "the engine's default");
+    }
+}
