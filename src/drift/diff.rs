@@ -6,10 +6,7 @@ use std::collections::BTreeSet;
 use crate::attributes::{Attributes, StringMap};
 use serde_json::Value;
 
-use super::rules::{
-    Compare, acl_entries, default_value, not_applicable, routes, rules_for, scalar, security_group_rules,
-    string_set,
-};
+use super::rules::{Compare, default_value, not_applicable, rules_for, scalar, string_set};
 use crate::crd::AttributeChange;
 
 /// A text as the JSON string a change reports it as.
@@ -113,8 +110,8 @@ pub(super) fn reported(value: Option<&Value>, default: Option<&str>) -> Option<S
 pub fn diff(type_: &str, expected: &Attributes, actual: &Attributes) -> Vec<AttributeChange> {
     let mut changes = Vec::new();
     for (name, compare) in rules_for(type_) {
-        let in_state =
-            expected.contains_key(name) || (*compare == Compare::Tags && expected.contains_key("tags_all"));
+        let in_state = expected.contains_key(name)
+            || (matches!(compare, Compare::Tags) && expected.contains_key("tags_all"));
         if !in_state || not_applicable(type_, name, expected) {
             continue;
         }
@@ -146,11 +143,7 @@ pub fn diff(type_: &str, expected: &Attributes, actual: &Attributes) -> Vec<Attr
                 }
             }
             Compare::Tags => tag_changes(tag_map(expected, true), tag_map(actual, false), &mut changes),
-            Compare::SecurityGroupRules => {
-                set_changes(name, security_group_rules(e), security_group_rules(a), &mut changes)
-            }
-            Compare::Routes => set_changes(name, routes(e), routes(a), &mut changes),
-            Compare::AclEntries => set_changes(name, acl_entries(e), acl_entries(a), &mut changes),
+            Compare::Entries(normalize) => set_changes(name, normalize(e), normalize(a), &mut changes),
         }
     }
     changes

@@ -20,13 +20,8 @@ pub use diff::diff;
 pub use glob::{glob_match, path_match};
 pub use observe::{entry_of, observed, same_value};
 pub use report::{Report, SourceInfo, Verdict};
-pub use rules::{Compare, rules_for, scalar};
+pub use rules::{Compare, Normalizer, rules_for, scalar, string_set};
 pub use severity::opens_to_world;
-
-/// Routes in their compared form (`destination -> target`), sorted.
-pub fn routes_of(value: Option<&serde_json::Value>) -> Vec<String> {
-    rules::routes(value).into_iter().collect()
-}
 
 use std::collections::{HashMap, HashSet};
 
@@ -202,9 +197,12 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
             countable_managed += 1;
             continue;
         }
-        let open = rules::security_group_rules(resource.attributes.get("ingress"))
-            .iter()
-            .any(|rule| severity::opens_to_world(rule));
+        // An unmanaged resource whose ingress (in its cloud's normal form) admits the world.
+        let ingress = rules::compare_for(&resource.type_, "ingress");
+        let open = matches!(ingress, rules::Compare::Entries(_))
+            && rules::entries(ingress, resource.attributes.get("ingress"))
+                .iter()
+                .any(|rule| severity::opens_to_world(rule));
         let item = DriftItem {
             address: None,
             type_: resource.type_.clone(),

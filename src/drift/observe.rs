@@ -29,7 +29,7 @@ pub fn observed(type_: &str, live: &Attributes, change: &AttributeChange) -> Opt
             Some(serde_json::to_string(&set).unwrap_or_default())
         }
         Compare::Tags => None,
-        Compare::SecurityGroupRules | Compare::Routes | Compare::AclEntries => {
+        Compare::Entries(_) => {
             let entry = entry_of(change)?;
             entries(compare, value).contains(&entry).then(|| json_string(&entry))
         }

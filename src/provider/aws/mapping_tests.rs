@@ -59,7 +59,7 @@ fn routes_aws_adds_are_not_terraforms() {
         .associations(RouteTableAssociation::builder().main(false).gateway_id("igw-1").build())
         .build();
     let live = route_table(&table, "us-east-1");
-    let routes = crate::drift::routes_of(live.attributes.get("route"));
+    let routes = super::entries::routes(live.attributes.get("route")).into_iter().collect::<Vec<_>>();
     assert_eq!(routes, ["0.0.0.0/0 -> nat-1", "::/0 -> eigw-1", "pl-1 -> tgw-1"]);
     assert_eq!(live.attributes["associations"], json!(["igw-1", "subnet-1"]));
     assert!(!live.is_default, "not the main table");

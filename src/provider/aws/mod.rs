@@ -1,6 +1,7 @@
 //! AWS: identity through STS, discovery of the EC2 family through aws-sdk-ec2.
 
 mod discover;
+mod entries;
 mod errors;
 mod fold;
 mod mapping;

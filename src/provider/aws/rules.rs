@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use super::entries::{acl_entries, routes, security_group_rules};
 use crate::attributes::Attributes;
 use crate::crd::Severity;
 use crate::drift::{Compare, opens_to_world, scalar};
@@ -34,8 +35,8 @@ pub fn compared(type_: &str) -> &'static [(&'static str, Compare)] {
         "aws_security_group" => &[
             ("description", Scalar),
             ("vpc_id", Scalar),
-            ("ingress", SecurityGroupRules),
-            ("egress", SecurityGroupRules),
+            ("ingress", Entries(security_group_rules)),
+            ("egress", Entries(security_group_rules)),
             ("tags", Tags),
         ],
         "aws_ebs_volume" => &[
@@ -52,7 +53,7 @@ pub fn compared(type_: &str) -> &'static [(&'static str, Compare)] {
         "aws_nat_gateway" => {
             &[("subnet_id", Scalar), ("allocation_id", Scalar), ("connectivity_type", Scalar), ("tags", Tags)]
         }
-        "aws_route_table" => &[("vpc_id", Scalar), ("route", Routes), ("tags", Tags)],
+        "aws_route_table" => &[("vpc_id", Scalar), ("route", Entries(routes)), ("tags", Tags)],
         "aws_key_pair" => &[("fingerprint", Scalar), ("tags", Tags)],
         "aws_vpc_security_group_ingress_rule" | "aws_vpc_security_group_egress_rule" => &[
             ("security_group_id", Scalar),
@@ -68,8 +69,8 @@ pub fn compared(type_: &str) -> &'static [(&'static str, Compare)] {
         ],
         "aws_network_acl" => &[
             ("vpc_id", Scalar),
-            ("ingress", AclEntries),
-            ("egress", AclEntries),
+            ("ingress", Entries(acl_entries)),
+            ("egress", Entries(acl_entries)),
             ("subnet_ids", StringSet),
             ("tags", Tags),
         ],
