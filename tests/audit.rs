@@ -113,44 +113,41 @@ async fn requests_are_audited_in_a_verifiable_chain_that_names_tampering() {
     let config_maps: Api<ConfigMap> = Api::namespaced(client.clone(), &ns);
     let segment = config_maps.get("driftmgr-audit-000001").await.expect("segment 1");
     let original = segment.data.as_ref().and_then(|d| d.get("records.jsonl")).cloned().expect("records");
-    let edited = original.replacen("allowed 202", "denied 403", 1);
-    assert_ne!(edited, original);
-    let patch = json!({"data": {"records.jsonl": edited}});
-    config_maps
-        .patch("driftmgr-audit-000001", &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-        .expect("edit");
-    let broken = verification(first.port, &auditor).await;
-    assert_eq!(broken["intact"], false);
-    assert_eq!(
-        broken["firstBrokenLink"], "record 3 (segment 1): its hash does not match its contents",
-        "{broken}"
-    );
-    let patch = json!({"data": {"records.jsonl": original}});
-    config_maps
-        .patch("driftmgr-audit-000001", &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-        .expect("restore");
-    assert_eq!(verification(first.port, &auditor).await["intact"], true);
-    // A truncated segment (its last record cut off) no longer matches its signed digest.
+    // Each tampering is named by verify; the segment is then restored.
     let lines: Vec<&str> = original.lines().collect();
     assert!(lines.len() >= 2, "segment 1 holds several records: {original}");
-    let truncated = format!("{}\n", lines[..lines.len() - 1].join("\n"));
-    let patch = json!({"data": {"records.jsonl": truncated}});
-    config_maps
-        .patch("driftmgr-audit-000001", &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-        .expect("truncate");
-    let broken = verification(first.port, &auditor).await;
-    assert_eq!(broken["intact"], false);
-    let link = broken["firstBrokenLink"].as_str().unwrap_or_default().to_string();
-    assert_eq!(link, "segment 1 was changed after its digest was signed", "{broken}");
-    let patch = json!({"data": {"records.jsonl": original}});
-    config_maps
-        .patch("driftmgr-audit-000001", &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-        .expect("restore");
-    assert_eq!(verification(first.port, &auditor).await["intact"], true);
+    let tamperings = [
+        (
+            "an edited record",
+            original.replacen("allowed 202", "denied 403", 1),
+            "record 3 (segment 1): its hash does not match its contents",
+        ),
+        (
+            "a truncated segment",
+            format!("{}\n", lines[..lines.len() - 1].join("\n")),
+            "segment 1 was changed after its digest was signed",
+        ),
+    ];
+    for (what, records, named) in tamperings {
+        assert_ne!(records, original, "{what}");
+        for (text, step) in [(records.as_str(), "tamper"), (original.as_str(), "restore")] {
+            let patch = json!({"data": {"records.jsonl": text}});
+            config_maps
+                .patch("driftmgr-audit-000001", &PatchParams::default(), &Patch::Merge(&patch))
+                .await
+                .expect(step);
+            let verdict = verification(first.port, &auditor).await;
+            if step == "tamper" {
+                assert_eq!(
+                    (verdict["intact"].clone(), verdict["firstBrokenLink"].clone()),
+                    (json!(false), json!(named)),
+                    "{what}"
+                );
+            } else {
+                assert_eq!(verdict["intact"], true, "restored after {what}");
+            }
+        }
+    }
     for name in ["driftmgr-audit-000000", "driftmgr-audit-digest-000000"] {
         config_maps.delete(name, &DeleteParams::default()).await.expect("delete");
     }

