@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 
 use crate::attributes::Attributes;
-use serde_json::Value;
 
 use crate::provider::LiveResource;
 use crate::state::StateResource;
@@ -50,20 +49,9 @@ impl<'a> LiveIndex<'a> {
     }
 }
 
-/// The region of a state resource, from its ARN (any partition: `aws`, `aws-cn`,
-/// `aws-us-gov`) or its availability zone.
-pub fn own_region(attributes: &Attributes) -> Option<&str> {
-    let from_arn = attributes
-        .get("arn")
-        .and_then(Value::as_str)
-        .filter(|arn| arn.starts_with("arn:"))
-        .and_then(|arn| arn.split(':').nth(3))
-        .filter(|region| !region.is_empty());
-    from_arn.or_else(|| {
-        let zone = attributes.get("availability_zone").and_then(Value::as_str)?;
-        let region = zone.strip_suffix(|c: char| c.is_ascii_lowercase())?;
-        (!region.is_empty()).then_some(region)
-    })
+/// The region a state resource of `type_` names itself, as its cloud reads it.
+pub fn own_region<'a>(type_: &str, attributes: &'a Attributes) -> Option<&'a str> {
+    crate::provider::type_rules(type_).own_region(attributes)
 }
 
 /// Regions known by id, from state resources that say theirs and from live ones. Built
@@ -91,7 +79,7 @@ impl<'a> RegionHints<'a> {
             }
         }
         for r in state {
-            if let (Some(id), Some(region)) = (r.id.as_deref(), own_region(&r.attributes)) {
+            if let (Some(id), Some(region)) = (r.id.as_deref(), own_region(&r.type_, &r.attributes)) {
                 by_id.insert(id, region);
             }
         }
@@ -101,8 +89,8 @@ impl<'a> RegionHints<'a> {
     /// The resource's own region, else the region of a resource it references
     /// (`subnet_id`, `vpc_id`, `route_table_id`, ...): a NAT gateway, a route or an
     /// association lives where its subnet, VPC or table does.
-    pub fn region_of(&self, attributes: &'a Attributes) -> Option<&'a str> {
-        own_region(attributes).or_else(|| {
+    pub fn region_of(&self, type_: &str, attributes: &'a Attributes) -> Option<&'a str> {
+        own_region(type_, attributes).or_else(|| {
             attributes
                 .iter()
                 .filter(|(key, _)| key.ends_with("_id") && *key != "id")
@@ -114,7 +102,7 @@ impl<'a> RegionHints<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn attrs(v: Value) -> Attributes {
         v.as_object().cloned().map(Attributes::from).expect("object")
@@ -127,7 +115,7 @@ mod tests {
             ("arn:aws-cn:ec2:cn-north-1:1:vpc/vpc-1", "cn-north-1"),
             ("arn:aws-us-gov:ec2:us-gov-west-1:1:vpc/vpc-1", "us-gov-west-1"),
         ] {
-            assert_eq!(own_region(&attrs(json!({"arn": arn}))), Some(region));
+            assert_eq!(own_region("aws_vpc", &attrs(json!({"arn": arn}))), Some(region));
         }
         let live = [LiveResource {
             type_: "aws_subnet".into(),
@@ -139,8 +127,16 @@ mod tests {
         }];
         let hints = RegionHints::new(&[], &live);
         let nat = attrs(json!({"id": "nat-1", "subnet_id": "subnet-1"}));
-        assert_eq!(hints.region_of(&nat), Some("ap-south-1"));
-        assert_eq!(hints.region_of(&attrs(json!({"id": "x", "subnet_id": "subnet-2"}))), None);
+        assert_eq!(hints.region_of("aws_nat_gateway", &nat), Some("ap-south-1"));
+        assert_eq!(
+            hints.region_of("aws_nat_gateway", &attrs(json!({"id": "x", "subnet_id": "subnet-2"}))),
+            None
+        );
+        assert_eq!(
+            own_region("other_thing", &attrs(json!({"arn": "arn:aws:ec2:eu-west-3:1:x"}))),
+            None,
+            "no cloud: no region"
+        );
     }
 
     #[test]

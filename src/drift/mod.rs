@@ -95,7 +95,7 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
     let mut seen: HashSet<(&str, &str)> = HashSet::with_capacity(own.len());
     for &resource in &own {
         let id = resource.id.as_deref().unwrap_or_default();
-        let region = hints.region_of(&resource.attributes);
+        let region = hints.region_of(&resource.type_, &resource.attributes);
         if !in_scope(region) {
             continue;
         }

@@ -277,6 +277,11 @@ pub trait CloudRules: Send + Sync {
         let _ = type_;
         None
     }
+    /// The region a state resource names itself (AWS: its ARN or availability zone).
+    fn own_region<'a>(&self, attributes: &'a Attributes) -> Option<&'a str> {
+        let _ = attributes;
+        None
+    }
     /// Tag-key prefixes the cloud manages itself, hidden by the default ignores.
     fn managed_tag_prefixes(&self) -> &'static [&'static str] {
         &[]

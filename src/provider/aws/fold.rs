@@ -367,6 +367,10 @@ impl CloudRules for AwsRules {
         super::rules::MANAGED_TAG_PREFIXES
     }
 
+    fn own_region<'a>(&self, attributes: &'a Attributes) -> Option<&'a str> {
+        super::rules::own_region(attributes)
+    }
+
     fn attribute_filter(&self) -> crate::state::AttributeFilter {
         // `tags_all` holds `tags` plus the provider's default tags; it is what is compared.
         crate::state::AttributeFilter { keep: keeps, supersedes: &[("tags_all", "tags")] }

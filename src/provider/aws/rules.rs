@@ -131,6 +131,22 @@ fn admits_world(rule: &str) -> bool {
     opens_to_world(rule) && !rule.split_whitespace().any(|word| word == "deny")
 }
 
+/// The region of a state resource, from its ARN (any partition: `aws`, `aws-cn`,
+/// `aws-us-gov`) or its availability zone.
+pub fn own_region(attributes: &Attributes) -> Option<&str> {
+    let from_arn = attributes
+        .get("arn")
+        .and_then(serde_json::Value::as_str)
+        .filter(|arn| arn.starts_with("arn:"))
+        .and_then(|arn| arn.split(':').nth(3))
+        .filter(|region| !region.is_empty());
+    from_arn.or_else(|| {
+        let zone = attributes.get("availability_zone").and_then(serde_json::Value::as_str)?;
+        let region = zone.strip_suffix(|c: char| c.is_ascii_lowercase())?;
+        (!region.is_empty()).then_some(region)
+    })
+}
+
 /// Tag-key prefixes AWS manages itself (CloudFormation, Auto Scaling, ...).
 pub const MANAGED_TAG_PREFIXES: &[&str] = &["aws:"];
 
