@@ -175,7 +175,7 @@ impl Identity {
         refresh_ttl: u64,
     ) -> Result<Self, IdentityError> {
         let secret = |name| CachedSecret::new(client, namespace, name, SECRET_TTL);
-        let key = secret(SIGNING_SECRET).ensure_random(SIGNING_KEY, 32).await?;
+        let key = secret(SIGNING_SECRET).ensure(SIGNING_KEY, || random_bytes(32)).await?;
         let signer = Signer::new(&key, issuer)?;
         let identity = Self {
             signer,
@@ -186,29 +186,23 @@ impl Identity {
             refresh_ttl,
         };
         if identity.users.refresh().await?.is_empty() {
-            // Every replica derives the same first password from the one Secret.
-            let password = secret(INITIAL_ADMIN_SECRET).ensure_random("seed", 18).await?;
-            let password = URL_SAFE_NO_PAD.encode(password);
-            secret(INITIAL_ADMIN_SECRET)
-                .update(|data| {
-                    data.insert("password".into(), password.clone().into_bytes());
-                    Ok::<_, std::convert::Infallible>(())
-                })
-                .await?
-                .unwrap_or_else(|never| match never {});
+            // Every replica uses the one password the first of them wrote.
+            let password = secret(INITIAL_ADMIN_SECRET)
+                .ensure("password", || URL_SAFE_NO_PAD.encode(random_bytes(18)).into_bytes())
+                .await?;
+            let password = String::from_utf8_lossy(&password).into_owned();
             let created = identity
                 .users
-                .update(|data| {
+                .modify(|data| {
                     if !data.is_empty() {
-                        return Ok::<_, std::convert::Infallible>(false);
+                        return false;
                     }
                     let admin =
                         UserRecord { password_hash: hash_password(&password), roles: vec!["admin".into()] };
                     write_json(data, "admin", &admin);
-                    Ok(true)
+                    true
                 })
-                .await?
-                .unwrap_or_else(|never| match never {});
+                .await?;
             if created {
                 info!(
                     namespace,
@@ -263,13 +257,11 @@ impl Identity {
         let family =
             Family { user: user.into(), generation: 0, revoked: false, expires: now() + self.refresh_ttl };
         self.sessions
-            .update(|data| {
+            .modify(|data| {
                 prune_sessions(data, now());
                 write_json(data, &fam, &family);
-                Ok::<_, std::convert::Infallible>(())
             })
-            .await?
-            .unwrap_or_else(|never| match never {});
+            .await?;
         Ok(self.session_tokens(user, &roles, &fam, 0))
     }
 
@@ -310,15 +302,13 @@ impl Identity {
     /// Ends the session `fam` (every token of that login).
     pub async fn logout(&self, fam: &str) -> Result<(), IdentityError> {
         self.sessions
-            .update(|data| {
+            .modify(|data| {
                 if let Some(mut family) = read_json::<Family>(data, fam, SESSIONS_SECRET) {
                     family.revoked = true;
                     write_json(data, fam, &family);
                 }
-                Ok::<_, std::convert::Infallible>(())
             })
-            .await?
-            .unwrap_or_else(|never| match never {});
+            .await?;
         Ok(())
     }
 
@@ -357,13 +347,7 @@ impl Identity {
             hash: sha256_hex(key.as_bytes()),
             created: now(),
         };
-        self.keys
-            .update(|data| {
-                write_json(data, &id, &record);
-                Ok::<_, std::convert::Infallible>(())
-            })
-            .await?
-            .unwrap_or_else(|never| match never {});
+        self.keys.modify(|data| write_json(data, &id, &record)).await?;
         Ok((id, key))
     }
 
@@ -385,16 +369,15 @@ impl Identity {
     pub async fn revoke_key(&self, id: &str, owner: Option<&str>) -> Result<bool, IdentityError> {
         Ok(self
             .keys
-            .update(|data| {
+            .modify(|data| {
                 let owned = read_json::<KeyRecord>(data, id, KEYS_SECRET)
                     .is_some_and(|k| owner.is_none_or(|o| k.owner == o));
                 if owned {
                     data.remove(id);
                 }
-                Ok::<_, std::convert::Infallible>(owned)
+                owned
             })
-            .await?
-            .unwrap_or_else(|never| match never {}))
+            .await?)
     }
 
     /// The caller of an API key.

@@ -130,19 +130,15 @@ impl CachedSecret {
         Err(SecretError::Contended(self.name.clone()))
     }
 
-    /// The value of `key`, created at random (`bytes` long) by whichever replica gets
-    /// there first when the Secret or the key does not exist yet.
-    pub async fn ensure_random(&self, key: &str, bytes: usize) -> Result<Vec<u8>, SecretError> {
-        if let Some(value) = self.refresh().await?.get(key) {
-            return Ok(value.clone());
-        }
-        let value = self
-            .update(|data| {
-                Ok::<_, std::convert::Infallible>(
-                    data.entry(key.to_string()).or_insert_with(|| random_bytes(bytes)).clone(),
-                )
-            })
-            .await?;
-        Ok(value.unwrap_or_else(|never| match never {}))
+    /// Like `update`, for a change that cannot refuse.
+    pub async fn modify<T>(&self, mut change: impl FnMut(&mut SecretData) -> T) -> Result<T, SecretError> {
+        let outcome = self.update(|data| Ok::<_, std::convert::Infallible>(change(data))).await?;
+        Ok(outcome.unwrap_or_else(|never| match never {}))
+    }
+
+    /// The value of `key`, made by `make` by whichever replica gets there first when
+    /// the Secret or the key does not exist yet (one read when it does).
+    pub async fn ensure(&self, key: &str, make: impl Fn() -> Vec<u8>) -> Result<Vec<u8>, SecretError> {
+        self.modify(|data| data.entry(key.to_string()).or_insert_with(&make).clone()).await
     }
 }

@@ -66,15 +66,9 @@ impl AuditLog {
         let secret =
             crate::api::secrets::CachedSecret::new(&client, namespace, key_secret, Default::default());
         let seed = secret
-            .update(|data| {
-                let seed = data
-                    .entry(SEED_KEY.to_string())
-                    .or_insert_with(|| hex::encode(crate::api::secrets::random_bytes(32)).into_bytes());
-                Ok::<_, std::convert::Infallible>(seed.clone())
-            })
+            .ensure(SEED_KEY, || hex::encode(crate::api::secrets::random_bytes(32)).into_bytes())
             .await
-            .map_err(|e| AuditError::Key(format!("Secret {namespace}/{key_secret}: {e}")))?
-            .unwrap_or_else(|never| match never {});
+            .map_err(|e| AuditError::Key(format!("Secret {namespace}/{key_secret}: {e}")))?;
         let seed = hex::decode(String::from_utf8_lossy(&seed).trim())
             .map_err(|_| AuditError::Key(format!("{SEED_KEY} of Secret {key_secret} is not hex")))?;
         let key = Ed25519KeyPair::from_seed_unchecked(&seed).map_err(|_| {
