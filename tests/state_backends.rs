@@ -238,18 +238,14 @@ async fn state_from_the_http_backend_and_terraform_cloud_is_read_by_the_cli_and_
     ]);
     kubectl(&["create", "secret", "generic", "tfc", "-n", &ns, "--from-literal=token=tfc-token-123"]);
     let yaml = format!(
-        "{CREDENTIALS_SECRET}---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: prod}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: creds}}}}\n  endpoint: {{url: '{}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: http}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc]\n  stateSources: [{{http: {{url: '{address}', basicAuthSecretRef: {{name: http-auth}}}}}}]\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: tfc}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc]\n  stateSources: [{{terraformCloud: {{address: '{}', organization: acme, workspacePrefix: net-, tokenSecretRef: {{name: tfc, key: token}}}}}}]\n",
-        moto.url, tfc.url
+        "{}---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: http}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc]\n  stateSources: [{{http: {{url: '{address}', basicAuthSecretRef: {{name: http-auth}}}}}}]\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: tfc}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc]\n  stateSources: [{{terraformCloud: {{address: '{}', organization: acme, workspacePrefix: net-, tokenSecretRef: {{name: tfc, key: token}}}}}}]\n",
+        prod_account(&moto),
+        tfc.url
     );
     for created in common::create_yaml(&client, &ns, &yaml).await {
         created.expect("created");
     }
-    let _operator = Operator::start_as(
-        &ns,
-        "backends",
-        &LeaseTiming { duration_secs: 6, renew_secs: 2 },
-        Some(&kubeconfig),
-    );
+    let _operator = operator(&ns, "backends", &kubeconfig);
     let scans: Api<DriftScan> = Api::namespaced(client.clone(), &ns);
     for (name, managed) in [("http", 1), ("tfc", 2)] {
         let status = completed(&scans, name).await;
@@ -305,6 +301,20 @@ async fn emulator(command: &mut Command, port: u16, what: &str) -> Emulator {
     })
     .await;
     started
+}
+
+/// The credentials Secret and the ProviderAccount `prod` (AWS, pointed at moto) the
+/// scans of these tests use.
+fn prod_account(moto: &Moto) -> String {
+    format!(
+        "{CREDENTIALS_SECRET}---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: prod}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: creds}}}}\n  endpoint: {{url: '{}'}}\n",
+        moto.url
+    )
+}
+
+/// The operator of `ns`, as the chart's ServiceAccount.
+fn operator(ns: &str, identity: &str, kubeconfig: &std::path::Path) -> Operator {
+    Operator::start_as(ns, identity, &LeaseTiming { duration_secs: 6, renew_secs: 2 }, Some(kubeconfig))
 }
 
 /// Waits for DriftScan `name` to complete; its status.
@@ -436,8 +446,8 @@ async fn state_in_gcs_and_azure_blob_is_read_by_the_cli_and_the_operator() {
         &format!("--from-literal=key={AZURITE_KEY}"),
     ]);
     let yaml = format!(
-        "{CREDENTIALS_SECRET}---\napiVersion: driftmgr.io/v1alpha1\nkind: ProviderAccount\nmetadata: {{name: prod}}\nspec:\n  provider: aws\n  regions: [us-east-1]\n  credentials: {{secretRef: {{name: creds}}}}\n  endpoint: {{url: '{}'}}\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: gcs}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc]\n  stateSources: [{{gcs: {{bucket: tf-states, prefix: prod/, credentialsSecretRef: {{name: gcs-key, key: key.json}}}}}}]\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: azure}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc]\n  stateSources: [{{azureBlob: {{account: devstoreaccount1, container: tfstate, blob: env/edge.tfstate, endpoint: '{blob_url}', accessKeySecretRef: {{name: azure-key, key: key}}}}}}]\n",
-        moto.url
+        "{}---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: gcs}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc]\n  stateSources: [{{gcs: {{bucket: tf-states, prefix: prod/, credentialsSecretRef: {{name: gcs-key, key: key.json}}}}}}]\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: azure}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc]\n  stateSources: [{{azureBlob: {{account: devstoreaccount1, container: tfstate, blob: env/edge.tfstate, endpoint: '{blob_url}', accessKeySecretRef: {{name: azure-key, key: key}}}}}}]\n",
+        prod_account(&moto)
     );
     for created in common::create_yaml(&client, &ns, &yaml).await {
         created.expect("created");
@@ -446,12 +456,7 @@ async fn state_in_gcs_and_azure_blob_is_read_by_the_cli_and_the_operator() {
     let keyless = "apiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {name: keyless}\nspec:\n  providerAccountRef: {name: prod}\n  stateSources: [{gcs: {bucket: tf-states, key: a.tfstate}}]\n";
     let refused = common::create_yaml(&client, &ns, keyless).await.remove(0).expect_err("refused");
     assert!(refused.to_string().contains("gcs.credentialsSecretRef"), "{refused}");
-    let _operator = Operator::start_as(
-        &ns,
-        "buckets",
-        &LeaseTiming { duration_secs: 6, renew_secs: 2 },
-        Some(&kubeconfig),
-    );
+    let _operator = operator(&ns, "buckets", &kubeconfig);
     let scans: Api<DriftScan> = Api::namespaced(client.clone(), &ns);
     for name in ["gcs", "azure"] {
         let status = completed(&scans, name).await;

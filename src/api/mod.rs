@@ -176,9 +176,6 @@ impl AppState {
         }
     }
 
-    pub fn scans(&self) -> Cached<DriftScan> {
-        self.scans.state()
-    }
     pub fn plans(&self) -> Cached<RemediationPlan> {
         self.plans.state()
     }

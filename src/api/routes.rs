@@ -269,9 +269,21 @@ where
     answer
 }
 
-/// A request value naming the caller: `api/<user>/<millis>`.
-fn request_value(caller: &Caller) -> String {
-    format!("api/{}/{}", caller.user, Timestamp::now().as_millisecond())
+/// Sets a request annotation of the scan (`driftmgr.io/scan-requested`,
+/// `driftmgr.io/generate-plan`) to a value naming the caller, `api/<user>/<millis>`,
+/// and audits it; the value.
+async fn request_on_scan(
+    state: &AppState,
+    caller: &Caller,
+    origin: (SocketAddr, &HeaderMap),
+    route: Route,
+    (namespace, name): (&str, &str),
+    annotation: &str,
+) -> Result<String, ApiError> {
+    let request = format!("api/{}/{}", caller.user, Timestamp::now().as_millisecond());
+    let patch = json!({"metadata": {"annotations": {annotation: request}}});
+    write_for::<DriftScan>(state, caller, origin, route, (namespace, name), patch).await?;
+    Ok(request)
 }
 
 #[utoipa::path(post, path = "/api/v1/scans/{namespace}/{name}/scan", tag = "scans", security(("bearer" = [])),
@@ -286,10 +298,15 @@ pub async fn trigger_scan(
     let caller =
         authorize(&state, &headers, peer, Route::TriggerScan, &format!("{namespace}/{name}")).await?;
     find(state.scan(&namespace, &name), "DriftScan", &namespace, &name)?;
-    let request = request_value(&caller);
-    let patch = json!({"metadata": {"annotations": {SCAN_REQUESTED_ANNOTATION: request}}});
-    write_for::<DriftScan>(&state, &caller, (peer, &headers), Route::TriggerScan, (&namespace, &name), patch)
-        .await?;
+    let request = request_on_scan(
+        &state,
+        &caller,
+        (peer, &headers),
+        Route::TriggerScan,
+        (&namespace, &name),
+        SCAN_REQUESTED_ANNOTATION,
+    )
+    .await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"request": request}))))
 }
 
@@ -309,15 +326,13 @@ pub async fn generate_plan(
     let generation = scan.status.and_then(|s| s.report_ref).map(|r| r.generation).ok_or_else(|| {
         ApiError::Conflict(format!("DriftScan {namespace}/{name} has no report to build a plan from yet"))
     })?;
-    let request = request_value(&caller);
-    let patch = json!({"metadata": {"annotations": {GENERATE_PLAN_ANNOTATION: request}}});
-    write_for::<DriftScan>(
+    let request = request_on_scan(
         &state,
         &caller,
         (peer, &headers),
         Route::GeneratePlan,
         (&namespace, &name),
-        patch,
+        GENERATE_PLAN_ANNOTATION,
     )
     .await?;
     Ok((StatusCode::ACCEPTED, Json(json!({"request": request, "reportGeneration": generation}))))

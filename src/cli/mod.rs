@@ -253,7 +253,8 @@ fn cloud_workspaces_from_env(organization: &str, workspace: &str) -> Result<Clou
             std::env::var("TF_CLOUD_HOSTNAME").unwrap_or_else(|_| "app.terraform.io".into())
         ),
     };
-    let host = reqwest_host(&address).ok_or_else(|| format!("{address}: not a URL"))?;
+    let url = reqwest::Url::parse(&address).map_err(|_| format!("{address}: not a URL"))?;
+    let host = url.host_str().ok_or_else(|| format!("{address}: no host"))?;
     let variable = format!("TF_TOKEN_{}", host.replace(['.', '-'], "_"));
     let token = std::env::var(&variable).map_err(|_| format!("tfc://: set {variable} to an API token"))?;
     let select = match workspace.strip_suffix('*') {
@@ -261,12 +262,6 @@ fn cloud_workspaces_from_env(organization: &str, workspace: &str) -> Result<Clou
         None => WorkspaceSelector::Name(workspace.to_string()),
     };
     Ok(CloudWorkspaces { address, organization: organization.into(), select, token, ca_pem: None })
-}
-
-fn reqwest_host(address: &str) -> Option<String> {
-    let rest = address.split_once("://")?.1;
-    let host = rest.split(['/', ':']).next()?;
-    (!host.is_empty()).then(|| host.to_string())
 }
 
 /// A progress bar on stderr, shown only on a terminal.

@@ -161,9 +161,7 @@ async fn read_states(
             states.push(parse_state_keeping(&bytes, &origin, keep).map_err(|e| fail(e.into()))?);
         } else if let Some(r) = &source.secret_ref {
             let origin = format!("secret/{namespace}/{}#{}", r.name, r.key);
-            let secret = secrets.get_opt(&r.name).await.map_err(Error::from)?;
-            let bytes = secret.and_then(|s| s.data.and_then(|d| d.get(&r.key).map(|b| b.0.clone())));
-            let bytes = bytes.ok_or_else(|| fail(StateReadError::NotFound { origin: origin.clone() }))?;
+            let bytes = secret_key(&secrets, namespace, &r.name, &r.key).await.map_err(|e| e.fail(index))?;
             states.push(parse_state_keeping(&bytes, &origin, keep).map_err(|e| fail(e.into()))?);
         } else if let Some(s3) = &source.s3 {
             let store = provider.state_bucket(&s3.bucket, s3.region.as_deref()).await?;

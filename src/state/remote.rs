@@ -189,12 +189,12 @@ pub async fn read_cloud_states(
         ca_pem: source.ca_pem.clone(),
     };
     let client = client(&options, &listing)?;
-    let encode = |text: &str| -> String { url_encode(text) };
     // (name, id) of every selected workspace.
     let mut workspaces: Vec<(String, String)> = Vec::new();
     match &source.select {
         WorkspaceSelector::Name(name) => {
-            let url = format!("{base}/api/v2/organizations/{}/workspaces/{}", encode(org), encode(name));
+            let url =
+                format!("{base}/api/v2/organizations/{}/workspaces/{}", url_encode(org), url_encode(name));
             let answer = json(&client, &url, &options.auth, &listing)
                 .await?
                 .ok_or(StateReadError::NotFound { origin: listing.clone() })?;
@@ -203,14 +203,14 @@ pub async fn read_cloud_states(
         }
         selector => {
             let filter = match selector {
-                WorkspaceSelector::Prefix(prefix) => format!("search%5Bname%5D={}", encode(prefix)),
-                WorkspaceSelector::Tags(tags) => format!("search%5Btags%5D={}", encode(&tags.join(","))),
+                WorkspaceSelector::Prefix(prefix) => format!("search%5Bname%5D={}", url_encode(prefix)),
+                WorkspaceSelector::Tags(tags) => format!("search%5Btags%5D={}", url_encode(&tags.join(","))),
                 WorkspaceSelector::Name(_) => unreachable!("handled above"),
             };
             for page in 1..=MAX_PAGES {
                 let url = format!(
                     "{base}/api/v2/organizations/{}/workspaces?page%5Bsize%5D={WORKSPACE_PAGE}&page%5Bnumber%5D={page}&{filter}",
-                    encode(org)
+                    url_encode(org)
                 );
                 let answer = json(&client, &url, &options.auth, &listing)
                     .await?
