@@ -191,6 +191,10 @@ async fn state_from_the_http_backend_and_terraform_cloud_is_read_by_the_cli_and_
     assert!(err.contains("refused (401): check the credentials") && !err.contains("wrong"), "{err}");
     let (code, _, err) = cli(&moto, &format!("{}/state/none", backend.url), &auth);
     assert!(code == 1 && err.contains("/state/none: not found"), "{err}");
+    // A backend that is not there: the address is named, the password is not.
+    let closed = format!("http://{USER}:{PASSWORD}@127.0.0.1:{}/state/edge", common::free_port());
+    let (code, _, err) = cli(&moto, &closed, &[]);
+    assert!(code == 1 && err.contains("could not connect") && !err.contains(PASSWORD), "{err}");
 
     // Terraform Cloud: one workspace by name, or every workspace of a prefix.
     let tfc = terraform_cloud(vec![
