@@ -14,11 +14,4 @@ if [[ ! -x /usr/bin/chromium ]]; then
   apt-get update -qq >&2
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
 fi
-dir="$CACHE_ROOT/node-playwright-$PLAYWRIGHT_CORE_VERSION"
-if [[ ! -f "$dir/node_modules/playwright-core/package.json" ]]; then
-  log "installing playwright-core@$PLAYWRIGHT_CORE_VERSION into $dir"
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  (cd "$dir" && npm init -y >/dev/null && npm install --no-audit --no-fund -s "playwright-core@$PLAYWRIGHT_CORE_VERSION" >&2)
-fi
-echo "$dir/node_modules"
+npm_tool playwright-core "$PLAYWRIGHT_CORE_VERSION"

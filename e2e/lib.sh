@@ -21,6 +21,20 @@ KUBECONFIG_PATH="$RUN_DIR/kubeconfig"
 
 log() { printf '[e2e %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
+# Installs npm package PACKAGE at VERSION into its own folder under $CACHE_ROOT once;
+# prints the folder's node_modules.
+npm_tool() {
+  local package="$1" version="$2"
+  local dir="$CACHE_ROOT/node-$package-$version"
+  if [[ ! -f "$dir/node_modules/$package/package.json" ]]; then
+    log "installing $package@$version into $dir"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    (cd "$dir" && npm init -y >/dev/null && npm install --no-audit --no-fund -s "$package@$version" >&2)
+  fi
+  echo "$dir/node_modules"
+}
+
 # Picks a free TCP port on 127.0.0.1.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
