@@ -63,6 +63,7 @@ fn live_view(n: usize) -> Discovery {
         failures: vec![],
         covered_types: vec!["aws_instance".into()],
         regions: vec!["us-east-1".into()],
+        scopes: Vec::new(),
     }
 }
 
@@ -151,8 +152,8 @@ fn run_size(n: usize, repeats: usize) {
 
 async fn api_calls_for_1k(moto_server: &str) {
     use aws_config::{BehaviorVersion, Region};
-    use driftmgr::crd::{CloudProvider, EndpointOverride, RateLimit};
-    use driftmgr::provider::{CredentialSource, NoProgress, ProviderSettings, StaticKeys, connect};
+    use driftmgr::crd::{CloudProvider, Credentials, EndpointOverride, LocalObjectRef, RateLimit};
+    use driftmgr::provider::{CredentialSource, NoProgress, ProviderSettings, SecretValues, connect};
     use driftmgr::resilience::{AccountGuard, GuardSettings};
 
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -201,12 +202,14 @@ async fn api_calls_for_1k(moto_server: &str) {
     let provider = connect(ProviderSettings {
         provider: CloudProvider::Aws,
         regions: vec!["us-east-1".into()],
+        projects: Vec::new(),
         endpoint: Some(EndpointOverride { url: Some(url), services: None }),
-        credentials: CredentialSource::Static(StaticKeys {
-            access_key_id: "testing".into(),
-            secret_access_key: "testing".into(),
-            session_token: None,
-        }),
+        spec: Credentials { secret_ref: Some(LocalObjectRef { name: "bench".into() }), ..Default::default() },
+        credentials: CredentialSource::Secret(SecretValues(
+            [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")]
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .into(),
+        )),
         guard,
     })
     .await

@@ -135,6 +135,11 @@ impl Attributes {
         position(&self.values, name).ok().map(|i| &self.values[i].1)
     }
 
+    /// The value of `name` as JSON, a map of strings included (built on demand).
+    pub fn value(&self, name: &str) -> Option<Cow<'_, Value>> {
+        self.get(name).map(Cow::Borrowed).or_else(|| self.string_map(name).map(|m| Cow::Owned(m.to_value())))
+    }
+
     pub fn get_mut(&mut self, name: &str) -> Option<&mut Value> {
         position(&self.values, name).ok().map(|i| &mut self.values[i].1)
     }

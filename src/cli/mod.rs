@@ -11,7 +11,9 @@ use std::sync::Arc;
 use indicatif::{ProgressBar, ProgressStyle};
 use k8s_openapi::jiff::Timestamp;
 
-use crate::crd::{CircuitBreakerSettings, CloudProvider, EndpointOverride, RateLimit};
+use crate::crd::{
+    AmbientCredentials, CircuitBreakerSettings, CloudProvider, Credentials, EndpointOverride, RateLimit,
+};
 use crate::drift::{self, EngineConfig, Verdict};
 use crate::provider::{self, CredentialSource, ProgressSink, ProviderSettings};
 use crate::resilience::{AccountGuard, GuardSettings};
@@ -29,12 +31,15 @@ pub struct ScanArgs {
     /// s3://bucket/key, or s3://bucket/prefix/ (every *.tfstate under it). Repeatable.
     #[arg(long = "state", required = true)]
     pub states: Vec<String>,
-    /// The cloud.
-    #[arg(long, value_enum, default_value = "aws")]
-    pub provider: ProviderArg,
+    /// The cloud: one of the registered providers (aws, gcp).
+    #[arg(long, default_value = "aws", value_parser = parse_provider)]
+    pub provider: CloudProvider,
     /// Regions to discover (repeatable or comma-separated); every enabled region when unset.
     #[arg(long = "region", value_delimiter = ',')]
     pub regions: Vec<String>,
+    /// GCP projects to discover (repeatable or comma-separated); required for gcp.
+    #[arg(long = "project", value_delimiter = ',')]
+    pub projects: Vec<String>,
     /// Endpoint override for every service (an emulator, LocalStack, a VPC endpoint).
     #[arg(long, env = "DRIFTMGR_ENDPOINT")]
     pub endpoint: Option<String>,
@@ -52,9 +57,14 @@ pub struct ScanArgs {
     pub rate_limit: u32,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum ProviderArg {
-    Aws,
+/// A registered cloud by name.
+fn parse_provider(name: &str) -> Result<CloudProvider, String> {
+    let names: Vec<&str> = provider::CLOUDS.iter().map(|c| c.provider.as_str()).collect();
+    provider::CLOUDS
+        .iter()
+        .map(|c| c.provider)
+        .find(|p| p.as_str() == name)
+        .ok_or_else(|| format!("unknown provider {name:?}; supported: {}", names.join(", ")))
 }
 
 /// Exit codes, documented in the README.
@@ -115,9 +125,7 @@ fn check_resource_types(cloud: CloudProvider, wanted: &[String]) -> Result<(), S
 }
 
 async fn scan(args: &ScanArgs) -> Result<drift::Report, String> {
-    let cloud = match args.provider {
-        ProviderArg::Aws => CloudProvider::Aws,
-    };
+    let cloud = args.provider;
     check_resource_types(cloud, &args.resource_types)?;
     let locations: Vec<StateLocation> =
         args.states.iter().map(|s| StateLocation::parse(s)).collect::<Result<_, _>>()?;
@@ -135,7 +143,11 @@ async fn scan(args: &ScanArgs) -> Result<drift::Report, String> {
     let settings = ProviderSettings {
         provider: cloud,
         regions: args.regions.clone(),
+        projects: args.projects.clone(),
         endpoint: args.endpoint.clone().map(|url| EndpointOverride { url: Some(url), services: None }),
+        // The CLI runs as its user: the cloud's own default chain (AWS profiles and
+        // environment, Google application default credentials).
+        spec: Credentials { none: Some(AmbientCredentials {}), ..Credentials::default() },
         credentials: CredentialSource::Ambient,
         guard,
     };
@@ -203,7 +215,7 @@ async fn scan(args: &ScanArgs) -> Result<drift::Report, String> {
         default_ignores: !args.no_default_ignores,
         ..EngineConfig::default()
     };
-    let progress = Progress::new(provider.supported_types().len() as u64 * args.regions.len().max(1) as u64);
+    let progress = Progress::new();
     let report = drift::scan(provider.as_ref(), &states, &config, &progress, Timestamp::now()).await;
     progress.bar.finish_and_clear();
     Ok(report)
@@ -270,9 +282,8 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(total: u64) -> Self {
-        let bar =
-            if std::io::stderr().is_terminal() { ProgressBar::new(total) } else { ProgressBar::hidden() };
+    fn new() -> Self {
+        let bar = if std::io::stderr().is_terminal() { ProgressBar::new(0) } else { ProgressBar::hidden() };
         if let Ok(style) = ProgressStyle::with_template("{spinner} discovering [{bar:30}] {pos}/{len} {msg}")
         {
             bar.set_style(style.progress_chars("=> "));
@@ -282,6 +293,10 @@ impl Progress {
 }
 
 impl ProgressSink for Progress {
+    fn start(&self, units: u64) {
+        self.bar.set_length(units);
+    }
+
     fn advance(&self, step: &str) {
         self.bar.set_message(step.to_string());
         self.bar.inc(1);

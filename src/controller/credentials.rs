@@ -12,7 +12,7 @@ use kube::{Api, ResourceExt};
 use super::tenancy::{self, TenancyViolation};
 use super::{Context, Error};
 use crate::crd::{ProviderAccount, ProviderAccountSpec};
-use crate::provider::{CredentialSource, ProviderSettings, StaticKeys, WebIdentityToken};
+use crate::provider::{CredentialSource, ProviderSettings, SecretValues, WebIdentityToken};
 use crate::resilience::GuardSettings;
 
 /// Why an account's credentials could not be assembled.
@@ -49,12 +49,12 @@ impl CredentialError {
     }
 }
 
-/// How long a minted web-identity token lives: long enough for one scan's STS
+/// How long a minted ServiceAccount token lives: long enough for one scan's token
 /// exchange, the shortest the API server accepts.
 const TOKEN_SECONDS: i64 = 600;
 
 /// Mints a token of ServiceAccount `name` in `namespace` for `audience` with the
-/// TokenRequest API. The token is never stored; it goes to STS once.
+/// TokenRequest API. The token is never stored; it goes to the cloud's STS once.
 async fn mint_token(
     ctx: &Context,
     namespace: &str,
@@ -101,29 +101,27 @@ pub async fn fetch_secrets(
     Ok(fetched)
 }
 
-fn static_keys(secrets: &FetchedSecrets, name: &str) -> Result<StaticKeys, CredentialError> {
+/// The text keys of Secret `name`, which must hold every key in `required`.
+fn secret_values(
+    secrets: &FetchedSecrets,
+    name: &str,
+    required: &[&str],
+) -> Result<SecretValues, CredentialError> {
     let secret = secrets
         .get(name)
         .and_then(Option::as_ref)
         .ok_or_else(|| CredentialError::SecretNotFound(name.into()))?;
     let data = secret.data.clone().unwrap_or_default();
-    let text = |key: &str| -> Result<Option<String>, CredentialError> {
-        data.get(key)
-            .map(|bytes| {
-                String::from_utf8(bytes.0.clone())
-                    .map(|s| s.trim().to_string())
-                    .map_err(|_| CredentialError::NotText { secret: name.into(), key: key.into() })
-            })
-            .transpose()
-    };
-    let required = |key: &str| {
-        text(key)?.ok_or_else(|| CredentialError::KeyMissing { secret: name.into(), key: key.into() })
-    };
-    Ok(StaticKeys {
-        access_key_id: required("AWS_ACCESS_KEY_ID")?,
-        secret_access_key: required("AWS_SECRET_ACCESS_KEY")?,
-        session_token: text("AWS_SESSION_TOKEN")?,
-    })
+    if let Some(key) = required.iter().find(|key| !data.contains_key(**key)) {
+        return Err(CredentialError::KeyMissing { secret: name.into(), key: key.to_string() });
+    }
+    let mut values = SecretValues::default();
+    for (key, bytes) in data {
+        let text = String::from_utf8(bytes.0)
+            .map_err(|_| CredentialError::NotText { secret: name.into(), key: key.clone() })?;
+        values.0.insert(key, text);
+    }
+    Ok(values)
 }
 
 /// Provider settings for `account`, with the account's shared guard; reads the
@@ -148,17 +146,12 @@ pub async fn provider_settings_from(
     let spec = &account.spec;
     tenancy::check(&ctx.config.tenancy, &namespace, spec)?;
     let creds = &spec.credentials;
-    let credentials = if let Some(secret) = &creds.secret_ref {
-        CredentialSource::Static(static_keys(secrets, &secret.name)?)
-    } else if let Some(chain) = &creds.assume_role {
-        let base = match &chain.source_secret_ref {
-            Some(secret) => Some(static_keys(secrets, &secret.name)?),
-            None => None,
-        };
-        CredentialSource::AssumeRole { base, roles: chain.roles.clone() }
-    } else if let Some(web) = &creds.web_identity {
-        let token = mint_token(ctx, &namespace, &web.service_account_name, web.audience()).await?;
-        CredentialSource::WebIdentity { role_arn: web.role_arn.clone(), token }
+    // Either Secret holds the provider's keys (a role chain is AWS's, the schema says).
+    let required = spec.provider.required_secret_keys();
+    let credentials = if let Some(name) = creds.secret_name() {
+        CredentialSource::Secret(secret_values(secrets, name, required)?)
+    } else if let Some((service_account, audience)) = creds.service_account_token() {
+        CredentialSource::ServiceAccountToken(mint_token(ctx, &namespace, service_account, audience).await?)
     } else {
         CredentialSource::Ambient
     };
@@ -172,7 +165,9 @@ pub async fn provider_settings_from(
     Ok(ProviderSettings {
         provider: spec.provider,
         regions: spec.regions.clone(),
+        projects: spec.projects.clone().unwrap_or_default(),
         endpoint: spec.endpoint.clone(),
+        spec: creds.clone(),
         credentials,
         guard: Arc::clone(&guard),
     })
@@ -180,9 +175,5 @@ pub async fn provider_settings_from(
 
 /// Secret names the account's credentials refer to.
 pub fn referenced_secrets(spec: &ProviderAccountSpec) -> Vec<String> {
-    let creds = &spec.credentials;
-    let direct = creds.secret_ref.as_ref().map(|r| r.name.clone());
-    let source =
-        creds.assume_role.as_ref().and_then(|a| a.source_secret_ref.as_ref()).map(|r| r.name.clone());
-    direct.into_iter().chain(source).collect()
+    spec.credentials.secret_name().map(str::to_string).into_iter().collect()
 }

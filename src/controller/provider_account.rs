@@ -20,8 +20,8 @@ use super::status::{apply_status, event_reference, publish_ready_transition, rep
 use super::tenancy::{self, TenancyPolicy, TenancyViolation};
 use super::{Context, Error, observe_stream, on_error};
 use crate::crd::{
-    CloudProvider, ConditionStatus, ConditionUpdate, ProviderAccount, ProviderAccountSpec,
-    ProviderAccountStatus, merge_conditions,
+    ConditionStatus, ConditionUpdate, ProviderAccount, ProviderAccountSpec, ProviderAccountStatus,
+    merge_conditions,
 };
 use crate::provider::{self, Identity, ProviderError};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -78,15 +78,15 @@ pub fn check_credentials(
     }
     if let Some(chain) = &creds.assume_role {
         return match &chain.source_secret_ref {
-            Some(source) => secret_check(&source.name, CloudProvider::Aws.required_secret_keys()),
+            Some(source) => secret_check(&source.name, spec.provider.required_secret_keys()),
             None => CredentialCheck::Ambient { source: "assumeRole from the ambient chain" },
         };
     }
-    if let Some(web) = &creds.web_identity {
-        return CredentialCheck::ServiceAccountToken { service_account: web.service_account_name.clone() };
+    if let Some((service_account, _)) = creds.service_account_token() {
+        return CredentialCheck::ServiceAccountToken { service_account: service_account.to_string() };
     }
     if creds.workload_identity.is_some() {
-        return CredentialCheck::Ambient { source: "workloadIdentity" };
+        return CredentialCheck::Ambient { source: "workloadIdentity (the metadata server)" };
     }
     CredentialCheck::Ambient { source: "the ambient credential chain" }
 }

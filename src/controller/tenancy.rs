@@ -45,7 +45,9 @@ fn operator_identity(credentials: &Credentials) -> Option<&'static str> {
     if credentials.none.is_some() {
         return Some("none");
     }
-    if credentials.workload_identity.is_some() {
+    // Workload identity without a ServiceAccount of the namespace to exchange is the
+    // metadata server's identity: the operator's.
+    if credentials.workload_identity.is_some() && credentials.service_account_token().is_none() {
         return Some("workloadIdentity");
     }
     match &credentials.assume_role {
@@ -107,7 +109,11 @@ mod tests {
     #[test]
     fn the_operators_identity_is_refused_unless_the_namespace_is_listed() {
         let from_ambient = "{assumeRole: {roles: [{roleArn: 'arn:aws:iam::123456789012:role/r'}]}}";
-        for (credentials, source) in [("{none: {}}", "none"), (from_ambient, "assumeRole")] {
+        let metadata_server =
+            "{workloadIdentity: {serviceAccountEmail: scanner@p-123456.iam.gserviceaccount.com}}";
+        for (credentials, source) in
+            [("{none: {}}", "none"), (from_ambient, "assumeRole"), (metadata_server, "workloadIdentity")]
+        {
             let refused = check(&policy(&["platform"], &[]), "team-a", &spec(credentials, ""));
             assert_eq!(
                 refused,

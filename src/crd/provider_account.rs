@@ -107,7 +107,7 @@ impl CloudProvider {
 }
 
 /// Where the credentials come from. Exactly one field is set.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
 #[x_kube(validation = Rule::new("[has(self.secretRef), has(self.assumeRole), has(self.webIdentity), has(self.workloadIdentity), has(self.none)].filter(x, x).size() == 1").message("exactly one of secretRef, assumeRole, webIdentity, workloadIdentity or none must be set"))]
 #[serde(rename_all = "camelCase")]
 pub struct Credentials {
@@ -136,6 +136,22 @@ pub struct Credentials {
     /// Use the ambient default credential chain of the operator's environment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub none: Option<AmbientCredentials>,
+}
+
+impl Credentials {
+    /// The ServiceAccount of the account's namespace whose token these credentials
+    /// exchange, and the audience it is minted for.
+    pub fn service_account_token(&self) -> Option<(&str, &str)> {
+        let web = self.web_identity.as_ref()?;
+        Some((&web.service_account_name, web.audience()))
+    }
+
+    /// The Secret whose keys the credentials use: `secretRef`, or a role chain's
+    /// `sourceSecretRef`.
+    pub fn secret_name(&self) -> Option<&str> {
+        let source = self.assume_role.as_ref().and_then(|a| a.source_secret_ref.as_ref());
+        self.secret_ref.as_ref().or(source).map(|r| r.name.as_str())
+    }
 }
 
 /// Roles assumed one after another.

@@ -49,6 +49,7 @@ fn discovery(resources: Vec<LiveResource>) -> Discovery {
             .map(String::from)
             .to_vec(),
         regions: vec!["us-east-1".into()],
+        ..Default::default()
     }
 }
 

@@ -14,23 +14,27 @@ pub(super) fn json_string(text: &str) -> String {
     Value::String(text.to_string()).to_string()
 }
 
-/// The tag map compared: state's `tags_all` (with provider default tags) when
-/// recorded, else `tags`.
-fn tag_map(attributes: &Attributes, prefer_all: bool) -> Option<&StringMap> {
-    let all = attributes.string_map("tags_all");
-    if prefer_all && all.is_some() { all } else { attributes.string_map("tags") }
+/// The tag map `name` compared: in state, the map with the provider's defaults merged
+/// in (AWS `tags_all`) when its cloud has one and it is recorded, else `name` itself.
+fn tag_map<'a>(attributes: &'a Attributes, name: &str, full: Option<&str>) -> Option<&'a StringMap> {
+    full.and_then(|full| attributes.string_map(full)).or_else(|| attributes.string_map(name))
 }
 
 /// Tag changes, key by key: a merge of the two maps (both sorted by key), which
 /// allocates nothing when they agree, as they do for almost every resource.
-fn tag_changes(expected: Option<&StringMap>, actual: Option<&StringMap>, out: &mut Vec<AttributeChange>) {
+fn tag_changes(
+    name: &str,
+    expected: Option<&StringMap>,
+    actual: Option<&StringMap>,
+    out: &mut Vec<AttributeChange>,
+) {
     let empty = StringMap::default();
     let (mut e, mut a) =
         (expected.unwrap_or(&empty).iter().peekable(), actual.unwrap_or(&empty).iter().peekable());
     let mut change = |key: &str, ev: Option<&str>, av: Option<&str>| {
         if ev != av {
             out.push(AttributeChange {
-                path: format!("tags.{key}"),
+                path: format!("{name}.{key}"),
                 expected: ev.map(json_string),
                 actual: av.map(json_string),
             });
@@ -109,9 +113,10 @@ pub(super) fn reported(value: Option<&Value>, default: Option<&str>) -> Option<S
 /// not compared: older provider versions did not write every attribute.
 pub fn diff(type_: &str, expected: &Attributes, actual: &Attributes) -> Vec<AttributeChange> {
     let mut changes = Vec::new();
+    let cloud = crate::provider::type_rules(type_);
     for (name, compare) in rules_for(type_) {
-        let in_state = expected.contains_key(name)
-            || (matches!(compare, Compare::Tags) && expected.contains_key("tags_all"));
+        let full = matches!(compare, Compare::Tags).then(|| cloud.full_tag_map(name)).flatten();
+        let in_state = expected.contains_key(name) || full.is_some_and(|full| expected.contains_key(full));
         if !in_state || not_applicable(type_, name, expected) {
             continue;
         }
@@ -142,8 +147,14 @@ pub fn diff(type_: &str, expected: &Attributes, actual: &Attributes) -> Vec<Attr
                     });
                 }
             }
-            Compare::Tags => tag_changes(tag_map(expected, true), tag_map(actual, false), &mut changes),
-            Compare::Entries(normalize) => set_changes(name, normalize(e), normalize(a), &mut changes),
+            Compare::Tags => {
+                tag_changes(name, tag_map(expected, name, full), tag_map(actual, name, None), &mut changes)
+            }
+            // Entries may be a map of strings (metadata), which `get` does not return.
+            Compare::Entries(normalize) => {
+                let (e, a) = (expected.value(name), actual.value(name));
+                set_changes(name, normalize(e.as_deref()), normalize(a.as_deref()), &mut changes)
+            }
         }
     }
     changes

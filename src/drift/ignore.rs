@@ -25,7 +25,8 @@ impl<'a> IgnoreSet<'a> {
     pub fn default_hides_path(&self, type_: &str, path: &str) -> bool {
         let managed = crate::provider::type_rules(type_).managed_tag_prefixes();
         self.default_ignores
-            && path.strip_prefix("tags.").is_some_and(|key| managed.iter().any(|p| key.starts_with(p)))
+            && super::rules::tag_key(type_, path)
+                .is_some_and(|key| managed.iter().any(|p| key.starts_with(p)))
     }
 
     /// Applies the rules to an item. Returns `None` when the whole item is hidden;
@@ -41,13 +42,12 @@ impl<'a> IgnoreSet<'a> {
             if by_attribute.is_none() && by_tag.is_none() {
                 return None;
             }
+            let type_ = item.type_.as_str();
             item.changes.retain(|change| {
                 let attribute_hit =
                     by_attribute.is_some_and(|paths| paths.iter().any(|p| path_match(p, &change.path)));
                 let tag_hit = by_tag.is_some_and(|prefixes| {
-                    change
-                        .path
-                        .strip_prefix("tags.")
+                    super::rules::tag_key(type_, &change.path)
                         .is_some_and(|k| prefixes.iter().any(|p| k.starts_with(p.as_str())))
                 });
                 !(attribute_hit || tag_hit)

@@ -20,7 +20,7 @@ pub use diff::diff;
 pub use glob::{glob_match, path_match};
 pub use observe::{entry_of, observed, same_value};
 pub use report::{Report, SourceInfo, Verdict};
-pub use rules::{Compare, Normalizer, rules_for, scalar, string_set};
+pub use rules::{Compare, Normalizer, compare_for, entries, rules_for, scalar, string_set};
 pub use severity::opens_to_world;
 
 use std::collections::{HashMap, HashSet};
@@ -197,12 +197,8 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
             countable_managed += 1;
             continue;
         }
-        // An unmanaged resource whose ingress (in its cloud's normal form) admits the world.
-        let ingress = rules::compare_for(&resource.type_, "ingress");
-        let open = matches!(ingress, rules::Compare::Entries(_))
-            && rules::entries(ingress, resource.attributes.get("ingress"))
-                .iter()
-                .any(|rule| severity::opens_to_world(rule));
+        // An unmanaged resource that admits the world, as its cloud judges it.
+        let open = crate::provider::type_rules(&resource.type_).opens_to_world(resource);
         let item = DriftItem {
             address: None,
             type_: resource.type_.clone(),
@@ -245,11 +241,13 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
     }
 }
 
-/// Whether some (region, type) listing succeeded. Failures are scoped `region` (the
-/// whole region), `region/type`, or `regions` (the region list itself).
+/// Whether some (scope, type) listing succeeded. A scope is a region unless the
+/// provider lists per something else (`Discovery::scopes`). Failures are scoped
+/// `scope` (all of it), `scope/type`, or `regions` (the region list itself).
 fn any_unit_discovered(discovery: &Discovery, covered: &HashSet<&str>) -> bool {
     let failed: HashSet<&str> = discovery.failures.iter().map(|f| f.scope.as_str()).collect();
-    discovery.regions.iter().any(|region| {
+    let scopes = if discovery.scopes.is_empty() { &discovery.regions } else { &discovery.scopes };
+    scopes.iter().any(|region| {
         !failed.contains(region.as_str())
             && covered.iter().any(|t| !failed.contains(format!("{region}/{t}").as_str()))
     })

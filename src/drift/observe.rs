@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::diff::{json_string, reported};
-use super::rules::{Compare, default_value, entries, rules_for, scalar, string_set};
+use super::rules::{Compare, default_value, entries, is_tag_map, rules_for, scalar, string_set};
 use crate::attributes::Attributes;
 use crate::crd::AttributeChange;
 
@@ -17,8 +17,8 @@ use crate::crd::AttributeChange;
 /// route and ACL attributes (whose changes name one entry each), that entry when the
 /// live resource has it. `None` when the live resource does not have it.
 pub fn observed(type_: &str, live: &Attributes, change: &AttributeChange) -> Option<String> {
-    if let Some(key) = change.path.strip_prefix("tags.") {
-        return live.string_map("tags").and_then(|tags| tags.get(key)).map(json_string);
+    if let Some((attribute, key)) = change.path.split_once('.').filter(|(a, _)| is_tag_map(type_, a)) {
+        return live.string_map(attribute).and_then(|tags| tags.get(key)).map(json_string);
     }
     let compare = rules_for(type_).iter().find(|(name, _)| *name == change.path).map(|(_, c)| *c)?;
     let value = live.get(&change.path);
@@ -31,7 +31,8 @@ pub fn observed(type_: &str, live: &Attributes, change: &AttributeChange) -> Opt
         Compare::Tags => None,
         Compare::Entries(_) => {
             let entry = entry_of(change)?;
-            entries(compare, value).contains(&entry).then(|| json_string(&entry))
+            let value = live.value(&change.path);
+            entries(compare, value.as_deref()).contains(&entry).then(|| json_string(&entry))
         }
     }
 }

@@ -18,8 +18,9 @@ pub enum Compare {
     Scalar,
     /// A list whose order does not matter.
     StringSet,
-    /// A tag map: compared key by key (`tags.Key`). State's `tags_all` (which includes
-    /// provider default tags) is preferred over `tags` when present.
+    /// A tag or label map: compared key by key (`tags.Key`). The state map with the
+    /// provider's defaults merged in (AWS `tags_all`, Google `terraform_labels`) is
+    /// preferred when recorded.
     Tags,
     /// A set of structured entries (firewall rules, routes), each in the normal form
     /// its cloud's function gives, compared as a set.
@@ -36,6 +37,18 @@ pub fn rules_for(type_: &str) -> &'static [(&'static str, Compare)] {
 /// checked against it; attributes without a rule (associations) are string sets.
 pub fn compare_for(type_: &str, attribute: &str) -> Compare {
     rules_for(type_).iter().find(|(name, _)| *name == attribute).map_or(Compare::StringSet, |(_, c)| *c)
+}
+
+/// The tag key a change path names (`tags.Env`, `labels.env`): the path's first segment
+/// is a tag map of `type_`.
+pub fn tag_key<'a>(type_: &str, path: &'a str) -> Option<&'a str> {
+    let (attribute, key) = path.split_once('.')?;
+    is_tag_map(type_, attribute).then_some(key)
+}
+
+/// Whether `attribute` of `type_` is compared as a tag map.
+pub fn is_tag_map(type_: &str, attribute: &str) -> bool {
+    rules_for(type_).iter().any(|(name, compare)| *name == attribute && matches!(compare, Compare::Tags))
 }
 
 /// Entries of a set-like attribute in their compared form.

@@ -17,7 +17,7 @@ pub fn change_severity(type_: &str, path: &str, actual: Option<&str>) -> Severit
     let attribute = path.split('.').next().unwrap_or_default();
     crate::provider::type_rules(type_)
         .change_severity(type_, attribute, actual)
-        .unwrap_or(if attribute == "tags" { Severity::Low } else { Severity::Medium })
+        .unwrap_or(if super::rules::is_tag_map(type_, attribute) { Severity::Low } else { Severity::Medium })
 }
 
 /// The severity of a missing or unmanaged resource: one open to the world is

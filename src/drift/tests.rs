@@ -75,6 +75,7 @@ fn case() -> (Vec<StateFile>, Discovery) {
             .map(String::from)
             .to_vec(),
         regions: vec!["us-east-1".into()],
+        scopes: Vec::new(),
     };
     (vec![state], discovery)
 }

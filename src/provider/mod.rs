@@ -1,5 +1,5 @@
 //! Cloud providers behind one trait. Adding a cloud touches its own folder and
-//! one line in `connect`.
+//! one line in `CLOUDS`.
 
 pub mod aws;
 
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::crd::{
-    AssumeRoleStep, AttributeChange, CloudProvider, EndpointOverride, ResourceTarget, Risk, Severity,
+    AttributeChange, CloudProvider, Credentials, EndpointOverride, ResourceTarget, Risk, Severity,
 };
 use crate::drift::Compare;
 use crate::resilience::AccountGuard;
@@ -59,6 +59,10 @@ pub struct Discovery {
     pub covered_types: Vec<String>,
     /// Regions looked at.
     pub regions: Vec<String>,
+    /// What each listing spans, when that is not one region (GCP: a project, whose
+    /// aggregated lists cover every region); failures are then scoped `<scope>/<type>`
+    /// or `<scope>`. Empty: listings are per region.
+    pub scopes: Vec<String>,
 }
 
 /// Who the credentials belong to.
@@ -68,17 +72,21 @@ pub struct Identity {
     pub principal: String,
 }
 
-/// Static keys. `Debug` never prints them.
-#[derive(Clone, PartialEq, Eq)]
-pub struct StaticKeys {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub session_token: Option<String>,
+/// The text keys of a credentials Secret; each cloud reads its own (AWS
+/// `AWS_ACCESS_KEY_ID`, GCP `credentials.json`). `Debug` prints the key names only.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct SecretValues(pub std::collections::BTreeMap<String, String>);
+
+impl SecretValues {
+    /// The value of `key`, trimmed; `None` when absent.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).map(|v| v.trim())
+    }
 }
 
-impl fmt::Debug for StaticKeys {
+impl fmt::Debug for SecretValues {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StaticKeys").field("access_key_id", &"<redacted>").finish_non_exhaustive()
+        f.debug_set().entries(self.0.keys()).finish()
     }
 }
 
@@ -92,12 +100,18 @@ impl fmt::Debug for WebIdentityToken {
     }
 }
 
-/// Resolved credential material for a provider.
+/// Credential material the operator resolved for an account; what it means (which
+/// role, audience or service account) is in `ProviderSettings::spec`, which each
+/// cloud reads itself.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CredentialSource {
-    Static(StaticKeys),
-    AssumeRole { base: Option<StaticKeys>, roles: Vec<AssumeRoleStep> },
-    WebIdentity { role_arn: String, token: WebIdentityToken },
+    /// The keys of the Secret the credentials name (`secretRef`, or a role chain's
+    /// `sourceSecretRef`).
+    Secret(SecretValues),
+    /// A token of a ServiceAccount of the account's own namespace, minted for the
+    /// audience the credentials name, for the cloud to exchange.
+    ServiceAccountToken(WebIdentityToken),
+    /// Nothing resolved locally: the ambient chain or the metadata server.
     Ambient,
 }
 
@@ -106,7 +120,11 @@ pub enum CredentialSource {
 pub struct ProviderSettings {
     pub provider: CloudProvider,
     pub regions: Vec<String>,
+    /// Projects to discover (GCP); empty for clouds without them.
+    pub projects: Vec<String>,
     pub endpoint: Option<EndpointOverride>,
+    /// The account's credentials as declared (which role, audience, service account).
+    pub spec: Credentials,
     pub credentials: CredentialSource,
     pub guard: Arc<AccountGuard>,
 }
@@ -139,8 +157,12 @@ impl ProviderError {
     }
 }
 
-/// Told when one unit of discovery (a type in a region) has finished.
+/// Told how many units of discovery there are (a type in a region, or in a project),
+/// once the provider knows, and when each has finished.
 pub trait ProgressSink: Send + Sync {
+    fn start(&self, units: u64) {
+        let _ = units;
+    }
     fn advance(&self, step: &str);
 }
 
@@ -229,11 +251,20 @@ pub struct Fold {
 pub trait CloudRules: Send + Sync {
     /// The live type a state type is compared with: `aws_default_vpc` manages an
     /// `aws_vpc`. `None` when the type is compared as itself.
-    fn live_type(&self, state_type: &str) -> Option<&'static str>;
-    /// How a state resource lands on other resources' expected attributes.
-    fn folds(&self, type_: &str, attributes: &Attributes) -> Vec<Fold>;
+    fn live_type(&self, state_type: &str) -> Option<&'static str> {
+        let _ = state_type;
+        None
+    }
+    /// How a state resource lands on other resources' expected attributes (none for a
+    /// cloud without separately managed parts).
+    fn folds(&self, type_: &str, attributes: &Attributes) -> Vec<Fold> {
+        let _ = (type_, attributes);
+        Vec::new()
+    }
     /// Types only ever verified through a parent (rules, routes, associations).
-    fn child_types(&self) -> &'static [&'static str];
+    fn child_types(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// The state attributes the engine reads for this cloud (compared, folded, or
     /// used to place a resource in a region); the parser drops the rest.
     fn attribute_filter(&self) -> AttributeFilter {
@@ -286,29 +317,51 @@ pub trait CloudRules: Send + Sync {
     fn managed_tag_prefixes(&self) -> &'static [&'static str] {
         &[]
     }
-}
-
-/// Rules of a cloud with nothing to fold (and the fallback for unknown names).
-struct NoRules;
-
-impl CloudRules for NoRules {
-    fn live_type(&self, _: &str) -> Option<&'static str> {
+    /// The state attribute that holds a tag map with the provider's defaults merged in
+    /// (AWS `tags_all` for `tags`), preferred over the map itself when recorded.
+    fn full_tag_map(&self, attribute: &str) -> Option<&'static str> {
+        let _ = attribute;
         None
     }
-    fn folds(&self, _: &str, _: &Attributes) -> Vec<Fold> {
-        Vec::new()
-    }
-    fn child_types(&self) -> &'static [&'static str] {
-        &[]
+    /// Whether a live resource admits the whole internet (an unmanaged one is Critical).
+    fn opens_to_world(&self, resource: &LiveResource) -> bool {
+        let _ = resource;
+        false
     }
 }
 
-/// The rules of a cloud by its Terraform provider name. One line per cloud.
+/// The rules of a type of no registered cloud: tags only, nothing folded.
+struct NoRules;
+
+impl CloudRules for NoRules {}
+
+/// Builds a cloud's provider for one account.
+pub type Connect =
+    fn(ProviderSettings) -> futures::future::BoxFuture<'static, Result<Box<dyn Provider>, ProviderError>>;
+
+/// What the engine, the operator and the CLI need of one cloud.
+pub struct Cloud {
+    pub provider: CloudProvider,
+    /// Its Terraform provider's name, the prefix of its resource types.
+    pub terraform_name: &'static str,
+    pub rules: &'static dyn CloudRules,
+    /// Every type `resourceTypes` accepts: what its discovery lists.
+    pub supported_types: &'static [&'static str],
+    /// Builds the provider for an account.
+    pub connect: Connect,
+}
+
+/// The clouds driftmgr supports: one line per cloud.
+pub static CLOUDS: &[&Cloud] = &[&aws::CLOUD];
+
+/// The registered cloud for `provider`.
+pub fn cloud(provider: CloudProvider) -> Option<&'static Cloud> {
+    CLOUDS.iter().copied().find(|c| c.provider == provider)
+}
+
+/// The rules of a cloud by its Terraform provider name.
 pub fn cloud_rules(terraform_name: &str) -> &'static dyn CloudRules {
-    match terraform_name {
-        "aws" => &aws::AwsRules,
-        _ => &NoRules,
-    }
+    CLOUDS.iter().find(|c| c.terraform_name == terraform_name).map_or(&NoRules, |c| c.rules)
 }
 
 /// The rules of the cloud a Terraform type belongs to: Terraform names every type
@@ -319,16 +372,13 @@ pub fn type_rules(type_: &str) -> &'static dyn CloudRules {
 
 /// Every type `resourceTypes` accepts for a cloud: what its discovery lists.
 pub fn supported_types(provider: CloudProvider) -> &'static [&'static str] {
-    match provider {
-        CloudProvider::Aws => aws::SUPPORTED_TYPES,
-        _ => &[],
-    }
+    cloud(provider).map_or(&[], |c| c.supported_types)
 }
 
 /// Builds the provider for an account.
 pub async fn connect(settings: ProviderSettings) -> Result<Box<dyn Provider>, ProviderError> {
-    match settings.provider {
-        CloudProvider::Aws => Ok(Box::new(aws::AwsProvider::new(settings).await?)),
-        other => Err(ProviderError::Unsupported(other.as_str())),
+    match cloud(settings.provider) {
+        Some(cloud) => (cloud.connect)(settings).await,
+        None => Err(ProviderError::Unsupported(settings.provider.as_str())),
     }
 }

@@ -105,6 +105,7 @@ pub async fn discover(provider: &AwsProvider, types: &[String], progress: &dyn P
         }
     };
     discovery.regions = regions.clone();
+    progress.start((regions.len() * wanted.len()) as u64);
     let wanted = &wanted;
     let per_region = regions.iter().map(|region| async move {
         let client = provider.ec2_client(region);

@@ -367,6 +367,18 @@ impl CloudRules for AwsRules {
         super::rules::MANAGED_TAG_PREFIXES
     }
 
+    fn full_tag_map(&self, attribute: &str) -> Option<&'static str> {
+        (attribute == "tags").then_some("tags_all")
+    }
+
+    fn opens_to_world(&self, resource: &crate::provider::LiveResource) -> bool {
+        let ingress = crate::drift::compare_for(&resource.type_, "ingress");
+        matches!(ingress, crate::drift::Compare::Entries(_))
+            && crate::drift::entries(ingress, resource.attributes.get("ingress"))
+                .iter()
+                .any(|rule| crate::drift::opens_to_world(rule))
+    }
+
     fn own_region<'a>(&self, attributes: &'a Attributes) -> Option<&'a str> {
         super::rules::own_region(attributes)
     }

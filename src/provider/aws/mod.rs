@@ -24,11 +24,52 @@ use object_store::ObjectStore;
 use object_store::aws::AmazonS3Builder;
 
 use super::{
-    CredentialSource, Discovery, Identity, LiveResource, ProgressSink, Provider, ProviderError,
-    ProviderSettings, StaticKeys,
+    Cloud, CredentialSource, Discovery, Identity, LiveResource, ProgressSink, Provider, ProviderError,
+    ProviderSettings, SecretValues,
 };
-use crate::crd::{AttributeChange, ResourceTarget};
+use crate::crd::{AttributeChange, CloudProvider, ResourceTarget};
 use errors::classify;
+
+/// AWS in the provider registry.
+pub static CLOUD: Cloud = Cloud {
+    provider: CloudProvider::Aws,
+    terraform_name: "aws",
+    rules: &AwsRules,
+    supported_types: SUPPORTED_TYPES,
+    connect: |settings| {
+        Box::pin(async move { Ok(Box::new(AwsProvider::new(settings).await?) as Box<dyn Provider>) })
+    },
+};
+
+/// Static keys. `Debug` never prints them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StaticKeys {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for StaticKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StaticKeys").field("access_key_id", &"<redacted>").finish_non_exhaustive()
+    }
+}
+
+impl StaticKeys {
+    /// The keys of an AWS credentials Secret (the operator checked the required ones).
+    fn from_secret(values: &SecretValues) -> Result<Self, ProviderError> {
+        let required = |key: &str| {
+            values.get(key).map(str::to_string).ok_or_else(|| {
+                ProviderError::Unauthorized(format!("the credentials Secret lacks the key {key}"))
+            })
+        };
+        Ok(Self {
+            access_key_id: required("AWS_ACCESS_KEY_ID")?,
+            secret_access_key: required("AWS_SECRET_ACCESS_KEY")?,
+            session_token: values.get("AWS_SESSION_TOKEN").map(str::to_string),
+        })
+    }
+}
 
 /// Terraform types the AWS provider discovers.
 pub const SUPPORTED_TYPES: &[&str] = &[
@@ -100,11 +141,15 @@ async fn sdk_config(settings: &ProviderSettings, region: &str) -> Result<SdkConf
             "driftmgr-secret",
         ))
     };
+    let secret = match &settings.credentials {
+        CredentialSource::Secret(values) => Some(StaticKeys::from_secret(values)?),
+        _ => None,
+    };
+    let spec = &settings.spec;
     match &settings.credentials {
-        CredentialSource::Static(keys) => Ok(loader(Some(static_creds(keys))).load().await),
-        CredentialSource::Ambient => Ok(loader(None).load().await),
-        CredentialSource::AssumeRole { base, roles } => {
-            let mut config = loader(base.as_ref().map(static_creds)).load().await;
+        _ if spec.assume_role.is_some() => {
+            let roles = spec.assume_role.as_ref().map(|chain| chain.roles.as_slice()).unwrap_or_default();
+            let mut config = loader(secret.as_ref().map(static_creds)).load().await;
             for step in roles {
                 let mut builder = aws_config::sts::AssumeRoleProvider::builder(&step.role_arn)
                     .session_name(step.session_name.clone().unwrap_or_else(|| "driftmgr".into()))
@@ -118,7 +163,12 @@ async fn sdk_config(settings: &ProviderSettings, region: &str) -> Result<SdkConf
             }
             Ok(config)
         }
-        CredentialSource::WebIdentity { role_arn, token } => {
+        CredentialSource::Secret(_) => Ok(loader(secret.as_ref().map(static_creds)).load().await),
+        CredentialSource::Ambient => Ok(loader(None).load().await),
+        CredentialSource::ServiceAccountToken(token) => {
+            let role_arn = spec.web_identity.as_ref().map(|w| w.role_arn.as_str()).ok_or_else(|| {
+                ProviderError::Unauthorized("a ServiceAccount token needs credentials.webIdentity".into())
+            })?;
             // Exchanged here rather than with aws-config's provider, which takes no
             // endpoint override (so it could not use a private or emulated STS).
             let unsigned = loader(None).no_credentials().load().await;
