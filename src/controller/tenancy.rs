@@ -104,6 +104,8 @@ mod tests {
         assert_eq!(check(&none, "team-a", &spec(web, endpoint)), Ok(()));
         let chained = "{assumeRole: {sourceSecretRef: {name: base}, roles: [{roleArn: 'arn:aws:iam::123456789012:role/r'}]}}";
         assert_eq!(check(&none, "team-a", &spec(chained, endpoint)), Ok(()));
+        let federated = "{workloadIdentity: {serviceAccountName: scanner, audience: '//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/k/providers/c'}}";
+        assert_eq!(check(&none, "team-a", &spec(federated, endpoint)), Ok(()));
     }
 
     #[test]

@@ -128,8 +128,9 @@ pub struct Credentials {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web_identity: Option<WebIdentity>,
 
-    /// GCP only: use the metadata server or GKE workload identity, optionally
-    /// impersonating a service account.
+    /// GCP only: GKE-style workload identity (a token of a ServiceAccount of this
+    /// namespace exchanged through STS), or the metadata server when no
+    /// `serviceAccountName` is set; optionally impersonating a service account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workload_identity: Option<WorkloadIdentity>,
 
@@ -142,8 +143,11 @@ impl Credentials {
     /// The ServiceAccount of the account's namespace whose token these credentials
     /// exchange, and the audience it is minted for.
     pub fn service_account_token(&self) -> Option<(&str, &str)> {
-        let web = self.web_identity.as_ref()?;
-        Some((&web.service_account_name, web.audience()))
+        if let Some(web) = &self.web_identity {
+            return Some((&web.service_account_name, web.audience()));
+        }
+        let workload = self.workload_identity.as_ref()?;
+        Some((workload.service_account_name.as_deref()?, workload.audience.as_deref()?))
     }
 
     /// The Secret whose keys the credentials use: `secretRef`, or a role chain's
@@ -217,11 +221,34 @@ impl WebIdentity {
     }
 }
 
-/// GCP metadata-server credentials.
+/// GCP workload identity. With `serviceAccountName`, the operator mints a token of
+/// that ServiceAccount (of this account's own namespace) for `audience` through the
+/// TokenRequest API and exchanges it at Google's STS, as GKE does; the workload
+/// identity pool's provider trusts the cluster's issuer, so a namespace can only use
+/// identities granted to its own ServiceAccounts. Without it, the operator's own
+/// metadata-server identity is used (subject to the ambient-credential policy).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
+#[x_kube(validation = Rule::new("has(self.serviceAccountName) == has(self.audience)").message("serviceAccountName and audience are set together"))]
 #[serde(rename_all = "camelCase")]
 pub struct WorkloadIdentity {
-    /// Service account to impersonate; without it the pod's own identity is used.
+    /// Name of a ServiceAccount in this namespace whose token is exchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 253), regex(pattern = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"))]
+    pub service_account_name: Option<String>,
+
+    /// The workload identity pool provider the token is minted for and exchanged with:
+    /// `//iam.googleapis.com/projects/<number>/locations/global/workloadIdentityPools/<pool>/providers/<provider>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(
+        length(min = 1, max = 512),
+        regex(
+            pattern = r"^//iam\.googleapis\.com/projects/\d+/locations/global/workloadIdentityPools/[-a-z0-9]+/providers/[-a-z0-9]+$"
+        )
+    )]
+    pub audience: Option<String>,
+
+    /// Service account to impersonate through IAM Credentials; without it the
+    /// federated (or metadata-server) identity itself is used.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(regex(pattern = r"^[a-z][-a-z0-9]{4,28}[a-z0-9]@[-a-z0-9.]+\.iam\.gserviceaccount\.com$"))]
     pub service_account_email: Option<String>,

@@ -2,6 +2,7 @@
 //! one line in `CLOUDS`.
 
 pub mod aws;
+pub mod gcp;
 
 use std::fmt;
 use std::sync::Arc;
@@ -352,7 +353,7 @@ pub struct Cloud {
 }
 
 /// The clouds driftmgr supports: one line per cloud.
-pub static CLOUDS: &[&Cloud] = &[&aws::CLOUD];
+pub static CLOUDS: &[&Cloud] = &[&aws::CLOUD, &gcp::CLOUD];
 
 /// The registered cloud for `provider`.
 pub fn cloud(provider: CloudProvider) -> Option<&'static Cloud> {

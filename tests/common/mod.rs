@@ -7,6 +7,7 @@ pub mod api;
 pub mod chart;
 pub mod emulator;
 pub mod fault_proxy;
+pub mod gcp;
 pub mod http_server;
 pub mod moto;
 pub mod plans;
