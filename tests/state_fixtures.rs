@@ -57,7 +57,11 @@ fn every_fixture_parses_or_fails_with_a_named_error() {
         files.len(),
         refused.len()
     );
-    assert_eq!(files.len(), 160, "158 driftctl files, 1 synthetic one, 1 synthetic replay state");
+    assert_eq!(
+        files.len(),
+        161,
+        "158 driftctl files, 1 synthetic one, 2 synthetic replay states (AWS, Google)"
+    );
     assert_eq!(empty, 4, "four driftctl enumerator fixtures are empty files");
     let messages: Vec<String> = refused.iter().map(ToString::to_string).collect();
     assert_eq!(
@@ -69,7 +73,11 @@ fn every_fixture_parses_or_fails_with_a_named_error() {
             "driftctl/testdata/v4/unsupported_version.tfstate: terraform_version \"0.10.26\" is not a version that writes state format 4 (0.12 or later)",
         ]
     );
-    assert_eq!((parsed, resources, data), (152, 324, 8), "the replay state adds 16 instances");
+    assert_eq!(
+        (parsed, resources, data),
+        (153, 327, 8),
+        "the replay states add 16 (AWS) and 3 (Google) instances"
+    );
 }
 
 #[test]
