@@ -2,8 +2,9 @@
 //! tests/support/gcp_emulator.py): `driftmgr scan --provider gcp` and the operator (as
 //! the chart's ServiceAccount, on the real control plane) find drift made behind the
 //! state's back; every credential source is exercised (a service-account key, workload
-//! identity through TokenRequest, STS and IAM Credentials, the metadata server under
-//! the ambient-credential policy); listing pages through aggregated lists, retries a
+//! identity through TokenRequest, STS and IAM Credentials, the metadata server where
+//! the admin's ambient-credential policy allows it, application default credentials in
+//! the CLI); listing pages through aggregated lists, retries a
 //! failing call and reports a failing one as partial. The states are in the shape the
 //! real Google provider writes: the driftctl fixtures' resources, renamed.
 
@@ -23,6 +24,8 @@ use kube::Api;
 use serde_json::{Value, json};
 
 const PROJECT: &str = "driftmgr-test";
+/// The service account the emulator's metadata server hands out tokens of.
+const NODE_ACCOUNT: &str = "node@driftmgr-test.iam.gserviceaccount.com";
 const TIMEOUT: Duration = Duration::from_secs(60);
 
 fn fixture(name: &str) -> Value {
@@ -158,7 +161,7 @@ fn sorted(
 async fn the_cli_finds_gcp_drift_page_by_page_retries_a_failing_call_and_reports_a_failing_listing_as_partial()
  {
     // Two resources a page: six instances take three pages.
-    let gcp = Gcp::start_with(&["--page-size-cap", "2"]);
+    let gcp = Gcp::start_with(&["--page-size-cap", "2", "--metadata-email", NODE_ACCOUNT]);
     let dir = tempfile::tempdir().expect("temp dir");
     let names = ["web-0", "web-1", "web-2", "web-3", "web-4"];
     let state_file = dir.path().join("gcp.tfstate");
@@ -225,6 +228,26 @@ async fn the_cli_finds_gcp_drift_page_by_page_retries_a_failing_call_and_reports
     );
     let (code, _, err) = scan_cli(&gcp, &gcp.key_file, &["--state", &state_arg]);
     assert!(code == 1 && err.contains("--project"), "gcp needs a project: {err}");
+
+    // Application default credentials without a key file or gcloud: the metadata server.
+    let home = tempfile::tempdir().expect("home");
+    gcp.clear_calls().await;
+    let (code, out, err) = common::outcome(
+        Command::new(env!("CARGO_BIN_EXE_driftmgr"))
+            .args(["scan", "--provider", "gcp", "--endpoint", &gcp.url])
+            .args(args)
+            .env_remove("GOOGLE_APPLICATION_CREDENTIALS")
+            .env("HOME", home.path())
+            .env("GCE_METADATA_HOST", gcp.url.trim_start_matches("http://")),
+    );
+    assert_eq!(code, 2, "drift, found as the metadata server's account: {out}{err}");
+    let listed: Vec<Value> = gcp
+        .calls()
+        .await
+        .into_iter()
+        .filter(|c| c["path"].as_str().is_some_and(|p| p.starts_with("/compute/")))
+        .collect();
+    assert!(!listed.is_empty() && listed.iter().all(|c| c["principal"] == NODE_ACCOUNT), "{listed:?}");
 }
 
 /// The ProviderAccount `name`'s status once it has a Ready condition of `status`.
@@ -245,7 +268,7 @@ async fn account_ready(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_gcp_account_and_a_scan_of_state_in_gcs_show_typed_gcp_drift_with_every_credential_source() {
-    let gcp = Gcp::start();
+    let gcp = Gcp::start_with(&["--metadata-email", NODE_ACCOUNT]);
     let dir = tempfile::tempdir().expect("temp dir");
     let names = ["web-0", "web-1", "web-2", "web-3", "web-4"];
     let state_file = dir.path().join("gcp.tfstate");
@@ -337,8 +360,13 @@ async fn a_gcp_account_and_a_scan_of_state_in_gcs_show_typed_gcp_drift_with_ever
     let refused = common::create_yaml(&client, &ns, &half).await.remove(0).expect_err("refused");
     assert!(refused.to_string().contains("serviceAccountName and audience are set together"), "{refused}");
 
-    let _operator =
-        Operator::start_as(&ns, "gcp", &LeaseTiming { duration_secs: 6, renew_secs: 2 }, Some(&kubeconfig));
+    // The cluster admin lets this namespace use the operator's own identity (the
+    // metadata server), and only with the emulator.
+    let ambient =
+        [format!("--ambient-credential-namespaces={ns}"), format!("--allowed-endpoints={}", gcp.url)];
+    let lease = LeaseTiming { duration_secs: 6, renew_secs: 2 };
+    let flags: Vec<&str> = ambient.iter().map(String::as_str).collect();
+    let _operator = Operator::start_with(&ns, "gcp", &lease, Some(&kubeconfig), &flags, &[]);
     let accounts: Api<ProviderAccount> = Api::namespaced(client.clone(), &ns);
     let number = gcp.get(&format!("/v1/projects/{PROJECT}")).await;
     let number = number["projectNumber"].as_str().expect("projectNumber").to_string();
@@ -357,10 +385,11 @@ async fn a_gcp_account_and_a_scan_of_state_in_gcs_show_typed_gcp_drift_with_ever
     let (_, _, reason, message) = account_ready(&accounts, "intruder", "False").await;
     assert_eq!(reason, "CredentialsRejected", "{message}");
     assert!(message.contains("PERMISSION_DENIED") || message.contains("403"), "{message}");
-    let (_, _, reason, message) = account_ready(&accounts, "metadata", "False").await;
+    let (id, principal, _, _) = account_ready(&accounts, "metadata", "True").await;
     assert_eq!(
-        reason, "AmbientCredentialsNotAllowed",
-        "the metadata server is the operator's identity: {message}"
+        (id.as_deref(), principal.as_deref()),
+        (Some(number.as_str()), Some(NODE_ACCOUNT)),
+        "the metadata server's account"
     );
     let (_, _, reason, message) = account_ready(&accounts, "garbled", "False").await;
     assert_eq!(reason, "CredentialsRejected", "{message}");
