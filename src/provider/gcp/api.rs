@@ -144,8 +144,8 @@ impl GcpProvider {
         let mut pages = Vec::new();
         let mut token: Option<String> = None;
         let mut seen = std::collections::HashSet::new();
+        let size = PAGE_SIZE.to_string();
         for page in 1..=MAX_PAGES {
-            let size = PAGE_SIZE.to_string();
             let mut query = vec![("maxResults", size.as_str())];
             if let Some(token) = &token {
                 query.push(("pageToken", token));

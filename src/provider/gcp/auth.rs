@@ -42,6 +42,8 @@ pub struct Auth {
     impersonation: Option<Impersonation>,
     /// Whose identity this is, as far as it is known without a call.
     pub principal: String,
+    /// Where the metadata server says whose it is, when the account uses it.
+    metadata_email_url: Option<String>,
 }
 
 /// A service account impersonated through IAM Credentials, with its cached token.
@@ -79,15 +81,11 @@ fn unusable(what: &str, error: impl std::fmt::Display) -> ProviderError {
 impl Auth {
     /// Builds the credential chain the account declares. Nothing is sent yet.
     pub fn new(settings: &ProviderSettings) -> Result<Self, ProviderError> {
-        let endpoint = |service: &str, default: &str| {
-            settings
-                .endpoint
-                .as_ref()
-                .and_then(|e| e.for_service(service))
-                .unwrap_or_else(|| default.to_string())
-        };
+        let endpoint = |service: &str, default: &str| super::service_base(settings, service, default);
         let spec = &settings.spec;
         let workload = spec.workload_identity.as_ref();
+        let metadata = endpoint("metadata", "http://metadata.google.internal");
+        let mut metadata_email_url = None;
         let (credentials, principal) = match &settings.credentials {
             CredentialSource::Secret(values) => {
                 let text = values.get(KEY_FILE).ok_or_else(|| {
@@ -106,7 +104,7 @@ impl Auth {
                     external_account::ProgrammaticBuilder::new(Arc::new(MintedToken(token.clone())))
                         .with_audience(audience.clone())
                         .with_subject_token_type("urn:ietf:params:oauth:token-type:jwt")
-                        .with_token_url(format!("{}/v1/token", sts.trim_end_matches('/')))
+                        .with_token_url(format!("{sts}/v1/token"))
                         .with_scopes([SCOPE])
                         .build()
                         .map_err(|e| unusable("workload identity", e))?;
@@ -114,10 +112,12 @@ impl Auth {
             }
             CredentialSource::Ambient if workload.is_some() => {
                 let credentials = mds::Builder::default()
-                    .with_endpoint(endpoint("metadata", "http://metadata.google.internal"))
+                    .with_endpoint(metadata.clone())
                     .with_scopes([SCOPE])
                     .build()
                     .map_err(|e| unusable("the metadata server", e))?;
+                metadata_email_url =
+                    Some(format!("{metadata}/computeMetadata/v1/instance/service-accounts/default/email"));
                 (credentials, "the metadata server's service account".to_string())
             }
             CredentialSource::Ambient => {
@@ -132,13 +132,17 @@ impl Auth {
             workload.and_then(|w| w.service_account_email.clone()).map(|email| Impersonation {
                 url: format!(
                     "{}/v1/projects/-/serviceAccounts/{email}:generateAccessToken",
-                    endpoint("iamcredentials", "https://iamcredentials.googleapis.com").trim_end_matches('/')
+                    endpoint("iamcredentials", "https://iamcredentials.googleapis.com")
                 ),
                 email,
                 cached: Mutex::new(None),
             });
         let principal = impersonation.as_ref().map_or(principal, |i| i.email.clone());
-        Ok(Self { credentials, impersonation, principal })
+        // An impersonated account is known by its email already.
+        if impersonation.is_some() {
+            metadata_email_url = None;
+        }
+        Ok(Self { credentials, impersonation, principal, metadata_email_url })
     }
 
     /// A bearer token for the next call (google-cloud-auth caches and refreshes it).
@@ -167,26 +171,8 @@ impl Auth {
     }
 
     /// The principal the metadata server reports, when the account uses it.
-    pub async fn metadata_principal(
-        &self,
-        http: &reqwest::Client,
-        settings: &ProviderSettings,
-    ) -> Option<String> {
-        if self.impersonation.is_some()
-            || !matches!(settings.credentials, CredentialSource::Ambient)
-            || settings.spec.workload_identity.is_none()
-        {
-            return None;
-        }
-        let base = settings
-            .endpoint
-            .as_ref()
-            .and_then(|e| e.for_service("metadata"))
-            .unwrap_or_else(|| "http://metadata.google.internal".into());
-        let url = format!(
-            "{}/computeMetadata/v1/instance/service-accounts/default/email",
-            base.trim_end_matches('/')
-        );
+    pub async fn metadata_principal(&self, http: &reqwest::Client) -> Option<String> {
+        let url = self.metadata_email_url.as_ref()?;
         let response = http.get(url).header("Metadata-Flavor", "Google").send().await.ok()?;
         let text = response.error_for_status().ok()?.text().await.ok()?;
         Some(text.trim().to_string()).filter(|t| !t.is_empty())

@@ -70,14 +70,20 @@ impl GcpProvider {
     }
 
     fn base(&self, service: &str, default: &str) -> String {
-        let base = self.settings.endpoint.as_ref().and_then(|e| e.for_service(service));
-        base.unwrap_or_else(|| default.to_string()).trim_end_matches('/').to_string()
+        service_base(&self.settings, service, default)
     }
 
     /// `.../compute/v1`, where every Compute path starts.
     fn compute_base(&self) -> String {
         format!("{}/compute/v1", self.base("compute", "https://compute.googleapis.com"))
     }
+}
+
+/// The base URL of a Google service: the account's override for it, else `default`;
+/// without a trailing slash.
+fn service_base(settings: &ProviderSettings, service: &str, default: &str) -> String {
+    let base = settings.endpoint.as_ref().and_then(|e| e.for_service(service));
+    base.unwrap_or_else(|| default.to_string()).trim_end_matches('/').to_string()
 }
 
 #[async_trait]
@@ -116,7 +122,7 @@ impl Provider for GcpProvider {
             };
             numbers.push(number);
         }
-        let principal = match self.auth.metadata_principal(&self.http, &self.settings).await {
+        let principal = match self.auth.metadata_principal(&self.http).await {
             Some(email) => email,
             None => self.auth.principal.clone(),
         };
