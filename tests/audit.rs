@@ -48,15 +48,7 @@ async fn requests_are_audited_in_a_verifiable_chain_that_names_tampering() {
         kubectl(&["create", "serviceaccount", account, "-n", &ns]);
     }
     let seed = "5f".repeat(32);
-    kubectl(&[
-        "create",
-        "secret",
-        "generic",
-        "driftmgr-audit-key",
-        "-n",
-        &ns,
-        &format!("--from-literal=ed25519-seed={seed}"),
-    ]);
+    common::create_secret(&ns, "driftmgr-audit-key", &[("ed25519-seed", &seed)]);
     let scan = "apiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {name: net}\nspec:\n  providerAccountRef: {name: prod}\n  stateSources: [{s3: {bucket: states, key: k}}]\n";
     common::create_yaml(&client, &ns, scan).await.remove(0).expect("scan");
     let first = start_api(&ns, &kubeconfig, dir.path(), "api-a").await;

@@ -15,10 +15,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::chart::{apply_chart_rbac, service_account_kubeconfig};
-use common::emulator::fake_gcs;
+use common::emulator::{fake_gcs, terraform_gcs_push};
 use common::gcp::{Gcp, scan_cli};
-use common::moto::venv_python;
-use common::{LeaseTiming, Operator, kubectl};
+use common::{LeaseTiming, Operator, create_secret, kubectl};
 use driftmgr::crd::{DriftScan, ProviderAccount, find_condition};
 use kube::Api;
 use serde_json::{Value, json};
@@ -79,14 +78,8 @@ fn state(names: &[&str]) -> Value {
 
 /// Creates the state's resources in the emulator with their recorded values.
 fn replay(gcp: &Gcp, state_file: &Path) {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/gcp_replay.py");
-    let done = Command::new(venv_python())
-        .args([script, "replay", &gcp.url])
-        .arg(state_file)
-        .arg(&gcp.key_file)
-        .output()
-        .expect("replay");
-    assert!(done.status.success(), "replay: {}", String::from_utf8_lossy(&done.stderr));
+    let args = ["replay".as_ref(), gcp.url.as_ref(), state_file.as_os_str(), gcp.key_file.as_os_str()];
+    common::support("gcp_replay.py", &args);
 }
 
 fn items(report: &Value) -> Vec<(String, String, Vec<String>, String)> {
@@ -280,13 +273,7 @@ async fn a_gcp_account_and_a_scan_of_state_in_gcs_show_typed_gcp_drift_with_ever
     let data = dir.path().join("gcs");
     std::fs::create_dir_all(data.join("tf-states")).expect("dirs");
     let (_gcs, gcs_url) = fake_gcs(&data).await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/terraform_gcs_push.py");
-    let push = Command::new(venv_python())
-        .args([script, &gcs_url, "tf-states", "gcp/web"])
-        .arg(&state_file)
-        .output();
-    let push = push.expect("push");
-    assert!(push.status.success(), "terraform push failed: {}", String::from_utf8_lossy(&push.stderr));
+    terraform_gcs_push(&gcs_url, "tf-states", "gcp/web", &state_file);
     let gcs_key = json!({"gcs_base_url": gcs_url, "disable_oauth": true, "client_email": "", "private_key": "", "private_key_id": ""});
 
     let client = common::client().await;
@@ -295,33 +282,9 @@ async fn a_gcp_account_and_a_scan_of_state_in_gcs_show_typed_gcp_drift_with_ever
     apply_chart_rbac(&ns, dir.path());
     let kubeconfig = service_account_kubeconfig(&ns, dir.path());
     let key_text = std::fs::read_to_string(&gcp.key_file).expect("key");
-    kubectl(&[
-        "create",
-        "secret",
-        "generic",
-        "gcp-creds",
-        "-n",
-        &ns,
-        &format!("--from-literal=credentials.json={key_text}"),
-    ]);
-    kubectl(&[
-        "create",
-        "secret",
-        "generic",
-        "not-a-key",
-        "-n",
-        &ns,
-        "--from-literal=credentials.json=hunter2-not-json",
-    ]);
-    kubectl(&[
-        "create",
-        "secret",
-        "generic",
-        "gcs-key",
-        "-n",
-        &ns,
-        &format!("--from-literal=key.json={gcs_key}"),
-    ]);
+    create_secret(&ns, "gcp-creds", &[("credentials.json", &key_text)]);
+    create_secret(&ns, "not-a-key", &[("credentials.json", "hunter2-not-json")]);
+    create_secret(&ns, "gcs-key", &[("key.json", &gcs_key.to_string())]);
     kubectl(&["create", "serviceaccount", "scanner", "-n", &ns]);
     kubectl(&["create", "serviceaccount", "intruder", "-n", &ns]);
     let audience = "//iam.googleapis.com/projects/123456789/locations/global/workloadIdentityPools/k8s/providers/cluster";

@@ -15,10 +15,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::chart::{apply_chart_rbac, service_account_kubeconfig};
-use common::emulator::{azurite, fake_gcs};
+use common::emulator::{azurite, fake_gcs, terraform_gcs_push};
 use common::http_server::{HttpServer, Request};
-use common::moto::{CREDENTIALS_SECRET, Moto, venv_python};
-use common::{LeaseTiming, Operator, kubectl};
+use common::moto::{CREDENTIALS_SECRET, Moto};
+use common::{LeaseTiming, Operator, create_secret};
 use driftmgr::crd::{DriftScan, find_condition};
 use kube::Api;
 use serde_json::json;
@@ -59,13 +59,8 @@ fn base64_encode(text: &str) -> String {
 fn terraform_http_push(address: &str, state: &str) {
     let file = tempfile::NamedTempFile::new().expect("temp file");
     std::fs::write(file.path(), state).expect("write state");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/terraform_http_push.py");
-    let out = Command::new(venv_python())
-        .args([script, address, USER, PASSWORD])
-        .arg(file.path())
-        .output()
-        .expect("run terraform_http_push.py");
-    assert!(out.status.success(), "terraform push failed: {}", String::from_utf8_lossy(&out.stderr));
+    let args = [address.as_ref(), USER.as_ref(), PASSWORD.as_ref(), file.path().as_os_str()];
+    common::support("terraform_http_push.py", &args);
 }
 
 /// A workspace of the fake Terraform Cloud: its name and, once it has one, its state.
@@ -226,17 +221,8 @@ async fn state_from_the_http_backend_and_terraform_cloud_is_read_by_the_cli_and_
     let dir = tempfile::tempdir().expect("temp dir");
     apply_chart_rbac(&ns, dir.path());
     let kubeconfig = service_account_kubeconfig(&ns, dir.path());
-    kubectl(&[
-        "create",
-        "secret",
-        "generic",
-        "http-auth",
-        "-n",
-        &ns,
-        &format!("--from-literal=username={USER}"),
-        &format!("--from-literal=password={PASSWORD}"),
-    ]);
-    kubectl(&["create", "secret", "generic", "tfc", "-n", &ns, "--from-literal=token=tfc-token-123"]);
+    create_secret(&ns, "http-auth", &[("username", USER), ("password", PASSWORD)]);
+    create_secret(&ns, "tfc", &[("token", "tfc-token-123")]);
     let yaml = format!(
         "{}---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: http}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc]\n  stateSources: [{{http: {{url: '{address}', basicAuthSecretRef: {{name: http-auth}}}}}}]\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: tfc}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc]\n  stateSources: [{{terraformCloud: {{address: '{}', organization: acme, workspacePrefix: net-, tokenSecretRef: {{name: tfc, key: token}}}}}}]\n",
         prod_account(&moto),
@@ -253,16 +239,7 @@ async fn state_from_the_http_backend_and_terraform_cloud_is_read_by_the_cli_and_
         assert_eq!((summary.managed, summary.modified), (managed, 1), "{name}: {summary:?}");
     }
     // A wrong password fails the scan with the reason, never the password.
-    kubectl(&[
-        "create",
-        "secret",
-        "generic",
-        "bad-auth",
-        "-n",
-        &ns,
-        "--from-literal=username=tf",
-        "--from-literal=password=nope-nope",
-    ]);
+    create_secret(&ns, "bad-auth", &[("username", "tf"), ("password", "nope-nope")]);
     let bad = json!({"spec": {"stateSources": [{"http": {"url": address, "basicAuthSecretRef": {"name": "bad-auth"}}}]}});
     scans
         .patch("http", &kube::api::PatchParams::default(), &kube::api::Patch::Merge(&bad))
@@ -312,13 +289,7 @@ async fn state_in_gcs_and_azure_blob_is_read_by_the_cli_and_the_operator() {
     let (_gcs, gcs_url) = fake_gcs(&data).await;
     let file = dir.path().join("edge.tfstate");
     std::fs::write(&file, &state).expect("state");
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/terraform_gcs_push.py");
-    let push = Command::new(venv_python())
-        .args([script, &gcs_url, "tf-states", "prod/edge"])
-        .arg(&file)
-        .output()
-        .expect("push");
-    assert!(push.status.success(), "terraform push failed: {}", String::from_utf8_lossy(&push.stderr));
+    terraform_gcs_push(&gcs_url, "tf-states", "prod/edge", &file);
     // object_store's emulator settings in a key file: no OAuth, the emulator's URL.
     let key = json!({"gcs_base_url": gcs_url, "disable_oauth": true, "client_email": "", "private_key": "", "private_key_id": ""})
         .to_string();
@@ -333,13 +304,10 @@ async fn state_in_gcs_and_azure_blob_is_read_by_the_cli_and_the_operator() {
     // Azure Blob: Azurite, a container `tfstate` with the state.
     // (Terraform's azurerm backend cannot be pointed at an emulator: the SDK writes it.)
     let (_azure, blob_url) = azurite(&dir.path().join("azurite")).await;
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/azurite_put.py");
-    let put = Command::new(venv_python())
-        .args([script, &blob_url, "tfstate", "env/edge.tfstate"])
-        .arg(&file)
-        .output()
-        .expect("upload");
-    assert!(put.status.success(), "{}", String::from_utf8_lossy(&put.stderr));
+    common::support(
+        "azurite_put.py",
+        &[blob_url.as_ref(), "tfstate".as_ref(), "env/edge.tfstate".as_ref(), file.as_os_str()],
+    );
     let azure_env =
         [("AZURE_STORAGE_ACCOUNT_KEY", AZURITE_KEY), ("AZURE_STORAGE_ENDPOINT", blob_url.as_str())];
     let (code, out, err) = cli(&moto, "azblob://devstoreaccount1/tfstate/env/", &azure_env);
@@ -359,24 +327,8 @@ async fn state_in_gcs_and_azure_blob_is_read_by_the_cli_and_the_operator() {
     let ns = common::namespace(&client, "buckets").await;
     apply_chart_rbac(&ns, dir.path());
     let kubeconfig = service_account_kubeconfig(&ns, dir.path());
-    kubectl(&[
-        "create",
-        "secret",
-        "generic",
-        "gcs-key",
-        "-n",
-        &ns,
-        &format!("--from-literal=key.json={key}"),
-    ]);
-    kubectl(&[
-        "create",
-        "secret",
-        "generic",
-        "azure-key",
-        "-n",
-        &ns,
-        &format!("--from-literal=key={AZURITE_KEY}"),
-    ]);
+    create_secret(&ns, "gcs-key", &[("key.json", &key)]);
+    create_secret(&ns, "azure-key", &[("key", AZURITE_KEY)]);
     let yaml = format!(
         "{}---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: gcs}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc]\n  stateSources: [{{gcs: {{bucket: tf-states, prefix: prod/, credentialsSecretRef: {{name: gcs-key, key: key.json}}}}}}]\n---\napiVersion: driftmgr.io/v1alpha1\nkind: DriftScan\nmetadata: {{name: azure}}\nspec:\n  providerAccountRef: {{name: prod}}\n  resourceTypes: [aws_vpc]\n  stateSources: [{{azureBlob: {{account: devstoreaccount1, container: tfstate, blob: env/edge.tfstate, endpoint: '{blob_url}', accessKeySecretRef: {{name: azure-key, key: key}}}}}}]\n",
         prod_account(&moto)

@@ -46,6 +46,13 @@ pub async fn fake_gcs(data: &std::path::Path) -> (Emulator, String) {
     (emulator(&mut command, port, "fake-gcs-server").await, format!("http://127.0.0.1:{port}"))
 }
 
+/// Real Terraform writes `state_file` to gs://`bucket`/`prefix`/default.tfstate on
+/// fake-gcs-server at `url`, through its gcs backend.
+pub fn terraform_gcs_push(url: &str, bucket: &str, prefix: &str, state_file: &std::path::Path) {
+    let args = [url.as_ref(), bucket.as_ref(), prefix.as_ref(), state_file.as_os_str()];
+    super::support("terraform_gcs_push.py", &args);
+}
+
 /// Azurite's blob service (from npm), in a temporary directory.
 pub async fn azurite(dir: &std::path::Path) -> (Emulator, String) {
     let binary = std::env::var("AZURITE_BLOB").expect("AZURITE_BLOB: run through `make integration`");

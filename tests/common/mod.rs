@@ -144,6 +144,24 @@ pub async fn scan_completed(
     .await
 }
 
+/// Creates Secret `name` in `ns` with the text `data` (key, value) through kubectl.
+pub fn create_secret(ns: &str, name: &str, data: &[(&str, &str)]) {
+    let literals: Vec<String> =
+        data.iter().map(|(key, value)| format!("--from-literal={key}={value}")).collect();
+    let mut args = vec!["create", "secret", "generic", name, "-n", ns];
+    args.extend(literals.iter().map(String::as_str));
+    kubectl(&args);
+}
+
+/// Runs tests/support/`script` with the test venv's Python and `args`, and asserts it
+/// succeeded (naming the script and its stderr); its stdout.
+pub fn support(script: &str, args: &[&std::ffi::OsStr]) -> String {
+    let path = format!("{}/tests/support/{script}", env!("CARGO_MANIFEST_DIR"));
+    let (code, stdout, stderr) = outcome(Command::new(moto::venv_python()).arg(path).args(args));
+    assert_eq!(code, 0, "{script} failed: {stderr}");
+    stdout
+}
+
 /// Runs a finished command's (exit code, stdout, stderr).
 pub fn outcome(command: &mut Command) -> (i32, String, String) {
     let output = command.output().unwrap_or_else(|e| panic!("run {command:?}: {e}"));
