@@ -222,6 +222,18 @@ async fn the_cli_finds_gcp_drift_page_by_page_retries_a_failing_call_and_reports
     let (code, _, err) = scan_cli(&gcp, &gcp.key_file, &["--state", &state_arg]);
     assert!(code == 1 && err.contains("--project"), "gcp needs a project: {err}");
 
+    // An endpoint that is not listening: nothing verified, exit 1, never "no drift".
+    let closed = format!("http://127.0.0.1:{}", common::free_port());
+    let (code, out, err) = common::outcome(
+        Command::new(env!("CARGO_BIN_EXE_driftmgr"))
+            .args(["scan", "--provider", "gcp", "--endpoint", &closed])
+            .args(args)
+            .env("GOOGLE_APPLICATION_CREDENTIALS", &gcp.key_file),
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    let report: Value = serde_json::from_str(&out).expect("JSON report");
+    assert!(err.contains("nothing was verified") && report["nothingVerified"] == true, "{out}{err}");
+
     // Application default credentials without a key file or gcloud: the metadata server.
     let home = tempfile::tempdir().expect("home");
     gcp.clear_calls().await;
