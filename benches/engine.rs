@@ -135,7 +135,7 @@ fn run_size(n: usize, repeats: usize) {
         let states = read_local_states(dir.path(), keep).expect("parses");
         let parsed = started.elapsed().as_secs_f64();
         let started = Instant::now();
-        let report = compare(&states, &discovery, &config, Timestamp::now());
+        let report = compare(&states, &discovery, &config, cloud_rules("aws"), Timestamp::now());
         let compared = started.elapsed().as_secs_f64();
         items = report.items.len();
         best = (best.0.min(parsed), best.1.min(compared));

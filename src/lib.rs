@@ -21,6 +21,7 @@ pub mod operator;
 pub mod provider;
 pub mod remediation;
 pub mod resilience;
+pub mod scan;
 pub mod state;
 pub mod telemetry;
 

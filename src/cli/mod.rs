@@ -216,7 +216,7 @@ async fn scan(args: &ScanArgs) -> Result<drift::Report, String> {
         ..EngineConfig::default()
     };
     let progress = Progress::new();
-    let report = drift::scan(provider.as_ref(), &states, &config, &progress, Timestamp::now()).await;
+    let report = crate::scan::scan(provider.as_ref(), &states, &config, &progress, Timestamp::now()).await;
     progress.bar.finish_and_clear();
     Ok(report)
 }

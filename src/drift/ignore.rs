@@ -2,6 +2,7 @@
 
 use k8s_openapi::jiff::Timestamp;
 
+use super::CloudRules;
 use super::glob::{glob_match, path_match};
 use crate::crd::{DriftItem, DriftKind, IgnoreRule};
 
@@ -11,21 +12,33 @@ pub struct IgnoreSet<'a> {
     /// Reasons of the rules that have expired.
     pub expired: Vec<String>,
     pub default_ignores: bool,
+    /// The rules of the cloud whose items these are (tag maps, tags it manages).
+    rules: &'a dyn CloudRules,
 }
 
 impl<'a> IgnoreSet<'a> {
-    pub fn new(rules: &'a [IgnoreRule], default_ignores: bool, now: Timestamp) -> Self {
+    pub fn new(
+        cloud: &'a dyn CloudRules,
+        rules: &'a [IgnoreRule],
+        default_ignores: bool,
+        now: Timestamp,
+    ) -> Self {
         let (active, expired): (Vec<&IgnoreRule>, Vec<&IgnoreRule>) =
             rules.iter().partition(|r| r.expires.as_ref().is_none_or(|t| t.0 > now));
-        Self { active, expired: expired.into_iter().map(|r| r.reason.clone()).collect(), default_ignores }
+        Self {
+            active,
+            expired: expired.into_iter().map(|r| r.reason.clone()).collect(),
+            default_ignores,
+            rules: cloud,
+        }
     }
 
     /// Whether a change path of a `type_` is hidden by the defaults (a tag its cloud
     /// manages itself).
     pub fn default_hides_path(&self, type_: &str, path: &str) -> bool {
-        let managed = crate::provider::type_rules(type_).managed_tag_prefixes();
+        let managed = self.rules.managed_tag_prefixes();
         self.default_ignores
-            && super::rules::tag_key(type_, path)
+            && super::rules::tag_key(self.rules, type_, path)
                 .is_some_and(|key| managed.iter().any(|p| key.starts_with(p)))
     }
 
@@ -47,7 +60,7 @@ impl<'a> IgnoreSet<'a> {
                 let attribute_hit =
                     by_attribute.is_some_and(|paths| paths.iter().any(|p| path_match(p, &change.path)));
                 let tag_hit = by_tag.is_some_and(|prefixes| {
-                    super::rules::tag_key(type_, &change.path)
+                    super::rules::tag_key(self.rules, type_, &change.path)
                         .is_some_and(|k| prefixes.iter().any(|p| k.starts_with(p.as_str())))
                 });
                 !(attribute_hit || tag_hit)

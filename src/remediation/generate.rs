@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use crate::crd::{ActionType, DriftItem, DriftKind, RemediationAction, ResourceTarget, UnhandledItem};
+use crate::drift::CloudRules;
 use crate::drift::Report;
-use crate::provider::CloudRules;
 
 /// The CRD's limit on actions per plan.
 pub const MAX_ACTIONS: usize = 500;

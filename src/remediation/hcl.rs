@@ -7,7 +7,7 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use crate::attributes::Attributes;
-use crate::drift::rules_for;
+use crate::drift::CloudRules;
 
 /// An HCL string literal: quotes, backslashes, control characters and template
 /// sequences (`${`, `%{`) escaped.
@@ -86,11 +86,18 @@ fn body(out: &mut String, indent: &str, fields: &[(String, &Value)]) {
 }
 
 /// The `import` block and resource skeleton for `type_` `id`, named `name`.
-pub fn import_and_resource(type_: &str, id: &str, name: &str, live: &Attributes) -> String {
+pub fn import_and_resource(
+    rules: &dyn CloudRules,
+    type_: &str,
+    id: &str,
+    name: &str,
+    live: &Attributes,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "import {{\n  to = {type_}.{name}\n  id = {}\n}}\n", string(id));
     let _ = writeln!(out, "resource {} {} {{", string(type_), string(name));
-    let mut fields: Vec<(String, &Value)> = rules_for(type_)
+    let mut fields: Vec<(String, &Value)> = rules
+        .compared(type_)
         .iter()
         .filter(|(attribute, _)| *attribute != "tags")
         .filter_map(|(attribute, _)| Some((attribute.to_string(), live.get(attribute)?)))
@@ -128,7 +135,8 @@ mod tests {
             .cloned()
             .expect("object"),
         );
-        let text = import_and_resource("aws_instance", "i-0ab", "i_0ab", &live);
+        let text =
+            import_and_resource(crate::provider::cloud_rules("aws"), "aws_instance", "i-0ab", "i_0ab", &live);
         assert_eq!(
             text,
             "import {\n  to = aws_instance.i_0ab\n  id = \"i-0ab\"\n}\n\nresource \"aws_instance\" \"i_0ab\" {\n  ami                    = \"ami-1\"\n  ebs_optimized          = false\n  instance_type          = \"t3.micro\"\n  vpc_security_group_ids = [\"sg-1\", \"sg-2\"]\n  tags = {\n    \"Name\" = \"web \\\"1\\\"\"\n  }\n}\n"
@@ -144,7 +152,13 @@ mod tests {
             .cloned()
             .expect("object"),
         );
-        let text = import_and_resource("aws_security_group", "sg-1", "sg_1", &live);
+        let text = import_and_resource(
+            crate::provider::cloud_rules("aws"),
+            "aws_security_group",
+            "sg-1",
+            "sg_1",
+            &live,
+        );
         assert!(text.contains("  description = \"$${var.x} 100%%{\"\n"), "{text}");
         assert!(
             text.contains("  ingress {\n    cidr_blocks = [\"0.0.0.0/0\"]\n    from_port   = 22\n    protocol    = \"tcp\"\n    to_port     = 22\n  }\n"),

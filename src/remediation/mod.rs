@@ -10,8 +10,8 @@ use crate::crd::{
     ActionResult, ActionState, ActionType, AttributeChange, DriftItem, DriftKind, RemediationPlanSpec, Risk,
     SnapshotEntry,
 };
+use crate::drift::CloudRules;
 use crate::drift::Report;
-use crate::provider::CloudRules;
 
 /// Why a plan cannot run. Each names the action and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -372,7 +372,7 @@ impl CloudRules for AwsRules {
     }
 
     fn opens_to_world(&self, resource: &crate::provider::LiveResource) -> bool {
-        let ingress = crate::drift::compare_for(&resource.type_, "ingress");
+        let ingress = crate::drift::compare_for(self, &resource.type_, "ingress");
         matches!(ingress, crate::drift::Compare::Entries(_))
             && crate::drift::entries(ingress, resource.attributes.get("ingress"))
                 .iter()
@@ -433,7 +433,7 @@ mod tests {
     fn every_attribute_the_engine_reads_survives_the_parse_filter() {
         assert!(KEPT_ATTRIBUTES.windows(2).all(|w| w[0] < w[1]), "KEPT_ATTRIBUTES must stay sorted");
         for type_ in crate::provider::aws::SUPPORTED_TYPES {
-            for (name, _) in crate::drift::rules_for(type_) {
+            for (name, _) in AwsRules.compared(type_) {
                 assert!(
                     keeps(name) != crate::state::Keep::Drop,
                     "{type_}.{name} is compared but dropped by the parser"

@@ -1,9 +1,13 @@
 //! AWS: identity through STS, discovery of the EC2 family through aws-sdk-ec2.
 
 mod discover;
+#[cfg(test)]
+mod engine_tests;
 mod entries;
 mod errors;
 mod fold;
+#[cfg(test)]
+mod fold_engine_tests;
 mod mapping;
 #[cfg(test)]
 mod mapping_tests;

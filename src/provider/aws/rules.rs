@@ -166,4 +166,30 @@ mod tests {
         );
         assert_eq!(change_severity("aws_vpc", "tags", None), None, "the engine's default");
     }
+
+    #[test]
+    fn regions_come_from_arns_of_every_partition_and_from_zones() {
+        let attrs = |v: serde_json::Value| Attributes::from(v.as_object().cloned().expect("object"));
+        for (arn, region) in [
+            ("arn:aws:ec2:eu-west-3:1:vpc/vpc-1", "eu-west-3"),
+            ("arn:aws-cn:ec2:cn-north-1:1:vpc/vpc-1", "cn-north-1"),
+            ("arn:aws-us-gov:ec2:us-gov-west-1:1:vpc/vpc-1", "us-gov-west-1"),
+        ] {
+            assert_eq!(own_region(&attrs(serde_json::json!({"arn": arn}))), Some(region));
+        }
+        let zone = attrs(serde_json::json!({"availability_zone": "ap-south-1b"}));
+        assert_eq!(own_region(&zone), Some("ap-south-1"));
+        let global = attrs(serde_json::json!({"arn": "arn:aws:iam::123456789012:role/x"}));
+        assert_eq!(own_region(&global), None, "IAM is global");
+    }
+
+    #[test]
+    fn volume_iops_apply_only_where_they_can_be_set() {
+        let volume =
+            |t: &str| Attributes::from(serde_json::json!({"type": t}).as_object().cloned().expect("map"));
+        assert!(not_applicable("aws_ebs_volume", "iops", &volume("gp2")));
+        assert!(not_applicable("aws_ebs_volume", "throughput", &volume("gp2")));
+        assert!(!not_applicable("aws_ebs_volume", "iops", &volume("gp3")));
+        assert!(!not_applicable("aws_ebs_volume", "throughput", &volume("gp3")));
+    }
 }

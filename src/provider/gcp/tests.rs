@@ -46,7 +46,7 @@ fn scan(state: &StateFile, live: Vec<LiveResource>) -> crate::drift::Report {
         ..Default::default()
     };
     let config = EngineConfig { provider: "google".into(), default_ignores: true, ..Default::default() };
-    compare(std::slice::from_ref(state), &discovery, &config, Timestamp::UNIX_EPOCH)
+    compare(std::slice::from_ref(state), &discovery, &config, &super::GcpRules, Timestamp::UNIX_EPOCH)
 }
 
 #[test]

@@ -4,9 +4,10 @@
 use k8s_openapi::jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::{EngineConfig, Verdict, compare};
+use super::AwsRules;
 use crate::crd::{DriftKind, Severity};
-use crate::provider::{Discovery, DiscoveryFailure, LiveResource};
+use crate::drift::{Discovery, DiscoveryFailure, LiveResource};
+use crate::drift::{EngineConfig, Verdict, compare};
 use crate::state::{ProviderAddress, StateFile, StateResource};
 
 fn state(resources: Vec<(&str, &str, Value)>) -> Vec<StateFile> {
@@ -130,6 +131,7 @@ fn separately_managed_rules_routes_and_associations_are_in_sync() {
         &separately_managed(),
         &discovery(live_world(vec![tcp(443, "10.0.0.0/8"), tcp(22, "10.1.0.0/16")])),
         &config(),
+        &AwsRules,
         Timestamp::UNIX_EPOCH,
     );
     assert!(report.items.is_empty(), "{:#?}", report.items);
@@ -143,6 +145,7 @@ fn a_console_rule_is_drift_on_the_parent_and_a_deleted_rule_is_missing_once() {
         &separately_managed(),
         &discovery(live_world(vec![tcp(443, "10.0.0.0/8"), tcp(3389, "0.0.0.0/0")])),
         &config(),
+        &AwsRules,
         Timestamp::UNIX_EPOCH,
     );
     let seen: Vec<(DriftKind, &str, &str, Severity)> =
@@ -164,7 +167,8 @@ fn a_lost_association_and_a_moved_address_are_reported_on_the_child() {
     let mut world = live_world(vec![tcp(443, "10.0.0.0/8"), tcp(22, "10.1.0.0/16")]);
     world[1].attributes.insert("associations", json!([]));
     world[2].attributes.insert("instance", json!("i-2"));
-    let report = compare(&separately_managed(), &discovery(world), &config(), Timestamp::UNIX_EPOCH);
+    let report =
+        compare(&separately_managed(), &discovery(world), &config(), &AwsRules, Timestamp::UNIX_EPOCH);
     let seen: Vec<(DriftKind, &str)> = report.items.iter().map(|i| (i.kind, i.type_.as_str())).collect();
     assert!(seen.contains(&(DriftKind::Missing, "aws_route_table_association")), "{seen:?}");
     assert!(seen.contains(&(DriftKind::Modified, "aws_eip_association")), "{seen:?}");
@@ -179,7 +183,7 @@ fn children_of_a_failed_type_are_unverified_and_the_verdict_says_partial() {
         reason: "Throttled".into(),
         message: "m".into(),
     });
-    let report = compare(&separately_managed(), &d, &config(), Timestamp::UNIX_EPOCH);
+    let report = compare(&separately_managed(), &d, &config(), &AwsRules, Timestamp::UNIX_EPOCH);
     assert_eq!(report.unverified, 3, "the group and its two rules");
     assert_eq!(report.verdict(), Verdict::Partial);
     let mut everywhere = discovery(vec![]);
@@ -188,7 +192,7 @@ fn children_of_a_failed_type_are_unverified_and_the_verdict_says_partial() {
         reason: "Unreachable".into(),
         message: "m".into(),
     });
-    let report = compare(&separately_managed(), &everywhere, &config(), Timestamp::UNIX_EPOCH);
+    let report = compare(&separately_managed(), &everywhere, &config(), &AwsRules, Timestamp::UNIX_EPOCH);
     assert_eq!(report.verdict(), Verdict::NothingVerified);
     assert_eq!(report.summary.missing, 0, "nothing is called missing when nothing was listed");
 }
@@ -200,7 +204,7 @@ fn a_part_whose_owner_type_was_not_listed_is_not_unmanaged() {
     rule.part_of = Some(("aws_security_group".into(), "sg-9".into()));
     let mut d = discovery(vec![rule]);
     d.covered_types = vec!["aws_vpc_security_group_egress_rule".into()];
-    let report = compare(&state(vec![]), &d, &config(), Timestamp::UNIX_EPOCH);
+    let report = compare(&state(vec![]), &d, &config(), &AwsRules, Timestamp::UNIX_EPOCH);
     assert!(report.items.is_empty(), "{:?}", report.items);
     // With its group listed and unknown to state, the group is the unmanaged one.
     let mut rule =
@@ -209,7 +213,7 @@ fn a_part_whose_owner_type_was_not_listed_is_not_unmanaged() {
     let group = live("aws_security_group", json!({"id": "sg-9"}));
     let mut d = discovery(vec![rule, group]);
     d.covered_types.push("aws_vpc_security_group_egress_rule".into());
-    let report = compare(&state(vec![]), &d, &config(), Timestamp::UNIX_EPOCH);
+    let report = compare(&state(vec![]), &d, &config(), &AwsRules, Timestamp::UNIX_EPOCH);
     let unmanaged: Vec<&str> = report.items.iter().map(|i| i.id.as_str()).collect();
     assert_eq!(unmanaged, ["sg-9"]);
 }
