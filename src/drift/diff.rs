@@ -110,6 +110,13 @@ pub(super) fn reported(value: Option<&Value>, default: Option<&str>) -> Option<S
     }
 }
 
+/// A document attribute in its cloud's canonical form (itself when it does not parse);
+/// `None` when unset.
+pub(super) fn document(value: Option<&Value>, canonical: super::rules::Canonical) -> Option<String> {
+    let text = scalar(value)?;
+    Some(canonical(&text).unwrap_or_else(|| text.into_owned()))
+}
+
 /// Every compared attribute that differs. An attribute state does not record is
 /// not compared: older provider versions did not write every attribute.
 pub fn diff(
@@ -154,6 +161,16 @@ pub fn diff(
             }
             Compare::Tags => {
                 tag_changes(name, tag_map(expected, name, full), tag_map(actual, name, None), &mut changes)
+            }
+            Compare::Document(canonical) => {
+                let (e, a) = (document(e, *canonical), document(a, *canonical));
+                if e != a {
+                    changes.push(AttributeChange {
+                        path: name.to_string(),
+                        expected: e.as_deref().map(json_string),
+                        actual: a.as_deref().map(json_string),
+                    });
+                }
             }
             // Entries may be a map of strings (metadata), which `get` does not return.
             Compare::Entries(normalize) => {

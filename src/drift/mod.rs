@@ -20,7 +20,9 @@ pub use diff::diff;
 pub use glob::{glob_match, path_match};
 pub use observe::{entry_of, observed, same_value};
 pub use report::{Report, SourceInfo, Verdict};
-pub use rules::{Compare, Normalizer, compare_for, entries, is_tag_map, scalar, string_set, tag_key};
+pub use rules::{
+    Canonical, Compare, Normalizer, compare_for, entries, is_tag_map, scalar, string_set, tag_key,
+};
 pub use severity::{change_severity, opens_to_world, resource_severity};
 
 use std::collections::{HashMap, HashSet};

@@ -35,6 +35,7 @@ pub fn observed(
             Some(serde_json::to_string(&set).unwrap_or_default())
         }
         Compare::Tags => None,
+        Compare::Document(canonical) => super::diff::document(value, canonical).as_deref().map(json_string),
         Compare::Entries(_) => {
             let entry = entry_of(change)?;
             let value = live.value(&change.path);

@@ -11,6 +11,10 @@ use super::CloudRules;
 /// A cloud's normal form of a set-like attribute: each entry as one comparable string.
 pub type Normalizer = fn(Option<&Value>) -> BTreeSet<String>;
 
+/// A cloud's canonical text of a document attribute (a JSON policy): two documents
+/// that mean the same have the same text; `None` when the text is not a document.
+pub type Canonical = fn(&str) -> Option<String>;
+
 /// How an attribute's values are compared.
 #[derive(Clone, Copy, Debug)]
 pub enum Compare {
@@ -26,6 +30,10 @@ pub enum Compare {
     /// A set of structured entries (firewall rules, routes), each in the normal form
     /// its cloud's function gives, compared as a set.
     Entries(Normalizer),
+    /// A document held as text (an IAM policy in JSON), compared by meaning: both sides
+    /// in the canonical form its cloud's function gives (key order, a string and a
+    /// one-element list, encodings). A text that is no document compares as itself.
+    Document(Canonical),
 }
 
 /// How a parent attribute's entries compare when a separately managed resource is
@@ -50,7 +58,7 @@ pub fn is_tag_map(rules: &dyn CloudRules, type_: &str, attribute: &str) -> bool 
 pub fn entries(compare: Compare, value: Option<&Value>) -> BTreeSet<String> {
     match compare {
         Compare::Entries(normalize) => normalize(value),
-        Compare::Scalar | Compare::StringSet | Compare::Tags => {
+        Compare::Scalar | Compare::StringSet | Compare::Tags | Compare::Document(_) => {
             string_set(value).into_iter().map(Cow::into_owned).collect()
         }
     }

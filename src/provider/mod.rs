@@ -163,7 +163,7 @@ pub struct Cloud {
     pub terraform_name: &'static str,
     pub rules: &'static dyn CloudRules,
     /// Every type `resourceTypes` accepts: what its discovery lists.
-    pub supported_types: &'static [&'static str],
+    pub supported_types: fn() -> &'static [&'static str],
     /// Builds the provider for an account.
     pub connect: Connect,
 }
@@ -183,7 +183,7 @@ pub fn cloud_rules(terraform_name: &str) -> &'static dyn CloudRules {
 
 /// Every type `resourceTypes` accepts for a cloud: what its discovery lists.
 pub fn supported_types(provider: CloudProvider) -> &'static [&'static str] {
-    cloud(provider).map_or(&[], |c| c.supported_types)
+    cloud(provider).map_or(&[], |c| (c.supported_types)())
 }
 
 /// Builds the provider for an account.

@@ -135,7 +135,9 @@ FIXTURES = {
         ("ebs optimized", lambda r, i: r.ec2.modify_instance_attribute(InstanceId=i, EbsOptimized={"Value": True}),
          [("Modified", "aws_instance", None, [("ebs_optimized", False, True)], "Medium")]),
         ("instance profile", attach_profile,
-         [("Modified", "aws_instance", None, [("iam_instance_profile", None, "console-profile")], "High")]),
+         [("Modified", "aws_instance", None, [("iam_instance_profile", None, "console-profile")], "High"),
+          # IAM is scanned too: the profile made in the console is nobody's in state.
+          ("Unmanaged", "aws_iam_instance_profile", "console-profile", [], "Medium")]),
         ("security groups", other_group,
          [("Modified", "aws_instance", None, [("vpc_security_group_ids", ["sg-9e0204ff"], [ANY])], "High"),
           ("Unmanaged", "aws_security_group", ANY, [], "High")]),

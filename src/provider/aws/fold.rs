@@ -13,16 +13,14 @@ use crate::provider::{CloudRules, Fold, FoldValue};
 /// AWS's rules for the engine.
 pub struct AwsRules;
 
-/// Types verified only through their parent.
-const CHILD_TYPES: &[&str] = &[
-    "aws_security_group_rule",
-    "aws_route",
-    "aws_route_table_association",
-    "aws_main_route_table_association",
-    "aws_network_acl_rule",
-    "aws_eip_association",
-    "aws_volume_attachment",
-];
+/// Types verified only through their parent: the declarations listed `Folded`.
+static CHILD_TYPES: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+    super::types::TYPES
+        .iter()
+        .filter(|t| matches!(t.listing, super::types::Listing::Folded { .. }))
+        .map(|t| t.name)
+        .collect()
+});
 
 fn text<'a>(attributes: &'a Attributes, name: &str) -> Option<&'a str> {
     attributes.get(name).and_then(Value::as_str).filter(|s| !s.is_empty())
@@ -110,6 +108,17 @@ fn vpc_security_group_rule(a: &Attributes, attribute: &'static str) -> Option<Fo
         self_flag,
     );
     Some(Fold { verify_via_parent: false, ..fold("aws_security_group", group, attribute, entry) })
+}
+
+/// `aws_iam_{role,user,group}_policy_attachment`: one managed policy attached to its
+/// principal. A role's state records every attached policy (`managed_policy_arns`), so
+/// it is compared there too: a policy attached in the console shows on the role. Users
+/// and groups record none, so their attachments are checked on them only.
+fn policy_attachment(a: &Attributes, parent_type: &'static str, principal: &str) -> Option<Fold> {
+    let parent = text(a, principal)?;
+    let arn = text(a, "policy_arn")?;
+    let folded = fold(parent_type, parent, "managed_policy_arns", json!(arn));
+    Some(Fold { on_parent: parent_type == "aws_iam_role", ..folded })
 }
 
 /// Route targets, as both `aws_route` and the inline `route` block name them.
@@ -245,7 +254,9 @@ kept_attributes!(
     "allocation_id",
     "ami",
     "arn",
+    "assume_role_policy",
     "availability_zone",
+    "aws_service_name",
     "carrier_gateway_id",
     "cidr_block",
     "cidr_blocks",
@@ -265,6 +276,7 @@ kept_attributes!(
     "fingerprint",
     "from_port",
     "gateway_id",
+    "group",
     "iam_instance_profile",
     "id",
     "ingress",
@@ -279,7 +291,9 @@ kept_attributes!(
     "key_name",
     "kms_key_id",
     "local_gateway_id",
+    "managed_policy_arns",
     "map_public_ip_on_launch",
+    "max_session_duration",
     "monitoring",
     "multi_attach_enabled",
     "name",
@@ -287,10 +301,15 @@ kept_attributes!(
     "network_acl_id",
     "network_interface",
     "network_interface_id",
+    "path",
+    "permissions_boundary",
+    "policy",
+    "policy_arn",
     "prefix_list_id",
     "prefix_list_ids",
     "protocol",
     "referenced_security_group_id",
+    "role",
     "route",
     "route_table_id",
     "rule_action",
@@ -310,6 +329,7 @@ kept_attributes!(
     "to_port",
     "transit_gateway_id",
     "type",
+    "user",
     "volume_id",
     "vpc_endpoint_id",
     "vpc_id",
@@ -389,14 +409,10 @@ impl CloudRules for AwsRules {
     }
 
     fn live_type(&self, state_type: &str) -> Option<&'static str> {
-        Some(match state_type {
-            "aws_default_vpc" => "aws_vpc",
-            "aws_default_subnet" => "aws_subnet",
-            "aws_default_security_group" => "aws_security_group",
-            "aws_default_route_table" => "aws_route_table",
-            "aws_default_network_acl" => "aws_network_acl",
-            _ => return None,
-        })
+        match super::types::declaration(state_type)?.listing {
+            super::types::Listing::Alias { of } => Some(of),
+            _ => None,
+        }
     }
 
     fn folds(&self, type_: &str, attributes: &Attributes) -> Vec<Fold> {
@@ -411,13 +427,16 @@ impl CloudRules for AwsRules {
             "aws_eip_association" => eip_association(attributes),
             "aws_nat_gateway" => nat_gateway_address(attributes),
             "aws_volume_attachment" => volume_attachment(attributes),
+            "aws_iam_role_policy_attachment" => policy_attachment(attributes, "aws_iam_role", "role"),
+            "aws_iam_user_policy_attachment" => policy_attachment(attributes, "aws_iam_user", "user"),
+            "aws_iam_group_policy_attachment" => policy_attachment(attributes, "aws_iam_group", "group"),
             _ => None,
         };
         folded.into_iter().collect()
     }
 
     fn child_types(&self) -> &'static [&'static str] {
-        CHILD_TYPES
+        CHILD_TYPES.as_slice()
     }
 }
 
@@ -432,7 +451,7 @@ mod tests {
     #[test]
     fn every_attribute_the_engine_reads_survives_the_parse_filter() {
         assert!(KEPT_ATTRIBUTES.windows(2).all(|w| w[0] < w[1]), "KEPT_ATTRIBUTES must stay sorted");
-        for type_ in crate::provider::aws::SUPPORTED_TYPES {
+        for type_ in crate::provider::aws::types::supported_types() {
             for (name, _) in AwsRules.compared(type_) {
                 assert!(
                     keeps(name) != crate::state::Keep::Drop,

@@ -1,6 +1,8 @@
-//! AWS: identity through STS, discovery of the EC2 family through aws-sdk-ec2.
+//! AWS: identity through STS; discovery of each declared type (`types.rs`, one
+//! declaration per type in its service's file: `ec2.rs`, `iam.rs`).
 
 mod discover;
+mod ec2;
 #[cfg(test)]
 mod engine_tests;
 mod entries;
@@ -8,12 +10,16 @@ mod errors;
 mod fold;
 #[cfg(test)]
 mod fold_engine_tests;
+mod iam;
+mod listing;
 mod mapping;
 #[cfg(test)]
 mod mapping_tests;
+mod policy;
 mod remediate;
 mod remediate_network;
 mod rules;
+pub mod types;
 
 pub use fold::{AwsRules, ROUTE_TARGETS};
 
@@ -39,7 +45,7 @@ pub static CLOUD: Cloud = Cloud {
     provider: CloudProvider::Aws,
     terraform_name: "aws",
     rules: &AwsRules,
-    supported_types: SUPPORTED_TYPES,
+    supported_types: types::supported_types,
     connect: |settings| {
         Box::pin(async move { Ok(Box::new(AwsProvider::new(settings).await?) as Box<dyn Provider>) })
     },
@@ -75,23 +81,6 @@ impl StaticKeys {
     }
 }
 
-/// Terraform types the AWS provider discovers.
-pub const SUPPORTED_TYPES: &[&str] = &[
-    "aws_instance",
-    "aws_vpc",
-    "aws_subnet",
-    "aws_security_group",
-    "aws_ebs_volume",
-    "aws_eip",
-    "aws_internet_gateway",
-    "aws_nat_gateway",
-    "aws_route_table",
-    "aws_key_pair",
-    "aws_network_acl",
-    "aws_vpc_security_group_ingress_rule",
-    "aws_vpc_security_group_egress_rule",
-];
-
 /// One AWS account.
 pub struct AwsProvider {
     settings: ProviderSettings,
@@ -108,6 +97,15 @@ impl AwsProvider {
 
     fn endpoint_for(&self, service: &str) -> Option<String> {
         self.settings.endpoint.as_ref()?.for_service(service)
+    }
+
+    /// IAM is global: one client, signed for us-east-1 as IAM requires.
+    fn iam_client(&self) -> aws_sdk_iam::Client {
+        let mut builder = aws_sdk_iam::config::Builder::from(&self.base).region(Region::new("us-east-1"));
+        if let Some(url) = self.endpoint_for("iam") {
+            builder = builder.endpoint_url(url);
+        }
+        aws_sdk_iam::Client::from_conf(builder.build())
     }
 
     fn ec2_client(&self, region: &str) -> aws_sdk_ec2::Client {
@@ -208,7 +206,7 @@ impl Provider for AwsProvider {
     }
 
     fn supported_types(&self) -> &'static [&'static str] {
-        SUPPORTED_TYPES
+        types::supported_types()
     }
 
     async fn identity(&self) -> Result<Identity, ProviderError> {

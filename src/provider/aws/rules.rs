@@ -3,94 +3,26 @@
 
 use std::borrow::Cow;
 
-use super::entries::{acl_entries, routes, security_group_rules};
+use super::types::{AwsType, Listing, declaration};
 use crate::attributes::Attributes;
 use crate::crd::Severity;
 use crate::drift::{Compare, opens_to_world, scalar};
 
-/// Attributes compared for each AWS type; other types are compared on tags only.
+/// Attributes compared for an AWS type, from its declaration (an alias compares as the
+/// type it manages); undeclared types are compared on tags only.
 pub fn compared(type_: &str) -> &'static [(&'static str, Compare)] {
-    use Compare::*;
-    match type_ {
-        "aws_instance" => &[
-            ("instance_type", Scalar),
-            ("ami", Scalar),
-            ("subnet_id", Scalar),
-            ("key_name", Scalar),
-            ("vpc_security_group_ids", StringSet),
-            ("ebs_optimized", Scalar),
-            ("source_dest_check", Scalar),
-            ("monitoring", Scalar),
-            ("iam_instance_profile", Scalar),
-            ("tags", Tags),
-        ],
-        "aws_vpc" => &[("cidr_block", Scalar), ("instance_tenancy", Scalar), ("tags", Tags)],
-        "aws_subnet" => &[
-            ("vpc_id", Scalar),
-            ("cidr_block", Scalar),
-            ("availability_zone", Scalar),
-            ("map_public_ip_on_launch", Scalar),
-            ("tags", Tags),
-        ],
-        "aws_security_group" => &[
-            ("description", Scalar),
-            ("vpc_id", Scalar),
-            ("ingress", Entries(security_group_rules)),
-            ("egress", Entries(security_group_rules)),
-            ("tags", Tags),
-        ],
-        "aws_ebs_volume" => &[
-            ("size", Scalar),
-            ("type", Scalar),
-            ("iops", Scalar),
-            ("throughput", Scalar),
-            ("encrypted", Scalar),
-            ("kms_key_id", Scalar),
-            ("tags", Tags),
-        ],
-        "aws_eip" => &[("instance", Scalar), ("network_interface", Scalar), ("tags", Tags)],
-        "aws_internet_gateway" => &[("vpc_id", Scalar), ("tags", Tags)],
-        "aws_nat_gateway" => {
-            &[("subnet_id", Scalar), ("allocation_id", Scalar), ("connectivity_type", Scalar), ("tags", Tags)]
-        }
-        "aws_route_table" => &[("vpc_id", Scalar), ("route", Entries(routes)), ("tags", Tags)],
-        "aws_key_pair" => &[("fingerprint", Scalar), ("tags", Tags)],
-        "aws_vpc_security_group_ingress_rule" | "aws_vpc_security_group_egress_rule" => &[
-            ("security_group_id", Scalar),
-            ("ip_protocol", Scalar),
-            ("from_port", Scalar),
-            ("to_port", Scalar),
-            ("cidr_ipv4", Scalar),
-            ("cidr_ipv6", Scalar),
-            ("prefix_list_id", Scalar),
-            ("referenced_security_group_id", Scalar),
-            ("description", Scalar),
-            ("tags", Tags),
-        ],
-        "aws_network_acl" => &[
-            ("vpc_id", Scalar),
-            ("ingress", Entries(acl_entries)),
-            ("egress", Entries(acl_entries)),
-            ("subnet_ids", StringSet),
-            ("tags", Tags),
-        ],
-        _ => &[("tags", Tags)],
+    match declaration(type_) {
+        Some(AwsType { listing: Listing::Alias { of }, .. }) => compared(of),
+        Some(declared) => declared.compared,
+        None => &[("tags", Compare::Tags)],
     }
 }
 
 /// The value the AWS provider records, or the API reports, for an attribute left unset
-/// by the other side: the two are the same setting, not drift.
+/// by the other side, from the type's declaration.
 pub fn default_value(type_: &str, attribute: &str) -> Option<&'static str> {
-    Some(match (type_, attribute) {
-        ("aws_instance", "ebs_optimized" | "monitoring") => "false",
-        ("aws_instance", "source_dest_check") => "true",
-        ("aws_subnet", "map_public_ip_on_launch") => "false",
-        ("aws_ebs_volume", "encrypted" | "multi_attach_enabled") => "false",
-        ("aws_ebs_volume", "throughput") => "0",
-        ("aws_vpc", "instance_tenancy") => "default",
-        ("aws_nat_gateway", "connectivity_type") => "public",
-        _ => return None,
-    })
+    let declared = declaration(type_)?;
+    declared.defaults.iter().find(|(name, _)| *name == attribute).map(|(_, value)| *value)
 }
 
 /// Whether an attribute means nothing for this resource as state describes it: IOPS
@@ -113,10 +45,10 @@ pub fn change_severity(type_: &str, attribute: &str, actual: Option<&str>) -> Op
             Severity::Critical
         }
         ("aws_security_group" | "aws_network_acl", "ingress" | "egress") => Severity::High,
-        ("aws_instance", "vpc_security_group_ids" | "iam_instance_profile" | "subnet_id") => Severity::High,
-        ("aws_ebs_volume", "encrypted" | "kms_key_id") => Severity::Critical,
-        ("aws_route_table", "route") => Severity::High,
-        _ => return None,
+        _ => {
+            let declared = declaration(type_)?;
+            return declared.severity.iter().find(|(name, _)| *name == attribute).map(|(_, s)| *s);
+        }
     })
 }
 

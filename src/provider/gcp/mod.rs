@@ -39,7 +39,7 @@ pub static CLOUD: Cloud = Cloud {
     provider: CloudProvider::Gcp,
     terraform_name: "google",
     rules: &GcpRules,
-    supported_types: SUPPORTED_TYPES,
+    supported_types: || SUPPORTED_TYPES,
     connect: |settings| {
         Box::pin(async move { Ok(Box::new(GcpProvider::new(settings)?) as Box<dyn Provider>) })
     },

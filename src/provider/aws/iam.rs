@@ -1,0 +1,359 @@
+//! IAM, one declaration per type. IAM is global: each type is listed once per
+//! account, not per region. One paginated GetAccountAuthorizationDetails returns
+//! roles (with their trust policy, inline policies, attached policies, boundary and
+//! tags), customer-managed policies (with their documents), users and groups, and is
+//! shared by every IAM type; ListRoles adds what it leaves out (description, maximum
+//! session duration), ListInstanceProfiles the profiles. No call per resource.
+
+use std::collections::HashMap;
+
+use aws_sdk_iam::types::{EntityType, GroupDetail, ManagedPolicyDetail, Role, RoleDetail, Tag, UserDetail};
+use serde_json::{Map, Value, json};
+
+use super::listing::{failure, paginate};
+use super::policy::canonical;
+use super::types::{AwsType, ListContext, Listed, Listing, Scope};
+use crate::attributes::Attributes;
+use crate::crd::Severity;
+use crate::drift::Compare::{Document, Scalar, StringSet, Tags};
+use crate::drift::LiveResource;
+
+/// A global IAM listing.
+const fn iam(
+    operations: &'static [&'static str],
+    actions: &'static [&'static str],
+    list: super::types::ListFn,
+) -> Listing {
+    Listing::List { scope: Scope::Global, service: "iam", operations, page_size: Some(1000), actions, list }
+}
+
+const DETAILS: &[&str] = &["GetAccountAuthorizationDetails"];
+const DETAILS_ACTION: &[&str] = &["iam:GetAccountAuthorizationDetails"];
+
+/// The path IAM gives roles it creates for AWS services.
+const SERVICE_ROLE_PATH: &str = "/aws-service-role/";
+
+/// The IAM family.
+pub static TYPES: &[AwsType] = &[
+    AwsType {
+        compared: &[
+            ("assume_role_policy", Document(canonical)),
+            ("description", Scalar),
+            ("max_session_duration", Scalar),
+            ("path", Scalar),
+            ("permissions_boundary", Scalar),
+            ("managed_policy_arns", StringSet),
+            ("tags", Tags),
+        ],
+        defaults: &[("max_session_duration", "3600"), ("path", "/")],
+        severity: &[
+            ("assume_role_policy", Severity::Critical),
+            ("managed_policy_arns", Severity::High),
+            ("permissions_boundary", Severity::High),
+        ],
+        not_compared: &[(
+            "inline_policy",
+            "each inline policy is compared as its own aws_iam_role_policy (a console-made one is Unmanaged)",
+        )],
+        ..AwsType::new(
+            "aws_iam_role",
+            iam(
+                &["GetAccountAuthorizationDetails", "ListRoles"],
+                &["iam:GetAccountAuthorizationDetails", "iam:ListRoles"],
+                list_role,
+            ),
+        )
+    },
+    AwsType {
+        compared: &[("policy", Document(canonical)), ("description", Scalar), ("path", Scalar)],
+        defaults: &[("path", "/")],
+        severity: &[("policy", Severity::Critical)],
+        not_compared: &[("tags", "GetAccountAuthorizationDetails does not return a policy's tags")],
+        ..AwsType::new("aws_iam_policy", iam(DETAILS, DETAILS_ACTION, list_policy))
+    },
+    AwsType {
+        compared: &[("policy", Document(canonical))],
+        severity: &[("policy", Severity::Critical)],
+        ..AwsType::new("aws_iam_role_policy", iam(DETAILS, DETAILS_ACTION, list_role_policy))
+    },
+    AwsType {
+        compared: &[("role", Scalar), ("path", Scalar)],
+        defaults: &[("path", "/")],
+        severity: &[("role", Severity::High)],
+        not_compared: &[("tags", "ListInstanceProfiles does not return tags")],
+        ..AwsType::new(
+            "aws_iam_instance_profile",
+            iam(&["ListInstanceProfiles"], &["iam:ListInstanceProfiles"], list_instance_profile),
+        )
+    },
+    AwsType {
+        compared: &[("path", Scalar), ("permissions_boundary", Scalar), ("tags", Tags)],
+        defaults: &[("path", "/")],
+        severity: &[("permissions_boundary", Severity::High)],
+        ..AwsType::new("aws_iam_user", iam(DETAILS, DETAILS_ACTION, list_user))
+    },
+    AwsType {
+        compared: &[("path", Scalar)],
+        defaults: &[("path", "/")],
+        ..AwsType::new("aws_iam_group", iam(DETAILS, DETAILS_ACTION, list_group))
+    },
+    AwsType {
+        compared: &[("aws_service_name", Scalar), ("description", Scalar), ("tags", Tags)],
+        ..AwsType::new("aws_iam_service_linked_role", iam(DETAILS, DETAILS_ACTION, list_service_linked_role))
+    },
+    AwsType::new("aws_iam_role_policy_attachment", Listing::Folded { parent: "aws_iam_role" }),
+    AwsType::new("aws_iam_user_policy_attachment", Listing::Folded { parent: "aws_iam_user" }),
+    AwsType::new("aws_iam_group_policy_attachment", Listing::Folded { parent: "aws_iam_group" }),
+];
+
+/// What GetAccountAuthorizationDetails returned, listed once per discovery.
+#[derive(Default)]
+pub struct Details {
+    roles: Vec<RoleDetail>,
+    policies: Vec<ManagedPolicyDetail>,
+    users: Vec<UserDetail>,
+    groups: Vec<GroupDetail>,
+}
+
+/// The account's authorization details, shared by the IAM types of one discovery.
+pub type Authorization = tokio::sync::OnceCell<Result<Details, (String, String)>>;
+
+/// Every page of GetAccountAuthorizationDetails (roles, customer-managed policies,
+/// users, groups), once.
+async fn details<'a>(cx: &'a ListContext<'a>) -> Result<&'a Details, (String, String)> {
+    let listed = cx
+        .authorization
+        .get_or_init(|| async {
+            let pages = paginate(&cx.guard, "iam", "GetAccountAuthorizationDetails", |marker| {
+                let request = cx
+                    .iam
+                    .get_account_authorization_details()
+                    .filter(EntityType::Role)
+                    .filter(EntityType::LocalManagedPolicy)
+                    .filter(EntityType::User)
+                    .filter(EntityType::Group)
+                    .max_items(1000)
+                    .set_marker(marker);
+                async move {
+                    let out = request.send().await?;
+                    let next = out.is_truncated().then(|| out.marker().map(str::to_string)).flatten();
+                    Ok((vec![out], next))
+                }
+            })
+            .await
+            .map_err(failure)?;
+            let mut details = Details::default();
+            for page in pages {
+                details.roles.extend(page.role_detail_list().iter().cloned());
+                details.policies.extend(page.policies().iter().cloned());
+                details.users.extend(page.user_detail_list().iter().cloned());
+                details.groups.extend(page.group_detail_list().iter().cloned());
+            }
+            Ok(details)
+        })
+        .await;
+    listed.as_ref().map_err(Clone::clone)
+}
+
+fn tags(tags: &[Tag]) -> Value {
+    Value::Object(tags.iter().map(|t| (t.key().to_string(), Value::String(t.value().to_string()))).collect())
+}
+
+/// A global resource (no region) with Terraform's attribute names.
+fn live(type_: &str, id: &str, attributes: Value, is_default: bool) -> LiveResource {
+    let mut attributes = match attributes {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    attributes.retain(|_, value| !value.is_null());
+    LiveResource {
+        type_: type_.into(),
+        id: id.into(),
+        region: None,
+        attributes: Attributes::from_map(attributes, super::fold::known_name),
+        is_default,
+        part_of: None,
+    }
+}
+
+fn sorted(mut values: Vec<String>) -> Vec<String> {
+    values.sort();
+    values
+}
+
+fn is_service_role(role: &RoleDetail) -> bool {
+    role.path().is_some_and(|p| p.starts_with(SERVICE_ROLE_PATH))
+}
+
+fn list_role<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(async move {
+        let details = details(cx).await?;
+        // What the details leave out: a role's description and session duration.
+        let listed = paginate(&cx.guard, "iam", "ListRoles", |marker| {
+            let request = cx.iam.list_roles().max_items(1000).set_marker(marker);
+            async move {
+                let out = request.send().await?;
+                let next = out.is_truncated().then(|| out.marker().map(str::to_string)).flatten();
+                Ok((out.roles().to_vec(), next))
+            }
+        })
+        .await
+        .map_err(failure)?;
+        let summaries: HashMap<&str, &Role> = listed.iter().map(|r| (r.role_name(), r)).collect();
+        Ok(details
+            .roles
+            .iter()
+            .filter(|r| !is_service_role(r))
+            .filter_map(|role| {
+                let name = role.role_name()?;
+                let summary = summaries.get(name);
+                let attributes = json!({
+                    "id": name,
+                    "name": name,
+                    "arn": role.arn(),
+                    "path": role.path(),
+                    "assume_role_policy": role.assume_role_policy_document(),
+                    "description": summary.and_then(|s| s.description()),
+                    "max_session_duration": summary.and_then(|s| s.max_session_duration()),
+                    "permissions_boundary": role.permissions_boundary().and_then(|b| b.permissions_boundary_arn()),
+                    "managed_policy_arns": sorted(
+                        role.attached_managed_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)).collect()
+                    ),
+                    "tags": tags(role.tags()),
+                });
+                Some(live("aws_iam_role", name, attributes, false))
+            })
+            .collect())
+    })
+}
+
+fn list_service_linked_role<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(async move {
+        let details = details(cx).await?;
+        Ok(details
+            .roles
+            .iter()
+            .filter(|r| is_service_role(r))
+            .filter_map(|role| {
+                let arn = role.arn()?;
+                // `/aws-service-role/elasticbeanstalk.amazonaws.com/`: the service it serves.
+                let service = role.path()?.strip_prefix(SERVICE_ROLE_PATH)?.trim_end_matches('/');
+                let attributes =
+                    json!({"id": arn, "arn": arn, "aws_service_name": service, "tags": tags(role.tags())});
+                // AWS creates these for the services that use them: never unmanaged.
+                Some(live("aws_iam_service_linked_role", arn, attributes, true))
+            })
+            .collect())
+    })
+}
+
+fn list_role_policy<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(async move {
+        let details = details(cx).await?;
+        Ok(details
+            .roles
+            .iter()
+            .flat_map(|role| {
+                let role_name = role.role_name().unwrap_or_default();
+                role.role_policy_list().iter().filter_map(move |p| {
+                    let name = p.policy_name()?;
+                    let id = format!("{role_name}:{name}");
+                    let attributes =
+                        json!({"id": id, "name": name, "role": role_name, "policy": p.policy_document()});
+                    Some(live("aws_iam_role_policy", &id, attributes, is_service_role(role)))
+                })
+            })
+            .collect())
+    })
+}
+
+fn list_policy<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(async move {
+        let details = details(cx).await?;
+        Ok(details
+            .policies
+            .iter()
+            .filter_map(|policy| {
+                let arn = policy.arn()?;
+                let document = policy
+                    .policy_version_list()
+                    .iter()
+                    .find(|v| v.is_default_version())
+                    .and_then(|v| v.document());
+                let attributes = json!({
+                    "id": arn, "arn": arn, "name": policy.policy_name(), "path": policy.path(),
+                    "description": policy.description(), "policy": document,
+                });
+                Some(live("aws_iam_policy", arn, attributes, false))
+            })
+            .collect())
+    })
+}
+
+fn list_user<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(async move {
+        let details = details(cx).await?;
+        Ok(details
+            .users
+            .iter()
+            .filter_map(|user| {
+                let name = user.user_name()?;
+                let attributes = json!({
+                    "id": name, "name": name, "arn": user.arn(), "path": user.path(),
+                    "permissions_boundary": user.permissions_boundary().and_then(|b| b.permissions_boundary_arn()),
+                    "managed_policy_arns": sorted(
+                        user.attached_managed_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)).collect()
+                    ),
+                    "tags": tags(user.tags()),
+                });
+                Some(live("aws_iam_user", name, attributes, false))
+            })
+            .collect())
+    })
+}
+
+fn list_group<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(async move {
+        let details = details(cx).await?;
+        Ok(details
+            .groups
+            .iter()
+            .filter_map(|group| {
+                let name = group.group_name()?;
+                let attributes = json!({
+                    "id": name, "name": name, "arn": group.arn(), "path": group.path(),
+                    "managed_policy_arns": sorted(
+                        group.attached_managed_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)).collect()
+                    ),
+                });
+                Some(live("aws_iam_group", name, attributes, false))
+            })
+            .collect())
+    })
+}
+
+fn list_instance_profile<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(async move {
+        let profiles = paginate(&cx.guard, "iam", "ListInstanceProfiles", |marker| {
+            let request = cx.iam.list_instance_profiles().max_items(1000).set_marker(marker);
+            async move {
+                let out = request.send().await?;
+                let next = out.is_truncated().then(|| out.marker().map(str::to_string)).flatten();
+                Ok((out.instance_profiles().to_vec(), next))
+            }
+        })
+        .await
+        .map_err(failure)?;
+        Ok(profiles
+            .iter()
+            .map(|p| {
+                let name = p.instance_profile_name();
+                let attributes = json!({
+                    "id": name, "name": name, "arn": p.arn(), "path": p.path(),
+                    "role": p.roles().first().map(|r| r.role_name()),
+                });
+                live("aws_iam_instance_profile", name, attributes, false)
+            })
+            .collect())
+    })
+}

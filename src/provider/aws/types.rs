@@ -1,0 +1,181 @@
+//! Every AWS type driftmgr knows, each one declaration in its service's file
+//! (`ec2.rs`, `iam.rs`): how it is listed (operation, page size, regional or global,
+//! the IAM actions the listing needs), what is compared and how, the provider's
+//! defaults and the severity of its changes. The supported-types list, the compared
+//! attributes, the defaults and the read-only policy (`driftmgr policy`) are derived
+//! from these declarations; nothing else names a type's listing.
+
+use std::sync::LazyLock;
+
+use futures::future::BoxFuture;
+
+use super::{ec2, iam};
+use crate::crd::Severity;
+use crate::drift::{Compare, LiveResource};
+use crate::resilience::RegionGuard;
+
+/// One listing's result: the resources, or why the listing failed (reason, message).
+pub type Listed<'a> = BoxFuture<'a, Result<Vec<LiveResource>, (String, String)>>;
+
+/// Lists every resource of one type in one place (a region, or the account).
+pub type ListFn = for<'a> fn(&'a ListContext<'a>) -> Listed<'a>;
+
+/// Where a type's resources live, and so how often it is listed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Once per configured region.
+    Regional,
+    /// Once per account (IAM, Route53, CloudFront): the API is global.
+    Global,
+}
+
+/// How driftmgr learns of a type's live resources.
+#[derive(Clone, Copy)]
+pub enum Listing {
+    /// Listed by its own call.
+    List {
+        scope: Scope,
+        /// The service the calls go to (its endpoint override and breaker).
+        service: &'static str,
+        /// The API operations the listing makes, for people (docs, benchmarks).
+        operations: &'static [&'static str],
+        /// The largest page the API allows (`None`: one response holds everything).
+        page_size: Option<u32>,
+        /// The IAM actions the listing needs (the read-only policy is their union).
+        actions: &'static [&'static str],
+        list: ListFn,
+    },
+    /// Verified through the parent it folds into (a rule, a route, an attachment).
+    Folded { parent: &'static str },
+    /// Manages an object of another type (`aws_default_vpc` manages an `aws_vpc`).
+    Alias { of: &'static str },
+}
+
+/// One Terraform type of AWS.
+pub struct AwsType {
+    pub name: &'static str,
+    pub listing: Listing,
+    /// The attributes compared, and how; other attributes are not.
+    pub compared: &'static [(&'static str, Compare)],
+    /// The value the provider records, or the API reports, for an attribute the other
+    /// side leaves unset: the two are the same setting, not drift.
+    pub defaults: &'static [(&'static str, &'static str)],
+    /// The severity of a change of an attribute, where it is not the engine's default
+    /// (tags Low, the rest Medium).
+    pub severity: &'static [(&'static str, Severity)],
+    /// Why an attribute Terraform records is not compared, for the docs (a value the
+    /// API never returns, a secret).
+    pub not_compared: &'static [(&'static str, &'static str)],
+}
+
+impl AwsType {
+    /// A declaration with nothing compared yet: fill in what applies.
+    pub const fn new(name: &'static str, listing: Listing) -> Self {
+        Self { name, listing, compared: &[], defaults: &[], severity: &[], not_compared: &[] }
+    }
+}
+
+/// What one listing has to hand: the region (the home region for global types), the
+/// account's guard for it, and the clients and listings shared within a discovery.
+pub struct ListContext<'a> {
+    pub region: &'a str,
+    pub guard: RegionGuard<'a>,
+    pub ec2: aws_sdk_ec2::Client,
+    pub iam: aws_sdk_iam::Client,
+    /// One DescribeSecurityGroupRules per region, shared by the ingress and egress types.
+    pub rules: &'a ec2::RuleListing,
+    /// One GetAccountAuthorizationDetails listing per account, shared by the IAM types.
+    pub authorization: &'a iam::Authorization,
+}
+
+/// Every declared AWS type, service by service.
+pub static TYPES: LazyLock<Vec<&'static AwsType>> =
+    LazyLock::new(|| [ec2::TYPES, iam::TYPES].into_iter().flatten().collect());
+
+/// Types discovery lists in their own right: what `resourceTypes` accepts.
+pub static SUPPORTED: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+    TYPES.iter().filter(|t| matches!(t.listing, Listing::List { .. })).map(|t| t.name).collect()
+});
+
+/// The declaration of `name`, if AWS has one.
+pub fn declaration(name: &str) -> Option<&'static AwsType> {
+    TYPES.iter().copied().find(|t| t.name == name)
+}
+
+/// Every type `resourceTypes` accepts.
+pub fn supported_types() -> &'static [&'static str] {
+    SUPPORTED.as_slice()
+}
+
+/// The IAM actions a scan of every supported type needs (sorted, once each), plus
+/// the identity check and the region list.
+pub fn read_actions() -> Vec<&'static str> {
+    let mut actions: Vec<&'static str> = TYPES
+        .iter()
+        .flat_map(|t| match t.listing {
+            Listing::List { actions, .. } => actions,
+            Listing::Folded { .. } | Listing::Alias { .. } => &[],
+        })
+        .copied()
+        .chain(["sts:GetCallerIdentity", "ec2:DescribeRegions"])
+        .collect();
+    actions.sort_unstable();
+    actions.dedup();
+    actions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_type_is_declared_once_and_every_reference_resolves() {
+        let mut names: Vec<&str> = TYPES.iter().map(|t| t.name).collect();
+        names.sort_unstable();
+        let before = names.len();
+        names.dedup();
+        assert_eq!(before, names.len(), "a type declared twice");
+        for t in TYPES.iter() {
+            assert!(t.name.starts_with("aws_"), "{}", t.name);
+            match t.listing {
+                Listing::Folded { parent: other } | Listing::Alias { of: other } => {
+                    let target = declaration(other).map(|d| d.listing);
+                    assert!(
+                        matches!(target, Some(Listing::List { .. })),
+                        "{} refers to {other}, which is not listed",
+                        t.name
+                    );
+                }
+                Listing::List { actions, operations, .. } => {
+                    assert!(!actions.is_empty() && !operations.is_empty(), "{} lists without calls", t.name);
+                    for action in actions {
+                        let verb = action.split_once(':').map_or("", |(_, a)| a);
+                        assert!(
+                            ["Describe", "List", "Get"].iter().any(|v| verb.starts_with(v)),
+                            "{}: {action} is not read-only",
+                            t.name
+                        );
+                    }
+                }
+            }
+            let named = t.defaults.iter().map(|(a, _)| a).chain(t.severity.iter().map(|(a, _)| a));
+            for attribute in named {
+                assert!(
+                    t.compared.iter().any(|(name, _)| name == attribute),
+                    "{}.{attribute} has a default or severity but is not compared",
+                    t.name
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_read_policy_holds_only_read_actions() {
+        let actions = read_actions();
+        assert!(
+            actions.contains(&"ec2:DescribeInstances")
+                && actions.contains(&"iam:GetAccountAuthorizationDetails")
+        );
+        assert!(actions.windows(2).all(|w| w[0] < w[1]));
+    }
+}
