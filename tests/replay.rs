@@ -1,18 +1,31 @@
-//! The replay corpus: every EC2-family state the real AWS provider wrote (the
-//! driftctl fixtures) and synthetic states in the provider's exact shape, recreated in
-//! moto with their recorded values, must scan in sync; each single change made in moto
-//! behind the state's back must be reported exactly (kind, path, expected and actual
-//! value, severity). The driver and its expectations: tests/support/replay_corpus.py.
+//! The replay corpus: every state the real AWS provider wrote (the driftctl fixtures)
+//! and synthetic states in the provider's exact shape, recreated in moto with their
+//! recorded values, must scan in sync; each single change made in moto behind the
+//! state's back must be reported exactly (kind, path, expected and actual value,
+//! severity). The driver and its expectations: tests/support/replay_corpus.py.
 
 mod common;
 
 use common::moto::Moto;
 
+const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tfstate");
+
 #[test]
 fn provider_written_states_replayed_in_moto_are_in_sync_and_every_change_is_reported_exactly() {
     let moto = Moto::start();
-    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tfstate");
-    let passed =
-        common::run_corpus("replay_corpus.py", &[env!("CARGO_BIN_EXE_driftmgr"), &moto.url, fixtures]);
+    let passed = common::run_corpus(
+        "replay_corpus.py",
+        &[env!("CARGO_BIN_EXE_driftmgr"), &moto.url, FIXTURES, "!iam"],
+    );
     assert!(passed >= 68, "24 states in sync and at least 44 perturbations: {passed} passed");
+}
+
+/// IAM on a moto that holds AWS's managed policies (as every account does), so that
+/// states attaching them replay as written.
+#[test]
+fn iam_states_replayed_in_moto_are_in_sync_and_every_change_is_reported_exactly() {
+    let moto = Moto::start_with_env(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]);
+    let passed =
+        common::run_corpus("replay_corpus.py", &[env!("CARGO_BIN_EXE_driftmgr"), &moto.url, FIXTURES, "iam"]);
+    assert!(passed >= 38, "11 states in sync and at least 27 perturbations: {passed} passed");
 }

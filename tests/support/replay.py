@@ -70,6 +70,7 @@ class Replay:
             aws_access_key_id="testing", aws_secret_access_key="testing", region_name=self.region
         )
         self.ec2 = session.client("ec2", endpoint_url=endpoint)
+        self.iam = session.client("iam", endpoint_url=endpoint)
         self.ids = {}  # recorded value -> moto's value
         self.context = []  # (type, attributes) of placeholders
         self.context_vpc = None
@@ -550,7 +551,125 @@ class Replay:
     def aws_vpc_security_group_egress_rule(self, a):
         self.aws_vpc_security_group_ingress_rule(a, egress=True)
 
+    # -- IAM (global; names are ids, ARNs carry moto's account) -------------------
+    def iam_principal(self, kind, name):
+        """A role, user or group the state names but does not hold: made now, and
+        described in the context state."""
+        if name in self.ids or (kind, name) in getattr(self, "iam_made", set()):
+            return self.ids.get(name, name)
+        self.iam_made = getattr(self, "iam_made", set()) | {(kind, name)}
+        if kind == "role":
+            trust = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+            self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=trust)
+            self.context.append(("aws_iam_role", {"id": name, "name": name}))
+        elif kind == "user":
+            self.iam.create_user(UserName=name)
+            self.context.append(("aws_iam_user", {"id": name, "name": name}))
+        else:
+            self.iam.create_group(GroupName=name)
+            self.context.append(("aws_iam_group", {"id": name, "name": name}))
+        return name
+
+    def iam_policy_arn(self, arn):
+        """moto's ARN for a recorded policy ARN: AWS-managed ones exist in moto too; a
+        customer policy the state does not hold is made now (context state)."""
+        if arn in self.ids or arn in getattr(self, "iam_policies", set()) or ":aws:policy/" in arn:
+            return self.ids.get(arn, arn)
+        name = arn.rsplit("/", 1)[-1]
+        document = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}'
+        new = self.iam.create_policy(PolicyName=name, PolicyDocument=document)["Policy"]["Arn"]
+        self.new(arn, new)
+        self.context.append(("aws_iam_policy", {"id": new, "arn": new, "name": name}))
+        return new
+
+    def iam_tags(self, a):
+        return [{"Key": k, "Value": v} for k, v in (cloud_tags(a) or {}).items()]
+
+    def aws_iam_policy(self, a):
+        args = dict(PolicyName=a["name"], PolicyDocument=a["policy"], Path=a.get("path") or "/")
+        if a.get("description"):
+            args["Description"] = a["description"]
+        if self.iam_tags(a):
+            args["Tags"] = self.iam_tags(a)
+        made = self.iam.create_policy(**args)["Policy"]["Arn"]
+        self.new(a["arn"], made)
+        self.iam_policies = getattr(self, "iam_policies", set()) | {made}
+
+    def aws_iam_role(self, a):
+        args = dict(RoleName=a["name"], AssumeRolePolicyDocument=a["assume_role_policy"], Path=a.get("path") or "/")
+        if a.get("description"):
+            args["Description"] = a["description"]
+        if a.get("max_session_duration"):
+            args["MaxSessionDuration"] = int(a["max_session_duration"])
+        if a.get("permissions_boundary"):
+            args["PermissionsBoundary"] = self.iam_policy_arn(a["permissions_boundary"])
+        if self.iam_tags(a):
+            args["Tags"] = self.iam_tags(a)
+        self.iam.create_role(**args)
+        self.iam_made = getattr(self, "iam_made", set()) | {("role", a["name"])}
+        for arn in a.get("managed_policy_arns") or []:
+            self.iam.attach_role_policy(RoleName=a["name"], PolicyArn=self.iam_policy_arn(arn))
+        for inline in a.get("inline_policy") or []:
+            if inline.get("name"):
+                self.iam.put_role_policy(RoleName=a["name"], PolicyName=inline["name"], PolicyDocument=inline["policy"])
+
+    def aws_iam_user(self, a):
+        args = dict(UserName=a["name"], Path=a.get("path") or "/")
+        if a.get("permissions_boundary"):
+            args["PermissionsBoundary"] = self.iam_policy_arn(a["permissions_boundary"])
+        if self.iam_tags(a):
+            args["Tags"] = self.iam_tags(a)
+        self.iam.create_user(**args)
+        self.iam_made = getattr(self, "iam_made", set()) | {("user", a["name"])}
+
+    def aws_iam_group(self, a):
+        self.iam.create_group(GroupName=a["name"], Path=a.get("path") or "/")
+        self.iam_made = getattr(self, "iam_made", set()) | {("group", a["name"])}
+
+    def aws_iam_role_policy(self, a):
+        role = self.iam_principal("role", a["role"])
+        self.iam.put_role_policy(RoleName=role, PolicyName=a["name"], PolicyDocument=a["policy"])
+
+    def aws_iam_user_policy(self, a):
+        user = self.iam_principal("user", a["user"])
+        self.iam.put_user_policy(UserName=user, PolicyName=a["name"], PolicyDocument=a["policy"])
+
+    def aws_iam_group_policy(self, a):
+        group = self.iam_principal("group", a["group"])
+        self.iam.put_group_policy(GroupName=group, PolicyName=a["name"], PolicyDocument=a["policy"])
+
+    def aws_iam_role_policy_attachment(self, a):
+        role = self.iam_principal("role", a["role"])
+        self.iam.attach_role_policy(RoleName=role, PolicyArn=self.iam_policy_arn(a["policy_arn"]))
+
+    def aws_iam_user_policy_attachment(self, a):
+        user = self.iam_principal("user", a["user"])
+        self.iam.attach_user_policy(UserName=user, PolicyArn=self.iam_policy_arn(a["policy_arn"]))
+
+    def aws_iam_group_policy_attachment(self, a):
+        group = self.iam_principal("group", a["group"])
+        self.iam.attach_group_policy(GroupName=group, PolicyArn=self.iam_policy_arn(a["policy_arn"]))
+
+    def aws_iam_service_linked_role(self, a):
+        role = self.iam.create_service_linked_role(AWSServiceName=a["aws_service_name"])["Role"]
+        self.new(a["arn"], role["Arn"])
+        if self.iam_tags(a):
+            self.iam.tag_role(RoleName=role["RoleName"], Tags=self.iam_tags(a))
+
+    def aws_iam_instance_profile(self, a):
+        args = dict(InstanceProfileName=a["name"], Path=a.get("path") or "/")
+        if self.iam_tags(a):
+            args["Tags"] = self.iam_tags(a)
+        self.iam.create_instance_profile(**args)
+        if a.get("role"):
+            role = self.iam_principal("role", a["role"])
+            self.iam.add_role_to_instance_profile(InstanceProfileName=a["name"], RoleName=role)
+
     ORDER = [
+        "aws_iam_policy", "aws_iam_role", "aws_iam_user", "aws_iam_group", "aws_iam_role_policy",
+        "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role_policy_attachment",
+        "aws_iam_user_policy_attachment", "aws_iam_group_policy_attachment", "aws_iam_instance_profile",
+        "aws_iam_service_linked_role",
         "aws_default_vpc", "aws_vpc", "aws_default_subnet", "aws_subnet", "aws_internet_gateway",
         "aws_default_security_group", "aws_security_group", "aws_key_pair", "aws_eip", "aws_instance",
         "aws_ebs_volume", "aws_nat_gateway", "aws_default_route_table", "aws_route_table", "aws_route",

@@ -5,9 +5,12 @@
 //! shared by every IAM type; ListRoles adds what it leaves out (description, maximum
 //! session duration), ListInstanceProfiles the profiles. No call per resource.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
 
-use aws_sdk_iam::types::{EntityType, GroupDetail, ManagedPolicyDetail, Role, RoleDetail, Tag, UserDetail};
+use aws_sdk_iam::types::{
+    EntityType, GroupDetail, ManagedPolicyDetail, PolicyDetail, Role, RoleDetail, Tag, UserDetail,
+};
 use serde_json::{Map, Value, json};
 
 use super::listing::{failure, paginate};
@@ -15,7 +18,7 @@ use super::policy::canonical;
 use super::types::{AwsType, ListContext, Listed, Listing, Scope};
 use crate::attributes::Attributes;
 use crate::crd::Severity;
-use crate::drift::Compare::{Document, Scalar, StringSet, Tags};
+use crate::drift::Compare::{Document, Entries, Scalar, Tags};
 use crate::drift::LiveResource;
 
 /// A global IAM listing.
@@ -42,7 +45,7 @@ pub static TYPES: &[AwsType] = &[
             ("max_session_duration", Scalar),
             ("path", Scalar),
             ("permissions_boundary", Scalar),
-            ("managed_policy_arns", StringSet),
+            ("managed_policy_arns", Entries(policy_arns)),
             ("tags", Tags),
         ],
         defaults: &[("max_session_duration", "3600"), ("path", "/")],
@@ -77,6 +80,16 @@ pub static TYPES: &[AwsType] = &[
         ..AwsType::new("aws_iam_role_policy", iam(DETAILS, DETAILS_ACTION, list_role_policy))
     },
     AwsType {
+        compared: &[("policy", Document(canonical))],
+        severity: &[("policy", Severity::Critical)],
+        ..AwsType::new("aws_iam_user_policy", iam(DETAILS, DETAILS_ACTION, list_user_policy))
+    },
+    AwsType {
+        compared: &[("policy", Document(canonical))],
+        severity: &[("policy", Severity::Critical)],
+        ..AwsType::new("aws_iam_group_policy", iam(DETAILS, DETAILS_ACTION, list_group_policy))
+    },
+    AwsType {
         compared: &[("role", Scalar), ("path", Scalar)],
         defaults: &[("path", "/")],
         severity: &[("role", Severity::High)],
@@ -105,6 +118,13 @@ pub static TYPES: &[AwsType] = &[
     AwsType::new("aws_iam_user_policy_attachment", Listing::Folded { parent: "aws_iam_user" }),
     AwsType::new("aws_iam_group_policy_attachment", Listing::Folded { parent: "aws_iam_group" }),
 ];
+
+/// Attached policies, each its own entry: a policy attached in the console is reported
+/// as that policy, and one a separate attachment manages is reported once, as the
+/// attachment.
+fn policy_arns(value: Option<&Value>) -> BTreeSet<String> {
+    crate::drift::string_set(value).into_iter().map(Cow::into_owned).collect()
+}
 
 /// What GetAccountAuthorizationDetails returned, listed once per discovery.
 #[derive(Default)]
@@ -262,6 +282,53 @@ fn list_role_policy<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
                         json!({"id": id, "name": name, "role": role_name, "policy": p.policy_document()});
                     Some(live("aws_iam_role_policy", &id, attributes, is_service_role(role)))
                 })
+            })
+            .collect())
+    })
+}
+
+/// An inline policy of a principal, as Terraform names it: `principal:name`.
+fn inline_policy(
+    type_: &str,
+    principal: &str,
+    policy: &PolicyDetail,
+    is_default: bool,
+) -> Option<LiveResource> {
+    let name = policy.policy_name()?;
+    let id = format!("{principal}:{name}");
+    let owner = if type_ == "aws_iam_user_policy" { "user" } else { "group" };
+    let attributes = json!({"id": id, "name": name, owner: principal, "policy": policy.policy_document()});
+    Some(live(type_, &id, attributes, is_default))
+}
+
+fn list_user_policy<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(async move {
+        let details = details(cx).await?;
+        Ok(details
+            .users
+            .iter()
+            .flat_map(|user| {
+                let name = user.user_name().unwrap_or_default();
+                user.user_policy_list()
+                    .iter()
+                    .filter_map(move |p| inline_policy("aws_iam_user_policy", name, p, false))
+            })
+            .collect())
+    })
+}
+
+fn list_group_policy<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(async move {
+        let details = details(cx).await?;
+        Ok(details
+            .groups
+            .iter()
+            .flat_map(|group| {
+                let name = group.group_name().unwrap_or_default();
+                group
+                    .group_policy_list()
+                    .iter()
+                    .filter_map(move |p| inline_policy("aws_iam_group_policy", name, p, false))
             })
             .collect())
     })

@@ -2,8 +2,7 @@
 //! the document IAM returns is URL-encoded and keeps the author's layout, while
 //! Terraform records the JSON it sent. Both go to one canonical form: keys sorted;
 //! `Statement`, `Action`, `Resource`, principals and condition values as sorted lists
-//! (a single string and a one-element list are the same); actions in lower case (IAM
-//! matches them case-insensitively); `Principal: "*"` as `{"AWS": ["*"]}`; an account
+//! (a single string and a one-element list are the same); `Principal: "*"` as `{"AWS": ["*"]}`; an account
 //! id principal as its root ARN; an empty `Sid` as none; a missing `Version` as IAM's
 //! default, `2008-10-17`.
 
@@ -27,7 +26,7 @@ pub fn canonical(text: &str) -> Option<String> {
     let Value::Object(document) = serde_json::from_str::<Value>(json).ok()? else {
         return None;
     };
-    Some(Value::Object(policy(document)).to_string())
+    Some(sort_keys(Value::Object(policy(document))).to_string())
 }
 
 fn policy(mut document: Map<String, Value>) -> Map<String, Value> {
@@ -50,16 +49,7 @@ fn statement(mut statement: Map<String, Value>) -> Map<String, Value> {
     if statement.get("Sid").is_some_and(|sid| sid.as_str().is_some_and(str::is_empty)) {
         statement.remove("Sid");
     }
-    for key in ["Action", "NotAction"] {
-        if let Some(actions) = statement.remove(key) {
-            let lower = as_list(actions)
-                .into_iter()
-                .map(|a| a.as_str().map_or(a.clone(), |s| Value::String(s.to_ascii_lowercase())))
-                .collect();
-            statement.insert(key.into(), sorted(lower));
-        }
-    }
-    for key in ["Resource", "NotResource"] {
+    for key in ["Action", "NotAction", "Resource", "NotResource"] {
         if let Some(resources) = statement.remove(key) {
             statement.insert(key.into(), sorted(as_list(resources)));
         }
@@ -117,6 +107,19 @@ fn principals(principal: Value) -> Value {
     Value::Object(map)
 }
 
+/// Objects rebuilt with their keys in order, whichever map serde_json was built with.
+fn sort_keys(value: Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k, sort_keys(v))).collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sort_keys).collect()),
+        other => other,
+    }
+}
+
 fn is_account_id(text: &str) -> bool {
     text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
 }
@@ -149,7 +152,7 @@ mod tests {
         let terraform = r#"{"Version":"2012-10-17","Statement":[{"Sid":"","Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
         let iam = "%7B%22Statement%22%3A%7B%22Action%22%3A%5B%22sts%3AAssumeRole%22%5D%2C%22Principal%22%3A%7B%22Service%22%3A%5B%22ec2.amazonaws.com%22%5D%7D%2C%22Effect%22%3A%22Allow%22%7D%2C%22Version%22%3A%222012-10-17%22%7D";
         assert_eq!(canonical(terraform), canonical(iam));
-        let reordered = r#"{"Statement":[{"Action":["s3:GetObject","S3:ListBucket"],"Resource":"*","Effect":"Allow"},{"Effect":"Deny","Action":"iam:*","Resource":["*"]}],"Version":"2012-10-17"}"#;
+        let reordered = r#"{"Statement":[{"Action":["s3:GetObject","s3:ListBucket"],"Resource":"*","Effect":"Allow"},{"Effect":"Deny","Action":"iam:*","Resource":["*"]}],"Version":"2012-10-17"}"#;
         let original = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["iam:*"],"Resource":"*"},{"Effect":"Allow","Action":["s3:ListBucket","s3:GetObject"],"Resource":["*"]}]}"#;
         assert_eq!(canonical(reordered), canonical(original));
         let account = r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"sts:AssumeRole"}}"#;
@@ -170,6 +173,13 @@ mod tests {
         assert_ne!(canonical(narrow), canonical(conditioned));
         let version = narrow.replace("2012-10-17", "2008-10-17");
         assert_ne!(canonical(narrow), canonical(&version), "the version changes what variables mean");
+        assert_eq!(
+            canonical(narrow).as_deref(),
+            Some(
+                r#"{"Statement":[{"Action":["s3:GetObject"],"Effect":"Allow","Resource":["arn:aws:s3:::b/*"]}],"Version":"2012-10-17"}"#
+            ),
+            "keys in order, lists everywhere a list is allowed"
+        );
         assert_eq!(canonical("not json"), None);
         assert_eq!(canonical("[1]"), None);
     }
