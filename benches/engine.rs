@@ -63,7 +63,7 @@ fn live_view(n: usize) -> Discovery {
         failures: vec![],
         covered_types: vec!["aws_instance".into()],
         regions: vec!["us-east-1".into()],
-        scopes: Vec::new(),
+        ..Default::default()
     }
 }
 

@@ -26,6 +26,9 @@ enum Command {
     /// Compare state with the live cloud once, without a cluster. Exit code 0: no
     /// drift, 2: drift, 1: error.
     Scan(driftmgr::cli::ScanArgs),
+    /// Print the least-privilege, read-only cloud policy a scan needs (AWS: an IAM
+    /// policy of Describe/List/Get actions, derived from the supported types).
+    Policy(driftmgr::cli::PolicyArgs),
     /// Read a password from standard input and print its argon2id hash, for a user of
     /// the API's users Secret (docs/api.md).
     HashPassword,
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Command::Policy(args) => ExitCode::from(driftmgr::cli::print_policy(&args)),
         Command::HashPassword => {
             let mut password = String::new();
             if let Err(error) = std::io::stdin().read_line(&mut password) {

@@ -135,3 +135,61 @@ async fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// `driftmgr policy --provider aws` prints a read-only policy derived from the type
+/// declarations; in moto with IAM enforcement on, a full scan (EC2 and IAM states)
+/// under exactly that policy has nothing denied, and the same policy without one
+/// action (iam:ListRoles) leaves the role listing denied and the scan partial. The
+/// driver: tests/support/policy_check.py.
+#[test]
+fn the_printed_read_only_policy_is_enough_for_a_full_scan_and_none_of_it_is_spare() {
+    let policy = Command::new(env!("CARGO_BIN_EXE_driftmgr")).args(["policy", "--provider", "aws"]).output();
+    let policy = policy.expect("driftmgr policy");
+    let document: Value = serde_json::from_slice(&policy.stdout).expect("the policy is JSON");
+    let actions: Vec<&str> = document["Statement"][0]["Action"]
+        .as_array()
+        .expect("actions")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        actions.iter().all(|a| ["Describe", "List", "Get"]
+            .iter()
+            .any(|verb| a.split_once(':').is_some_and(|(_, name)| name.starts_with(verb)))),
+        "read-only: {actions:?}"
+    );
+    // Enforcement starts after the replay and user setup (well under 600 requests).
+    let moto = Moto::start_with_env(&[
+        ("INITIAL_NO_AUTH_ACTION_COUNT", "600"),
+        ("MOTO_IAM_LOAD_MANAGED_POLICIES", "true"),
+    ]);
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/tfstate");
+    let passed =
+        common::run_corpus("policy_check.py", &[env!("CARGO_BIN_EXE_driftmgr"), &moto.url, fixtures]);
+    assert_eq!(passed, 2);
+    let gcp = Command::new(env!("CARGO_BIN_EXE_driftmgr")).args(["policy", "--provider", "gcp"]).output();
+    let gcp = gcp.expect("driftmgr policy");
+    assert_eq!(gcp.status.code(), Some(1), "no policy is printed where none is derived");
+    assert!(String::from_utf8_lossy(&gcp.stderr).contains("cannot derive a read-only policy for gcp"));
+}
+
+/// Every call a scan makes, counted at the wire: only reads, and IAM (global) listed
+/// once per account however many regions are scanned.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scan_only_reads_and_lists_global_services_once_per_account() {
+    let moto = Moto::start();
+    let (vpc, volume) = world(&moto).await;
+    let state = state_file(&vpc, &volume);
+    let path = state.path().to_str().expect("utf-8 path");
+    let proxy = FaultProxy::start(&moto.url, Default::default()).await;
+    let (code, out, err) = scan(&proxy.url, &["--state", path, "--region", "eu-west-1"], "testing");
+    assert!(code == 0 || code == 2, "{out}\n{err}");
+    let calls = proxy.all_calls();
+    let mutating: Vec<&String> =
+        calls.keys().filter(|a| !["Describe", "List", "Get"].iter().any(|v| a.starts_with(v))).collect();
+    assert!(mutating.is_empty(), "a scan changed something: {mutating:?} of {calls:?}");
+    assert_eq!(calls.get("DescribeInstances"), Some(&2), "EC2 once per region: {calls:?}");
+    for global in ["GetAccountAuthorizationDetails", "ListRoles", "ListInstanceProfiles"] {
+        assert_eq!(calls.get(global), Some(&1), "{global} once per account: {calls:?}");
+    }
+}

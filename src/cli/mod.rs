@@ -67,6 +67,29 @@ fn parse_provider(name: &str) -> Result<CloudProvider, String> {
         .ok_or_else(|| format!("unknown provider {name:?}; supported: {}", names.join(", ")))
 }
 
+/// Flags of `driftmgr policy`.
+#[derive(clap::Args, Debug)]
+pub struct PolicyArgs {
+    /// The cloud whose read-only policy to print.
+    #[arg(long, default_value = "aws", value_parser = parse_provider)]
+    pub provider: CloudProvider,
+}
+
+/// Prints the least-privilege read-only policy a scan needs (derived from the type
+/// declarations); returns the process exit code.
+pub fn print_policy(args: &PolicyArgs) -> u8 {
+    match provider::cloud(args.provider).and_then(|cloud| (cloud.read_policy)()) {
+        Some(policy) => {
+            println!("{policy}");
+            EXIT_NO_DRIFT
+        }
+        None => {
+            eprintln!("error: driftmgr cannot derive a read-only policy for {} yet", args.provider.as_str());
+            EXIT_ERROR
+        }
+    }
+}
+
 /// Exit codes, documented in the README.
 pub const EXIT_NO_DRIFT: u8 = 0;
 pub const EXIT_ERROR: u8 = 1;

@@ -54,6 +54,9 @@ pub struct Discovery {
     /// aggregated lists cover every region); failures are then scoped `<scope>/<type>`
     /// or `<scope>`. Empty: listings are per region.
     pub scopes: Vec<String>,
+    /// Types listed once for the whole account rather than per scope (AWS IAM); their
+    /// failures are scoped `global/<type>`.
+    pub global_types: Vec<String>,
 }
 
 /// Told how many units of discovery there are (a type in a region, or in a project),

@@ -245,15 +245,22 @@ pub fn compare(
 }
 
 /// Whether some (scope, type) listing succeeded. A scope is a region unless the
-/// provider lists per something else (`Discovery::scopes`). Failures are scoped
-/// `scope` (all of it), `scope/type`, or `regions` (the region list itself).
+/// provider lists per something else (`Discovery::scopes`); global types once
+/// (`global/type`). Failures are scoped `scope` (all of it), `scope/type`, or `regions`
+/// (the region list itself).
 fn any_unit_discovered(discovery: &Discovery, covered: &HashSet<&str>) -> bool {
     let failed: HashSet<&str> = discovery.failures.iter().map(|f| f.scope.as_str()).collect();
     let scopes = if discovery.scopes.is_empty() { &discovery.regions } else { &discovery.scopes };
-    scopes.iter().any(|region| {
+    let global = |t: &str| discovery.global_types.iter().any(|g| g == t);
+    let per_scope = scopes.iter().any(|region| {
         !failed.contains(region.as_str())
-            && covered.iter().any(|t| !failed.contains(format!("{region}/{t}").as_str()))
-    })
+            && covered
+                .iter()
+                .filter(|t| !global(t))
+                .any(|t| !failed.contains(format!("{region}/{t}").as_str()))
+    });
+    per_scope
+        || covered.iter().filter(|t| global(t)).any(|t| !failed.contains(format!("global/{t}").as_str()))
 }
 
 /// A Modified item for `resource` (compared as `compared_type`), or `None` when no

@@ -166,6 +166,9 @@ pub struct Cloud {
     pub supported_types: fn() -> &'static [&'static str],
     /// Builds the provider for an account.
     pub connect: Connect,
+    /// The least-privilege, read-only policy a scan of every supported type needs, in
+    /// the cloud's own policy language; `None` where driftmgr cannot derive one yet.
+    pub read_policy: fn() -> Option<String>,
 }
 
 /// The clouds driftmgr supports: one line per cloud.

@@ -13,7 +13,7 @@ use super::{ec2, iam};
 use crate::provider::{Discovery, DiscoveryFailure, LiveResource, ProgressSink};
 
 /// The region failures of global types are scoped to (`global/aws_iam_role`).
-pub const GLOBAL: &str = "global";
+const GLOBAL: &str = "global";
 
 /// The declared types `types` asks for (every listed type when empty), by scope.
 fn wanted(types: &[String], scope: Scope) -> Vec<&'static str> {
@@ -29,6 +29,7 @@ pub async fn discover(provider: &AwsProvider, types: &[String], progress: &dyn P
     let (regional, global) = (wanted(types, Scope::Regional), wanted(types, Scope::Global));
     let mut discovery = Discovery {
         covered_types: regional.iter().chain(&global).map(|t| t.to_string()).collect(),
+        global_types: global.iter().map(|t| t.to_string()).collect(),
         ..Default::default()
     };
     let regions = match resolve_regions(provider).await {

@@ -77,6 +77,7 @@ fn case() -> (Vec<StateFile>, Discovery) {
             .to_vec(),
         regions: vec!["us-east-1".into()],
         scopes: Vec::new(),
+        global_types: Vec::new(),
     };
     (vec![state], discovery)
 }

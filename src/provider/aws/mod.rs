@@ -46,6 +46,7 @@ pub static CLOUD: Cloud = Cloud {
     terraform_name: "aws",
     rules: &AwsRules,
     supported_types: types::supported_types,
+    read_policy: || Some(types::read_policy()),
     connect: |settings| {
         Box::pin(async move { Ok(Box::new(AwsProvider::new(settings).await?) as Box<dyn Provider>) })
     },

@@ -124,6 +124,21 @@ pub fn read_actions() -> Vec<&'static str> {
     actions
 }
 
+/// The IAM policy (JSON) that grants exactly `read_actions`: what `driftmgr policy
+/// --provider aws` prints, for the principal a scan runs as.
+pub fn read_policy() -> String {
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "DriftmgrReadOnlyDiscovery",
+            "Effect": "Allow",
+            "Action": read_actions(),
+            "Resource": "*",
+        }],
+    });
+    serde_json::to_string_pretty(&policy).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

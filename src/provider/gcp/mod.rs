@@ -40,6 +40,7 @@ pub static CLOUD: Cloud = Cloud {
     terraform_name: "google",
     rules: &GcpRules,
     supported_types: || SUPPORTED_TYPES,
+    read_policy: || None,
     connect: |settings| {
         Box::pin(async move { Ok(Box::new(GcpProvider::new(settings)?) as Box<dyn Provider>) })
     },
