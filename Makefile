@@ -10,7 +10,7 @@ DRIFTMGR := $(CARGO_TARGET_DIR)/debug/driftmgr
 RUN_DIR := $(CURDIR)/.run/cluster
 CLUSTER_ENV := $(RUN_DIR)/env
 
-.PHONY: help build crds fmt lint unit test integration bench cluster-up cluster-down demo demo-down clean
+.PHONY: help build crds docs fmt lint unit test integration bench cluster-up cluster-down demo demo-down clean
 
 help: ## Show this help.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -22,6 +22,9 @@ crds: build ## Regenerate crds/driftmgr.yaml from the Rust types.
 	$(DRIFTMGR) crds > crds/driftmgr.yaml
 	cp crds/driftmgr.yaml charts/driftmgr/crds/driftmgr.yaml
 	sed "s|'{{ include \"driftmgr.approvalRecorder\" . }}'|''|" charts/driftmgr/files/approval-policy.yaml > crds/approval-policy.yaml
+
+docs: ## Regenerate docs/coverage.md from the type declarations.
+	DRIFTMGR_WRITE_DOCS=1 cargo test --locked --lib docs_coverage_is_generated_from_the_declarations
 
 fmt: ## Format the code.
 	cargo fmt

@@ -1,6 +1,8 @@
 //! AWS: identity through STS; discovery of each declared type (`types.rs`, one
 //! declaration per type in its service's file: `ec2.rs`, `iam.rs`).
 
+#[cfg(test)]
+mod coverage;
 mod discover;
 mod ec2;
 #[cfg(test)]

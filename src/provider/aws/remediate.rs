@@ -29,8 +29,9 @@ pub const DELETABLE: &[&str] =
 /// Attributes AWS can set back in place, and the risk of doing it.
 pub fn fix_risk(type_: &str, change: &AttributeChange) -> Option<Risk> {
     if let Some(key) = change.path.strip_prefix("tags.") {
+        // Tags are written through EC2's tagging API, which only EC2 types answer to;
         // `aws:` tags belong to AWS and cannot be written.
-        return (!key.starts_with("aws:")).then_some(Risk::Safe);
+        return (super::types::tagged_through_ec2(type_) && !key.starts_with("aws:")).then_some(Risk::Safe);
     }
     match (type_, change.path.as_str()) {
         // These need the instance stopped: it is stopped and started again.
@@ -566,6 +567,15 @@ mod tests {
         assert_eq!(
             fix("aws_instance", AttributeChange::new("tags.aws:cloudformation:stack", None, Some("\"x\""))),
             None
+        );
+        assert_eq!(
+            fix("aws_iam_role", AttributeChange::new("tags.Env", Some("\"prod\""), None)),
+            None,
+            "IAM tags are not EC2's to write"
+        );
+        assert_eq!(
+            fix("aws_default_vpc", AttributeChange::new("tags.Env", Some("\"prod\""), None)),
+            Some(Risk::Safe)
         );
         assert_eq!(
             fix("aws_instance", AttributeChange::new("ami", Some("\"ami-1\""), Some("\"ami-2\""))),

@@ -107,6 +107,16 @@ pub fn supported_types() -> &'static [&'static str] {
     SUPPORTED.as_slice()
 }
 
+/// Whether a type's tags are EC2 tags (its own listing, or the type it manages, is an
+/// EC2 one): remediation writes tags through EC2's CreateTags and DeleteTags.
+pub fn tagged_through_ec2(name: &str) -> bool {
+    match declaration(name).map(|t| t.listing) {
+        Some(Listing::List { service, .. }) => service == "ec2",
+        Some(Listing::Alias { of }) => tagged_through_ec2(of),
+        Some(Listing::Folded { .. }) | None => false,
+    }
+}
+
 /// The IAM actions a scan of every supported type needs (sorted, once each), plus
 /// the identity check and the region list.
 pub fn read_actions() -> Vec<&'static str> {
