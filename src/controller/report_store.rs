@@ -191,6 +191,7 @@ mod tests {
             expired_ignore_rules: vec![],
             nothing_verified: false,
             discovered: Default::default(),
+            resources: Vec::new(),
         };
         let parts = encode(&report).expect("encode");
         assert!(parts.len() > 1, "a large report is split");

@@ -222,6 +222,7 @@ mod tests {
             expired_ignore_rules: vec![],
             nothing_verified: false,
             discovered: Default::default(),
+            resources: Vec::new(),
         }
     }
 

@@ -474,6 +474,29 @@ pub struct ScanSummary {
     pub unverified: u64,
     /// Share of discovered live resources that some state manages, in percent.
     pub coverage_percent: f64,
+    /// Share of the state's resources of this cloud that were checked (in sync, drifted
+    /// or ignored), in percent; the rest are counted in `notChecked`.
+    #[serde(default)]
+    pub checked_percent: f64,
+    /// State resources that were not checked, by type and reason, most first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_checked: Vec<NotChecked>,
+}
+
+/// State resources of one type that were not checked, for one reason.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NotChecked {
+    /// Terraform resource type, such as `aws_s3_bucket`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// Why: `UnsupportedType` (driftmgr does not list it), `ExcludedByFilter` (not in
+    /// `resourceTypes`), `RegionNotScanned`, `Ambiguous` (its id names resources in
+    /// several regions), or the reason its listing failed (`AccessDenied`, `Throttled`,
+    /// `CircuitOpen`, ...).
+    pub reason: String,
+    /// How many state resources.
+    pub count: u64,
 }
 
 /// How a resource drifted.

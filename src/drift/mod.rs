@@ -12,6 +12,7 @@ mod observe;
 mod report;
 mod rules;
 mod severity;
+mod verdicts;
 
 pub use cloud::{
     CloudRules, Discovery, DiscoveryFailure, Fold, FoldValue, LiveResource, NoProgress, NoRules, ProgressSink,
@@ -19,7 +20,7 @@ pub use cloud::{
 pub use diff::diff;
 pub use glob::{glob_match, path_match};
 pub use observe::{entry_of, observed, same_value};
-pub use report::{Report, SourceInfo, Verdict};
+pub use report::{Report, ResourceResult, ResourceVerdict, SourceInfo, Verdict};
 pub use rules::{
     Canonical, Compare, Normalizer, compare_for, entries, is_tag_map, scalar, string_set, tag_key,
 };
@@ -34,6 +35,7 @@ use crate::state::{StateFile, StateResource};
 pub use children::{ChildVerdict, expected_with_folds, verify};
 use ignore::IgnoreSet;
 use index::{LiveIndex, Lookup, RegionHints};
+use verdicts::Verdicts;
 
 /// What the user asked of the comparison.
 #[derive(Clone, Debug, Default)]
@@ -60,15 +62,21 @@ pub fn compare(
         |type_: &str| config.resource_types.is_empty() || config.resource_types.iter().any(|t| t == type_);
     let covered: HashSet<&str> =
         discovery.covered_types.iter().map(String::as_str).filter(|t| wanted(t)).collect();
-    // A type (or all, when a region failed) whose listing failed cannot prove absence.
-    let failed_types: HashSet<&str> = discovery
-        .failures
-        .iter()
-        .flat_map(|f| match f.scope.split_once('/') {
-            Some((_, type_)) => vec![type_],
-            None => covered.iter().copied().collect(),
-        })
-        .collect();
+    // A type (or all, when a region failed) whose listing failed cannot prove absence;
+    // the failure's reason is why its resources were not checked.
+    let mut failed_types: HashMap<&str, &str> = HashMap::new();
+    for failure in &discovery.failures {
+        match failure.scope.split_once('/') {
+            Some((_, type_)) => {
+                failed_types.entry(type_).or_insert(failure.reason.as_str());
+            }
+            None => covered.iter().for_each(|t| {
+                failed_types.entry(t).or_insert(failure.reason.as_str());
+            }),
+        }
+    }
+    let why_not = |type_: &str| if wanted(type_) { verdicts::UNSUPPORTED } else { verdicts::EXCLUDED };
+    let mut verdicts = Verdicts::with_capacity(own_count(states, &config.provider));
     let ignores = IgnoreSet::new(cloud, &config.ignore, config.default_ignores, now);
 
     let own: Vec<&StateResource> = states
@@ -89,26 +97,34 @@ pub fn compare(
     let mut seen: HashSet<(&str, &str)> = HashSet::with_capacity(own.len());
     for &resource in &own {
         let id = resource.id.as_deref().unwrap_or_default();
+        if !seen.insert((resource.type_.as_str(), id)) {
+            continue;
+        }
         let region = hints.region_of(&resource.attributes);
         if !in_scope(region) {
+            verdicts.not_checked(resource, verdicts::REGION_NOT_SCANNED);
             continue;
         }
         let type_ = cloud.live_type(&resource.type_).unwrap_or(resource.type_.as_str());
         let is_child = cloud.child_types().contains(&resource.type_.as_str());
-        if !seen.insert((resource.type_.as_str(), id)) {
-            continue;
-        }
+        let (mut parents, mut verified_on_parent) = (Vec::new(), false);
         for fold in cloud.folds(&resource.type_, &resource.attributes) {
+            parents.push(fold.parent_type);
             if !covered.contains(fold.parent_type) {
                 continue;
             }
             if is_child && fold.verify_via_parent {
                 children.push((resource, fold.clone(), region));
+                verified_on_parent = true;
             }
             folds.push(fold);
         }
-        if !is_child && covered.contains(type_) {
-            managed.push((resource, type_, region));
+        match (is_child, parents.first()) {
+            (false, _) if covered.contains(type_) => managed.push((resource, type_, region)),
+            (false, _) => verdicts.not_checked(resource, why_not(type_)),
+            (true, _) if verified_on_parent => {}
+            (true, Some(parent)) => verdicts.not_checked(resource, why_not(parent)),
+            (true, None) => verdicts.not_checked(resource, verdicts::INCOMPLETE),
         }
     }
     let mut folds_by_parent: HashMap<(&str, &str), Vec<&Fold>> = HashMap::new();
@@ -123,8 +139,22 @@ pub fn compare(
     let mut matched: HashSet<usize> = HashSet::new();
     let verdict = |item: Option<DriftItem>, summary: &mut ScanSummary, items: &mut Vec<DriftItem>| match item
     {
-        None => summary.in_sync += 1,
-        Some(item) => record(item, &ignores, &config.severity, summary, items),
+        None => {
+            summary.in_sync += 1;
+            ResourceVerdict::InSync
+        }
+        Some(item) => {
+            let kind = item.kind;
+            match (record(item, &ignores, &config.severity, summary, items), kind) {
+                (false, _) => ResourceVerdict::Ignored,
+                (true, DriftKind::Missing) => ResourceVerdict::Missing,
+                (true, _) => ResourceVerdict::Modified,
+            }
+        }
+    };
+    let unchecked_reason = |lookup: &Lookup<'_>, type_: &str| match lookup {
+        Lookup::Ambiguous => verdicts::AMBIGUOUS,
+        _ => failed_types.get(type_).copied().unwrap_or(verdicts::UNSUPPORTED),
     };
     for (resource, type_, region) in &managed {
         summary.managed += 1;
@@ -138,15 +168,16 @@ pub fn compare(
                 children::drop_child_changes(cloud, type_, &mut changes, parent_folds);
                 modified(cloud, resource, type_, found, changes)
             }
-            Lookup::Absent if !failed_types.contains(type_) => {
+            Lookup::Absent if !failed_types.contains_key(type_) => {
                 Some(missing(cloud, resource, &resource.type_))
             }
-            Lookup::Absent | Lookup::Ambiguous => {
+            lookup @ (Lookup::Absent | Lookup::Ambiguous) => {
                 unverified += 1;
+                verdicts.not_checked(resource, unchecked_reason(&lookup, type_));
                 continue;
             }
         };
-        verdict(item, &mut summary, &mut items);
+        verdicts.checked(resource, verdict(item, &mut summary, &mut items));
     }
     for (child, fold, region) in &children {
         summary.managed += 1;
@@ -163,15 +194,16 @@ pub fn compare(
                     }
                 }
             }
-            Lookup::Absent if !failed_types.contains(fold.parent_type) => {
+            Lookup::Absent if !failed_types.contains_key(fold.parent_type) => {
                 Some(missing(cloud, child, &child.type_))
             }
-            Lookup::Absent | Lookup::Ambiguous => {
+            lookup @ (Lookup::Absent | Lookup::Ambiguous) => {
                 unverified += 1;
+                verdicts.not_checked(child, unchecked_reason(&lookup, fold.parent_type));
                 continue;
             }
         };
-        verdict(item, &mut summary, &mut items);
+        verdicts.checked(child, verdict(item, &mut summary, &mut items));
     }
 
     let all_live: HashSet<(&str, &str)> =
@@ -224,6 +256,7 @@ pub fn compare(
         (false, false) => (live_managed / live_total * 1000.0).round() / 10.0,
     };
     summary.unverified = unverified;
+    let resources = verdicts.finish(&mut summary);
     report::sort_items(&mut items);
     let mut discovered_by_type: std::collections::BTreeMap<String, u64> = Default::default();
     for resource in discovery.resources.iter().filter(|r| covered.contains(r.type_.as_str())) {
@@ -241,6 +274,7 @@ pub fn compare(
         expired_ignore_rules: ignores.expired.clone(),
         nothing_verified,
         discovered: covered.iter().map(|t| (t.to_string(), 0)).chain(discovered_by_type).collect(),
+        resources,
     }
 }
 
@@ -301,13 +335,14 @@ fn missing(cloud: &dyn CloudRules, resource: &StateResource, type_: &str) -> Dri
     }
 }
 
+/// Records a drift item unless an ignore rule hides it; returns whether it is shown.
 fn record(
     item: DriftItem,
     ignores: &IgnoreSet<'_>,
     overrides: &[SeverityOverride],
     summary: &mut ScanSummary,
     items: &mut Vec<DriftItem>,
-) {
+) -> bool {
     let kind = item.kind;
     match ignores.apply(item) {
         None => {
@@ -315,6 +350,7 @@ fn record(
             if kind == DriftKind::Modified {
                 summary.in_sync += 1;
             }
+            false
         }
         Some(mut item) => {
             severity::apply_overrides(&mut item, overrides);
@@ -324,6 +360,12 @@ fn record(
                 DriftKind::Unmanaged => summary.unmanaged += 1,
             }
             items.push(item);
+            true
         }
     }
+}
+
+/// How many resources of `provider` the states hold (the verdicts' capacity).
+fn own_count(states: &[StateFile], provider: &str) -> usize {
+    states.iter().flat_map(|s| &s.resources).filter(|r| r.provider.name == provider).count()
 }

@@ -29,6 +29,32 @@ impl From<&StateFile> for SourceInfo {
     }
 }
 
+/// What a scan concluded about one state resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResourceVerdict {
+    InSync,
+    Modified,
+    Missing,
+    /// Drifted, but an ignore rule hides it.
+    Ignored,
+    /// Not compared; `reason` says why.
+    NotChecked,
+}
+
+/// One state resource and what the scan concluded about it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourceResult {
+    pub address: String,
+    #[serde(rename = "type")]
+    pub type_: String,
+    pub id: String,
+    pub verdict: ResourceVerdict,
+    /// Why a resource was not checked (`UnsupportedType`, `AccessDenied`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 /// The complete result of one scan.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -53,6 +79,9 @@ pub struct Report {
     /// Live resources discovered, by type (the types in scope).
     #[serde(default)]
     pub discovered: std::collections::BTreeMap<String, u64>,
+    /// Every state resource of the scanned cloud with its verdict, in sync ones too.
+    #[serde(default)]
+    pub resources: Vec<ResourceResult>,
 }
 
 /// What a scan can honestly say, most serious first.

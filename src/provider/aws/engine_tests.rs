@@ -437,3 +437,95 @@ mod children {
         assert!(matches!(expected_with_folds(&unrecorded, &[&fold]), Cow::Borrowed(_)));
     }
 }
+
+/// Every state resource gets one verdict; what was not checked says why, the summary
+/// counts it by type and reason, and the checked share is of the cloud's resources.
+#[test]
+fn every_state_resource_gets_one_verdict_and_unchecked_ones_their_reason() {
+    use crate::drift::ResourceVerdict::{InSync, Missing, NotChecked};
+    let aws = ProviderAddress { name: "aws".into(), source: None, alias: None };
+    let resource = |address: &str, type_: &str, id: &str, attributes: serde_json::Value| StateResource {
+        address: address.into(),
+        type_: type_.into(),
+        provider: aws.clone(),
+        id: Some(id.into()),
+        attributes: attributes.as_object().cloned().expect("object").into(),
+    };
+    let state = StateFile {
+        origin: "verdicts.tfstate".into(),
+        terraform_version: "1.15.0".into(),
+        serial: 1,
+        lineage: "l".into(),
+        skipped_data_sources: 0,
+        resources: vec![
+            resource(
+                "aws_instance.web",
+                "aws_instance",
+                "i-1",
+                serde_json::json!({"instance_type": "t3.micro"}),
+            ),
+            resource("aws_vpc.gone", "aws_vpc", "vpc-1", serde_json::json!({})),
+            resource("aws_s3_bucket.logs", "aws_s3_bucket", "logs", serde_json::json!({})),
+            resource("aws_s3_bucket.data", "aws_s3_bucket", "data", serde_json::json!({})),
+            resource(
+                "aws_vpc.paris",
+                "aws_vpc",
+                "vpc-2",
+                serde_json::json!({"arn": "arn:aws:ec2:eu-west-3:1:vpc/vpc-2"}),
+            ),
+            resource("aws_ebs_volume.data", "aws_ebs_volume", "vol-1", serde_json::json!({"size": 8})),
+            resource("aws_subnet.a", "aws_subnet", "subnet-1", serde_json::json!({})),
+        ],
+    };
+    let live = LiveResource {
+        type_: "aws_instance".into(),
+        id: "i-1".into(),
+        region: Some("us-east-1".into()),
+        attributes: serde_json::json!({"instance_type": "t3.micro"})
+            .as_object()
+            .cloned()
+            .expect("map")
+            .into(),
+        is_default: false,
+        part_of: None,
+    };
+    let discovery = Discovery {
+        resources: vec![live],
+        failures: vec![DiscoveryFailure {
+            scope: "us-east-1/aws_ebs_volume".into(),
+            reason: "AccessDenied".into(),
+            message: "not authorized".into(),
+        }],
+        covered_types: ["aws_instance", "aws_vpc", "aws_ebs_volume"].map(String::from).to_vec(),
+        regions: vec!["us-east-1".into()],
+        ..Default::default()
+    };
+    let config = EngineConfig {
+        provider: "aws".into(),
+        resource_types: ["aws_instance", "aws_vpc", "aws_ebs_volume", "aws_s3_bucket"]
+            .map(String::from)
+            .to_vec(),
+        ..Default::default()
+    };
+    let report = compare(&[state], &discovery, &config, &AwsRules, now());
+    let verdicts: Vec<(&str, crate::drift::ResourceVerdict, Option<&str>)> =
+        report.resources.iter().map(|r| (r.address.as_str(), r.verdict, r.reason.as_deref())).collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("aws_ebs_volume.data", NotChecked, Some("AccessDenied")),
+            ("aws_instance.web", InSync, None),
+            ("aws_s3_bucket.data", NotChecked, Some("UnsupportedType")),
+            ("aws_s3_bucket.logs", NotChecked, Some("UnsupportedType")),
+            ("aws_subnet.a", NotChecked, Some("ExcludedByFilter")),
+            ("aws_vpc.gone", Missing, None),
+            ("aws_vpc.paris", NotChecked, Some("RegionNotScanned")),
+        ]
+    );
+    let groups: Vec<(&str, &str, u64)> =
+        report.summary.not_checked.iter().map(|g| (g.type_.as_str(), g.reason.as_str(), g.count)).collect();
+    assert_eq!(groups[0], ("aws_s3_bucket", "UnsupportedType", 2), "most first: {groups:?}");
+    assert_eq!(groups.len(), 4, "{groups:?}");
+    assert_eq!(report.summary.checked_percent, 28.6, "2 of 7 checked");
+    assert_eq!(report.verdict(), crate::drift::Verdict::Partial, "a denied listing is never no drift");
+}
