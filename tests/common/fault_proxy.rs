@@ -121,8 +121,13 @@ async fn serve(
     let mut buffer = Vec::new();
     while let Some(request) = read_message(&mut client, &mut buffer).await {
         let text = String::from_utf8_lossy(&request);
-        let action =
-            text.split(['&', '?', '\n']).find_map(|p| p.trim().strip_prefix("Action=")).map(str::to_string);
+        // Query-protocol APIs (EC2, IAM, STS) name the action; REST ones (S3) are
+        // counted by method, as `REST GET`.
+        let action = text
+            .split(['&', '?', '\n'])
+            .find_map(|p| p.trim().strip_prefix("Action="))
+            .map(str::to_string)
+            .or_else(|| text.split_whitespace().next().map(|method| format!("REST {method}")));
         let fault = action.clone().and_then(|a| {
             let mut faults = faults.lock().ok()?;
             let fault = faults.get_mut(&a).filter(|f| f.times > 0)?;

@@ -29,6 +29,8 @@ def region_of(state):
             zone = attributes.get("availability_zone") or ""
             if zone:
                 return zone[:-1]
+            if attributes.get("region"):
+                return attributes["region"]
     return "us-east-1"
 
 
@@ -71,6 +73,7 @@ class Replay:
         )
         self.ec2 = session.client("ec2", endpoint_url=endpoint)
         self.iam = session.client("iam", endpoint_url=endpoint)
+        self.s3 = session.client("s3", endpoint_url=endpoint)
         self.ids = {}  # recorded value -> moto's value
         self.context = []  # (type, attributes) of placeholders
         self.context_vpc = None
@@ -665,7 +668,55 @@ class Replay:
             role = self.iam_principal("role", a["role"])
             self.iam.add_role_to_instance_profile(InstanceProfileName=a["name"], RoleName=role)
 
+    # -- S3 (bucket names are ids; moto keeps them) ---------------------------------
+    def aws_s3_bucket(self, a):
+        name = a["bucket"]
+        args = {"Bucket": name}
+        if self.region != "us-east-1":
+            args["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        self.s3.create_bucket(**args)
+        self.buckets = getattr(self, "buckets", set()) | {name}
+        tags = cloud_tags(a) or {}
+        if tags:
+            self.s3.put_bucket_tagging(Bucket=name, Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
+        if a.get("policy"):
+            self.s3.put_bucket_policy(Bucket=name, Policy=a["policy"])
+
+    def s3_bucket(self, name):
+        """The bucket a setting names: the state's, or one made now (context state)."""
+        made = getattr(self, "buckets", set())
+        if name not in made:
+            self.aws_s3_bucket({"bucket": name})
+            self.context.append(("aws_s3_bucket", {"id": name, "bucket": name, "region": self.region}))
+        return name
+
+    def aws_s3_bucket_policy(self, a):
+        self.s3.put_bucket_policy(Bucket=self.s3_bucket(a["bucket"]), Policy=a["policy"])
+
+    def aws_s3_bucket_public_access_block(self, a):
+        flags = ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"]
+        names = {"block_public_acls": "BlockPublicAcls", "block_public_policy": "BlockPublicPolicy",
+                 "ignore_public_acls": "IgnorePublicAcls", "restrict_public_buckets": "RestrictPublicBuckets"}
+        self.s3.put_public_access_block(Bucket=self.s3_bucket(a["bucket"]), PublicAccessBlockConfiguration={
+            names[f]: bool(a.get(f)) for f in flags})
+
+    def aws_s3_bucket_server_side_encryption_configuration(self, a):
+        rules = []
+        for rule in a.get("rule") or []:
+            default = (rule.get("apply_server_side_encryption_by_default") or [{}])[0]
+            by_default = {"SSEAlgorithm": default.get("sse_algorithm")}
+            if default.get("kms_master_key_id"):
+                by_default["KMSMasterKeyID"] = default["kms_master_key_id"]
+            rules.append({"ApplyServerSideEncryptionByDefault": by_default, "BucketKeyEnabled": bool(rule.get("bucket_key_enabled"))})
+        self.s3.put_bucket_encryption(Bucket=self.s3_bucket(a["bucket"]), ServerSideEncryptionConfiguration={"Rules": rules})
+
+    def aws_s3_bucket_ownership_controls(self, a):
+        rules = [{"ObjectOwnership": r["object_ownership"]} for r in a.get("rule") or []]
+        self.s3.put_bucket_ownership_controls(Bucket=self.s3_bucket(a["bucket"]), OwnershipControls={"Rules": rules})
+
     ORDER = [
+        "aws_s3_bucket", "aws_s3_bucket_policy", "aws_s3_bucket_public_access_block",
+        "aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_ownership_controls",
         "aws_iam_policy", "aws_iam_role", "aws_iam_user", "aws_iam_group", "aws_iam_role_policy",
         "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role_policy_attachment",
         "aws_iam_user_policy_attachment", "aws_iam_group_policy_attachment", "aws_iam_instance_profile",

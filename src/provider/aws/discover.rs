@@ -9,7 +9,7 @@ use super::errors::classify;
 use super::listing::{ListError, failure};
 use super::mapping;
 use super::types::{ListContext, Listing, Scope, TYPES};
-use super::{ec2, iam};
+use super::{ec2, iam, s3};
 use crate::provider::{Discovery, DiscoveryFailure, LiveResource, ProgressSink};
 
 /// The region failures of global types are scoped to (`global/aws_iam_role`).
@@ -41,11 +41,12 @@ pub async fn discover(provider: &AwsProvider, types: &[String], progress: &dyn P
     };
     discovery.regions = regions.clone();
     progress.start((regions.len() * regional.len() + global.len()) as u64);
-    let authorization = iam::Authorization::default();
+    let (authorization, buckets) = (iam::Authorization::default(), s3::BucketListing::default());
+    let shared = Shared { authorization: &authorization, buckets: &buckets };
     let per_region =
-        regions.iter().map(|region| list_all(provider, region, region, &regional, &authorization, progress));
+        regions.iter().map(|region| list_all(provider, region, region, &regional, shared, progress));
     let home = regions.first().map_or("us-east-1", String::as_str);
-    let account = list_all(provider, home, GLOBAL, &global, &authorization, progress);
+    let account = list_all(provider, home, GLOBAL, &global, shared, progress);
     let (per_region, account) = futures::join!(join_all(per_region), account);
     for (scope, type_, result) in per_region.into_iter().flatten().chain(account) {
         match result {
@@ -62,6 +63,13 @@ pub async fn discover(provider: &AwsProvider, types: &[String], progress: &dyn P
     discovery
 }
 
+/// Listings shared by the types of one discovery (global services list once).
+#[derive(Clone, Copy)]
+struct Shared<'a> {
+    authorization: &'a iam::Authorization,
+    buckets: &'a s3::BucketListing,
+}
+
 type Outcome<'a> = (&'a str, &'static str, Result<Vec<LiveResource>, (String, String)>);
 
 /// Lists `types` concurrently in `region`; failures are scoped `scope/type`.
@@ -70,7 +78,7 @@ async fn list_all<'a>(
     region: &'a str,
     scope: &'a str,
     types: &[&'static str],
-    authorization: &'a iam::Authorization,
+    shared: Shared<'a>,
     progress: &dyn ProgressSink,
 ) -> Vec<Outcome<'a>> {
     let rules = ec2::RuleListing::new();
@@ -80,7 +88,9 @@ async fn list_all<'a>(
         ec2: provider.ec2_client(region),
         iam: provider.iam_client(),
         rules: &rules,
-        authorization,
+        authorization: shared.authorization,
+        buckets: shared.buckets,
+        provider,
     };
     let cx = &cx;
     let lists =

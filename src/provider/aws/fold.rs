@@ -121,6 +121,23 @@ fn policy_attachment(a: &Attributes, parent_type: &'static str, principal: &str)
     Some(Fold { on_parent: parent_type == "aws_iam_role", ..folded })
 }
 
+/// A bucket setting managed as its own resource (`aws_s3_bucket_policy`): the bucket's
+/// inline copy, recorded when the bucket was
+/// created, is owned elsewhere and not compared on the bucket.
+fn bucket_setting(a: &Attributes, inline: &'static str) -> Option<Fold> {
+    let bucket = text(a, "bucket")?;
+    let mut owned = Map::new();
+    owned.insert(inline.to_string(), Value::Null);
+    Some(Fold {
+        parent_type: "aws_s3_bucket",
+        parent_id: bucket.to_string(),
+        attribute: inline,
+        value: FoldValue::Scalars(owned),
+        on_parent: true,
+        verify_via_parent: false,
+    })
+}
+
 /// Route targets, as both `aws_route` and the inline `route` block name them.
 pub const ROUTE_TARGETS: &[&str] = &[
     "gateway_id",
@@ -257,6 +274,9 @@ kept_attributes!(
     "assume_role_policy",
     "availability_zone",
     "aws_service_name",
+    "block_public_acls",
+    "block_public_policy",
+    "bucket",
     "carrier_gateway_id",
     "cidr_block",
     "cidr_blocks",
@@ -279,6 +299,7 @@ kept_attributes!(
     "group",
     "iam_instance_profile",
     "id",
+    "ignore_public_acls",
     "ingress",
     "instance",
     "instance_id",
@@ -309,9 +330,12 @@ kept_attributes!(
     "prefix_list_ids",
     "protocol",
     "referenced_security_group_id",
+    "region",
+    "restrict_public_buckets",
     "role",
     "route",
     "route_table_id",
+    "rule",
     "rule_action",
     "rule_no",
     "rule_number",
@@ -330,6 +354,8 @@ kept_attributes!(
     "transit_gateway_id",
     "type",
     "user",
+    "versioning",
+    "versioning_configuration",
     "volume_id",
     "vpc_endpoint_id",
     "vpc_id",
@@ -428,6 +454,7 @@ impl CloudRules for AwsRules {
             "aws_nat_gateway" => nat_gateway_address(attributes),
             "aws_volume_attachment" => volume_attachment(attributes),
             "aws_iam_role_policy_attachment" => policy_attachment(attributes, "aws_iam_role", "role"),
+            "aws_s3_bucket_policy" => bucket_setting(attributes, "policy"),
             "aws_iam_user_policy_attachment" => policy_attachment(attributes, "aws_iam_user", "user"),
             "aws_iam_group_policy_attachment" => policy_attachment(attributes, "aws_iam_group", "group"),
             _ => None,

@@ -21,6 +21,7 @@ mod policy;
 mod remediate;
 mod remediate_network;
 mod rules;
+mod s3;
 pub mod types;
 
 pub use fold::{AwsRules, ROUTE_TARGETS};
@@ -109,6 +110,17 @@ impl AwsProvider {
             builder = builder.endpoint_url(url);
         }
         aws_sdk_iam::Client::from_conf(builder.build())
+    }
+
+    /// S3 in `region` (a bucket's settings are read where it lives); by path, as
+    /// emulators and private endpoints serve buckets, when the endpoint is overridden.
+    fn s3_client(&self, region: &str) -> aws_sdk_s3::Client {
+        let mut builder =
+            aws_sdk_s3::config::Builder::from(&self.base).region(Region::new(region.to_string()));
+        if let Some(url) = self.endpoint_for("s3") {
+            builder = builder.endpoint_url(url).force_path_style(true);
+        }
+        aws_sdk_s3::Client::from_conf(builder.build())
     }
 
     fn ec2_client(&self, region: &str) -> aws_sdk_ec2::Client {

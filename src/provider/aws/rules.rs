@@ -72,11 +72,14 @@ pub fn own_region(attributes: &Attributes) -> Option<&str> {
         .filter(|arn| arn.starts_with("arn:"))
         .and_then(|arn| arn.split(':').nth(3))
         .filter(|region| !region.is_empty());
-    from_arn.or_else(|| {
+    let from_zone = || {
         let zone = attributes.get("availability_zone").and_then(serde_json::Value::as_str)?;
         let region = zone.strip_suffix(|c: char| c.is_ascii_lowercase())?;
         (!region.is_empty()).then_some(region)
-    })
+    };
+    // Buckets (and, from provider v6, every regional resource) record `region`.
+    let recorded = || attributes.get("region").and_then(serde_json::Value::as_str).filter(|r| !r.is_empty());
+    from_arn.or_else(from_zone).or_else(recorded)
 }
 
 /// Tag-key prefixes AWS manages itself (CloudFormation, Auto Scaling, ...).

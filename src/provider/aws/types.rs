@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use futures::future::BoxFuture;
 
-use super::{ec2, iam};
+use super::{ec2, iam, s3};
 use crate::crd::Severity;
 use crate::drift::{Compare, LiveResource};
 use crate::resilience::RegionGuard;
@@ -86,11 +86,14 @@ pub struct ListContext<'a> {
     pub rules: &'a ec2::RuleListing,
     /// One GetAccountAuthorizationDetails listing per account, shared by the IAM types.
     pub authorization: &'a iam::Authorization,
+    /// One ListBuckets per account, shared by the S3 types.
+    pub buckets: &'a s3::BucketListing,
+    pub provider: &'a super::AwsProvider,
 }
 
 /// Every declared AWS type, service by service.
 pub static TYPES: LazyLock<Vec<&'static AwsType>> =
-    LazyLock::new(|| [ec2::TYPES, iam::TYPES].into_iter().flatten().collect());
+    LazyLock::new(|| [ec2::TYPES, iam::TYPES, s3::TYPES].into_iter().flatten().collect());
 
 /// Types discovery lists in their own right: what `resourceTypes` accepts.
 pub static SUPPORTED: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
