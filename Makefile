@@ -53,7 +53,7 @@ test: ## Everything: lint, unit tests, then integration tests on a fresh control
 	e2e/cluster-up.sh
 	trap 'e2e/cluster-down.sh' EXIT; $(MAKE) integration
 
-bench: ## Engine time and memory (10k/100k/1M); EC2 calls for 1k instances; 1,000 DriftScans on a control plane; API load (oha).
+bench: ## Engine time and memory (10k/100k/1M, instances and IAM roles); API calls per service for 1k instances, roles and buckets; 1,000 DriftScans on a control plane; API load (oha).
 	MOTO_SERVER="$$(e2e/python-tools.sh)/bin/moto_server" cargo bench --locked --bench engine
 	was_running=0; [[ -f $(RUN_DIR)/apiserver.pid ]] && kill -0 "$$(cat $(RUN_DIR)/apiserver.pid)" 2>/dev/null && was_running=1; \
 	e2e/cluster-up.sh; \

@@ -1,5 +1,6 @@
 //! `make bench`: engine time (parse, match, diff) and peak memory for 10k, 100k and 1M
-//! instances in the provider's full state shape, and the number of EC2 API calls for a full scan of 1k
+//! resources in the provider's full state shape (nine instances to one IAM role, whose
+//! trust policy is compared as a document), and the number of EC2 API calls for a full scan of 1k
 //! instances in moto (when MOTO_SERVER is set). Each size runs in a child process
 //! so its peak RSS is its own.
 
@@ -18,6 +19,16 @@ use serde_json::json;
 /// The engine keeps a dozen of these ~50 attributes; the parser drops the rest as it reads.
 const INSTANCE: &str = r#"{"index_key":__I__,"schema_version":1,"attributes":{"ami":"ami-0abcdef1234567890","arn":"arn:aws:ec2:us-east-1:123456789012:instance/__ID__","associate_public_ip_address":false,"availability_zone":"us-east-1a","capacity_reservation_specification":[{"capacity_reservation_preference":"open","capacity_reservation_target":[]}],"cpu_core_count":1,"cpu_options":[{"amd_sev_snp":"","core_count":1,"threads_per_core":2}],"cpu_threads_per_core":2,"credit_specification":[{"cpu_credits":"unlimited"}],"disable_api_stop":false,"disable_api_termination":false,"ebs_block_device":[],"ebs_optimized":false,"enable_primary_ipv6":null,"enclave_options":[{"enabled":false}],"ephemeral_block_device":[],"get_password_data":false,"hibernation":false,"host_id":"","host_resource_group_arn":null,"iam_instance_profile":"","id":"__ID__","instance_initiated_shutdown_behavior":"stop","instance_lifecycle":"","instance_market_options":[],"instance_state":"running","instance_type":"t3.micro","ipv6_address_count":0,"ipv6_addresses":[],"key_name":"deploy","launch_template":[],"maintenance_options":[{"auto_recovery":"default"}],"metadata_options":[{"http_endpoint":"enabled","http_protocol_ipv6":"disabled","http_put_response_hop_limit":2,"http_tokens":"required","instance_metadata_tags":"disabled"}],"monitoring":false,"network_interface":[],"outpost_arn":"","password_data":"","placement_group":"","placement_partition_number":0,"primary_network_interface_id":"eni-__HEX__","private_dns":"ip-10-0-1-20.ec2.internal","private_dns_name_options":[{"enable_resource_name_dns_a_record":false,"enable_resource_name_dns_aaaa_record":false,"hostname_type":"ip-name"}],"private_ip":"10.0.1.20","public_dns":"","public_ip":"","root_block_device":[{"delete_on_termination":true,"device_name":"/dev/xvda","encrypted":false,"iops":3000,"kms_key_id":"","tags":{},"tags_all":{},"throughput":125,"volume_id":"vol-__HEX__","volume_size":8,"volume_type":"gp3"}],"secondary_private_ips":[],"security_groups":[],"source_dest_check":true,"spot_instance_request_id":"","subnet_id":"subnet-__SUBNET__","tags":{"Name":"node-__I__","Env":"prod","Team":"platform"},"tags_all":{"Name":"node-__I__","Env":"prod","Team":"platform","ManagedBy":"terraform"},"tenancy":"default","timeouts":null,"user_data":"IyEvYmluL2Jhc2gKZWNobyBoZWxsbwo=","user_data_base64":null,"user_data_replace_on_change":false,"volume_tags":null,"vpc_security_group_ids":["sg-__SG__"]},"sensitive_attributes":[],"identity_schema_version":0,"private":"eyJlMmJmYjczMC1lY2FhLTExZTYtOGY4OC0zNDM2M2JjN2M0YzAiOnsiY3JlYXRlIjo2MDAwMDAwMDAwMDB9fQ=="}"#;
 
+/// One role as the AWS provider (v5) writes it: one resource in ten of the mix is a
+/// role, whose trust policy the engine compares as a document (by meaning).
+const ROLE: &str = r#"{"index_key":__I__,"schema_version":0,"attributes":{"arn":"arn:aws:iam::123456789012:role/svc-__I__","assume_role_policy":"{\"Statement\":[{\"Action\":\"sts:AssumeRole\",\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"ec2.amazonaws.com\"},\"Sid\":\"\"}],\"Version\":\"2012-10-17\"}","create_date":"2025-03-02T10:11:12Z","description":"","force_detach_policies":false,"id":"svc-__I__","inline_policy":[],"managed_policy_arns":["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"],"max_session_duration":3600,"name":"svc-__I__","name_prefix":"","path":"/","permissions_boundary":"","tags":{"Team":"platform"},"tags_all":{"Team":"platform","ManagedBy":"terraform"},"unique_id":"AROA__HEX__"},"sensitive_attributes":[],"private":"bnVsbA=="}"#;
+
+/// The trust policy as IAM returns it: URL-encoded, its own key order and list forms.
+const TRUST_FROM_IAM: &str = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22Service%22%3A%5B%22ec2.amazonaws.com%22%5D%7D%2C%22Action%22%3A%5B%22sts%3AAssumeRole%22%5D%7D%5D%7D";
+
+/// Every tenth resource of the mix is a role.
+const ROLE_EVERY: usize = 10;
+
 fn instance_id(i: usize) -> String {
     format!("i-{i:017x}")
 }
@@ -27,7 +38,8 @@ fn instance_id(i: usize) -> String {
 fn state_bytes(range: std::ops::Range<usize>) -> Vec<u8> {
     let mut out = String::with_capacity(range.len() * (INSTANCE.len() + 64) + 512);
     out.push_str(r#"{"version":4,"terraform_version":"1.15.0","serial":1,"lineage":"bench","outputs":{},"resources":[{"mode":"managed","type":"aws_instance","name":"fleet","provider":"provider[\"registry.terraform.io/hashicorp/aws\"]","instances":["#);
-    for (n, i) in range.enumerate() {
+    let roles: Vec<usize> = range.clone().filter(|i| is_role(*i)).collect();
+    for (n, i) in range.filter(|i| !is_role(*i)).enumerate() {
         if n > 0 {
             out.push(',');
         }
@@ -40,8 +52,19 @@ fn state_bytes(range: std::ops::Range<usize>) -> Vec<u8> {
                 .replace("__I__", &i.to_string()),
         );
     }
+    out.push_str(r#"]},{"mode":"managed","type":"aws_iam_role","name":"svc","provider":"provider[\"registry.terraform.io/hashicorp/aws\"]","instances":["#);
+    for (n, i) in roles.into_iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        out.push_str(&ROLE.replace("__HEX__", &format!("{i:017X}")).replace("__I__", &i.to_string()));
+    }
     out.push_str("]}],\"check_results\":null}");
     out.into_bytes()
+}
+
+fn is_role(i: usize) -> bool {
+    i % ROLE_EVERY == 5
 }
 
 /// The live view of `n` instances as the AWS mapper produces it: 5% drifted, 2% gone,
@@ -49,6 +72,11 @@ fn state_bytes(range: std::ops::Range<usize>) -> Vec<u8> {
 fn live_view(n: usize) -> Discovery {
     let mut resources = Vec::with_capacity(n + n / 50);
     for i in 0..n {
+        if is_role(i) {
+            // One role in fifty trusts everyone now.
+            resources.push(live_role(i, i % 50 == 5));
+            continue;
+        }
         if i % 50 == 1 {
             continue; // missing
         }
@@ -61,7 +89,7 @@ fn live_view(n: usize) -> Discovery {
     Discovery {
         resources,
         failures: vec![],
-        covered_types: vec!["aws_instance".into()],
+        covered_types: vec!["aws_instance".into(), "aws_iam_role".into()],
         regions: vec!["us-east-1".into()],
         ..Default::default()
     }
@@ -93,6 +121,35 @@ fn live(i: usize, instance_type: &str, env: &str) -> LiveResource {
             .into_iter()
             .flatten()
             .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        is_default: false,
+        part_of: None,
+    }
+}
+
+/// What `provider::aws::iam` emits for a role (global: no region).
+fn live_role(i: usize, widened: bool) -> LiveResource {
+    let trust =
+        if widened { TRUST_FROM_IAM.replace("%22Service%22", "%22AWS%22") } else { TRUST_FROM_IAM.into() };
+    let attributes = json!({
+        "id": format!("svc-{i}"),
+        "name": format!("svc-{i}"),
+        "arn": format!("arn:aws:iam::123456789012:role/svc-{i}"),
+        "path": "/",
+        "assume_role_policy": trust,
+        "max_session_duration": 3600,
+        "managed_policy_arns": ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"],
+        "tags": {"Team": "platform", "ManagedBy": "terraform"},
+    });
+    LiveResource {
+        type_: "aws_iam_role".into(),
+        id: format!("svc-{i}"),
+        region: None,
+        attributes: attributes
+            .as_object()
+            .into_iter()
+            .flatten()
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect(),
         is_default: false,
@@ -187,6 +244,23 @@ async fn api_calls_for_1k(moto_server: &str) {
             .await
             .expect("launch");
     }
+    // 1,000 IAM roles and 1,000 S3 buckets beside the instances.
+    let iam = aws_sdk_iam::Client::new(&config);
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    for i in 0..1000 {
+        iam.create_role()
+            .role_name(format!("svc-{i}"))
+            .assume_role_policy_document(trust)
+            .send()
+            .await
+            .expect("role");
+    }
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&config).force_path_style(true).build(),
+    );
+    for i in 0..1000 {
+        s3.create_bucket().bucket(format!("bench-bucket-{i:04}")).send().await.expect("bucket");
+    }
     let calls = prometheus::IntCounterVec::new(
         prometheus::Opts::new("calls", "calls"),
         &["service", "operation", "outcome"],
@@ -217,24 +291,39 @@ async fn api_calls_for_1k(moto_server: &str) {
     let started = Instant::now();
     let discovery = provider.discover(&[], &NoProgress).await;
     let took = started.elapsed();
-    let mut total = 0;
-    let mut per_operation = Vec::new();
+    let mut per_service: std::collections::BTreeMap<String, (u64, Vec<String>)> = Default::default();
     for family in prometheus::core::Collector::collect(&calls) {
         for metric in family.get_metric() {
-            let operation =
-                metric.get_label().iter().find(|l| l.name() == "operation").map(|l| l.value().to_string());
+            let label = |name: &str| {
+                metric
+                    .get_label()
+                    .iter()
+                    .find(|l| l.name() == name)
+                    .map(|l| l.value().to_string())
+                    .unwrap_or_default()
+            };
             let count = metric.get_counter().get_value() as u64;
-            total += count;
-            per_operation.push(format!("{}={count}", operation.unwrap_or_default()));
+            let entry = per_service.entry(label("service")).or_default();
+            entry.0 += count;
+            entry.1.push(format!("{}={count}", label("operation")));
         }
     }
-    per_operation.sort();
     println!(
-        "discovery of {} live resources (1000 instances + their volumes + moto defaults) in moto: {total} EC2 API calls in {:.2}s [{}]",
+        "discovery of {} live resources in moto (1,000 instances and their volumes, 1,000 IAM roles, 1,000 S3 buckets, moto's defaults) in {:.2}s:",
         discovery.resources.len(),
         took.as_secs_f64(),
-        per_operation.join(", ")
     );
+    // The fewest calls each API allows for 1,000 of its resources: EC2 one page per
+    // type (1,000 a page); IAM one GetAccountAuthorizationDetails page and one ListRoles
+    // page (descriptions are not in the details) and one ListInstanceProfiles; S3 one
+    // ListBuckets and, having no call that lists settings, one Get per bucket and
+    // setting (tagging, policy, public access block, encryption, ownership).
+    let minimum = [("ec2", "14 (one page per listing)"), ("iam", "3"), ("s3", "5,001"), ("sts", "1")];
+    for (service, (total, mut operations)) in per_service {
+        operations.sort();
+        let least = minimum.iter().find(|(s, _)| *s == service).map_or("?", |(_, m)| m);
+        println!("  {service}: {total} calls (minimum {least}) [{}]", operations.join(", "));
+    }
     let _ = moto.kill();
     let _ = moto.wait();
 }

@@ -135,6 +135,11 @@ fn state_for(w: &World) -> Value {
             resource(None, "aws_ebs_volume", "data", None,
                 json!({"id": w.data_volume, "availability_zone": "us-east-1a", "size": 20, "type": "gp3", "encrypted": false,
                        "tags": {"Name": "data"}, "tags_all": {"Name": "data"}})),
+            // The bucket that holds this state, managed by it (as bootstrap stacks do):
+            // discovery lists buckets, so an unmanaged one would be drift.
+            resource(None, "aws_s3_bucket", "state", None,
+                json!({"id": "tf-states", "bucket": "tf-states", "region": "us-east-1", "policy": "",
+                       "tags": {}, "tags_all": {}})),
             resource(None, "aws_ebs_volume", "scratch", None,
                 json!({"id": w.scratch_volume, "availability_zone": "us-east-1a", "size": 10, "type": "gp3",
                        "tags": {"Name": "scratch"}, "tags_all": {"Name": "scratch"}})),
@@ -297,8 +302,8 @@ async fn drift_in_moto_is_reported_by_the_cli_and_the_operator() {
         clean["sources"][0]["terraformVersion"].as_str().is_some_and(|v| v.starts_with("1.15")),
         "written by Terraform 1.15"
     );
-    assert_eq!(clean["summary"]["managed"], 6);
-    assert_eq!(clean["summary"]["inSync"], 6);
+    assert_eq!(clean["summary"]["managed"], 7);
+    assert_eq!(clean["summary"]["inSync"], 7);
 
     drift(&ec2, &mut world).await;
     let expected = expected_items(&world);
@@ -318,7 +323,7 @@ async fn drift_in_moto_is_reported_by_the_cli_and_the_operator() {
             report["summary"]["missing"].clone(),
             report["summary"]["unmanaged"].clone()
         ),
-        (json!(6), json!(3), json!(2), json!(1), json!(1))
+        (json!(7), json!(4), json!(2), json!(1), json!(1))
     );
     let (_, table, _) = cli(&moto, &["--state", "s3://tf-states/prod/network.tfstate"]);
     assert!(table.contains("instance_type: \"t3.micro\" -> \"t3.large\""), "{table}");
@@ -537,7 +542,7 @@ spec:
     let summary = status.summary.clone().expect("summary");
     assert_eq!(
         (summary.missing, summary.modified, summary.in_sync),
-        (0, 0, 4),
+        (0, 0, 5),
         "unlisted volumes are not called missing"
     );
     // No drift was seen, but volumes went unchecked: that is not "no drift".

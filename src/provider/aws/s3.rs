@@ -122,11 +122,19 @@ pub static TYPES: &[AwsType] = &[
     },
 ];
 
-/// Every bucket of the account with its region, listed once per discovery.
-pub type BucketListing = tokio::sync::OnceCell<Result<Arc<Vec<(String, String)>>, (String, String)>>;
+type Shared<T> = tokio::sync::OnceCell<Result<Arc<T>, (String, String)>>;
+
+/// What the S3 types of one discovery share: the buckets (with their regions) and
+/// their policies, each read once though two types compare policies.
+#[derive(Default)]
+pub struct BucketListing {
+    buckets: Shared<Vec<(String, String)>>,
+    policies: Shared<std::collections::HashMap<String, String>>,
+}
 
 async fn buckets<'a>(cx: &'a ListContext<'a>) -> Result<Arc<Vec<(String, String)>>, (String, String)> {
     cx.buckets
+        .buckets
         .get_or_init(|| async {
             let listed: Vec<Bucket> = paginate(&cx.guard, "s3", "ListBuckets", |token| {
                 let request = cx
@@ -148,6 +156,33 @@ async fn buckets<'a>(cx: &'a ListContext<'a>) -> Result<Arc<Vec<(String, String)
                 Some((name, b.bucket_region().map_or_else(|| home.clone(), str::to_string)))
             });
             Ok(Arc::new(named.collect()))
+        })
+        .await
+        .clone()
+}
+
+/// Every bucket's policy document (buckets without one are absent), read once.
+async fn policies<'a>(
+    cx: &'a ListContext<'a>,
+) -> Result<Arc<std::collections::HashMap<String, String>>, (String, String)> {
+    cx.buckets
+        .policies
+        .get_or_init(|| async {
+            let buckets = buckets(cx).await?;
+            let reads = futures::stream::iter(buckets.iter().cloned()).map(|(bucket, region)| async move {
+                let client = cx.provider.s3_client(&region);
+                let out = call(cx, "GetBucketPolicy", &["NoSuchBucketPolicy"], || {
+                    client.get_bucket_policy().bucket(&bucket).send()
+                })
+                .await?;
+                Ok::<_, (String, String)>(out.and_then(|o| o.policy().map(|p| (bucket, p.to_string()))))
+            });
+            let results: Vec<_> = reads.buffer_unordered(CONCURRENCY).collect().await;
+            let mut policies = std::collections::HashMap::new();
+            for result in results {
+                policies.extend(result?);
+            }
+            Ok(Arc::new(policies))
         })
         .await
         .clone()
@@ -259,13 +294,10 @@ fn list_bucket<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
             client.get_bucket_tagging().bucket(&bucket).send()
         })
         .await?;
-        let policy = call(cx, "GetBucketPolicy", &["NoSuchBucketPolicy"], || {
-            client.get_bucket_policy().bucket(&bucket).send()
-        })
-        .await?;
+        let policies = policies(cx).await?;
         let attributes = json!({
             "id": bucket, "bucket": bucket, "region": region,
-            "policy": policy.as_ref().and_then(|p| p.policy()),
+            "policy": policies.get(&bucket),
             "tags": tagging.as_ref().map_or_else(|| json!({}), |t| tags(t.tag_set())),
         });
         Ok(Some(live("aws_s3_bucket", &bucket, &region, attributes, false)))
@@ -273,22 +305,16 @@ fn list_bucket<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
 }
 
 fn list_bucket_policy<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
-    Box::pin(per_bucket(cx, move |bucket, region| async move {
-        let client = cx.provider.s3_client(&region);
-        let policy = call(cx, "GetBucketPolicy", &["NoSuchBucketPolicy"], || {
-            client.get_bucket_policy().bucket(&bucket).send()
-        })
-        .await?;
-        Ok(policy.and_then(|p| p.policy().map(str::to_string)).map(|document| {
-            live(
-                "aws_s3_bucket_policy",
-                &bucket,
-                &region,
-                json!({"id": bucket, "bucket": bucket, "policy": document}),
-                false,
-            )
-        }))
-    }))
+    Box::pin(async move {
+        let (buckets, policies) = (buckets(cx).await?, policies(cx).await?);
+        Ok(buckets
+            .iter()
+            .filter_map(|(bucket, region)| {
+                let attributes = json!({"id": bucket, "bucket": bucket, "policy": policies.get(bucket)?});
+                Some(live("aws_s3_bucket_policy", bucket, region, attributes, false))
+            })
+            .collect())
+    })
 }
 
 fn list_public_access_block<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
