@@ -11,12 +11,11 @@ use std::collections::{BTreeSet, HashMap};
 use aws_sdk_iam::types::{
     EntityType, GroupDetail, ManagedPolicyDetail, PolicyDetail, Role, RoleDetail, Tag, UserDetail,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::listing::{failure, paginate};
 use super::policy::canonical;
 use super::types::{AwsType, ListContext, Listed, Listing, Scope};
-use crate::attributes::Attributes;
 use crate::crd::Severity;
 use crate::drift::Compare::{Document, Entries, Scalar, Tags};
 use crate::drift::LiveResource;
@@ -181,19 +180,7 @@ fn tags(tags: &[Tag]) -> Value {
 
 /// A global resource (no region) with Terraform's attribute names.
 fn live(type_: &str, id: &str, attributes: Value, is_default: bool) -> LiveResource {
-    let mut attributes = match attributes {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    };
-    attributes.retain(|_, value| !value.is_null());
-    LiveResource {
-        type_: type_.into(),
-        id: id.into(),
-        region: None,
-        attributes: Attributes::from_map(attributes, super::fold::known_name),
-        is_default,
-        part_of: None,
-    }
+    LiveResource { is_default, ..super::mapping::live(type_, id, None, attributes) }
 }
 
 fn sorted(mut values: Vec<String>) -> Vec<String> {

@@ -21,6 +21,12 @@ fn tags(tags: &[Tag]) -> Value {
 }
 
 fn resource(type_: &str, id: &str, region: &str, attributes: Value, is_default: bool) -> LiveResource {
+    LiveResource { is_default, ..live(type_, id, Some(region), attributes) }
+}
+
+/// A live resource of any AWS service with Terraform's attribute names (global ones
+/// have no region); not default, part of nothing.
+pub(super) fn live(type_: &str, id: &str, region: Option<&str>, attributes: Value) -> LiveResource {
     let mut attributes = match attributes {
         Value::Object(map) => map,
         _ => Map::new(),
@@ -30,9 +36,9 @@ fn resource(type_: &str, id: &str, region: &str, attributes: Value, is_default: 
     LiveResource {
         type_: type_.into(),
         id: id.into(),
-        region: Some(region.into()),
+        region: region.map(str::to_string),
         attributes: Attributes::from_map(attributes, super::fold::known_name),
-        is_default,
+        is_default: false,
         part_of: None,
     }
 }

@@ -12,13 +12,12 @@ use std::sync::Arc;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::types::{Bucket, Tag};
 use futures::StreamExt;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::errors::classify;
 use super::listing::{ListError, failure, paginate};
 use super::policy::canonical;
 use super::types::{AwsType, ListContext, Listed, Listing, Scope};
-use crate::attributes::Attributes;
 use crate::crd::Severity;
 use crate::drift::Compare::{Document, Entries, Scalar, Tags};
 use crate::drift::LiveResource;
@@ -242,20 +241,9 @@ where
 }
 
 fn live(type_: &str, bucket: &str, region: &str, attributes: Value, is_default: bool) -> LiveResource {
-    let mut attributes = match attributes {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    };
-    attributes.retain(|_, value| !value.is_null());
+    // A bucket's settings are part of it: reported with it, never unmanaged alone.
     let part_of = (type_ != "aws_s3_bucket").then(|| ("aws_s3_bucket".to_string(), bucket.to_string()));
-    LiveResource {
-        type_: type_.into(),
-        id: bucket.into(),
-        region: Some(region.into()),
-        attributes: Attributes::from_map(attributes, super::fold::known_name),
-        is_default,
-        part_of,
-    }
+    LiveResource { is_default, part_of, ..super::mapping::live(type_, bucket, Some(region), attributes) }
 }
 
 fn tags(tags: &[Tag]) -> Value {
