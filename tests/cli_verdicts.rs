@@ -190,6 +190,7 @@ async fn a_scan_only_reads_and_lists_global_services_once_per_account() {
     assert!(mutating.is_empty(), "a scan changed something: {mutating:?} of {calls:?}");
     assert_eq!(calls.get("DescribeInstances"), Some(&2), "EC2 once per region: {calls:?}");
     assert!(calls.get("REST GET").is_some_and(|n| *n >= 1), "S3 was listed: {calls:?}");
+    assert_eq!(calls.get("DescribeRepositories"), Some(&2), "ECR once per region: {calls:?}");
     for global in ["GetAccountAuthorizationDetails", "ListRoles", "ListInstanceProfiles"] {
         assert_eq!(calls.get(global), Some(&1), "{global} once per account: {calls:?}");
     }

@@ -121,12 +121,18 @@ async fn serve(
     let mut buffer = Vec::new();
     while let Some(request) = read_message(&mut client, &mut buffer).await {
         let text = String::from_utf8_lossy(&request);
-        // Query-protocol APIs (EC2, IAM, STS) name the action; REST ones (S3) are
-        // counted by method, as `REST GET`.
+        // Query-protocol APIs (EC2, IAM, STS) name the action in the body, JSON ones
+        // (ECR) in X-Amz-Target; REST ones (S3) are counted by method, as `REST GET`.
+        let target = text.lines().find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.eq_ignore_ascii_case("x-amz-target")
+                .then(|| value.trim().rsplit('.').next().map(str::to_string))?
+        });
         let action = text
             .split(['&', '?', '\n'])
             .find_map(|p| p.trim().strip_prefix("Action="))
             .map(str::to_string)
+            .or(target)
             .or_else(|| text.split_whitespace().next().map(|method| format!("REST {method}")));
         let fault = action.clone().and_then(|a| {
             let mut faults = faults.lock().ok()?;

@@ -74,6 +74,7 @@ class Replay:
         self.ec2 = session.client("ec2", endpoint_url=endpoint)
         self.iam = session.client("iam", endpoint_url=endpoint)
         self.s3 = session.client("s3", endpoint_url=endpoint)
+        self.ecr = session.client("ecr", endpoint_url=endpoint)
         self.ids = {}  # recorded value -> moto's value
         self.context = []  # (type, attributes) of placeholders
         self.context_vpc = None
@@ -714,7 +715,34 @@ class Replay:
         rules = [{"ObjectOwnership": r["object_ownership"]} for r in a.get("rule") or []]
         self.s3.put_bucket_ownership_controls(Bucket=self.s3_bucket(a["bucket"]), OwnershipControls={"Rules": rules})
 
+    # -- ECR (repository names are ids) -------------------------------------------
+    def aws_ecr_repository(self, a):
+        args = {"repositoryName": a["name"], "imageTagMutability": a.get("image_tag_mutability") or "MUTABLE"}
+        for scanning in a.get("image_scanning_configuration") or []:
+            args["imageScanningConfiguration"] = {"scanOnPush": bool(scanning.get("scan_on_push"))}
+        for encryption in a.get("encryption_configuration") or []:
+            args["encryptionConfiguration"] = {"encryptionType": encryption.get("encryption_type") or "AES256"}
+            if encryption.get("kms_key"):
+                args["encryptionConfiguration"]["kmsKey"] = encryption["kms_key"]
+        tags = cloud_tags(a) or {}
+        if tags:
+            args["tags"] = [{"Key": k, "Value": v} for k, v in tags.items()]
+        self.ecr.create_repository(**args)
+        self.repositories = getattr(self, "repositories", set()) | {a["name"]}
+
+    def ecr_repository(self, name):
+        """The repository a policy names: the state's, or one made now (context state)."""
+        if name not in getattr(self, "repositories", set()):
+            self.aws_ecr_repository({"name": name})
+            self.context.append(("aws_ecr_repository", {"id": name, "name": name,
+                                 "arn": f"arn:aws:ecr:{self.region}:123456789012:repository/{name}"}))
+        return name
+
+    def aws_ecr_repository_policy(self, a):
+        self.ecr.set_repository_policy(repositoryName=self.ecr_repository(a["repository"]), policyText=a["policy"])
+
     ORDER = [
+        "aws_ecr_repository", "aws_ecr_repository_policy",
         "aws_s3_bucket", "aws_s3_bucket_policy", "aws_s3_bucket_public_access_block",
         "aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_ownership_controls",
         "aws_iam_policy", "aws_iam_role", "aws_iam_user", "aws_iam_group", "aws_iam_role_policy",

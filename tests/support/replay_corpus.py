@@ -58,6 +58,10 @@ EC2_DESCRIBE_CANONICAL = '{"Statement":[{"Action":["ec2:Describe*"],"Effect":"Al
 EC2_ALL = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ec2:*","Resource":"*"}]}'
 EC2_ALL_CANONICAL = '{"Statement":[{"Action":["ec2:*"],"Effect":"Allow","Resource":["*"]}],"Version":"2012-10-17"}'
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+# Written out by hand from the state's policy: actions in order, "*" as {"AWS": ["*"]}.
+ECR_POLICY_CANONICAL = '{"Statement":[{"Action":["ecr:BatchCheckLayerAvailability","ecr:BatchDeleteImage","ecr:BatchGetImage","ecr:CompleteLayerUpload","ecr:DeleteRepository","ecr:DeleteRepositoryPolicy","ecr:DescribeRepositories","ecr:GetDownloadUrlForLayer","ecr:GetRepositoryPolicy","ecr:InitiateLayerUpload","ecr:ListImages","ecr:PutImage","ecr:SetRepositoryPolicy","ecr:UploadLayerPart"],"Effect":"Allow","Principal":{"AWS":["*"]},"Sid":"new policy"}],"Version":"2008-10-17"}'
+ECR_PULL_ONLY = '{"Version":"2008-10-17","Statement":[{"Sid":"pull","Effect":"Allow","Principal":"*","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"]}]}'
+ECR_PULL_ONLY_CANONICAL = '{"Statement":[{"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Effect":"Allow","Principal":{"AWS":["*"]},"Sid":"pull"}],"Version":"2008-10-17"}'
 # A bucket policy: "*" as a principal is everyone, as {"AWS": ["*"]}.
 PUBLIC_READ_CANONICAL = '{"Statement":[{"Action":["s3:GetObject"],"Effect":"Allow","Principal":{"AWS":["*"]},"Resource":["arn:aws:s3:::bucket-martin-test-drift/*"],"Sid":"PublicReadGetObject"}],"Version":"2012-10-17"}'
 PUBLIC_ALL = '{"Version":"2012-10-17","Statement":[{"Sid":"PublicReadGetObject","Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::BUCKET/*"}]}'
@@ -340,6 +344,27 @@ FIXTURES = {
            [("block_public_acls", True, False), ("block_public_policy", True, False)], "Critical")]),
         ("removed", lambda r, b: r.s3.delete_public_access_block(Bucket=b),
          [("Missing", "aws_s3_bucket_public_access_block", None, [], "High")]),
+    ]),
+    "aws_ecr_repository": ("bar", [
+        ("immutable tags", lambda r, repo: r.ecr.put_image_tag_mutability(repositoryName=repo, imageTagMutability="IMMUTABLE"),
+         [("Modified", "aws_ecr_repository", None, [("image_tag_mutability", "MUTABLE", "IMMUTABLE")], "Medium")]),
+        ("scan off", lambda r, repo: r.ecr.put_image_scanning_configuration(
+            repositoryName=repo, imageScanningConfiguration={"scanOnPush": False}),
+         [("Modified", "aws_ecr_repository", None,
+           [("image_scanning_configuration", "scan_on_push=true", None),
+            ("image_scanning_configuration", None, "scan_on_push=false")], "Medium")]),
+        ("tag", lambda r, repo: r.ecr.tag_resource(
+            resourceArn=r.ecr.describe_repositories(repositoryNames=[repo])["repositories"][0]["repositoryArn"],
+            tags=[{"Key": "Team", "Value": "console"}]),
+         [("Modified", "aws_ecr_repository", None, [("tags.Team", None, "console")], "Low")]),
+        ("console repository", lambda r, _: r.ecr.create_repository(repositoryName="console-made"),
+         [("Unmanaged", "aws_ecr_repository", "console-made", [], "Medium")]),
+    ]),
+    "aws_ecr_repository_policy": ("bar", [
+        ("policy narrowed", lambda r, repo: r.ecr.set_repository_policy(repositoryName=repo, policyText=ECR_PULL_ONLY),
+         [("Modified", "aws_ecr_repository_policy", None, [("policy", ECR_POLICY_CANONICAL, ECR_PULL_ONLY_CANONICAL)], "Critical")]),
+        ("policy deleted", lambda r, repo: r.ecr.delete_repository_policy(repositoryName=repo),
+         [("Missing", "aws_ecr_repository_policy", None, [], "High")]),
     ]),
     # Types discovery does not list: replayed as nothing, and never reported.
     "aws_ebs_encryption_by_default": (None, []),

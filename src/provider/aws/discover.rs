@@ -9,7 +9,7 @@ use super::errors::classify;
 use super::listing::{ListError, failure};
 use super::mapping;
 use super::types::{ListContext, Listing, Scope, TYPES};
-use super::{ec2, iam, s3};
+use super::{ec2, ecr, iam, s3};
 use crate::provider::{Discovery, DiscoveryFailure, LiveResource, ProgressSink};
 
 /// The region failures of global types are scoped to (`global/aws_iam_role`).
@@ -81,13 +81,14 @@ async fn list_all<'a>(
     shared: Shared<'a>,
     progress: &dyn ProgressSink,
 ) -> Vec<Outcome<'a>> {
-    let rules = ec2::RuleListing::new();
+    let (rules, repositories) = (ec2::RuleListing::new(), ecr::RepositoryListing::new());
     let cx = ListContext {
         region,
         guard: provider.settings.guard.in_region(if scope == GLOBAL { GLOBAL } else { region }),
         ec2: provider.ec2_client(region),
         iam: provider.iam_client(),
         rules: &rules,
+        repositories: &repositories,
         authorization: shared.authorization,
         buckets: shared.buckets,
         provider,

@@ -5,6 +5,7 @@
 mod coverage;
 mod discover;
 mod ec2;
+mod ecr;
 #[cfg(test)]
 mod engine_tests;
 mod entries;
@@ -121,6 +122,15 @@ impl AwsProvider {
             builder = builder.endpoint_url(url).force_path_style(true);
         }
         aws_sdk_s3::Client::from_conf(builder.build())
+    }
+
+    fn ecr_client(&self, region: &str) -> aws_sdk_ecr::Client {
+        let mut builder =
+            aws_sdk_ecr::config::Builder::from(&self.base).region(Region::new(region.to_string()));
+        if let Some(url) = self.endpoint_for("ecr") {
+            builder = builder.endpoint_url(url);
+        }
+        aws_sdk_ecr::Client::from_conf(builder.build())
     }
 
     fn ec2_client(&self, region: &str) -> aws_sdk_ec2::Client {

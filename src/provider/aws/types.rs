@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use futures::future::BoxFuture;
 
-use super::{ec2, iam, s3};
+use super::{ec2, ecr, iam, s3};
 use crate::crd::Severity;
 use crate::drift::{Compare, LiveResource};
 use crate::resilience::RegionGuard;
@@ -84,6 +84,8 @@ pub struct ListContext<'a> {
     pub iam: aws_sdk_iam::Client,
     /// One DescribeSecurityGroupRules per region, shared by the ingress and egress types.
     pub rules: &'a ec2::RuleListing,
+    /// One DescribeRepositories listing per region, shared by the ECR types.
+    pub repositories: &'a ecr::RepositoryListing,
     /// One GetAccountAuthorizationDetails listing per account, shared by the IAM types.
     pub authorization: &'a iam::Authorization,
     /// One ListBuckets per account, shared by the S3 types.
@@ -93,7 +95,7 @@ pub struct ListContext<'a> {
 
 /// Every declared AWS type, service by service.
 pub static TYPES: LazyLock<Vec<&'static AwsType>> =
-    LazyLock::new(|| [ec2::TYPES, iam::TYPES, s3::TYPES].into_iter().flatten().collect());
+    LazyLock::new(|| [ec2::TYPES, ecr::TYPES, iam::TYPES, s3::TYPES].into_iter().flatten().collect());
 
 /// Types discovery lists in their own right: what `resourceTypes` accepts.
 pub static SUPPORTED: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
