@@ -75,8 +75,8 @@ fn every_fixture_parses_or_fails_with_a_named_error() {
     );
     assert_eq!(
         (parsed, resources, data),
-        (155, 340, 9),
-        "the replay states add 16 (AWS network), 7 and a data source (IAM), 6 (S3) and 3 (Google) instances"
+        (155, 341, 9),
+        "the replay states add 16 (AWS network), 8 and a data source (IAM), 6 (S3) and 3 (Google) instances"
     );
 }
 

@@ -654,6 +654,13 @@ class Replay:
         group = self.iam_principal("group", a["group"])
         self.iam.attach_group_policy(GroupName=group, PolicyArn=self.iam_policy_arn(a["policy_arn"]))
 
+    def aws_iam_openid_connect_provider(self, a):
+        url = a["url"] if a["url"].startswith("https://") else f"https://{a['url']}"
+        made = self.iam.create_open_id_connect_provider(
+            Url=url, ClientIDList=a.get("client_id_list") or [], ThumbprintList=a.get("thumbprint_list") or [],
+            Tags=self.iam_tags(a))["OpenIDConnectProviderArn"]
+        self.new(a["arn"], made)
+
     def aws_iam_service_linked_role(self, a):
         role = self.iam.create_service_linked_role(AWSServiceName=a["aws_service_name"])["Role"]
         self.new(a["arn"], role["Arn"])
@@ -748,7 +755,7 @@ class Replay:
         "aws_iam_policy", "aws_iam_role", "aws_iam_user", "aws_iam_group", "aws_iam_role_policy",
         "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role_policy_attachment",
         "aws_iam_user_policy_attachment", "aws_iam_group_policy_attachment", "aws_iam_instance_profile",
-        "aws_iam_service_linked_role",
+        "aws_iam_service_linked_role", "aws_iam_openid_connect_provider",
         "aws_default_vpc", "aws_vpc", "aws_default_subnet", "aws_subnet", "aws_internet_gateway",
         "aws_default_security_group", "aws_security_group", "aws_key_pair", "aws_eip", "aws_instance",
         "aws_ebs_volume", "aws_nat_gateway", "aws_default_route_table", "aws_route_table", "aws_route",

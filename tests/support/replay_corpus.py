@@ -505,10 +505,19 @@ def s3_defaults(r, _):
     r.s3.put_bucket_ownership_controls(Bucket="app-logs", OwnershipControls={"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]})
 
 
+def oidc_with_extra_audience(r, _):
+    r.iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=GITHUB_OIDC)
+    r.iam.create_open_id_connect_provider(
+        Url="https://token.actions.githubusercontent.com", ClientIDList=["sts.amazonaws.com", "evil.example.com"],
+        ThumbprintList=["6938fd4d98bab03faadb97b34396831e3780aea1"],
+        Tags=[{"Key": "Name", "Value": "github"}, {"Key": "ManagedBy", "Value": "terraform"}])
+
+
 SSM_CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
 S3_KEY = "arn:aws:kms:eu-west-1:123456789012:key/0a11c0ff-ee00-4000-8000-000000000001"
 APP_DATA = "arn:aws:iam::123456789012:policy/app/app-data-read"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
+GITHUB_OIDC = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
 
 SYNTHETIC_CASES = {
     "s3-stack": ("app-assets", [
@@ -548,6 +557,16 @@ SYNTHETIC_CASES = {
         ("profile role swapped", lambda r, _: swap_profile_role(r, "app"),
          [("Modified", "aws_iam_instance_profile", "app", [("role", "app", "console-role")], "High"),
           ("Unmanaged", "aws_iam_role", "console-role", [], "Medium")]),
+        # moto answers AddClientIDToOpenIDConnectProvider with a 500 (AWS adds the
+        # audience); the provider is made again with the extra audience instead, which
+        # ends in the same state (same URL, same ARN).
+        ("OIDC audience added", oidc_with_extra_audience,
+         [("Modified", "aws_iam_openid_connect_provider", GITHUB_OIDC,
+           [("client_id_list", ["sts.amazonaws.com"], ["evil.example.com", "sts.amazonaws.com"])], "High")]),
+        ("OIDC thumbprint", lambda r, _: r.iam.update_open_id_connect_provider_thumbprint(
+            OpenIDConnectProviderArn=GITHUB_OIDC, ThumbprintList=["1c58a3a8518e8759bf075b76b750d4f2df264fcd"]),
+         [("Modified", "aws_iam_openid_connect_provider", GITHUB_OIDC,
+           [("thumbprint_list", ["6938fd4d98bab03faadb97b34396831e3780aea1"], ["1c58a3a8518e8759bf075b76b750d4f2df264fcd"])], "Medium")]),
         # AWS makes service-linked roles when a service needs one: never unmanaged.
         ("service made a role", lambda r, _: r.iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com"), []),
         ("policy widened", lambda r, _: r.iam.create_policy_version(PolicyArn=r.ids.get(APP_DATA, APP_DATA), PolicyDocument=ALLOW_ALL, SetAsDefault=True),

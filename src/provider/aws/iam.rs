@@ -17,7 +17,7 @@ use super::listing::{failure, paginate};
 use super::policy::canonical;
 use super::types::{AwsType, ListContext, Listed, Listing, Scope};
 use crate::crd::Severity;
-use crate::drift::Compare::{Document, Entries, Scalar, Tags};
+use crate::drift::Compare::{Document, Entries, Scalar, StringSet, Tags};
 use crate::drift::LiveResource;
 
 /// A global IAM listing.
@@ -113,6 +113,23 @@ pub static TYPES: &[AwsType] = &[
         compared: &[("aws_service_name", Scalar), ("description", Scalar), ("tags", Tags)],
         ..AwsType::new("aws_iam_service_linked_role", iam(DETAILS, DETAILS_ACTION, list_service_linked_role))
     },
+    AwsType {
+        compared: &[
+            ("url", Entries(issuer)),
+            ("client_id_list", StringSet),
+            ("thumbprint_list", StringSet),
+            ("tags", Tags),
+        ],
+        severity: &[("url", Severity::High), ("client_id_list", Severity::High)],
+        ..AwsType::new(
+            "aws_iam_openid_connect_provider",
+            iam(
+                &["ListOpenIDConnectProviders", "GetOpenIDConnectProvider"],
+                &["iam:ListOpenIDConnectProviders", "iam:GetOpenIDConnectProvider"],
+                list_openid_connect_provider,
+            ),
+        )
+    },
     AwsType::new("aws_iam_role_policy_attachment", Listing::Folded { parent: "aws_iam_role" }),
     AwsType::new("aws_iam_user_policy_attachment", Listing::Folded { parent: "aws_iam_user" }),
     AwsType::new("aws_iam_group_policy_attachment", Listing::Folded { parent: "aws_iam_group" }),
@@ -123,6 +140,14 @@ pub static TYPES: &[AwsType] = &[
 /// attachment.
 fn policy_arns(value: Option<&Value>) -> BTreeSet<String> {
     crate::drift::string_set(value).into_iter().map(Cow::into_owned).collect()
+}
+
+/// An OIDC issuer without its scheme: Terraform records the URL as written
+/// (`https://token.actions.githubusercontent.com`), IAM returns it without `https://`.
+fn issuer(value: Option<&Value>) -> BTreeSet<String> {
+    let url = value.and_then(Value::as_str).unwrap_or_default();
+    let bare = url.strip_prefix("https://").unwrap_or(url).trim_end_matches('/');
+    (!bare.is_empty()).then(|| bare.to_string()).into_iter().collect()
 }
 
 /// What GetAccountAuthorizationDetails returned, listed once per discovery.
@@ -409,5 +434,43 @@ fn list_instance_profile<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
                 live("aws_iam_instance_profile", name, attributes, false)
             })
             .collect())
+    })
+}
+
+/// OIDC providers: one ListOpenIDConnectProviders (it returns every provider, unpaged),
+/// then one GetOpenIDConnectProvider per provider, concurrently: no call lists their
+/// settings.
+fn list_openid_connect_provider<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    use futures::StreamExt;
+    Box::pin(async move {
+        let listed = cx
+            .guard
+            .call("iam", "ListOpenIDConnectProviders", super::errors::classify, || {
+                cx.iam.list_open_id_connect_providers().send()
+            })
+            .await
+            .map_err(|e| failure(super::listing::ListError::Call(Box::new(e))))?;
+        let arns: Vec<String> = listed
+            .open_id_connect_provider_list()
+            .iter()
+            .filter_map(|p| p.arn().map(str::to_string))
+            .collect();
+        let reads = futures::stream::iter(arns).map(|arn| async move {
+            let out = cx
+                .guard
+                .call("iam", "GetOpenIDConnectProvider", super::errors::classify, || {
+                    cx.iam.get_open_id_connect_provider().open_id_connect_provider_arn(&arn).send()
+                })
+                .await
+                .map_err(|e| failure(super::listing::ListError::Call(Box::new(e))))?;
+            let attributes = json!({
+                "id": arn, "arn": arn, "url": out.url(),
+                "client_id_list": sorted(out.client_id_list().to_vec()),
+                "thumbprint_list": sorted(out.thumbprint_list().to_vec()),
+                "tags": tags(out.tags()),
+            });
+            Ok::<_, (String, String)>(live("aws_iam_openid_connect_provider", &arn, attributes, false))
+        });
+        reads.buffer_unordered(16).collect::<Vec<_>>().await.into_iter().collect()
     })
 }
