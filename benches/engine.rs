@@ -314,11 +314,14 @@ async fn api_calls_for_1k(moto_server: &str) {
         took.as_secs_f64(),
     );
     // The fewest calls each API allows for 1,000 of its resources: EC2 one page per
-    // type (1,000 a page); IAM one GetAccountAuthorizationDetails page and one ListRoles
-    // page (descriptions are not in the details) and one ListInstanceProfiles; S3 one
-    // ListBuckets and, having no call that lists settings, one Get per bucket and
-    // setting (tagging, policy, public access block, encryption, ownership).
-    let minimum = [("ec2", "14 (one page per listing)"), ("iam", "3"), ("s3", "5,001"), ("sts", "1")];
+    // listing (12 listings, 1,000 a page; the two rule types share one); ECR one
+    // DescribeRepositories page per region (tags and policies are per repository: none
+    // here); IAM one page each of GetAccountAuthorizationDetails, ListRoles
+    // (descriptions are not in the details), ListInstanceProfiles and
+    // ListOpenIDConnectProviders; S3 one ListBuckets and, having no call that lists
+    // settings, one Get per bucket and setting (tagging, policy, public access block,
+    // encryption, ownership).
+    let minimum = [("ec2", "12"), ("ecr", "1"), ("iam", "4"), ("s3", "5,001"), ("sts", "1")];
     for (service, (total, mut operations)) in per_service {
         operations.sort();
         let least = minimum.iter().find(|(s, _)| *s == service).map_or("?", |(_, m)| m);
