@@ -12,9 +12,38 @@ use serde_json::{Map, Value};
 /// IAM's version for a document that names none.
 const DEFAULT_VERSION: &str = "2008-10-17";
 
+/// Documents remembered per thread: trust and bucket policies repeat across an estate,
+/// and canonicalising one costs a parse and a serialisation. Bounded in count and
+/// size; cleared when full.
+const MEMO_ENTRIES: usize = 256;
+const MEMO_MAX_TEXT: usize = 8 * 1024;
+
+thread_local! {
+    static MEMO: std::cell::RefCell<std::collections::HashMap<String, Option<String>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 /// The canonical text of a policy document; `None` when `text` is not a JSON object
 /// (also after URL-decoding).
 pub fn canonical(text: &str) -> Option<String> {
+    if text.len() > MEMO_MAX_TEXT {
+        return canonical_uncached(text);
+    }
+    MEMO.with(|memo| {
+        if let Some(known) = memo.borrow().get(text) {
+            return known.clone();
+        }
+        let made = canonical_uncached(text);
+        let mut memo = memo.borrow_mut();
+        if memo.len() >= MEMO_ENTRIES {
+            memo.clear();
+        }
+        memo.insert(text.to_string(), made.clone());
+        made
+    })
+}
+
+fn canonical_uncached(text: &str) -> Option<String> {
     let text = text.trim();
     let decoded;
     let json = if text.starts_with('%') {
@@ -181,6 +210,8 @@ mod tests {
             "keys in order, lists everywhere a list is allowed"
         );
         assert_eq!(canonical("not json"), None);
+        assert_eq!(canonical("not json"), None, "remembered as no document");
+        assert_eq!(canonical(narrow), canonical_uncached(narrow), "the memo gives what it was given");
         assert_eq!(canonical("[1]"), None);
     }
 }
