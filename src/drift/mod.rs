@@ -76,7 +76,6 @@ pub fn compare(
         }
     }
     let why_not = |type_: &str| if wanted(type_) { verdicts::UNSUPPORTED } else { verdicts::EXCLUDED };
-    let mut verdicts = Verdicts::with_capacity(own_count(states, &config.provider));
     let ignores = IgnoreSet::new(cloud, &config.ignore, config.default_ignores, now);
 
     let own: Vec<&StateResource> = states
@@ -84,6 +83,7 @@ pub fn compare(
         .flat_map(|s| &s.resources)
         .filter(|r| r.provider.name == config.provider && r.id.is_some())
         .collect();
+    let mut verdicts = Verdicts::with_capacity(own.len());
     let hints = RegionHints::new(cloud, &own, &discovery.resources);
     let in_scope = |region: Option<&str>| {
         region.is_none_or(|r| discovery.regions.is_empty() || discovery.regions.iter().any(|d| d == r))
@@ -363,9 +363,4 @@ fn record(
             true
         }
     }
-}
-
-/// How many resources of `provider` the states hold (the verdicts' capacity).
-fn own_count(states: &[StateFile], provider: &str) -> usize {
-    states.iter().flat_map(|s| &s.resources).filter(|r| r.provider.name == provider).count()
 }

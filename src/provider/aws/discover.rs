@@ -87,6 +87,7 @@ async fn list_all<'a>(
         guard: provider.settings.guard.in_region(if scope == GLOBAL { GLOBAL } else { region }),
         ec2: provider.ec2_client(region),
         iam: provider.iam_client(),
+        ecr: provider.ecr_client(region),
         rules: &rules,
         repositories: &repositories,
         authorization: shared.authorization,

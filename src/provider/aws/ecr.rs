@@ -8,19 +8,14 @@ use std::sync::Arc;
 
 use aws_sdk_ecr::error::ProvideErrorMetadata;
 use aws_sdk_ecr::types::Repository;
-use futures::StreamExt;
 use serde_json::{Value, json};
 
-use super::errors::classify;
-use super::listing::{ListError, failure, paginate};
+use super::listing::{failure, paginate, read_each};
 use super::policy::canonical;
 use super::types::{AwsType, ListContext, Listed, Listing, Scope};
 use crate::crd::Severity;
 use crate::drift::Compare::{Document, Entries, Scalar, Tags};
 use crate::drift::LiveResource;
-
-/// Repository reads at once, per type.
-const CONCURRENCY: usize = 16;
 
 const fn ecr(
     operations: &'static [&'static str],
@@ -83,7 +78,7 @@ pub type RepositoryListing = tokio::sync::OnceCell<Result<Arc<Vec<Repository>>, 
 async fn repositories<'a>(cx: &'a ListContext<'a>) -> Result<Arc<Vec<Repository>>, (String, String)> {
     cx.repositories
         .get_or_init(|| async {
-            let client = cx.provider.ecr_client(cx.region);
+            let client = &cx.ecr;
             paginate(&cx.guard, "ecr", "DescribeRepositories", |token| {
                 let request = client.describe_repositories().max_results(1000).set_next_token(token);
                 async move {
@@ -109,12 +104,10 @@ where
     Fut: Future<Output = Result<Option<LiveResource>, (String, String)>>,
 {
     let repositories = repositories(cx).await?;
-    let reads = futures::stream::iter(repositories.iter().cloned()).map(read);
-    let results: Vec<_> = reads.buffer_unordered(CONCURRENCY).collect().await;
-    results.into_iter().filter_map(Result::transpose).collect()
+    read_each(repositories.iter().cloned(), read).await
 }
 
-/// Runs one ECR call under the guard; a "not found" answer (one of `absent`) is `None`.
+/// One ECR call; an answer with the `absent` code means "none".
 async fn call<T, E, F, Fut>(
     cx: &ListContext<'_>,
     operation: &'static str,
@@ -134,15 +127,7 @@ where
         >,
     >,
 {
-    match cx.guard.call("ecr", operation, classify, send).await {
-        Ok(out) => Ok(Some(out)),
-        Err(crate::resilience::GuardError::Call(error))
-            if error.as_service_error().and_then(|e| e.code()).is_some_and(|code| code == absent) =>
-        {
-            Ok(None)
-        }
-        Err(error) => Err(failure(ListError::Call(Box::new(error)))),
-    }
+    super::listing::call_optional(&cx.guard, "ecr", operation, &[absent], send).await
 }
 
 fn live(type_: &str, name: &str, region: &str, attributes: Value) -> LiveResource {
@@ -178,7 +163,7 @@ fn list_repository<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
         let (Some(name), Some(arn)) = (repository.repository_name(), repository.repository_arn()) else {
             return Ok(None);
         };
-        let client = cx.provider.ecr_client(cx.region);
+        let client = &cx.ecr;
         let tags = call(cx, "ListTagsForResource", "RepositoryNotFoundException", || {
             client.list_tags_for_resource().resource_arn(arn).send()
         })
@@ -208,7 +193,7 @@ fn list_repository<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
 fn list_policy<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
     Box::pin(per_repository(cx, move |repository| async move {
         let Some(name) = repository.repository_name().map(str::to_string) else { return Ok(None) };
-        let client = cx.provider.ecr_client(cx.region);
+        let client = &cx.ecr;
         let out = call(cx, "GetRepositoryPolicy", "RepositoryPolicyNotFoundException", || {
             client.get_repository_policy().repository_name(&name).send()
         })
@@ -223,7 +208,7 @@ fn list_policy<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
 fn list_lifecycle<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
     Box::pin(per_repository(cx, move |repository| async move {
         let Some(name) = repository.repository_name().map(str::to_string) else { return Ok(None) };
-        let client = cx.provider.ecr_client(cx.region);
+        let client = &cx.ecr;
         let out = call(cx, "GetLifecyclePolicy", "LifecyclePolicyNotFoundException", || {
             client.get_lifecycle_policy().repository_name(&name).send()
         })

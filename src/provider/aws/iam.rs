@@ -441,7 +441,6 @@ fn list_instance_profile<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
 /// then one GetOpenIDConnectProvider per provider, concurrently: no call lists their
 /// settings.
 fn list_openid_connect_provider<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
-    use futures::StreamExt;
     Box::pin(async move {
         let listed = cx
             .guard
@@ -455,22 +454,22 @@ fn list_openid_connect_provider<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
             .iter()
             .filter_map(|p| p.arn().map(str::to_string))
             .collect();
-        let reads = futures::stream::iter(arns).map(|arn| async move {
-            let out = cx
-                .guard
-                .call("iam", "GetOpenIDConnectProvider", super::errors::classify, || {
+        super::listing::read_each(arns, |arn| async move {
+            let out =
+                super::listing::call_optional(&cx.guard, "iam", "GetOpenIDConnectProvider", &[], || {
                     cx.iam.get_open_id_connect_provider().open_id_connect_provider_arn(&arn).send()
                 })
-                .await
-                .map_err(|e| failure(super::listing::ListError::Call(Box::new(e))))?;
-            let attributes = json!({
-                "id": arn, "arn": arn, "url": out.url(),
-                "client_id_list": sorted(out.client_id_list().to_vec()),
-                "thumbprint_list": sorted(out.thumbprint_list().to_vec()),
-                "tags": tags(out.tags()),
-            });
-            Ok::<_, (String, String)>(live("aws_iam_openid_connect_provider", &arn, attributes, false))
-        });
-        reads.buffer_unordered(16).collect::<Vec<_>>().await.into_iter().collect()
+                .await?;
+            Ok(out.map(|out| {
+                let attributes = json!({
+                    "id": arn, "arn": arn, "url": out.url(),
+                    "client_id_list": sorted(out.client_id_list().to_vec()),
+                    "thumbprint_list": sorted(out.thumbprint_list().to_vec()),
+                    "tags": tags(out.tags()),
+                });
+                live("aws_iam_openid_connect_provider", &arn, attributes, false)
+            }))
+        })
+        .await
     })
 }

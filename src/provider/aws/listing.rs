@@ -79,3 +79,48 @@ pub fn failure<E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'stat
         ),
     }
 }
+
+/// Reads at once where a listing must read per resource (no list call returns what is
+/// compared: S3 bucket settings, ECR tags and policies, OIDC providers).
+pub const PER_RESOURCE_CONCURRENCY: usize = 16;
+
+/// One call to `service` under the guard. An error whose code is one of `absent` is the
+/// API's way of saying "nothing configured" (`NoSuchBucketPolicy`): `None`.
+pub async fn call_optional<T, E, F, Fut>(
+    guard: &RegionGuard<'_>,
+    service: &'static str,
+    operation: &'static str,
+    absent: &[&str],
+    send: F,
+) -> Result<Option<T>, (String, String)>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+{
+    match guard.call(service, operation, classify, send).await {
+        Ok(out) => Ok(Some(out)),
+        Err(GuardError::Call(error))
+            if error.as_service_error().and_then(|e| e.code()).is_some_and(|code| absent.contains(&code)) =>
+        {
+            Ok(None)
+        }
+        Err(error) => Err(failure(ListError::Call(Box::new(error)))),
+    }
+}
+
+/// Runs `read` for every item, `PER_RESOURCE_CONCURRENCY` at a time, and keeps what it
+/// found; the first failure fails the listing.
+pub async fn read_each<I, T, F, Fut>(
+    items: impl IntoIterator<Item = I>,
+    read: F,
+) -> Result<Vec<T>, (String, String)>
+where
+    F: FnMut(I) -> Fut,
+    Fut: Future<Output = Result<Option<T>, (String, String)>>,
+{
+    use futures::StreamExt;
+    let reads = futures::stream::iter(items).map(read).buffer_unordered(PER_RESOURCE_CONCURRENCY);
+    let results: Vec<_> = reads.collect().await;
+    results.into_iter().filter_map(Result::transpose).collect()
+}

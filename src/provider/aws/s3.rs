@@ -9,21 +9,18 @@
 
 use std::sync::Arc;
 
-use aws_sdk_s3::error::ProvideErrorMetadata;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
 use aws_sdk_s3::types::{Bucket, Tag};
-use futures::StreamExt;
 use serde_json::{Value, json};
 
-use super::errors::classify;
-use super::listing::{ListError, failure, paginate};
+use super::listing::{failure, paginate, read_each};
 use super::policy::canonical;
 use super::types::{AwsType, ListContext, Listed, Listing, Scope};
 use crate::crd::Severity;
 use crate::drift::Compare::{Document, Entries, Scalar, Tags};
 use crate::drift::LiveResource;
-
-/// Bucket settings read at once, per type.
-const CONCURRENCY: usize = 16;
 
 const fn s3(
     operations: &'static [&'static str],
@@ -123,12 +120,42 @@ pub static TYPES: &[AwsType] = &[
 
 type Shared<T> = tokio::sync::OnceCell<Result<Arc<T>, (String, String)>>;
 
-/// What the S3 types of one discovery share: the buckets (with their regions) and
-/// their policies, each read once though two types compare policies.
+/// What the S3 types of one discovery share: the buckets (with their regions), their
+/// policies (read once though two types compare them) and one client per region.
 #[derive(Default)]
 pub struct BucketListing {
     buckets: Shared<Vec<(String, String)>>,
-    policies: Shared<std::collections::HashMap<String, String>>,
+    policies: Shared<HashMap<String, String>>,
+    clients: Mutex<HashMap<String, aws_sdk_s3::Client>>,
+}
+
+/// The S3 client for `region`, made once per discovery.
+fn client(cx: &ListContext<'_>, region: &str) -> aws_sdk_s3::Client {
+    let mut clients = cx.buckets.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    clients.entry(region.to_string()).or_insert_with(|| cx.provider.s3_client(region)).clone()
+}
+
+/// One S3 call; an answer with one of the `absent` codes means "not configured".
+async fn call<T, E, F, Fut>(
+    cx: &ListContext<'_>,
+    operation: &'static str,
+    absent: &[&str],
+    send: F,
+) -> Result<Option<T>, (String, String)>
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    F: FnMut() -> Fut,
+    Fut: Future<
+        Output = Result<
+            T,
+            aws_smithy_runtime_api::client::result::SdkError<
+                E,
+                aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+            >,
+        >,
+    >,
+{
+    super::listing::call_optional(&cx.guard, "s3", operation, absent, send).await
 }
 
 async fn buckets<'a>(cx: &'a ListContext<'a>) -> Result<Arc<Vec<(String, String)>>, (String, String)> {
@@ -136,12 +163,8 @@ async fn buckets<'a>(cx: &'a ListContext<'a>) -> Result<Arc<Vec<(String, String)
         .buckets
         .get_or_init(|| async {
             let listed: Vec<Bucket> = paginate(&cx.guard, "s3", "ListBuckets", |token| {
-                let request = cx
-                    .provider
-                    .s3_client(cx.region)
-                    .list_buckets()
-                    .max_buckets(10_000)
-                    .set_continuation_token(token);
+                let request =
+                    client(cx, cx.region).list_buckets().max_buckets(10_000).set_continuation_token(token);
                 async move {
                     let out = request.send().await?;
                     Ok((out.buckets().to_vec(), out.continuation_token().map(str::to_string)))
@@ -161,26 +184,21 @@ async fn buckets<'a>(cx: &'a ListContext<'a>) -> Result<Arc<Vec<(String, String)
 }
 
 /// Every bucket's policy document (buckets without one are absent), read once.
-async fn policies<'a>(
-    cx: &'a ListContext<'a>,
-) -> Result<Arc<std::collections::HashMap<String, String>>, (String, String)> {
+async fn policies<'a>(cx: &'a ListContext<'a>) -> Result<Arc<HashMap<String, String>>, (String, String)> {
     cx.buckets
         .policies
         .get_or_init(|| async {
             let buckets = buckets(cx).await?;
-            let reads = futures::stream::iter(buckets.iter().cloned()).map(|(bucket, region)| async move {
-                let client = cx.provider.s3_client(&region);
+            let policies = read_each(buckets.iter().cloned(), |(bucket, region)| async move {
+                let client = client(cx, &region);
                 let out = call(cx, "GetBucketPolicy", &["NoSuchBucketPolicy"], || {
                     client.get_bucket_policy().bucket(&bucket).send()
                 })
                 .await?;
-                Ok::<_, (String, String)>(out.and_then(|o| o.policy().map(|p| (bucket, p.to_string()))))
-            });
-            let results: Vec<_> = reads.buffer_unordered(CONCURRENCY).collect().await;
-            let mut policies = std::collections::HashMap::new();
-            for result in results {
-                policies.extend(result?);
-            }
+                Ok(out.and_then(|o| o.policy().map(|p| (bucket, p.to_string()))))
+            })
+            .await?;
+            let policies: HashMap<String, String> = policies.into_iter().collect();
             Ok(Arc::new(policies))
         })
         .await
@@ -198,46 +216,7 @@ where
     Fut: Future<Output = Result<Option<LiveResource>, (String, String)>>,
 {
     let buckets = buckets(cx).await?;
-    let reads = futures::stream::iter(buckets.iter().cloned()).map(|(name, region)| read(name, region));
-    let results: Vec<_> = reads.buffer_unordered(CONCURRENCY).collect().await;
-    let mut out = Vec::with_capacity(results.len());
-    for result in results {
-        if let Some(resource) = result? {
-            out.push(resource);
-        }
-    }
-    Ok(out)
-}
-
-/// Runs one S3 call under the guard; a "not configured" answer (one of `absent`) is `None`.
-async fn call<T, E, F, Fut>(
-    cx: &ListContext<'_>,
-    operation: &'static str,
-    absent: &[&str],
-    send: F,
-) -> Result<Option<T>, (String, String)>
-where
-    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    F: FnMut() -> Fut,
-    Fut: Future<
-        Output = Result<
-            T,
-            aws_smithy_runtime_api::client::result::SdkError<
-                E,
-                aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-            >,
-        >,
-    >,
-{
-    match cx.guard.call("s3", operation, classify, send).await {
-        Ok(out) => Ok(Some(out)),
-        Err(crate::resilience::GuardError::Call(error))
-            if error.as_service_error().and_then(|e| e.code()).is_some_and(|code| absent.contains(&code)) =>
-        {
-            Ok(None)
-        }
-        Err(error) => Err(failure(ListError::Call(Box::new(error)))),
-    }
+    read_each(buckets.iter().cloned(), |(name, region)| read(name, region)).await
 }
 
 fn live(type_: &str, bucket: &str, region: &str, attributes: Value, is_default: bool) -> LiveResource {
@@ -277,7 +256,7 @@ fn ownership_rules(value: Option<&Value>) -> std::collections::BTreeSet<String> 
 
 fn list_bucket<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
     Box::pin(per_bucket(cx, move |bucket, region| async move {
-        let client = cx.provider.s3_client(&region);
+        let client = client(cx, &region);
         let tagging = call(cx, "GetBucketTagging", &["NoSuchTagSet"], || {
             client.get_bucket_tagging().bucket(&bucket).send()
         })
@@ -307,7 +286,7 @@ fn list_bucket_policy<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
 
 fn list_public_access_block<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
     Box::pin(per_bucket(cx, move |bucket, region| async move {
-        let client = cx.provider.s3_client(&region);
+        let client = client(cx, &region);
         let out = call(cx, "GetPublicAccessBlock", &["NoSuchPublicAccessBlockConfiguration"], || {
             client.get_public_access_block().bucket(&bucket).send()
         })
@@ -328,7 +307,7 @@ fn list_public_access_block<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
 
 fn list_encryption<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
     Box::pin(per_bucket(cx, move |bucket, region| async move {
-        let client = cx.provider.s3_client(&region);
+        let client = client(cx, &region);
         let out =
             call(cx, "GetBucketEncryption", &["ServerSideEncryptionConfigurationNotFoundError"], || {
                 client.get_bucket_encryption().bucket(&bucket).send()
@@ -361,7 +340,7 @@ fn list_encryption<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
 
 fn list_ownership<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
     Box::pin(per_bucket(cx, move |bucket, region| async move {
-        let client = cx.provider.s3_client(&region);
+        let client = client(cx, &region);
         let out = call(cx, "GetBucketOwnershipControls", &["OwnershipControlsNotFoundError"], || {
             client.get_bucket_ownership_controls().bucket(&bucket).send()
         })

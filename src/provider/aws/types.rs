@@ -82,6 +82,7 @@ pub struct ListContext<'a> {
     pub guard: RegionGuard<'a>,
     pub ec2: aws_sdk_ec2::Client,
     pub iam: aws_sdk_iam::Client,
+    pub ecr: aws_sdk_ecr::Client,
     /// One DescribeSecurityGroupRules per region, shared by the ingress and egress types.
     pub rules: &'a ec2::RuleListing,
     /// One DescribeRepositories listing per region, shared by the ECR types.
