@@ -377,6 +377,20 @@ FIXTURES = {
 SYNTHETIC = ["network-stack", "iam-stack", "s3-stack"]
 
 
+def not_checked(summary):
+    """The summary's not-checked groups, as {(type, reason): count}."""
+    return {(g["type"], g["reason"]): g["count"] for g in summary.get("notChecked", [])}
+
+
+def unsupported(state, skipped):
+    """What a scan must name as not checked: every instance of a type it does not list."""
+    counts = {}
+    for type_, _, _ in managed(state):
+        if type_ in skipped:
+            counts[(type_, "UnsupportedType")] = counts.get((type_, "UnsupportedType"), 0) + 1
+    return counts
+
+
 def replayed_count(state):
     """State resources of the types the replay creates (and discovery checks)."""
     return sum(1 for type_, _, _ in managed(state) if type_ in Replay.ORDER)
@@ -464,6 +478,8 @@ def main():
                         problem = f"not in sync (exit {code}): {json.dumps(report['items'])}"
                     elif skipped and s["managed"] != replayed_count(state) + sum(len(r["instances"]) for r in context["resources"]):
                         problem = f"types {skipped} are not discovered and must not be compared: {s}"
+                    elif skipped and not_checked(s) != unsupported(state, skipped):
+                        problem = f"types {skipped} must be named not checked (UnsupportedType): {s.get('notChecked')}"
                 else:
                     problem = check_items(replay, target, report["items"], expected)
                     want_code = 2 if expected else 0  # a change that means nothing is no drift
