@@ -333,12 +333,11 @@ mod tests {
     #[test]
     fn unknown_resource_types_are_refused_with_the_supported_list() {
         assert!(check_resource_types(CloudProvider::Aws, &["aws_instance".into()]).is_ok());
-        let err =
-            check_resource_types(CloudProvider::Aws, &["aws_instance".into(), "aws_lambda_function".into()])
-                .expect_err("unknown type");
+        let err = check_resource_types(CloudProvider::Aws, &["aws_instance".into(), "aws_sqs_queue".into()])
+            .expect_err("unknown type");
         assert!(
             err.starts_with(
-                "--resource-type: aws_lambda_function not supported for aws; supported types: aws_instance, "
+                "--resource-type: aws_sqs_queue not supported for aws; supported types: aws_instance, "
             ),
             "{err}"
         );

@@ -15,8 +15,28 @@ use crate::crd::AttributeChange;
 
 /// The parent's expected attributes with every fold applied. An inline attribute the
 /// state does not record stays uncompared: adding the children's entries to it
-/// would report every inline rule as added.
-pub fn expected_with_folds<'a>(attributes: &'a Attributes, folds: &[&Fold]) -> Cow<'a, Attributes> {
+/// would report every inline rule as added. Attributes made only of parts (`parts`)
+/// start empty, so they hold exactly the folded parts.
+pub fn expected_with_folds<'a>(
+    attributes: &'a Attributes,
+    parts: &[&'static str],
+    folds: &[&Fold],
+) -> Cow<'a, Attributes> {
+    let unrecorded: Vec<&'static str> =
+        parts.iter().copied().filter(|p| attributes.get(p).is_none()).collect();
+    let attributes = if unrecorded.is_empty() {
+        Cow::Borrowed(attributes)
+    } else {
+        let mut with_parts = attributes.clone();
+        for part in unrecorded {
+            with_parts.insert(part, Value::Array(Vec::new()));
+        }
+        Cow::Owned(with_parts)
+    };
+    apply_folds(attributes, folds)
+}
+
+fn apply_folds<'a>(attributes: Cow<'a, Attributes>, folds: &[&Fold]) -> Cow<'a, Attributes> {
     let relevant: Vec<&&Fold> = folds
         .iter()
         .filter(|f| match &f.value {
@@ -25,9 +45,9 @@ pub fn expected_with_folds<'a>(attributes: &'a Attributes, folds: &[&Fold]) -> C
         })
         .collect();
     if relevant.is_empty() {
-        return Cow::Borrowed(attributes);
+        return attributes;
     }
-    let mut expected = attributes.clone();
+    let mut expected = attributes.into_owned();
     for fold in relevant {
         match &fold.value {
             FoldValue::Entry(entry) => {

@@ -140,6 +140,14 @@ pub trait CloudRules: Send + Sync {
         let _ = type_;
         false
     }
+    /// Attributes of `type_` that state never records because they are made only of
+    /// separately managed parts (a Lambda function's permissions, a target group's
+    /// targets): expected to hold exactly the parts folded into them, so a part added
+    /// outside Terraform shows on the parent.
+    fn parts(&self, type_: &str) -> &'static [&'static str] {
+        let _ = type_;
+        &[]
+    }
     /// The attributes compared for `type_`, and how (tags only by default).
     fn compared(&self, type_: &str) -> &'static [(&'static str, Compare)] {
         let _ = type_;

@@ -163,7 +163,8 @@ pub fn compare(
             Lookup::Found(index, found) => {
                 matched.insert(index);
                 let parent_folds = folds_by_parent.get(&(*type_, id)).map_or(&[][..], Vec::as_slice);
-                let expected = children::expected_with_folds(&resource.attributes, parent_folds);
+                let expected =
+                    children::expected_with_folds(&resource.attributes, cloud.parts(type_), parent_folds);
                 let mut changes = diff(cloud, type_, &expected, &found.attributes);
                 children::drop_child_changes(cloud, type_, &mut changes, parent_folds);
                 modified(cloud, resource, type_, found, changes)

@@ -10,8 +10,10 @@ reported unmanaged because of the replay itself.
 
 Used by replay_corpus.py; see tests/replay.rs.
 """
+import io
 import json
 import re
+import zipfile
 
 import boto3
 
@@ -58,6 +60,18 @@ def tag_specs(kind, tags):
     return [{"ResourceType": kind, "Tags": [{"Key": k, "Value": v} for k, v in tags.items()]}]
 
 
+LAMBDA_TRUST = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+
+
+def lambda_package(handler, body="exports.handler = async () => 'ok';"):
+    """A function package, byte for byte the same on every run (fixed timestamps), so
+    its SHA-256 is known: the synthetic states record it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as package:
+        package.writestr(zipfile.ZipInfo(handler.split(".")[0] + ".js", date_time=(2025, 1, 1, 0, 0, 0)), body)
+    return buffer.getvalue()
+
+
 def protocol_number(protocol):
     return {"tcp": "6", "udp": "17", "icmp": "1", "all": "-1"}.get(str(protocol), str(protocol))
 
@@ -75,6 +89,8 @@ class Replay:
         self.iam = session.client("iam", endpoint_url=endpoint)
         self.s3 = session.client("s3", endpoint_url=endpoint)
         self.ecr = session.client("ecr", endpoint_url=endpoint)
+        self.lambda_ = session.client("lambda", endpoint_url=endpoint)
+        self.logs = session.client("logs", endpoint_url=endpoint)
         self.ids = {}  # recorded value -> moto's value
         self.context = []  # (type, attributes) of placeholders
         self.context_vpc = None
@@ -748,7 +764,68 @@ class Replay:
     def aws_ecr_repository_policy(self, a):
         self.ecr.set_repository_policy(repositoryName=self.ecr_repository(a["repository"]), policyText=a["policy"])
 
+    # -- Lambda and CloudWatch Logs (function and group names are ids) -------------
+    def lambda_role(self, arn):
+        """The function's role: the state's, or one made now (context state)."""
+        name = arn.rsplit("/", 1)[-1]
+        try:
+            made = self.iam.get_role(RoleName=name)["Role"]
+        except self.iam.exceptions.NoSuchEntityException:
+            made = self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]
+            self.context.append(("aws_iam_role", {"id": name, "name": name, "arn": made["Arn"]}))
+        return self.new(arn, made["Arn"])  # moto's account, where the state's differs
+
+    def aws_lambda_function(self, a):
+        args = {
+            "FunctionName": a["function_name"], "Role": self.lambda_role(a["role"]), "Publish": False,
+            "Code": {"ZipFile": lambda_package(a.get("handler") or "index.handler")},
+            "Description": a.get("description") or "", "Timeout": a.get("timeout") or 3,
+            "MemorySize": a.get("memory_size") or 128, "PackageType": a.get("package_type") or "Zip",
+        }
+        for key, name in (("handler", "Handler"), ("runtime", "Runtime"), ("kms_key_arn", "KMSKeyArn")):
+            if a.get(key):
+                args[name] = a[key]
+        for block in a.get("environment") or []:
+            args["Environment"] = {"Variables": block.get("variables") or {}}
+        for block in a.get("tracing_config") or []:
+            args["TracingConfig"] = {"Mode": block["mode"]}
+        for block in a.get("ephemeral_storage") or []:
+            args["EphemeralStorage"] = {"Size": block["size"]}
+        if a.get("architectures"):
+            args["Architectures"] = a["architectures"]
+        if cloud_tags(a):
+            args["Tags"] = cloud_tags(a)
+        made = self.lambda_.create_function(**args)
+        # The package's hash is the code's identity: the state recorded the hash of the
+        # package Terraform uploaded, moto computes that of the one uploaded here.
+        for key in ("source_code_hash", "code_sha256"):
+            self.new(a.get(key), made["CodeSha256"])
+        if (a.get("reserved_concurrent_executions") or -1) >= 0:
+            self.lambda_.put_function_concurrency(
+                FunctionName=a["function_name"], ReservedConcurrentExecutions=a["reserved_concurrent_executions"])
+
+    def aws_lambda_permission(self, a):
+        args = {"FunctionName": a["function_name"], "StatementId": a["statement_id"],
+                "Action": a["action"], "Principal": a["principal"]}
+        for key, name in (("source_arn", "SourceArn"), ("source_account", "SourceAccount"),
+                          ("principal_org_id", "PrincipalOrgID"), ("function_url_auth_type", "FunctionUrlAuthType"),
+                          ("qualifier", "Qualifier"), ("event_source_token", "EventSourceToken")):
+            if a.get(key):
+                args[name] = a[key]
+        self.lambda_.add_permission(**args)
+
+    def aws_cloudwatch_log_group(self, a):
+        args = {"logGroupName": a["name"]}
+        if a.get("kms_key_id"):
+            args["kmsKeyId"] = a["kms_key_id"]
+        if cloud_tags(a):
+            args["tags"] = cloud_tags(a)
+        self.logs.create_log_group(**args)
+        if a.get("retention_in_days"):
+            self.logs.put_retention_policy(logGroupName=a["name"], retentionInDays=a["retention_in_days"])
+
     ORDER = [
+        "aws_cloudwatch_log_group", "aws_lambda_function", "aws_lambda_permission",
         "aws_ecr_repository", "aws_ecr_repository_policy",
         "aws_s3_bucket", "aws_s3_bucket_policy", "aws_s3_bucket_public_access_block",
         "aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_ownership_controls",

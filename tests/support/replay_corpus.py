@@ -11,6 +11,8 @@ not computed by driftmgr's code.
 Usage: replay_corpus.py DRIFTMGR_BINARY MOTO_URL FIXTURES_DIR [[!]PATH_PART]
 Prints one line per check; exits 1 when any failed.
 """
+import base64
+import hashlib
 import json
 import os
 import subprocess
@@ -20,7 +22,7 @@ import urllib.request
 
 import boto3
 
-from replay import Replay, managed, region_of
+from replay import LAMBDA_TRUST, Replay, lambda_package, managed, region_of
 
 ANY = object()  # a value the cloud generates (a new group's id)
 
@@ -367,6 +369,12 @@ FIXTURES = {
          [("Missing", "aws_ecr_repository_policy", None, [], "High")]),
     ]),
     # Types discovery does not list: replayed as nothing, and never reported.
+    "aws_lambda_function": ("bar", [
+        ("memory", lambda r, f: r.lambda_.update_function_configuration(FunctionName=f, MemorySize=512),
+         [("Modified", "aws_lambda_function", None, [("memory_size", 128, 512)], "Medium")]),
+        ("runtime", lambda r, f: r.lambda_.update_function_configuration(FunctionName=f, Runtime="nodejs20.x"),
+         [("Modified", "aws_lambda_function", None, [("runtime", "nodejs12.x", "nodejs20.x")], "Medium")]),
+    ]),
     "aws_ebs_encryption_by_default": (None, []),
     "aws_ec2_ami": (None, []),
     "aws_ec2_ebs_snapshot": (None, []),
@@ -374,7 +382,7 @@ FIXTURES = {
     "aws_launch_template": (None, []),
 }
 
-SYNTHETIC = ["network-stack", "iam-stack", "s3-stack"]
+SYNTHETIC = ["network-stack", "iam-stack", "s3-stack", "lambda-stack"]
 
 
 def not_checked(summary):
@@ -389,6 +397,12 @@ def unsupported(state, skipped):
         if type_ in skipped:
             counts[(type_, "UnsupportedType")] = counts.get((type_, "UnsupportedType"), 0) + 1
     return counts
+
+
+def secrets(state):
+    """Values that must never leave driftmgr: functions' environment values."""
+    return [value for type_, _, a in managed(state) if type_ == "aws_lambda_function"
+            for block in a.get("environment") or [] for value in (block.get("variables") or {}).values()]
 
 
 def replayed_count(state):
@@ -469,8 +483,11 @@ def main():
                         json.dump(content, f)
                     files.append(file)
                 code, report, stderr = scan(driftmgr, moto, replay.region, files)
+                leaked = [v for v in secrets(state) if v in json.dumps(report) + stderr]
                 if report is None:
                     problem = f"no JSON report (exit {code}): {stderr.strip()}"
+                elif leaked:
+                    problem = f"environment values in the report or log: {leaked}"
                 elif name is None:
                     s = report["summary"]
                     problem = None
@@ -535,7 +552,71 @@ APP_DATA = "arn:aws:iam::123456789012:policy/app/app-data-read"
 ADMIN = "arn:aws:iam::aws:policy/AdministratorAccess"
 GITHUB_OIDC = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"
 
+def env_entry(key, value):
+    """A variable as the function's `environment` compares it: by the value's SHA-256."""
+    return f"{key}=sha256:{hashlib.sha256(value.encode()).hexdigest()}"
+
+
+def new_code(r, f):
+    r.lambda_.update_function_code(FunctionName=f, ZipFile=lambda_package("index.handler", "exports.handler = () => 'pwned';"))
+
+
+def swap_role(r, f):
+    arn = r.iam.create_role(RoleName="console-admin", AssumeRolePolicyDocument=LAMBDA_TRUST)["Role"]["Arn"]
+    r.lambda_.update_function_configuration(FunctionName=f, Role=arn)
+
+
+def console_function(r, _):
+    role = r.iam.get_role(RoleName="orders-lambda")["Role"]["Arn"]
+    r.lambda_.create_function(FunctionName="console-fn", Runtime="nodejs20.x", Role=role, Handler="index.handler",
+                              Code={"ZipFile": lambda_package("index.handler")})
+    r.logs.create_log_group(logGroupName="/aws/lambda/console-fn")
+
+
+ORDERS_ROLE = "arn:aws:iam::123456789012:role/orders-lambda"
+ORDERS_CODE = "ZiIWcWvSNqY/mMHY1y19m2ySHZMVw3EtBe5mcRv45HY="
+PWNED_CODE = base64.b64encode(hashlib.sha256(lambda_package("index.handler", "exports.handler = () => 'pwned';")).digest()).decode()
+
 SYNTHETIC_CASES = {
+    "lambda-stack": ("orders", [
+        ("memory", lambda r, f: r.lambda_.update_function_configuration(FunctionName=f, MemorySize=1024),
+         [("Modified", "aws_lambda_function", None, [("memory_size", 256, 1024)], "Medium")]),
+        ("timeout", lambda r, f: r.lambda_.update_function_configuration(FunctionName=f, Timeout=900),
+         [("Modified", "aws_lambda_function", None, [("timeout", 10, 900)], "Medium")]),
+        # Tracing is not perturbed: moto's UpdateFunctionConfiguration ignores
+        # TracingConfig (AWS applies it; GetFunction then reports the new mode). The state
+        # records `Active` and moto keeps it, so the in-sync check covers the mapping.
+        # A value changed in the console is reported by digest: neither value appears.
+        ("secret changed", lambda r, f: r.lambda_.update_function_configuration(FunctionName=f, Environment={
+            "Variables": {"DB_PASSWORD": "console-typed-secret", "MODE": "prod"}}),
+         [("Modified", "aws_lambda_function", None, [
+             ("environment", env_entry("DB_PASSWORD", "correct-horse-battery-staple"), None),
+             ("environment", None, env_entry("DB_PASSWORD", "console-typed-secret"))], "Medium")]),
+        ("role swapped", swap_role,
+         [("Modified", "aws_lambda_function", None, [("role", ORDERS_ROLE, "arn:aws:iam::123456789012:role/console-admin")], "High"),
+          ("Unmanaged", "aws_iam_role", "console-admin", [], "Medium")]),
+        ("code replaced", new_code,
+         [("Modified", "aws_lambda_function", None, [("code_sha256", ORDERS_CODE, PWNED_CODE)], "High")]),
+        ("concurrency reserved", lambda r, f: r.lambda_.put_function_concurrency(FunctionName=f, ReservedConcurrentExecutions=5),
+         [("Modified", "aws_lambda_function", None, [("reserved_concurrent_executions", -1, 5)], "Medium")]),
+        ("default tag", lambda r, f: r.lambda_.tag_resource(Resource=f"arn:aws:lambda:eu-west-1:123456789012:function:{f}", Tags={"ManagedBy": "console"}),
+         [("Modified", "aws_lambda_function", None, [("tags.ManagedBy", "terraform", "console")], "Low")]),
+        # A statement added in the console that lets anyone invoke the function.
+        ("public permission", lambda r, f: r.lambda_.add_permission(
+            FunctionName=f, StatementId="console", Action="lambda:InvokeFunction", Principal="*"),
+         [("Modified", "aws_lambda_function", None, [("permissions", None, "console lambda:InvokeFunction by *")], "Critical")]),
+        ("permission removed", lambda r, f: r.lambda_.remove_permission(FunctionName=f, StatementId="AllowS3Invoke"),
+         [("Missing", "aws_lambda_permission", "AllowS3Invoke", [], "High")]),
+        ("log retention", lambda r, _: r.logs.put_retention_policy(logGroupName="/app/orders/audit", retentionInDays=1),
+         [("Modified", "aws_cloudwatch_log_group", "/app/orders/audit", [("retention_in_days", 0, 1)], "Medium")]),
+        ("log retention removed", lambda r, _: r.logs.delete_retention_policy(logGroupName="/aws/lambda/orders"),
+         [("Modified", "aws_cloudwatch_log_group", "/aws/lambda/orders", [("retention_in_days", 14, 0)], "Medium")]),
+        # Lambda makes `/aws/lambda/<function>` for a function's output: part of it.
+        ("function made", console_function,
+         [("Unmanaged", "aws_lambda_function", "console-fn", [], "Medium")]),
+        ("log group made", lambda r, _: r.logs.create_log_group(logGroupName="/app/console"),
+         [("Unmanaged", "aws_cloudwatch_log_group", "/app/console", [], "Medium")]),
+    ]),
     "s3-stack": ("app-assets", [
         # A policy made in the console on a bucket whose state records none: the bucket drifted.
         ("public policy on the logs", lambda r, _: r.s3.put_bucket_policy(Bucket="app-logs", Policy=LOGS_PUBLIC),

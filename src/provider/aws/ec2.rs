@@ -5,8 +5,8 @@ use aws_sdk_ec2::types::SecurityGroupRule;
 
 use super::entries::{acl_entries, routes, security_group_rules};
 use super::listing::{failure, paginate};
-use super::mapping;
 use super::types::{AwsType, ListContext, Listed, Listing, Scope};
+use super::{fold, mapping};
 use crate::crd::Severity;
 use crate::drift::Compare::{Entries, Scalar, StringSet, Tags};
 
@@ -25,10 +25,6 @@ const fn ec2(
         actions: action,
         list,
     }
-}
-
-const fn folded(parent: &'static str) -> Listing {
-    Listing::Folded { parent }
 }
 
 const fn alias(of: &'static str) -> Listing {
@@ -156,6 +152,7 @@ pub static TYPES: &[AwsType] = &[
             ("tags", Tags),
         ],
         defaults: &[("connectivity_type", "public")],
+        fold: Some(fold::nat_gateway_address),
         ..AwsType::new(
             "aws_nat_gateway",
             ec2(&["DescribeNatGateways"], Some(1000), &["ec2:DescribeNatGateways"], list_nat_gateway),
@@ -192,6 +189,7 @@ pub static TYPES: &[AwsType] = &[
     },
     AwsType {
         compared: RULE_ATTRIBUTES,
+        fold: Some(fold::ingress_rule),
         ..AwsType::new(
             "aws_vpc_security_group_ingress_rule",
             ec2(
@@ -204,6 +202,7 @@ pub static TYPES: &[AwsType] = &[
     },
     AwsType {
         compared: RULE_ATTRIBUTES,
+        fold: Some(fold::egress_rule),
         ..AwsType::new(
             "aws_vpc_security_group_egress_rule",
             ec2(
@@ -214,13 +213,17 @@ pub static TYPES: &[AwsType] = &[
             ),
         )
     },
-    AwsType::new("aws_security_group_rule", folded("aws_security_group")),
-    AwsType::new("aws_route", folded("aws_route_table")),
-    AwsType::new("aws_route_table_association", folded("aws_route_table")),
-    AwsType::new("aws_main_route_table_association", folded("aws_route_table")),
-    AwsType::new("aws_network_acl_rule", folded("aws_network_acl")),
-    AwsType::new("aws_eip_association", folded("aws_eip")),
-    AwsType::new("aws_volume_attachment", folded("aws_ebs_volume")),
+    AwsType::folded("aws_security_group_rule", "aws_security_group", fold::security_group_rule),
+    AwsType::folded("aws_route", "aws_route_table", fold::route),
+    AwsType::folded("aws_route_table_association", "aws_route_table", fold::route_table_association),
+    AwsType::folded(
+        "aws_main_route_table_association",
+        "aws_route_table",
+        fold::main_route_table_association,
+    ),
+    AwsType::folded("aws_network_acl_rule", "aws_network_acl", fold::network_acl_rule),
+    AwsType::folded("aws_eip_association", "aws_eip", fold::eip_association),
+    AwsType::folded("aws_volume_attachment", "aws_ebs_volume", fold::volume_attachment),
     AwsType::new("aws_default_vpc", alias("aws_vpc")),
     AwsType::new("aws_default_subnet", alias("aws_subnet")),
     AwsType::new("aws_default_security_group", alias("aws_security_group")),

@@ -431,10 +431,10 @@ mod children {
         let fold = rule_fold(json!(["10.0.0.0/8"]));
         let recorded =
             Attributes::from(json!({"ingress": [], "egress": []}).as_object().cloned().expect("map"));
-        let folded = expected_with_folds(&recorded, &[&fold]);
+        let folded = expected_with_folds(&recorded, &[], &[&fold]);
         assert_eq!(folded["ingress"].as_array().map(Vec::len), Some(1));
         let unrecorded = Attributes::from(json!({"id": "sg-1"}).as_object().cloned().expect("map"));
-        assert!(matches!(expected_with_folds(&unrecorded, &[&fold]), Cow::Borrowed(_)));
+        assert!(matches!(expected_with_folds(&unrecorded, &[], &[&fold]), Cow::Borrowed(_)));
     }
 }
 

@@ -76,7 +76,7 @@ fn rule_entry(
 }
 
 /// `aws_security_group_rule`: the classic form, many sources per resource.
-fn security_group_rule(a: &Attributes) -> Option<Fold> {
+pub(super) fn security_group_rule(a: &Attributes) -> Option<Fold> {
     let group = text(a, "security_group_id")?;
     let attribute = match text(a, "type")? {
         "ingress" => "ingress",
@@ -97,6 +97,14 @@ fn security_group_rule(a: &Attributes) -> Option<Fold> {
 
 /// `aws_vpc_security_group_ingress_rule` / `_egress_rule`: one source per resource,
 /// with its own cloud id (`sgr-...`); discovered in its own right, so only folded.
+pub(super) fn ingress_rule(a: &Attributes) -> Option<Fold> {
+    vpc_security_group_rule(a, "ingress")
+}
+
+pub(super) fn egress_rule(a: &Attributes) -> Option<Fold> {
+    vpc_security_group_rule(a, "egress")
+}
+
 fn vpc_security_group_rule(a: &Attributes, attribute: &'static str) -> Option<Fold> {
     let group = text(a, "security_group_id")?;
     let (groups, self_flag) = sources(group, text(a, "referenced_security_group_id"), false);
@@ -114,6 +122,18 @@ fn vpc_security_group_rule(a: &Attributes, attribute: &'static str) -> Option<Fo
 /// principal. A role's state records every attached policy (`managed_policy_arns`), so
 /// it is compared there too: a policy attached in the console shows on the role. Users
 /// and groups record none, so their attachments are checked on them only.
+pub(super) fn role_policy_attachment(a: &Attributes) -> Option<Fold> {
+    policy_attachment(a, "aws_iam_role", "role")
+}
+
+pub(super) fn user_policy_attachment(a: &Attributes) -> Option<Fold> {
+    policy_attachment(a, "aws_iam_user", "user")
+}
+
+pub(super) fn group_policy_attachment(a: &Attributes) -> Option<Fold> {
+    policy_attachment(a, "aws_iam_group", "group")
+}
+
 fn policy_attachment(a: &Attributes, parent_type: &'static str, principal: &str) -> Option<Fold> {
     let parent = text(a, principal)?;
     let arn = text(a, "policy_arn")?;
@@ -124,6 +144,10 @@ fn policy_attachment(a: &Attributes, parent_type: &'static str, principal: &str)
 /// A bucket setting managed as its own resource (`aws_s3_bucket_policy`): the bucket's
 /// inline copy, recorded when the bucket was
 /// created, is owned elsewhere and not compared on the bucket.
+pub(super) fn bucket_policy(a: &Attributes) -> Option<Fold> {
+    bucket_setting(a, "policy")
+}
+
 fn bucket_setting(a: &Attributes, inline: &'static str) -> Option<Fold> {
     let bucket = text(a, "bucket")?;
     let mut owned = Map::new();
@@ -153,7 +177,7 @@ pub const ROUTE_TARGETS: &[&str] = &[
     "instance_id",
 ];
 
-fn route(a: &Attributes) -> Option<Fold> {
+pub(super) fn route(a: &Attributes) -> Option<Fold> {
     let table = text(a, "route_table_id")?;
     let mut entry = Map::new();
     entry.insert("cidr_block".into(), value(a, "destination_cidr_block"));
@@ -165,18 +189,18 @@ fn route(a: &Attributes) -> Option<Fold> {
     Some(fold("aws_route_table", table, "route", Value::Object(entry)))
 }
 
-fn route_table_association(a: &Attributes) -> Option<Fold> {
+pub(super) fn route_table_association(a: &Attributes) -> Option<Fold> {
     let table = text(a, "route_table_id")?;
     let target = text(a, "subnet_id").or_else(|| text(a, "gateway_id"))?;
     Some(Fold { on_parent: false, ..fold("aws_route_table", table, "associations", json!(target)) })
 }
 
-fn main_route_table_association(a: &Attributes) -> Option<Fold> {
+pub(super) fn main_route_table_association(a: &Attributes) -> Option<Fold> {
     let table = text(a, "route_table_id")?;
     Some(Fold { on_parent: false, ..fold("aws_route_table", table, "associations", json!("main")) })
 }
 
-fn network_acl_rule(a: &Attributes) -> Option<Fold> {
+pub(super) fn network_acl_rule(a: &Attributes) -> Option<Fold> {
     let acl = text(a, "network_acl_id")?;
     let egress = a.get("egress").and_then(Value::as_bool).unwrap_or(false);
     let entry = json!({
@@ -193,7 +217,7 @@ fn network_acl_rule(a: &Attributes) -> Option<Fold> {
 
 /// An association sets the address's `instance` and/or `network_interface`; what it
 /// did not name is owned by AWS (an instance's primary interface) and not compared.
-fn eip_association(a: &Attributes) -> Option<Fold> {
+pub(super) fn eip_association(a: &Attributes) -> Option<Fold> {
     let allocation = text(a, "allocation_id")?;
     let mut scalars = Map::new();
     scalars.insert("instance".into(), text(a, "instance_id").map_or(Value::Null, |v| json!(v)));
@@ -209,7 +233,7 @@ fn eip_association(a: &Attributes) -> Option<Fold> {
 
 /// A NAT gateway's address is attached to the gateway's own interface, which the
 /// address in state (written before the gateway) does not record.
-fn nat_gateway_address(a: &Attributes) -> Option<Fold> {
+pub(super) fn nat_gateway_address(a: &Attributes) -> Option<Fold> {
     let allocation = text(a, "allocation_id")?;
     let mut scalars = Map::new();
     scalars.insert("instance".into(), Value::Null);
@@ -224,7 +248,7 @@ fn nat_gateway_address(a: &Attributes) -> Option<Fold> {
     })
 }
 
-fn volume_attachment(a: &Attributes) -> Option<Fold> {
+pub(super) fn volume_attachment(a: &Attributes) -> Option<Fold> {
     let volume = text(a, "volume_id")?;
     let instance = text(a, "instance_id")?;
     let device = text(a, "device_name").unwrap_or_default();
@@ -270,6 +294,7 @@ kept_attributes!(
     "action",
     "allocation_id",
     "ami",
+    "architectures",
     "arn",
     "assume_role_policy",
     "availability_zone",
@@ -283,8 +308,10 @@ kept_attributes!(
     "cidr_ipv4",
     "cidr_ipv6",
     "client_id_list",
+    "code_sha256",
     "connectivity_type",
     "core_network_arn",
+    "dead_letter_config",
     "description",
     "destination_cidr_block",
     "destination_ipv6_cidr_block",
@@ -295,15 +322,21 @@ kept_attributes!(
     "egress_only_gateway_id",
     "encrypted",
     "encryption_configuration",
+    "environment",
+    "ephemeral_storage",
     "fingerprint",
     "from_port",
+    "function_name",
+    "function_url_auth_type",
     "gateway_id",
     "group",
+    "handler",
     "iam_instance_profile",
     "id",
     "ignore_public_acls",
     "image_scanning_configuration",
     "image_tag_mutability",
+    "image_uri",
     "ingress",
     "instance",
     "instance_id",
@@ -314,11 +347,15 @@ kept_attributes!(
     "ipv6_cidr_block",
     "ipv6_cidr_blocks",
     "key_name",
+    "kms_key_arn",
     "kms_key_id",
+    "layers",
     "local_gateway_id",
+    "log_group_class",
     "managed_policy_arns",
     "map_public_ip_on_launch",
     "max_session_duration",
+    "memory_size",
     "monitoring",
     "multi_attach_enabled",
     "name",
@@ -326,17 +363,23 @@ kept_attributes!(
     "network_acl_id",
     "network_interface",
     "network_interface_id",
+    "package_type",
     "path",
     "permissions_boundary",
     "policy",
     "policy_arn",
     "prefix_list_id",
     "prefix_list_ids",
+    "principal",
+    "principal_org_id",
     "protocol",
+    "qualifier",
     "referenced_security_group_id",
     "region",
     "repository",
+    "reserved_concurrent_executions",
     "restrict_public_buckets",
+    "retention_in_days",
     "role",
     "route",
     "route_table_id",
@@ -344,19 +387,26 @@ kept_attributes!(
     "rule_action",
     "rule_no",
     "rule_number",
+    "runtime",
     "security_group_id",
     "security_groups",
     "self",
     "size",
+    "source_account",
+    "source_arn",
+    "source_code_hash",
     "source_dest_check",
     "source_security_group_id",
+    "statement_id",
     "subnet_id",
     "subnet_ids",
     "tags",
     "tags_all",
     "throughput",
     "thumbprint_list",
+    "timeout",
     "to_port",
+    "tracing_config",
     "transit_gateway_id",
     "type",
     "url",
@@ -364,6 +414,7 @@ kept_attributes!(
     "versioning",
     "versioning_configuration",
     "volume_id",
+    "vpc_config",
     "vpc_endpoint_id",
     "vpc_id",
     "vpc_peering_connection_id",
@@ -377,9 +428,11 @@ const LIVE_ONLY_ATTRIBUTES: &[&str] = &[
     "block_device_volume_ids",
     "domain",
     "key_pair_id",
+    "permissions",
     "public_ip",
     "security_group_rule_id",
     "snapshot_id",
+    "targets",
 ];
 
 impl CloudRules for AwsRules {
@@ -389,6 +442,10 @@ impl CloudRules for AwsRules {
 
     fn deletable(&self, type_: &str) -> bool {
         super::remediate::DELETABLE.contains(&type_)
+    }
+
+    fn parts(&self, type_: &str) -> &'static [&'static str] {
+        super::types::declaration(type_).map_or(&[], |t| t.parts)
     }
 
     fn compared(&self, type_: &str) -> &'static [(&'static str, crate::drift::Compare)] {
@@ -449,24 +506,8 @@ impl CloudRules for AwsRules {
     }
 
     fn folds(&self, type_: &str, attributes: &Attributes) -> Vec<Fold> {
-        let folded = match type_ {
-            "aws_security_group_rule" => security_group_rule(attributes),
-            "aws_vpc_security_group_ingress_rule" => vpc_security_group_rule(attributes, "ingress"),
-            "aws_vpc_security_group_egress_rule" => vpc_security_group_rule(attributes, "egress"),
-            "aws_route" => route(attributes),
-            "aws_route_table_association" => route_table_association(attributes),
-            "aws_main_route_table_association" => main_route_table_association(attributes),
-            "aws_network_acl_rule" => network_acl_rule(attributes),
-            "aws_eip_association" => eip_association(attributes),
-            "aws_nat_gateway" => nat_gateway_address(attributes),
-            "aws_volume_attachment" => volume_attachment(attributes),
-            "aws_iam_role_policy_attachment" => policy_attachment(attributes, "aws_iam_role", "role"),
-            "aws_s3_bucket_policy" => bucket_setting(attributes, "policy"),
-            "aws_iam_user_policy_attachment" => policy_attachment(attributes, "aws_iam_user", "user"),
-            "aws_iam_group_policy_attachment" => policy_attachment(attributes, "aws_iam_group", "group"),
-            _ => None,
-        };
-        folded.into_iter().collect()
+        let fold = super::types::declaration(type_).and_then(|t| t.fold);
+        fold.and_then(|fold| fold(attributes)).into_iter().collect()
     }
 
     fn child_types(&self) -> &'static [&'static str] {
@@ -486,7 +527,8 @@ mod tests {
     fn every_attribute_the_engine_reads_survives_the_parse_filter() {
         assert!(KEPT_ATTRIBUTES.windows(2).all(|w| w[0] < w[1]), "KEPT_ATTRIBUTES must stay sorted");
         for type_ in crate::provider::aws::types::supported_types() {
-            for (name, _) in AwsRules.compared(type_) {
+            let parts = AwsRules.parts(type_);
+            for (name, _) in AwsRules.compared(type_).iter().filter(|(name, _)| !parts.contains(name)) {
                 assert!(
                     keeps(name) != crate::state::Keep::Drop,
                     "{type_}.{name} is compared but dropped by the parser"

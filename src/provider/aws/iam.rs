@@ -130,9 +130,9 @@ pub static TYPES: &[AwsType] = &[
             ),
         )
     },
-    AwsType::new("aws_iam_role_policy_attachment", Listing::Folded { parent: "aws_iam_role" }),
-    AwsType::new("aws_iam_user_policy_attachment", Listing::Folded { parent: "aws_iam_user" }),
-    AwsType::new("aws_iam_group_policy_attachment", Listing::Folded { parent: "aws_iam_group" }),
+    AwsType::folded("aws_iam_role_policy_attachment", "aws_iam_role", super::fold::role_policy_attachment),
+    AwsType::folded("aws_iam_user_policy_attachment", "aws_iam_user", super::fold::user_policy_attachment),
+    AwsType::folded("aws_iam_group_policy_attachment", "aws_iam_group", super::fold::group_policy_attachment),
 ];
 
 /// Attached policies, each its own entry: a policy attached in the console is reported

@@ -14,7 +14,9 @@ mod fold;
 #[cfg(test)]
 mod fold_engine_tests;
 mod iam;
+mod lambda;
 mod listing;
+mod logs;
 mod mapping;
 #[cfg(test)]
 mod mapping_tests;
@@ -86,6 +88,20 @@ impl StaticKeys {
     }
 }
 
+/// `fn $name(&self, region) -> $sdk::Client`: a client of one regional service, at
+/// the account's endpoint override for it.
+macro_rules! regional_client {
+    ($name:ident, $sdk:ident, $service:literal) => {
+        fn $name(&self, region: &str) -> $sdk::Client {
+            let mut builder = $sdk::config::Builder::from(&self.base).region(Region::new(region.to_string()));
+            if let Some(url) = self.endpoint_for($service) {
+                builder = builder.endpoint_url(url);
+            }
+            $sdk::Client::from_conf(builder.build())
+        }
+    };
+}
+
 /// One AWS account.
 pub struct AwsProvider {
     settings: ProviderSettings,
@@ -124,23 +140,10 @@ impl AwsProvider {
         aws_sdk_s3::Client::from_conf(builder.build())
     }
 
-    fn ecr_client(&self, region: &str) -> aws_sdk_ecr::Client {
-        let mut builder =
-            aws_sdk_ecr::config::Builder::from(&self.base).region(Region::new(region.to_string()));
-        if let Some(url) = self.endpoint_for("ecr") {
-            builder = builder.endpoint_url(url);
-        }
-        aws_sdk_ecr::Client::from_conf(builder.build())
-    }
-
-    fn ec2_client(&self, region: &str) -> aws_sdk_ec2::Client {
-        let mut builder =
-            aws_sdk_ec2::config::Builder::from(&self.base).region(Region::new(region.to_string()));
-        if let Some(url) = self.endpoint_for("ec2") {
-            builder = builder.endpoint_url(url);
-        }
-        aws_sdk_ec2::Client::from_conf(builder.build())
-    }
+    regional_client!(ec2_client, aws_sdk_ec2, "ec2");
+    regional_client!(ecr_client, aws_sdk_ecr, "ecr");
+    regional_client!(lambda_client, aws_sdk_lambda, "lambda");
+    regional_client!(logs_client, aws_sdk_cloudwatchlogs, "logs");
 }
 
 /// Builds the SDK config: region, credential chain, and no SDK-level retries (the

@@ -33,6 +33,9 @@ pub fn not_applicable(type_: &str, attribute: &str, expected: &Attributes) -> bo
     match (type_, attribute) {
         ("aws_ebs_volume", "iops") => !matches!(volume_type().as_ref(), "io1" | "io2" | "gp3"),
         ("aws_ebs_volume", "throughput") => volume_type() != "gp3",
+        // Provider v5 records the code's hash as `code_sha256`; `source_code_hash` is then
+        // the configured trigger, which need not be the package's hash.
+        ("aws_lambda_function", "source_code_hash") => expected.get("code_sha256").is_some(),
         _ => false,
     }
 }
@@ -45,6 +48,9 @@ pub fn change_severity(type_: &str, attribute: &str, actual: Option<&str>) -> Op
             Severity::Critical
         }
         ("aws_security_group" | "aws_network_acl", "ingress" | "egress") => Severity::High,
+        ("aws_lambda_function", "permissions") if actual.is_some_and(super::lambda::invocable_by_anyone) => {
+            Severity::Critical
+        }
         _ => {
             let declared = declaration(type_)?;
             return declared.severity.iter().find(|(name, _)| *name == attribute).map(|(_, s)| *s);

@@ -60,6 +60,7 @@ pub static TYPES: &[AwsType] = &[
     AwsType {
         compared: &[("policy", Document(canonical))],
         severity: &[("policy", Severity::Critical)],
+        fold: Some(super::fold::bucket_policy),
         ..AwsType::new(
             "aws_s3_bucket_policy",
             s3(&["ListBuckets", "GetBucketPolicy"], &[BUCKETS, "s3:GetBucketPolicy"], list_bucket_policy),

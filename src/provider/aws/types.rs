@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use futures::future::BoxFuture;
 
-use super::{ec2, ecr, iam, s3};
+use super::{ec2, ecr, iam, lambda, logs, s3};
 use crate::crd::Severity;
 use crate::drift::{Compare, LiveResource};
 use crate::resilience::RegionGuard;
@@ -66,12 +66,35 @@ pub struct AwsType {
     /// Why an attribute Terraform records is not compared, for the docs (a value the
     /// API never returns, a secret).
     pub not_compared: &'static [(&'static str, &'static str)],
+    /// Compared attributes Terraform never records on this type, made only of parts
+    /// managed as their own resources and folded in (a function's permissions).
+    pub parts: &'static [&'static str],
+    /// How a state resource of this type lands on its parent (a rule on its group):
+    /// required for `Folded` types, and for listed types whose parent also shows them.
+    pub fold: Option<FoldFn>,
 }
 
+/// Folds one state resource into its parent's expected attributes.
+pub type FoldFn = fn(&crate::attributes::Attributes) -> Option<crate::drift::Fold>;
+
 impl AwsType {
+    /// A type verified through its parent only.
+    pub const fn folded(name: &'static str, parent: &'static str, fold: FoldFn) -> Self {
+        Self { fold: Some(fold), ..Self::new(name, Listing::Folded { parent }) }
+    }
+
     /// A declaration with nothing compared yet: fill in what applies.
     pub const fn new(name: &'static str, listing: Listing) -> Self {
-        Self { name, listing, compared: &[], defaults: &[], severity: &[], not_compared: &[] }
+        Self {
+            name,
+            listing,
+            compared: &[],
+            defaults: &[],
+            severity: &[],
+            not_compared: &[],
+            parts: &[],
+            fold: None,
+        }
     }
 }
 
@@ -95,8 +118,12 @@ pub struct ListContext<'a> {
 }
 
 /// Every declared AWS type, service by service.
-pub static TYPES: LazyLock<Vec<&'static AwsType>> =
-    LazyLock::new(|| [ec2::TYPES, ecr::TYPES, iam::TYPES, s3::TYPES].into_iter().flatten().collect());
+pub static TYPES: LazyLock<Vec<&'static AwsType>> = LazyLock::new(|| {
+    [ec2::TYPES, ecr::TYPES, iam::TYPES, lambda::TYPES, logs::TYPES, s3::TYPES]
+        .into_iter()
+        .flatten()
+        .collect()
+});
 
 /// Types discovery lists in their own right: what `resourceTypes` accepts.
 pub static SUPPORTED: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
@@ -170,6 +197,12 @@ mod tests {
             assert!(t.name.starts_with("aws_"), "{}", t.name);
             match t.listing {
                 Listing::Folded { parent: other } | Listing::Alias { of: other } => {
+                    let folds = t.fold.is_some();
+                    assert!(
+                        folds || matches!(t.listing, Listing::Alias { .. }),
+                        "{} is folded but declares no fold",
+                        t.name
+                    );
                     let target = declaration(other).map(|d| d.listing);
                     assert!(
                         matches!(target, Some(Listing::List { .. })),

@@ -1,0 +1,395 @@
+//! Lambda, one declaration per type. Functions are listed per region (ListFunctions,
+//! 50 a page, with their configuration); their tags, reserved concurrency and
+//! resource policy have no list call, so each function costs one GetFunction and one
+//! GetPolicy, concurrently under the account's budget. A permission is a statement of
+//! its function's resource policy: folded into the function's `permissions`, so one
+//! changed or removed shows as the permission and one added outside Terraform shows
+//! on the function. Environment values are compared by SHA-256 only: a value never
+//! leaves the process, not in a report, a log or an event.
+
+use aws_sdk_lambda::types::FunctionConfiguration;
+use serde_json::{Map, Value, json};
+
+use super::listing::{call_optional, failure, paginate, read_each};
+use super::types::{AwsType, ListContext, Listed, Listing, Scope};
+use crate::attributes::Attributes;
+use crate::crd::Severity;
+use crate::drift::Compare::{Entries, Scalar, StringSet, Tags};
+use crate::drift::{Fold, FoldValue, LiveResource};
+
+const FUNCTIONS: &str = "lambda:ListFunctions";
+
+/// The Lambda family.
+pub static TYPES: &[AwsType] = &[
+    AwsType {
+        compared: &[
+            ("description", Scalar),
+            ("handler", Scalar),
+            ("runtime", Scalar),
+            ("role", Scalar),
+            ("memory_size", Scalar),
+            ("timeout", Scalar),
+            ("reserved_concurrent_executions", Scalar),
+            ("kms_key_arn", Scalar),
+            ("package_type", Scalar),
+            ("image_uri", Scalar),
+            ("source_code_hash", Scalar),
+            ("code_sha256", Scalar),
+            ("layers", StringSet),
+            ("architectures", StringSet),
+            ("environment", Entries(environment)),
+            ("tracing_config", Entries(tracing)),
+            ("vpc_config", Entries(vpc_config)),
+            ("ephemeral_storage", Entries(ephemeral_storage)),
+            ("dead_letter_config", Entries(dead_letter)),
+            ("permissions", Entries(permissions)),
+            ("tags", Tags),
+        ],
+        defaults: &[
+            ("memory_size", "128"),
+            ("timeout", "3"),
+            ("reserved_concurrent_executions", "-1"),
+            ("package_type", "Zip"),
+        ],
+        severity: &[
+            ("role", Severity::High),
+            ("source_code_hash", Severity::High),
+            ("code_sha256", Severity::High),
+            ("layers", Severity::High),
+            ("permissions", Severity::High),
+        ],
+        not_compared: &[
+            (
+                "filename, s3_bucket, s3_key",
+                "where Terraform took the code from; the code is compared by hash",
+            ),
+            (
+                "source_code_hash",
+                "not compared when the state records code_sha256 (provider v5+): then it is the configured trigger, not the code's hash",
+            ),
+            ("environment values", "compared by SHA-256; never read into a report"),
+        ],
+        parts: &["permissions"],
+        ..AwsType::new(
+            "aws_lambda_function",
+            Listing::List {
+                scope: Scope::Regional,
+                service: "lambda",
+                operations: &["ListFunctions", "GetFunction", "GetPolicy"],
+                page_size: Some(50),
+                actions: &[FUNCTIONS, "lambda:GetFunction", "lambda:GetPolicy"],
+                list: list_function,
+            },
+        )
+    },
+    AwsType::folded("aws_lambda_permission", "aws_lambda_function", fold_permission),
+];
+
+/// `KEY=sha256:<hex>` per variable. The state holds values (strings), the live mapping
+/// their digests (`{"sha256": hex}`), so neither side's values appear in a change.
+fn environment(value: Option<&Value>) -> std::collections::BTreeSet<String> {
+    let blocks = value.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let variables = blocks.iter().filter_map(|b| b.get("variables")?.as_object()).flatten();
+    variables
+        .map(|(key, value)| {
+            let digest = match value {
+                Value::String(text) => sha256(text),
+                other => other.get("sha256").and_then(Value::as_str).unwrap_or_default().to_string(),
+            };
+            format!("{key}=sha256:{digest}")
+        })
+        .collect()
+}
+
+fn sha256(text: &str) -> String {
+    hex::encode(ring::digest::digest(&ring::digest::SHA256, text.as_bytes()))
+}
+
+/// The first block of a one-block attribute (`tracing_config`), if any.
+fn first_block(value: Option<&Value>) -> Option<&Map<String, Value>> {
+    value.and_then(Value::as_array).and_then(|b| b.first()).and_then(Value::as_object)
+}
+
+fn text_of<'a>(block: Option<&'a Map<String, Value>>, key: &str) -> Option<&'a str> {
+    block.and_then(|b| b.get(key)).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+/// The tracing mode; no block is AWS's `PassThrough`.
+fn tracing(value: Option<&Value>) -> std::collections::BTreeSet<String> {
+    [text_of(first_block(value), "mode").unwrap_or("PassThrough").to_string()].into()
+}
+
+/// The size of `/tmp` in MB; no block is AWS's 512.
+fn ephemeral_storage(value: Option<&Value>) -> std::collections::BTreeSet<String> {
+    let size = first_block(value).and_then(|b| b.get("size")).and_then(Value::as_i64).unwrap_or(512);
+    [size.to_string()].into()
+}
+
+fn sorted_list(block: &Map<String, Value>, key: &str) -> String {
+    let mut items: Vec<&str> =
+        block.get(key).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+    items.sort_unstable();
+    items.join(",")
+}
+
+/// `subnets=<ids> groups=<ids>`; a function outside a VPC has none (AWS reports
+/// empty lists, the provider no block).
+fn vpc_config(value: Option<&Value>) -> std::collections::BTreeSet<String> {
+    let block = first_block(value);
+    let (subnets, groups) = block
+        .map(|b| (sorted_list(b, "subnet_ids"), sorted_list(b, "security_group_ids")))
+        .unwrap_or_default();
+    if subnets.is_empty() && groups.is_empty() {
+        return Default::default();
+    }
+    [format!("subnets={subnets} groups={groups}")].into()
+}
+
+fn dead_letter(value: Option<&Value>) -> std::collections::BTreeSet<String> {
+    text_of(first_block(value), "target_arn").map(str::to_string).into_iter().collect()
+}
+
+/// A principal as AWS stores it: an account id is its root ARN.
+fn principal(text: &str) -> String {
+    if text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()) {
+        format!("arn:aws:iam::{text}:root")
+    } else {
+        text.to_string()
+    }
+}
+
+/// One statement as `<sid> <action> by <principal>` and its conditions, from the
+/// provider's `aws_lambda_permission` attributes (the live mapping writes the same).
+fn permissions(value: Option<&Value>) -> std::collections::BTreeSet<String> {
+    let statements = value.and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    statements
+        .iter()
+        .filter_map(Value::as_object)
+        .map(|s| {
+            let text = |key: &str| text_of(Some(s), key).unwrap_or_default();
+            let mut entry = format!(
+                "{} {} by {}",
+                text("statement_id"),
+                text("action"),
+                principal(text_of(Some(s), "principal").unwrap_or("*"))
+            );
+            for condition in ["source_arn", "source_account", "principal_org_id", "function_url_auth_type"] {
+                if let Some(value) = text_of(Some(s), condition) {
+                    entry.push_str(&format!(" {condition}={value}"));
+                }
+            }
+            entry
+        })
+        .collect()
+}
+
+/// Whether a permission entry (as `permissions` gives it) lets anyone invoke the
+/// function: principal `*` and no source or organisation condition.
+pub(super) fn invocable_by_anyone(entry: &str) -> bool {
+    let entry = entry.trim_matches('"');
+    let to_anyone = entry.ends_with(" by *") || entry.contains(" by * ");
+    to_anyone && !["source_arn=", "source_account=", "principal_org_id="].iter().any(|c| entry.contains(c))
+}
+
+/// The function a permission names (a name or an ARN); `None` for a permission on a
+/// version or alias, whose policy is another one (not read yet).
+fn permission_function(a: &Attributes) -> Option<String> {
+    let text = |key: &str| a.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let named = text("function_name")?;
+    if text("qualifier").is_some() {
+        return None;
+    }
+    match named.strip_prefix("arn:") {
+        Some(arn) => {
+            let parts: Vec<&str> = arn.split(':').collect();
+            (parts.len() == 6).then(|| parts[5].to_string())
+        }
+        None => Some(named.to_string()),
+    }
+}
+
+fn fold_permission(a: &Attributes) -> Option<Fold> {
+    let function = permission_function(a)?;
+    let keep = ["statement_id", "action", "principal", "source_arn", "source_account", "principal_org_id"];
+    let entry: Map<String, Value> = keep
+        .iter()
+        .filter_map(|k| Some((k.to_string(), a.get(k)?.clone())))
+        .chain(a.get("function_url_auth_type").map(|v| ("function_url_auth_type".to_string(), v.clone())))
+        .collect();
+    Some(Fold {
+        parent_type: "aws_lambda_function",
+        parent_id: function,
+        attribute: "permissions",
+        value: FoldValue::Entry(Value::Object(entry)),
+        on_parent: true,
+        verify_via_parent: true,
+    })
+}
+
+/// A statement of a function's resource policy in `aws_lambda_permission`'s shape.
+fn statement(s: &Value) -> Value {
+    let principal = match s.get("Principal") {
+        Some(Value::String(p)) => p.clone(),
+        Some(Value::Object(p)) => p.values().find_map(Value::as_str).unwrap_or("*").to_string(),
+        _ => "*".to_string(),
+    };
+    let condition = |operator: &str, key: &str| {
+        let conditions = s.get("Condition")?.get(operator)?.as_object()?;
+        conditions.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).and_then(|(_, v)| v.as_str())
+    };
+    json!({
+        "statement_id": s.get("Sid"),
+        "action": s.get("Action"),
+        "principal": principal,
+        "source_arn": condition("ArnLike", "AWS:SourceArn"),
+        "source_account": condition("StringEquals", "AWS:SourceAccount"),
+        "principal_org_id": condition("StringEquals", "aws:PrincipalOrgID"),
+        "function_url_auth_type": condition("StringEquals", "lambda:FunctionUrlAuthType"),
+    })
+}
+
+fn statements(policy: Option<&str>) -> Vec<Value> {
+    let parsed: Option<Value> = policy.and_then(|p| serde_json::from_str(p).ok());
+    match parsed.as_ref().and_then(|p| p.get("Statement")) {
+        Some(Value::Array(list)) => list.iter().map(statement).collect(),
+        Some(one @ Value::Object(_)) => vec![statement(one)],
+        _ => Vec::new(),
+    }
+}
+
+fn client(cx: &ListContext<'_>) -> aws_sdk_lambda::Client {
+    cx.provider.lambda_client(cx.region)
+}
+
+fn list_function<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(async move {
+        let lambda = client(cx);
+        let functions = paginate(&cx.guard, "lambda", "ListFunctions", |marker| {
+            let request = lambda.list_functions().max_items(50).set_marker(marker);
+            async move {
+                let out = request.send().await?;
+                Ok((out.functions().to_vec(), out.next_marker().map(str::to_string)))
+            }
+        })
+        .await
+        .map_err(failure)?;
+        read_each(functions, |function| read_function(cx, function)).await
+    })
+}
+
+/// GetFunction (tags, concurrency) and GetPolicy of one listed function.
+async fn read_function(
+    cx: &ListContext<'_>,
+    function: FunctionConfiguration,
+) -> Result<Option<LiveResource>, (String, String)> {
+    let Some(name) = function.function_name().map(str::to_string) else { return Ok(None) };
+    let lambda = client(cx);
+    let absent = &["ResourceNotFoundException"];
+    let details = call_optional(&cx.guard, "lambda", "GetFunction", absent, || {
+        lambda.get_function().function_name(&name).send()
+    })
+    .await?;
+    let Some(details) = details else { return Ok(None) }; // deleted since the listing
+    let policy = call_optional(&cx.guard, "lambda", "GetPolicy", absent, || {
+        lambda.get_policy().function_name(&name).send()
+    })
+    .await?;
+    let mut attributes = configuration(&function);
+    attributes.insert("tags".into(), json!(details.tags()));
+    let reserved = details.concurrency().and_then(|c| c.reserved_concurrent_executions()).unwrap_or(-1);
+    attributes.insert("reserved_concurrent_executions".into(), json!(reserved));
+    attributes.insert("permissions".into(), json!(statements(policy.as_ref().and_then(|p| p.policy()))));
+    Ok(Some(super::mapping::live("aws_lambda_function", &name, Some(cx.region), Value::Object(attributes))))
+}
+
+/// A function's configuration under the provider's attribute names.
+fn configuration(f: &FunctionConfiguration) -> Map<String, Value> {
+    let variables: Map<String, Value> = f
+        .environment()
+        .and_then(|e| e.variables())
+        .into_iter()
+        .flatten()
+        .map(|(key, value)| (key.clone(), json!({"sha256": sha256(value)})))
+        .collect();
+    let vpc = f.vpc_config();
+    let attributes = json!({
+        "id": f.function_name(), "function_name": f.function_name(), "arn": f.function_arn(),
+        "description": f.description(), "handler": f.handler(),
+        "runtime": f.runtime().map(|r| r.as_str()), "role": f.role(),
+        "memory_size": f.memory_size(), "timeout": f.timeout(),
+        "kms_key_arn": f.kms_key_arn(),
+        "package_type": f.package_type().map(|p| p.as_str()),
+        "source_code_hash": f.code_sha256(), "code_sha256": f.code_sha256(),
+        "layers": f.layers().iter().filter_map(|l| l.arn()).collect::<Vec<_>>(),
+        "architectures": f.architectures().iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        "environment": [{"variables": variables}],
+        "tracing_config": [{"mode": f.tracing_config().and_then(|t| t.mode()).map(|m| m.as_str())}],
+        "vpc_config": [{
+            "subnet_ids": vpc.map(|v| v.subnet_ids()).unwrap_or_default(),
+            "security_group_ids": vpc.map(|v| v.security_group_ids()).unwrap_or_default(),
+        }],
+        "ephemeral_storage": [{"size": f.ephemeral_storage().map(|e| e.size())}],
+        "dead_letter_config": [{"target_arn": f.dead_letter_config().and_then(|d| d.target_arn())}],
+    });
+    match attributes {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attrs(v: Value) -> Attributes {
+        v.as_object().cloned().map(Attributes::from).expect("object")
+    }
+
+    #[test]
+    fn environment_values_compare_by_digest_and_never_appear() {
+        let state = json!([{"variables": {"DB_PASSWORD": "hunter2", "MODE": "prod"}}]);
+        let live = json!([{"variables": {"DB_PASSWORD": {"sha256": sha256("hunter2")}, "MODE": {"sha256": sha256("dev")}}}]);
+        let (expected, actual) = (environment(Some(&state)), environment(Some(&live)));
+        let changed: Vec<&String> = actual.difference(&expected).collect();
+        assert_eq!(changed.len(), 1);
+        assert!(changed[0].starts_with("MODE=sha256:"));
+        assert!(
+            !format!("{expected:?}{actual:?}").contains("hunter2")
+                && !format!("{actual:?}").contains("dev\"")
+        );
+    }
+
+    #[test]
+    fn a_permission_and_its_statement_read_the_same() {
+        let state = json!({"statement_id": "s3", "action": "lambda:InvokeFunction", "principal": "111122223333",
+                           "source_arn": "arn:aws:s3:::b", "function_name": "arn:aws:lambda:eu-west-3:1:function:bar"});
+        let fold = fold_permission(&attrs(state)).expect("folds");
+        assert_eq!(fold.parent_id, "bar");
+        let FoldValue::Entry(entry) = fold.value else { panic!("an entry") };
+        let policy = r#"{"Statement":[{"Sid":"s3","Action":"lambda:InvokeFunction","Effect":"Allow",
+            "Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:s3:::b"}}}]}"#;
+        let live = json!(statements(Some(policy)));
+        assert_eq!(permissions(Some(&json!([entry]))), permissions(Some(&live)));
+        let qualified = attrs(json!({"function_name": "bar", "qualifier": "live", "statement_id": "x"}));
+        assert!(fold_permission(&qualified).is_none(), "an alias's policy is not the function's");
+    }
+
+    #[test]
+    fn only_an_unconditioned_star_is_public() {
+        assert!(invocable_by_anyone("\"console lambda:InvokeFunction by *\""));
+        assert!(invocable_by_anyone("x lambda:InvokeFunction by * function_url_auth_type=NONE"));
+        assert!(!invocable_by_anyone("x lambda:InvokeFunction by * principal_org_id=o-1"));
+        assert!(!invocable_by_anyone(
+            "x lambda:InvokeFunction by s3.amazonaws.com source_arn=arn:aws:s3:::b"
+        ));
+    }
+
+    #[test]
+    fn absent_blocks_are_the_defaults_aws_reports() {
+        let none = json!([]);
+        assert_eq!(tracing(Some(&none)), tracing(Some(&json!([{"mode": "PassThrough"}]))));
+        assert_eq!(ephemeral_storage(None), ephemeral_storage(Some(&json!([{"size": 512}]))));
+        let empty = json!([{"subnet_ids": [], "security_group_ids": []}]);
+        assert!(vpc_config(Some(&empty)).is_empty() && vpc_config(Some(&none)).is_empty());
+    }
+}
