@@ -91,6 +91,7 @@ class Replay:
         self.ecr = session.client("ecr", endpoint_url=endpoint)
         self.lambda_ = session.client("lambda", endpoint_url=endpoint)
         self.logs = session.client("logs", endpoint_url=endpoint)
+        self.elb = session.client("elbv2", endpoint_url=endpoint)
         self.ids = {}  # recorded value -> moto's value
         self.context = []  # (type, attributes) of placeholders
         self.context_vpc = None
@@ -824,6 +825,99 @@ class Replay:
         if a.get("retention_in_days"):
             self.logs.put_retention_policy(logGroupName=a["name"], retentionInDays=a["retention_in_days"])
 
+    # -- ELBv2 (ARNs are ids) ------------------------------------------------------
+    def aws_lb(self, a):
+        args = {"Name": a["name"], "Type": a.get("load_balancer_type") or "application",
+                "Scheme": "internal" if a.get("internal") else "internet-facing",
+                "Subnets": [self.ref(s) for s in a.get("subnets") or []],
+                "IpAddressType": a.get("ip_address_type") or "ipv4"}
+        if a.get("security_groups"):
+            args["SecurityGroups"] = [self.ref(g) for g in a["security_groups"]]
+        if cloud_tags(a):
+            args["Tags"] = [{"Key": k, "Value": v} for k, v in cloud_tags(a).items()]
+        made = self.elb.create_load_balancer(**args)["LoadBalancers"][0]
+        self.new(a["arn"], made["LoadBalancerArn"])
+        settings = {"deletion_protection.enabled": a.get("enable_deletion_protection"),
+                    "idle_timeout.timeout_seconds": a.get("idle_timeout"),
+                    "routing.http2.enabled": a.get("enable_http2"),
+                    "routing.http.drop_invalid_header_fields.enabled": a.get("drop_invalid_header_fields")}
+        for logs in a.get("access_logs") or []:
+            if logs.get("enabled"):
+                settings.update({"access_logs.s3.enabled": True, "access_logs.s3.bucket": logs["bucket"],
+                                 "access_logs.s3.prefix": logs.get("prefix") or ""})
+        attributes = [{"Key": k, "Value": str(v).lower()} for k, v in settings.items() if v is not None]
+        self.elb.modify_load_balancer_attributes(LoadBalancerArn=made["LoadBalancerArn"], Attributes=attributes)
+
+    def aws_alb(self, a):
+        self.aws_lb(a)
+
+    def aws_lb_target_group(self, a):
+        args = {"Name": a["name"], "TargetType": a.get("target_type") or "instance"}
+        if a.get("port"):
+            # With the balancer's placeholder subnets, in their VPC, when the state has no VPC.
+            vpc = self.ids.get(a["vpc_id"]) or self.new(a["vpc_id"], self.vpc_for_placeholders())
+            args.update({"Port": a["port"], "Protocol": a["protocol"], "VpcId": vpc})
+        if a.get("protocol_version"):
+            args["ProtocolVersion"] = a["protocol_version"]
+        for check in a.get("health_check") or []:
+            args.update({"HealthCheckEnabled": check.get("enabled", True), "HealthCheckProtocol": check.get("protocol") or "HTTP",
+                         "HealthCheckPort": check.get("port") or "traffic-port",
+                         "HealthCheckIntervalSeconds": check.get("interval") or 30, "HealthCheckTimeoutSeconds": check.get("timeout") or 5,
+                         "HealthyThresholdCount": check.get("healthy_threshold") or 5,
+                         "UnhealthyThresholdCount": check.get("unhealthy_threshold") or 2})
+            if check.get("path"):
+                args["HealthCheckPath"] = check["path"]
+            if check.get("matcher"):
+                args["Matcher"] = {"HttpCode": check["matcher"]}
+        if cloud_tags(a):
+            args["Tags"] = [{"Key": k, "Value": v} for k, v in cloud_tags(a).items()]
+        made = self.elb.create_target_group(**args)["TargetGroups"][0]
+        self.new(a["arn"], made["TargetGroupArn"])
+        settings = {"deregistration_delay.timeout_seconds": a.get("deregistration_delay"),
+                    "slow_start.duration_seconds": a.get("slow_start"),
+                    "load_balancing.algorithm.type": a.get("load_balancing_algorithm_type")}
+        attributes = [{"Key": k, "Value": str(v)} for k, v in settings.items() if v not in (None, "")]
+        self.elb.modify_target_group_attributes(TargetGroupArn=made["TargetGroupArn"], Attributes=attributes)
+
+    def aws_alb_target_group(self, a):
+        self.aws_lb_target_group(a)
+
+    def listener_action(self, action):
+        out = {"Type": action["type"]}
+        if action.get("target_group_arn"):
+            out["TargetGroupArn"] = self.ids.get(action["target_group_arn"], action["target_group_arn"])
+        for r in action.get("redirect") or []:
+            out["RedirectConfig"] = {"StatusCode": r["status_code"], "Protocol": r.get("protocol") or "#{protocol}",
+                                     "Host": r.get("host") or "#{host}", "Port": r.get("port") or "#{port}",
+                                     "Path": r.get("path") or "/#{path}", "Query": r.get("query") or "#{query}"}
+        for f in action.get("fixed_response") or []:
+            out["FixedResponseConfig"] = {"StatusCode": f["status_code"], "ContentType": f.get("content_type") or "text/plain"}
+            if f.get("message_body"):
+                out["FixedResponseConfig"]["MessageBody"] = f["message_body"]
+        return out
+
+    def aws_lb_listener(self, a):
+        args = {"LoadBalancerArn": self.ids.get(a["load_balancer_arn"], a["load_balancer_arn"]),
+                "Port": a["port"], "Protocol": a["protocol"],
+                "DefaultActions": [self.listener_action(x) for x in a.get("default_action") or []]}
+        if a.get("ssl_policy") and a["protocol"] in ("HTTPS", "TLS"):
+            args["SslPolicy"] = a["ssl_policy"]
+        if a.get("certificate_arn"):
+            args["Certificates"] = [{"CertificateArn": a["certificate_arn"]}]
+        if cloud_tags(a):
+            args["Tags"] = [{"Key": k, "Value": v} for k, v in cloud_tags(a).items()]
+        made = self.elb.create_listener(**args)["Listeners"][0]
+        self.new(a["arn"], made["ListenerArn"])
+
+    def aws_alb_listener(self, a):
+        self.aws_lb_listener(a)
+
+    def aws_lb_target_group_attachment(self, a):
+        target = {"Id": self.ref(a["target_id"]) if ID_PATTERN.fullmatch(a["target_id"]) else a["target_id"]}
+        if a.get("port"):
+            target["Port"] = a["port"]
+        self.elb.register_targets(TargetGroupArn=self.ids.get(a["target_group_arn"], a["target_group_arn"]), Targets=[target])
+
     ORDER = [
         "aws_cloudwatch_log_group", "aws_lambda_function", "aws_lambda_permission",
         "aws_ecr_repository", "aws_ecr_repository_policy",
@@ -839,6 +933,8 @@ class Replay:
         "aws_route_table_association", "aws_main_route_table_association", "aws_default_network_acl", "aws_network_acl", "aws_network_acl_rule",
         "aws_security_group_rule", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule",
         "aws_eip_association", "aws_volume_attachment",
+        "aws_lb", "aws_alb", "aws_lb_target_group", "aws_alb_target_group", "aws_lb_listener", "aws_alb_listener",
+        "aws_lb_target_group_attachment",
     ]
 
     def run(self):

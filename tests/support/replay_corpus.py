@@ -159,6 +159,19 @@ def disassociate_address(r, association):
     r.ec2.disassociate_address(AssociationId=association)
 
 
+def console_group(r):
+    vpc = r.ec2.describe_security_groups(GroupIds=[r.ids["sg-06fecfaa711e65b6c"]])["SecurityGroups"][0]["VpcId"]
+    return r.ec2.create_security_group(GroupName="console-lb", Description="x", VpcId=vpc)["GroupId"]
+
+
+def register_console_target(r, _):
+    subnet = r.ids["subnet-00499e85b962e382f"]
+    instance = r.ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1, SubnetId=subnet)["Instances"][0]["InstanceId"]
+    r.unexpected_ok = [("console instance", instance)]
+    r.elb.register_targets(TargetGroupArn=r.ids["arn:aws:elasticloadbalancing:us-east-1:533948124879:targetgroup/tf-example-lb-tg/9e43d546683d8b35"],
+                           Targets=[{"Id": instance}])
+
+
 FIXTURES = {
     "aws_ec2_instance": ("i-0d3650a23f4e45dc0", [
         ("resize", stop_resize, [("Modified", "aws_instance", None, [("instance_type", "t3.nano", "t3.large")], "Medium")]),
@@ -375,6 +388,41 @@ FIXTURES = {
         ("runtime", lambda r, f: r.lambda_.update_function_configuration(FunctionName=f, Runtime="nodejs20.x"),
          [("Modified", "aws_lambda_function", None, [("runtime", "nodejs12.x", "nodejs20.x")], "Medium")]),
     ]),
+    "aws_lb": ("arn:aws:elasticloadbalancing:us-east-1:533948124879:loadbalancer/app/test-lb-tf/35be57d467ff22b9", [
+        ("deletion protection", lambda r, lb: r.elb.modify_load_balancer_attributes(
+            LoadBalancerArn=lb, Attributes=[{"Key": "deletion_protection.enabled", "Value": "true"}]),
+         [("Modified", "aws_alb", None, [("enable_deletion_protection", False, True)], "High")]),
+        ("idle timeout", lambda r, lb: r.elb.modify_load_balancer_attributes(
+            LoadBalancerArn=lb, Attributes=[{"Key": "idle_timeout.timeout_seconds", "Value": "600"}]),
+         [("Modified", "aws_alb", None, [("idle_timeout", 60, 600)], "Medium")]),
+        ("access logs on", lambda r, lb: r.elb.modify_load_balancer_attributes(LoadBalancerArn=lb, Attributes=[
+            {"Key": "access_logs.s3.enabled", "Value": "true"}, {"Key": "access_logs.s3.bucket", "Value": "lb-logs"},
+            {"Key": "access_logs.s3.prefix", "Value": "web"}]),
+         [("Modified", "aws_alb", None, [("access_logs", None, "s3://lb-logs/web")], "Medium")]),
+        ("tag", lambda r, lb: r.elb.add_tags(ResourceArns=[lb], Tags=[{"Key": "Environment", "Value": "prod"}]),
+         [("Modified", "aws_alb", None, [("tags.Environment", "dev", "prod")], "Low")]),
+        ("group swapped", lambda r, lb: r.elb.set_security_groups(LoadBalancerArn=lb, SecurityGroups=[console_group(r)]),
+         [("Modified", "aws_alb", None, [("security_groups", ["sg-06fecfaa711e65b6c"], [ANY])], "High"),
+          ("Unmanaged", "aws_security_group", ANY, [], "High")]),
+    ]),
+    "aws_lb_listener": ("arn:aws:elasticloadbalancing:us-east-1:533948124879:listener/app/test-lb-tf/168f3e312968e275/21a7de7e81a06bda", [
+        ("port", lambda r, l: r.elb.modify_listener(ListenerArn=l, Port=8080),
+         [("Modified", "aws_lb_listener", None, [("port", 80, 8080)], "Medium")]),
+        ("answers itself", lambda r, l: r.elb.modify_listener(ListenerArn=l, DefaultActions=[{"Type": "fixed-response",
+            "FixedResponseConfig": {"StatusCode": "503", "ContentType": "text/plain"}}]),
+         [("Modified", "aws_lb_listener", None, [("default_action", "forward arn:aws:elasticloadbalancing:us-east-1:533948124879:targetgroup/tf-example-lb-tg/9e43d546683d8b35", None),
+                                                 ("default_action", None, "fixed-response 503 text/plain")], "High")]),
+        ("health check", lambda r, _: r.elb.modify_target_group(TargetGroupArn=r.ids["arn:aws:elasticloadbalancing:us-east-1:533948124879:targetgroup/tf-example-lb-tg/9e43d546683d8b35"], HealthCheckPath="/status"),
+         [("Modified", "aws_lb_target_group", "arn:aws:elasticloadbalancing:us-east-1:533948124879:targetgroup/tf-example-lb-tg/9e43d546683d8b35", [
+             ("health_check", "enabled=true HTTP:traffic-port/ every 30s timeout 5s healthy 5 unhealthy 2 matcher 200", None),
+             ("health_check", None, "enabled=true HTTP:traffic-port/status every 30s timeout 5s healthy 5 unhealthy 2 matcher 200")], "Medium")]),
+        ("deregistration delay", lambda r, _: r.elb.modify_target_group_attributes(TargetGroupArn=r.ids["arn:aws:elasticloadbalancing:us-east-1:533948124879:targetgroup/tf-example-lb-tg/9e43d546683d8b35"],
+            Attributes=[{"Key": "deregistration_delay.timeout_seconds", "Value": "30"}]),
+         [("Modified", "aws_lb_target_group", "arn:aws:elasticloadbalancing:us-east-1:533948124879:targetgroup/tf-example-lb-tg/9e43d546683d8b35", [("deregistration_delay", "300", "30")], "Medium")]),
+        # A target registered in the console, on a group whose state registers none.
+        ("target registered", register_console_target,
+         [("Modified", "aws_lb_target_group", "arn:aws:elasticloadbalancing:us-east-1:533948124879:targetgroup/tf-example-lb-tg/9e43d546683d8b35", [("targets", None, ANY)], "High")]),
+    ]),
     "aws_ebs_encryption_by_default": (None, []),
     "aws_ec2_ami": (None, []),
     "aws_ec2_ebs_snapshot": (None, []),
@@ -382,7 +430,7 @@ FIXTURES = {
     "aws_launch_template": (None, []),
 }
 
-SYNTHETIC = ["network-stack", "iam-stack", "s3-stack", "lambda-stack"]
+SYNTHETIC = ["network-stack", "iam-stack", "s3-stack", "lambda-stack", "elb-stack"]
 
 
 def not_checked(summary):
@@ -577,7 +625,38 @@ ORDERS_ROLE = "arn:aws:iam::123456789012:role/orders-lambda"
 ORDERS_CODE = "ZiIWcWvSNqY/mMHY1y19m2ySHZMVw3EtBe5mcRv45HY="
 PWNED_CODE = base64.b64encode(hashlib.sha256(lambda_package("index.handler", "exports.handler = () => 'pwned';")).digest()).decode()
 
+WEB_LB = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/web/0a11c0ffee000001"
+API_TG = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/api/0a11c0ffee000002"
+HTTP_LISTENER = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/0a11c0ffee000001/0a11c0ffee000003"
+API_LISTENER = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/0a11c0ffee000001/0a11c0ffee000004"
+API_CHECK = "enabled=true HTTP:traffic-port/healthz every 15s timeout 5s healthy 3 unhealthy 3 matcher 200-299"
+
 SYNTHETIC_CASES = {
+    "elb-stack": (WEB_LB, [
+        ("protection off", lambda r, lb: r.elb.modify_load_balancer_attributes(
+            LoadBalancerArn=lb, Attributes=[{"Key": "deletion_protection.enabled", "Value": "false"}]),
+         [("Modified", "aws_lb", None, [("enable_deletion_protection", True, False)], "High")]),
+        ("invalid headers passed", lambda r, lb: r.elb.modify_load_balancer_attributes(
+            LoadBalancerArn=lb, Attributes=[{"Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "false"}]),
+         [("Modified", "aws_lb", None, [("drop_invalid_header_fields", True, False)], "Medium")]),
+        # HTTP no longer sent to HTTPS: the listener serves the API in clear text.
+        ("redirect replaced", lambda r, _: r.elb.modify_listener(ListenerArn=r.ids[HTTP_LISTENER], DefaultActions=[
+            {"Type": "forward", "TargetGroupArn": r.ids[API_TG]}]),
+         [("Modified", "aws_lb_listener", HTTP_LISTENER, [
+             ("default_action", "redirect HTTP_301 HTTPS://#{host}:443/#{path}?#{query}", None),
+             ("default_action", None, f"forward {API_TG}")], "High")]),
+        ("listener deleted", lambda r, _: r.elb.delete_listener(ListenerArn=r.ids[API_LISTENER]),
+         [("Missing", "aws_lb_listener", API_LISTENER, [], "High")]),
+        ("target deregistered", lambda r, _: r.elb.deregister_targets(TargetGroupArn=r.ids[API_TG], Targets=[{"Id": "10.100.2.10", "Port": 8080}]),
+         [("Missing", "aws_lb_target_group_attachment", f"{API_TG}-20250302101113000000000002", [], "High")]),
+        ("target registered", lambda r, _: r.elb.register_targets(TargetGroupArn=r.ids[API_TG], Targets=[{"Id": "10.100.3.10", "Port": 8080}]),
+         [("Modified", "aws_lb_target_group", API_TG, [("targets", None, "10.100.3.10")], "High")]),
+        ("health check", lambda r, _: r.elb.modify_target_group(TargetGroupArn=r.ids[API_TG], HealthCheckIntervalSeconds=300),
+         [("Modified", "aws_lb_target_group", API_TG, [("health_check", API_CHECK, None),
+                                                         ("health_check", None, API_CHECK.replace("15s", "300s"))], "Medium")]),
+        ("default tag", lambda r, lb: r.elb.add_tags(ResourceArns=[lb], Tags=[{"Key": "ManagedBy", "Value": "console"}]),
+         [("Modified", "aws_lb", None, [("tags.ManagedBy", "terraform", "console")], "Low")]),
+    ]),
     "lambda-stack": ("orders", [
         ("memory", lambda r, f: r.lambda_.update_function_configuration(FunctionName=f, MemorySize=1024),
          [("Modified", "aws_lambda_function", None, [("memory_size", 256, 1024)], "Medium")]),

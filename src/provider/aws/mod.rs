@@ -6,6 +6,7 @@ mod coverage;
 mod discover;
 mod ec2;
 mod ecr;
+mod elbv2;
 #[cfg(test)]
 mod engine_tests;
 mod entries;
@@ -144,6 +145,7 @@ impl AwsProvider {
     regional_client!(ecr_client, aws_sdk_ecr, "ecr");
     regional_client!(lambda_client, aws_sdk_lambda, "lambda");
     regional_client!(logs_client, aws_sdk_cloudwatchlogs, "logs");
+    regional_client!(elbv2_client, aws_sdk_elasticloadbalancingv2, "elasticloadbalancing");
 }
 
 /// Builds the SDK config: region, credential chain, and no SDK-level retries (the

@@ -36,6 +36,14 @@ pub fn not_applicable(type_: &str, attribute: &str, expected: &Attributes) -> bo
         // Provider v5 records the code's hash as `code_sha256`; `source_code_hash` is then
         // the configured trigger, which need not be the package's hash.
         ("aws_lambda_function", "source_code_hash") => expected.get("code_sha256").is_some(),
+        // A security policy belongs to TLS listeners only (moto gives plain HTTP one too).
+        ("aws_lb_listener", "ssl_policy") => {
+            !matches!(scalar(expected.get("protocol")).as_deref(), Some("HTTPS" | "TLS"))
+        }
+        // HTTP settings of application load balancers.
+        ("aws_lb", "idle_timeout" | "enable_http2" | "drop_invalid_header_fields") => {
+            scalar(expected.get("load_balancer_type")).is_some_and(|t| t != "application")
+        }
         _ => false,
     }
 }

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use futures::future::BoxFuture;
 
-use super::{ec2, ecr, iam, lambda, logs, s3};
+use super::{ec2, ecr, elbv2, iam, lambda, logs, s3};
 use crate::crd::Severity;
 use crate::drift::{Compare, LiveResource};
 use crate::resilience::RegionGuard;
@@ -110,6 +110,8 @@ pub struct ListContext<'a> {
     pub rules: &'a ec2::RuleListing,
     /// One DescribeRepositories listing per region, shared by the ECR types.
     pub repositories: &'a ecr::RepositoryListing,
+    /// One DescribeLoadBalancers listing per region, shared by balancers and listeners.
+    pub balancers: &'a elbv2::BalancerListing,
     /// One GetAccountAuthorizationDetails listing per account, shared by the IAM types.
     pub authorization: &'a iam::Authorization,
     /// One ListBuckets per account, shared by the S3 types.
@@ -119,7 +121,7 @@ pub struct ListContext<'a> {
 
 /// Every declared AWS type, service by service.
 pub static TYPES: LazyLock<Vec<&'static AwsType>> = LazyLock::new(|| {
-    [ec2::TYPES, ecr::TYPES, iam::TYPES, lambda::TYPES, logs::TYPES, s3::TYPES]
+    [ec2::TYPES, ecr::TYPES, elbv2::TYPES, iam::TYPES, lambda::TYPES, logs::TYPES, s3::TYPES]
         .into_iter()
         .flatten()
         .collect()
