@@ -261,6 +261,7 @@ async fn api_calls_for_1k(moto_server: &str) {
     for i in 0..1000 {
         s3.create_bucket().bucket(format!("bench-bucket-{i:04}")).send().await.expect("bucket");
     }
+    create_serverless_and_balancers(&config).await;
     let calls = prometheus::IntCounterVec::new(
         prometheus::Opts::new("calls", "calls"),
         &["service", "operation", "outcome"],
@@ -309,7 +310,7 @@ async fn api_calls_for_1k(moto_server: &str) {
         }
     }
     println!(
-        "discovery of {} live resources in moto (1,000 instances and their volumes, 1,000 IAM roles, 1,000 S3 buckets, moto's defaults) in {:.2}s:",
+        "discovery of {} live resources in moto (1,000 instances and their volumes, 1,000 IAM roles, 1,000 S3 buckets, 1,000 Lambda functions, 1,000 log groups, 100 load balancers with a listener each, 100 target groups with a target each, moto's defaults) in {:.2}s:",
         discovery.resources.len(),
         took.as_secs_f64(),
     );
@@ -320,8 +321,22 @@ async fn api_calls_for_1k(moto_server: &str) {
     // (descriptions are not in the details), ListInstanceProfiles and
     // ListOpenIDConnectProviders; S3 one ListBuckets and, having no call that lists
     // settings, one Get per bucket and setting (tagging, policy, public access block,
-    // encryption, ownership).
-    let minimum = [("ec2", "12"), ("ecr", "1"), ("iam", "4"), ("s3", "5,001"), ("sts", "1")];
+    // encryption, ownership). Lambda: 20 ListFunctions pages (50 each) and, per
+    // function, GetFunction (tags, concurrency) and GetPolicy. Logs: 20
+    // DescribeLogGroups pages (50 each) and one ListTagsForResource per group. ELBv2,
+    // for 100 balancers, listeners and groups: one page each of DescribeLoadBalancers
+    // and DescribeTargetGroups, per balancer its attributes and listeners, per group
+    // its attributes and targets, and DescribeTags for 20 resources a call (3 x 5).
+    let minimum = [
+        ("ec2", "12"),
+        ("ecr", "1"),
+        ("iam", "4"),
+        ("s3", "5,001"),
+        ("sts", "1"),
+        ("lambda", "2,020"),
+        ("logs", "1,020"),
+        ("elasticloadbalancing", "417"),
+    ];
     for (service, (total, mut operations)) in per_service {
         operations.sort();
         let least = minimum.iter().find(|(s, _)| *s == service).map_or("?", |(_, m)| m);
@@ -329,6 +344,63 @@ async fn api_calls_for_1k(moto_server: &str) {
     }
     let _ = moto.kill();
     let _ = moto.wait();
+}
+
+/// 1,000 Lambda functions and log groups; 100 load balancers with a listener each, 100
+/// target groups with a target each.
+async fn create_serverless_and_balancers(config: &aws_config::SdkConfig) {
+    let iam = aws_sdk_iam::Client::new(config);
+    let role = iam.get_role().role_name("svc-0").send().await.expect("role");
+    let role = role.role().map(|r| r.arn().to_string()).unwrap_or_default();
+    let lambda = aws_sdk_lambda::Client::new(config);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(config);
+    let package = aws_sdk_lambda::primitives::Blob::new(b"moto keeps the bytes".to_vec());
+    for i in 0..1000 {
+        let code = aws_sdk_lambda::types::FunctionCode::builder().zip_file(package.clone()).build();
+        lambda
+            .create_function()
+            .function_name(format!("fn-{i:04}"))
+            .runtime(aws_sdk_lambda::types::Runtime::Nodejs20x)
+            .role(&role)
+            .handler("index.handler")
+            .code(code)
+            .send()
+            .await
+            .expect("function");
+        logs.create_log_group().log_group_name(format!("/app/{i:04}")).send().await.expect("log group");
+    }
+    let ec2 = aws_sdk_ec2::Client::new(config);
+    let subnets = ec2.describe_subnets().send().await.expect("subnets");
+    let mut by_zone: std::collections::BTreeMap<&str, &str> = Default::default();
+    for subnet in subnets.subnets() {
+        if let (Some(zone), Some(id)) = (subnet.availability_zone(), subnet.subnet_id()) {
+            by_zone.entry(zone).or_insert(id);
+        }
+    }
+    let two: Vec<String> = by_zone.values().take(2).map(|s| s.to_string()).collect();
+    let vpc = subnets.subnets().first().and_then(|s| s.vpc_id()).unwrap_or_default().to_string();
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(config);
+    use aws_sdk_elasticloadbalancingv2::types::{Action, ActionTypeEnum, ProtocolEnum, TargetDescription};
+    for i in 0..100 {
+        let lb = elb.create_load_balancer().name(format!("lb-{i}")).set_subnets(Some(two.clone())).send();
+        let lb = lb.await.expect("load balancer");
+        let lb =
+            lb.load_balancers().first().and_then(|b| b.load_balancer_arn()).unwrap_or_default().to_string();
+        let tg = elb
+            .create_target_group()
+            .name(format!("tg-{i}"))
+            .protocol(ProtocolEnum::Http)
+            .port(80)
+            .vpc_id(&vpc);
+        let tg = tg.send().await.expect("target group");
+        let tg =
+            tg.target_groups().first().and_then(|g| g.target_group_arn()).unwrap_or_default().to_string();
+        let target = TargetDescription::builder().id(format!("i-{i:017x}")).build();
+        elb.register_targets().target_group_arn(&tg).targets(target).send().await.expect("register");
+        let forward = Action::builder().r#type(ActionTypeEnum::Forward).target_group_arn(&tg).build();
+        let listener = elb.create_listener().load_balancer_arn(&lb).protocol(ProtocolEnum::Http).port(80);
+        listener.default_actions(forward).send().await.expect("listener");
+    }
 }
 
 fn main() {

@@ -93,11 +93,11 @@ async fn exit_codes_say_what_was_verified() {
 
     // Unknown resource types are refused with the supported list.
     let (code, _, err) =
-        scan(&moto.url, &["--state", path, "--resource-type", "aws_instance,aws_lambda_function"], "testing");
+        scan(&moto.url, &["--state", path, "--resource-type", "aws_instance,aws_sqs_queue"], "testing");
     assert_eq!(code, 1);
     assert!(
         err.contains(
-            "--resource-type: aws_lambda_function not supported for aws; supported types: aws_instance, aws_vpc"
+            "--resource-type: aws_sqs_queue not supported for aws; supported types: aws_instance, aws_vpc"
         ),
         "{err}"
     );

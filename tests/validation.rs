@@ -68,7 +68,7 @@ const CASES: &[Case] = &[
 const SCAN_CASES: &[Case] = &[
     Case {
         name: "unknown resource type",
-        yaml: "spec:\n  providerAccountRef: {name: a}\n  stateSources: [{s3: {bucket: abc, key: k}}]\n  resourceTypes: [aws_instance, aws_lambda_function]\n",
+        yaml: "spec:\n  providerAccountRef: {name: a}\n  stateSources: [{s3: {bucket: abc, key: k}}]\n  resourceTypes: [aws_instance, aws_sqs_queue]\n",
         expect: &[
             "spec.resourceTypes",
             "every entry must be a supported resource type: aws_instance, aws_vpc, aws_subnet",

@@ -6,7 +6,10 @@ The driver replays two states (EC2 and IAM) while enforcement is still off, crea
 users (one with the printed policy, one with it minus one action), uses up the remaining
 unauthenticated requests, then scans as each user:
 - with the printed policy: nothing failed or drifted (the two users and their inline
-  policies, which no state holds, are the only items);
+  policies, which no state holds, are the only items), except Lambda: moto's signature
+  check rejects every Lambda request made with an IAM user's keys
+  (SignatureDoesNotMatch, even under `lambda:*`; ELBv2, Logs and the rest are checked
+  as AWS does), so Lambda's listing must fail and is the only failure allowed;
 - without iam:ListRoles: exit 3 (partial), the role listing denied, named in the report.
 
 Usage: policy_check.py DRIFTMGR_BINARY MOTO_URL FIXTURES_DIR
@@ -24,6 +27,8 @@ import botocore.exceptions
 from replay import Replay
 
 STATES = ["replay/network-stack.tfstate", "replay/iam-stack.tfstate"]
+# The listing moto cannot authorise (see above): its failure makes the scan partial.
+UNVERIFIABLE = "/aws_lambda_function"
 
 
 def client(moto, service, keys=("testing", "testing")):
@@ -94,7 +99,8 @@ def main():
             # The scanning users themselves are the only thing no state manages.
             own = {"driftmgr-scanner", "driftmgr-scanner-short"}
             others = [i for i in report["items"] if i["id"].split(":")[0] not in own]
-            if code != 2 or report.get("failures") or others or report["summary"]["unmanaged"] != 4:
+            failed = [f for f in report.get("failures") or [] if not f["scope"].endswith(UNVERIFIABLE)]
+            if code != 3 or failed or others or report["summary"]["unmanaged"] != 4:
                 problem = f"exit {code}, failures {report.get('failures')}, items {json.dumps(report['items'])[:600]}"
         label = f"a full scan under the printed policy ({len(actions)} actions)"
         print(("FAIL " if problem else "ok   ") + label + (f": {problem}" if problem else ""))
