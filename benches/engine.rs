@@ -321,8 +321,8 @@ async fn api_calls_for_1k(moto_server: &str) {
     // (descriptions are not in the details), ListInstanceProfiles and
     // ListOpenIDConnectProviders; S3 one ListBuckets and, having no call that lists
     // settings, one Get per bucket and setting (tagging, policy, public access block,
-    // encryption, ownership). Lambda: 20 ListFunctions pages (50 each) and, per
-    // function, GetFunction (tags, concurrency) and GetPolicy. Logs: 20
+    // encryption, ownership). Lambda: 20 ListFunctions pages (50 each; moto answers
+    // with one page) and, per function, GetFunction (tags, concurrency) and GetPolicy. Logs: 20
     // DescribeLogGroups pages (50 each) and one ListTagsForResource per group. ELBv2,
     // for 100 balancers, listeners and groups: one page each of DescribeLoadBalancers
     // and DescribeTargetGroups, per balancer its attributes and listeners, per group

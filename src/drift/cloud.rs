@@ -148,6 +148,13 @@ pub trait CloudRules: Send + Sync {
         let _ = type_;
         &[]
     }
+    /// The state attribute holding the cloud's id for `type_` where Terraform's id is
+    /// another one (provider v5 records an RDS instance's resource id, discovery its
+    /// identifier); `None` when Terraform's id is the cloud's.
+    fn match_attribute(&self, type_: &str) -> Option<&'static str> {
+        let _ = type_;
+        None
+    }
     /// The attributes compared for `type_`, and how (tags only by default).
     fn compared(&self, type_: &str) -> &'static [(&'static str, Compare)] {
         let _ = type_;

@@ -96,7 +96,7 @@ pub fn compare(
     let mut folds: Vec<Fold> = Vec::new();
     let mut seen: HashSet<(&str, &str)> = HashSet::with_capacity(own.len());
     for &resource in &own {
-        let id = resource.id.as_deref().unwrap_or_default();
+        let id = lookup_id(cloud, &resource.type_, resource);
         if !seen.insert((resource.type_.as_str(), id)) {
             continue;
         }
@@ -158,7 +158,7 @@ pub fn compare(
     };
     for (resource, type_, region) in &managed {
         summary.managed += 1;
-        let id = resource.id.as_deref().unwrap_or_default();
+        let id = lookup_id(cloud, type_, resource);
         let item = match live.find(type_, id, *region) {
             Lookup::Found(index, found) => {
                 matched.insert(index);
@@ -321,6 +321,13 @@ fn modified(
         changes,
         changes_omitted: None,
     })
+}
+
+/// The id discovery knows a state resource by: Terraform's, unless its cloud names an
+/// attribute that holds the cloud's own.
+fn lookup_id<'a>(cloud: &dyn CloudRules, type_: &str, resource: &'a StateResource) -> &'a str {
+    let own = cloud.match_attribute(type_).and_then(|name| resource.attributes.get(name)?.as_str());
+    own.filter(|id| !id.is_empty()).or(resource.id.as_deref()).unwrap_or_default()
 }
 
 fn missing(cloud: &dyn CloudRules, resource: &StateResource, type_: &str) -> DriftItem {

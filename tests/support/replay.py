@@ -92,6 +92,7 @@ class Replay:
         self.lambda_ = session.client("lambda", endpoint_url=endpoint)
         self.logs = session.client("logs", endpoint_url=endpoint)
         self.elb = session.client("elbv2", endpoint_url=endpoint)
+        self.rds = session.client("rds", endpoint_url=endpoint)
         self.ids = {}  # recorded value -> moto's value
         self.context = []  # (type, attributes) of placeholders
         self.context_vpc = None
@@ -918,6 +919,58 @@ class Replay:
             target["Port"] = a["port"]
         self.elb.register_targets(TargetGroupArn=self.ids.get(a["target_group_arn"], a["target_group_arn"]), Targets=[target])
 
+    # -- RDS (identifiers and names are ids) ----------------------------------------
+    def rds_tags(self, a):
+        return [{"Key": k, "Value": v} for k, v in (cloud_tags(a) or {}).items()]
+
+    def aws_db_subnet_group(self, a):
+        self.rds.create_db_subnet_group(
+            DBSubnetGroupName=a["name"], DBSubnetGroupDescription=a.get("description") or "Managed by Terraform",
+            SubnetIds=[self.ref(x) for x in a["subnet_ids"]], Tags=self.rds_tags(a))
+
+    def default_subnet_group(self):
+        """AWS gives every region with a default VPC a `default` subnet group; moto does not."""
+        if not self.rds.describe_db_subnet_groups()["DBSubnetGroups"]:
+            vpc = self.default_vpc()
+            subnets = self.ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
+            self.rds.create_db_subnet_group(DBSubnetGroupName="default", DBSubnetGroupDescription="default",
+                                            SubnetIds=[x["SubnetId"] for x in subnets])
+
+    def aws_db_parameter_group(self, a):
+        self.rds.create_db_parameter_group(DBParameterGroupName=a["name"], DBParameterGroupFamily=a["family"],
+                                           Description=a.get("description") or "Managed by Terraform", Tags=self.rds_tags(a))
+        parameters = [{"ParameterName": p["name"], "ParameterValue": p["value"], "ApplyMethod": p.get("apply_method") or "immediate"}
+                      for p in a.get("parameter") or []]
+        if parameters:
+            self.rds.modify_db_parameter_group(DBParameterGroupName=a["name"], Parameters=parameters)
+
+    def aws_db_instance(self, a):
+        args = {"DBInstanceIdentifier": a["identifier"], "DBInstanceClass": a["instance_class"], "Engine": a["engine"],
+                "MasterUsername": a.get("username") or "admin", "MasterUserPassword": "replayed-password",
+                "Tags": self.rds_tags(a)}
+        optional = {
+            "engine_version": "EngineVersion", "allocated_storage": "AllocatedStorage", "storage_type": "StorageType",
+            "iops": "Iops", "storage_encrypted": "StorageEncrypted", "kms_key_id": "KmsKeyId", "multi_az": "MultiAZ",
+            "publicly_accessible": "PubliclyAccessible", "port": "Port", "parameter_group_name": "DBParameterGroupName",
+            "backup_retention_period": "BackupRetentionPeriod", "backup_window": "PreferredBackupWindow",
+            "maintenance_window": "PreferredMaintenanceWindow", "deletion_protection": "DeletionProtection",
+            "iam_database_authentication_enabled": "EnableIAMDatabaseAuthentication",
+            "auto_minor_version_upgrade": "AutoMinorVersionUpgrade", "copy_tags_to_snapshot": "CopyTagsToSnapshot",
+            "monitoring_interval": "MonitoringInterval", "ca_cert_identifier": "CACertificateIdentifier",
+            "enabled_cloudwatch_logs_exports": "EnableCloudwatchLogsExports", "max_allocated_storage": "MaxAllocatedStorage",
+            "db_name": "DBName", "name": "DBName",
+        }
+        for key, name in optional.items():
+            if a.get(key) not in (None, "", 0, []) or (key == "backup_retention_period" and a.get(key) == 0):
+                args[name] = a[key]
+        if a.get("vpc_security_group_ids"):
+            args["VpcSecurityGroupIds"] = [self.ref(g) for g in a["vpc_security_group_ids"]]
+        if a.get("db_subnet_group_name") == "default":
+            self.default_subnet_group()
+        if a.get("db_subnet_group_name"):
+            args["DBSubnetGroupName"] = a["db_subnet_group_name"]
+        self.rds.create_db_instance(**args)
+
     ORDER = [
         "aws_cloudwatch_log_group", "aws_lambda_function", "aws_lambda_permission",
         "aws_ecr_repository", "aws_ecr_repository_policy",
@@ -935,6 +988,7 @@ class Replay:
         "aws_eip_association", "aws_volume_attachment",
         "aws_lb", "aws_alb", "aws_lb_target_group", "aws_alb_target_group", "aws_lb_listener", "aws_alb_listener",
         "aws_lb_target_group_attachment",
+        "aws_db_subnet_group", "aws_db_parameter_group", "aws_db_instance",
     ]
 
     def run(self):

@@ -159,6 +159,20 @@ def disassociate_address(r, association):
     r.ec2.disassociate_address(AssociationId=association)
 
 
+def modify_subnet_group(r, name, description, subnets):
+    """ModifyDBSubnetGroup, as its end state: moto's modify drops the group from every
+    listing (AWS keeps it, changed), so the group is made again as it would end up."""
+    arn = r.rds.describe_db_subnet_groups(DBSubnetGroupName=name)["DBSubnetGroups"][0]["DBSubnetGroupArn"]
+    tags = r.rds.list_tags_for_resource(ResourceName=arn)["TagList"]
+    r.rds.delete_db_subnet_group(DBSubnetGroupName=name)
+    r.rds.create_db_subnet_group(DBSubnetGroupName=name, DBSubnetGroupDescription=description, SubnetIds=subnets, Tags=tags)
+
+
+def delete_protected_instance(r, db):
+    r.rds.modify_db_instance(DBInstanceIdentifier=db, DeletionProtection=False, ApplyImmediately=True)
+    r.rds.delete_db_instance(DBInstanceIdentifier=db, SkipFinalSnapshot=True)
+
+
 def console_group(r):
     vpc = r.ec2.describe_security_groups(GroupIds=[r.ids["sg-06fecfaa711e65b6c"]])["SecurityGroups"][0]["VpcId"]
     return r.ec2.create_security_group(GroupName="console-lb", Description="x", VpcId=vpc)["GroupId"]
@@ -423,6 +437,25 @@ FIXTURES = {
         ("target registered", register_console_target,
          [("Modified", "aws_lb_target_group", "arn:aws:elasticloadbalancing:us-east-1:533948124879:targetgroup/tf-example-lb-tg/9e43d546683d8b35", [("targets", None, ANY)], "High")]),
     ]),
+    "aws_db_instance": ("terraform-20201015115018309600000001", [
+        ("resized", lambda r, db: r.rds.modify_db_instance(DBInstanceIdentifier=db, DBInstanceClass="db.m5.large", ApplyImmediately=True),
+         [("Modified", "aws_db_instance", None, [("instance_class", "db.t2.micro", "db.m5.large")], "Medium")]),
+        ("made public", lambda r, db: r.rds.modify_db_instance(DBInstanceIdentifier=db, PubliclyAccessible=True, ApplyImmediately=True),
+         [("Modified", "aws_db_instance", None, [("publicly_accessible", False, True)], "Critical")]),
+        ("backups", lambda r, db: r.rds.modify_db_instance(DBInstanceIdentifier=db, BackupRetentionPeriod=7, ApplyImmediately=True),
+         [("Modified", "aws_db_instance", None, [("backup_retention_period", 0, 7)], "High")]),
+        ("deletion protection", lambda r, db: r.rds.modify_db_instance(DBInstanceIdentifier=db, DeletionProtection=True, ApplyImmediately=True),
+         [("Modified", "aws_db_instance", None, [("deletion_protection", False, True)], "High")]),
+        ("tag", lambda r, db: r.rds.add_tags_to_resource(ResourceName=f"arn:aws:rds:eu-west-3:123456789012:db:{db}", Tags=[{"Key": "Owner", "Value": "console"}]),
+         [("Modified", "aws_db_instance", None, [("tags.Owner", None, "console")], "Low")]),
+    ]),
+    "aws_db_subnet_group": ("bar", [
+        ("subnet removed", lambda r, g: modify_subnet_group(r, g, "Managed by Terraform", [r.ids["subnet-63c5f90a"]]),
+         [("Modified", "aws_db_subnet_group", None, [("subnet_ids", ["subnet-63c5f90a", "subnet-d81e8695"], ["subnet-63c5f90a"])], "High")]),
+        ("made in console", lambda r, _: r.rds.create_db_subnet_group(DBSubnetGroupName="console", DBSubnetGroupDescription="x",
+                                                                      SubnetIds=[r.ids["subnet-63c5f90a"]]),
+         [("Unmanaged", "aws_db_subnet_group", "console", [], "Medium")]),
+    ]),
     "aws_ebs_encryption_by_default": (None, []),
     "aws_ec2_ami": (None, []),
     "aws_ec2_ebs_snapshot": (None, []),
@@ -430,7 +463,7 @@ FIXTURES = {
     "aws_launch_template": (None, []),
 }
 
-SYNTHETIC = ["network-stack", "iam-stack", "s3-stack", "lambda-stack", "elb-stack"]
+SYNTHETIC = ["network-stack", "iam-stack", "s3-stack", "lambda-stack", "elb-stack", "rds-stack"]
 
 
 def not_checked(summary):
@@ -448,9 +481,11 @@ def unsupported(state, skipped):
 
 
 def secrets(state):
-    """Values that must never leave driftmgr: functions' environment values."""
-    return [value for type_, _, a in managed(state) if type_ == "aws_lambda_function"
-            for block in a.get("environment") or [] for value in (block.get("variables") or {}).values()]
+    """Values that must never leave driftmgr: functions' environment values, database
+    passwords."""
+    values = [value for type_, _, a in managed(state) if type_ == "aws_lambda_function"
+              for block in a.get("environment") or [] for value in (block.get("variables") or {}).values()]
+    return values + [a["password"] for type_, _, a in managed(state) if type_ == "aws_db_instance" and a.get("password")]
 
 
 def replayed_count(state):
@@ -472,6 +507,8 @@ def same(expected, actual):
     if expected is ANY:
         return actual is not None
     if isinstance(expected, list) and isinstance(actual, list):
+        if all(isinstance(x, str) for x in expected + actual):
+            return sorted(expected) == sorted(actual)  # a set, reported in the cloud's id order
         return len(expected) == len(actual) and all(same(e, a) for e, a in zip(expected, actual))
     return expected == actual
 
@@ -631,7 +668,32 @@ HTTP_LISTENER = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/ap
 API_LISTENER = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/0a11c0ffee000001/0a11c0ffee000004"
 API_CHECK = "enabled=true HTTP:traffic-port/healthz every 15s timeout 5s healthy 3 unhealthy 3 matcher 200-299"
 
+ORDERS_SUBNETS = ["subnet-0d1b0c0ffee000001", "subnet-0d1b0c0ffee000002"]
+ORDERS_DB = "db-0A11C0FFEE00000000000001"  # Terraform's id (v5): the resource id
+
 SYNTHETIC_CASES = {
+    # The instance's id is its resource id (provider v5); discovery knows it by its
+    # identifier, which the state also records.
+    "rds-stack": ("orders", [
+        ("backups shortened", lambda r, db: r.rds.modify_db_instance(DBInstanceIdentifier=db, BackupRetentionPeriod=1, ApplyImmediately=True),
+         [("Modified", "aws_db_instance", ORDERS_DB, [("backup_retention_period", 7, 1)], "High")]),
+        ("made public", lambda r, db: r.rds.modify_db_instance(DBInstanceIdentifier=db, PubliclyAccessible=True, ApplyImmediately=True),
+         [("Modified", "aws_db_instance", ORDERS_DB, [("publicly_accessible", False, True)], "Critical")]),
+        ("iam auth off", lambda r, db: r.rds.modify_db_instance(DBInstanceIdentifier=db, EnableIAMDatabaseAuthentication=False, ApplyImmediately=True),
+         [("Modified", "aws_db_instance", ORDERS_DB, [("iam_database_authentication_enabled", True, False)], "High")]),
+        ("storage grown", lambda r, db: r.rds.modify_db_instance(DBInstanceIdentifier=db, AllocatedStorage=100, ApplyImmediately=True),
+         [("Modified", "aws_db_instance", ORDERS_DB, [("allocated_storage", 50, 100)], "Medium")]),
+        ("ssl not forced", lambda r, _: r.rds.modify_db_parameter_group(DBParameterGroupName="orders-pg16", Parameters=[
+            {"ParameterName": "rds.force_ssl", "ParameterValue": "0", "ApplyMethod": "pending-reboot"}]),
+         [("Modified", "aws_db_parameter_group", "orders-pg16", [("parameter", "rds.force_ssl=1", None), ("parameter", None, "rds.force_ssl=0")], "High")]),
+        ("parameter added", lambda r, _: r.rds.modify_db_parameter_group(DBParameterGroupName="orders-pg16", Parameters=[
+            {"ParameterName": "log_statement", "ParameterValue": "all", "ApplyMethod": "immediate"}]),
+         [("Modified", "aws_db_parameter_group", "orders-pg16", [("parameter", None, "log_statement=all")], "High")]),
+        ("subnet group description", lambda r, _: modify_subnet_group(r, "orders", "edited", [r.ids[x] for x in ORDERS_SUBNETS]),
+         [("Modified", "aws_db_subnet_group", "orders", [("description", "Orders database subnets", "edited")], "Medium")]),
+        ("deleted", delete_protected_instance,
+         [("Missing", "aws_db_instance", ORDERS_DB, [], "High")]),
+    ]),
     "elb-stack": (WEB_LB, [
         ("protection off", lambda r, lb: r.elb.modify_load_balancer_attributes(
             LoadBalancerArn=lb, Attributes=[{"Key": "deletion_protection.enabled", "Value": "false"}]),

@@ -22,6 +22,7 @@ mod mapping;
 #[cfg(test)]
 mod mapping_tests;
 mod policy;
+mod rds;
 mod remediate;
 mod remediate_network;
 mod rules;
@@ -146,6 +147,7 @@ impl AwsProvider {
     regional_client!(lambda_client, aws_sdk_lambda, "lambda");
     regional_client!(logs_client, aws_sdk_cloudwatchlogs, "logs");
     regional_client!(elbv2_client, aws_sdk_elasticloadbalancingv2, "elasticloadbalancing");
+    regional_client!(rds_client, aws_sdk_rds, "rds");
 }
 
 /// Builds the SDK config: region, credential chain, and no SDK-level retries (the

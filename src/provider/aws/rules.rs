@@ -36,6 +36,11 @@ pub fn not_applicable(type_: &str, attribute: &str, expected: &Attributes) -> bo
         // Provider v5 records the code's hash as `code_sha256`; `source_code_hash` is then
         // the configured trigger, which need not be the package's hash.
         ("aws_lambda_function", "source_code_hash") => expected.get("code_sha256").is_some(),
+        // Storage autoscaling grows the allocation within the maximum.
+        ("aws_db_instance", "allocated_storage") => expected
+            .get("max_allocated_storage")
+            .and_then(serde_json::Value::as_i64)
+            .is_some_and(|max| max > 0),
         // A security policy belongs to TLS listeners only (moto gives plain HTTP one too).
         ("aws_lb_listener", "ssl_policy") => {
             !matches!(scalar(expected.get("protocol")).as_deref(), Some("HTTPS" | "TLS"))
@@ -56,6 +61,7 @@ pub fn change_severity(type_: &str, attribute: &str, actual: Option<&str>) -> Op
             Severity::Critical
         }
         ("aws_security_group" | "aws_network_acl", "ingress" | "egress") => Severity::High,
+        ("aws_db_instance", "publicly_accessible") if actual == Some("true") => Severity::Critical,
         ("aws_lambda_function", "permissions") if actual.is_some_and(super::lambda::invocable_by_anyone) => {
             Severity::Critical
         }

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use futures::future::BoxFuture;
 
-use super::{ec2, ecr, elbv2, iam, lambda, logs, s3};
+use super::{ec2, ecr, elbv2, iam, lambda, logs, rds, s3};
 use crate::crd::Severity;
 use crate::drift::{Compare, LiveResource};
 use crate::resilience::RegionGuard;
@@ -72,6 +72,9 @@ pub struct AwsType {
     /// How a state resource of this type lands on its parent (a rule on its group):
     /// required for `Folded` types, and for listed types whose parent also shows them.
     pub fold: Option<FoldFn>,
+    /// The state attribute that holds the id discovery uses, where Terraform's id is
+    /// another (`identifier` of an RDS instance, whose id is its resource id from v5).
+    pub match_by: Option<&'static str>,
 }
 
 /// Folds one state resource into its parent's expected attributes.
@@ -94,6 +97,7 @@ impl AwsType {
             not_compared: &[],
             parts: &[],
             fold: None,
+            match_by: None,
         }
     }
 }
@@ -121,7 +125,7 @@ pub struct ListContext<'a> {
 
 /// Every declared AWS type, service by service.
 pub static TYPES: LazyLock<Vec<&'static AwsType>> = LazyLock::new(|| {
-    [ec2::TYPES, ecr::TYPES, elbv2::TYPES, iam::TYPES, lambda::TYPES, logs::TYPES, s3::TYPES]
+    [ec2::TYPES, ecr::TYPES, elbv2::TYPES, iam::TYPES, lambda::TYPES, logs::TYPES, rds::TYPES, s3::TYPES]
         .into_iter()
         .flatten()
         .collect()
