@@ -93,6 +93,7 @@ class Replay:
         self.logs = session.client("logs", endpoint_url=endpoint)
         self.elb = session.client("elbv2", endpoint_url=endpoint)
         self.rds = session.client("rds", endpoint_url=endpoint)
+        self.apigw = session.client("apigateway", endpoint_url=endpoint)
         self.ids = {}  # recorded value -> moto's value
         self.context = []  # (type, attributes) of placeholders
         self.context_vpc = None
@@ -104,6 +105,10 @@ class Replay:
         if old and new and old != new:
             self.ids[old] = new
         return new
+
+    def tuple_free_ids(self):
+        """The id map without the replay's own bookkeeping keys (tuples)."""
+        return {k: v for k, v in self.ids.items() if isinstance(k, str)}
 
     def ref(self, old, zone=None, cidr=None):
         """moto's id for a recorded id: mapped, or a placeholder made now."""
@@ -971,7 +976,156 @@ class Replay:
             args["DBSubnetGroupName"] = a["db_subnet_group_name"]
         self.rds.create_db_instance(**args)
 
+    # -- API Gateway v1 (moto makes its own ids; composite ids are rewritten) -----------
+    def rest_api_for(self, old):
+        """moto's API for a recorded API id: the state's, or a placeholder (context)."""
+        if old in self.ids.values():  # already moto's
+            return old
+        if old not in self.ids:
+            made = self.apigw.create_rest_api(name=f"placeholder-{old}")
+            self.new(old, made["id"])
+            self.context.append(("aws_api_gateway_rest_api", {"id": made["id"], "name": made["name"]}))
+        return self.ids[old]
+
+    def api_root(self, api):
+        return next(r["id"] for r in self.apigw.get_resources(restApiId=api)["items"] if r["path"] == "/")
+
+    def api_resource_for(self, api_old, old):
+        api = self.rest_api_for(api_old)
+        if old in self.ids.values():  # already moto's
+            return api, old
+        if old not in self.ids:
+            made = self.apigw.create_resource(restApiId=api, parentId=self.api_root(api), pathPart=f"p-{old}")
+            self.new(old, made["id"])
+            self.context.append(("aws_api_gateway_resource", {"id": made["id"], "rest_api_id": api}))
+        return api, self.ids[old]
+
+    def api_method_for(self, a):
+        api, resource = self.api_resource_for(a["rest_api_id"], a["resource_id"])
+        key = ("method", api, resource, a["http_method"])
+        if key not in self.ids:
+            self.apigw.put_method(restApiId=api, resourceId=resource, httpMethod=a["http_method"], authorizationType="NONE")
+            self.ids[key] = True
+            self.context.append(("aws_api_gateway_method", {"id": f"agm-{api}-{resource}-{a['http_method']}",
+                                 "rest_api_id": api, "resource_id": resource, "http_method": a["http_method"]}))
+        return api, resource
+
+    def api_integration_for(self, a):
+        api, resource = self.api_method_for(a)
+        key = ("integration", api, resource, a["http_method"])
+        if key not in self.ids:
+            self.apigw.put_integration(restApiId=api, resourceId=resource, httpMethod=a["http_method"], type="MOCK")
+            self.ids[key] = True
+            self.context.append(("aws_api_gateway_integration", {"id": f"agi-{api}-{resource}-{a['http_method']}"}))
+        return api, resource
+
+    def deployable(self, api):
+        """An API can be deployed once it has a method with an integration: a placeholder
+        GET on its root when it has none."""
+        resources = self.apigw.get_resources(restApiId=api, embed=["methods"])["items"]
+        if not any(r.get("resourceMethods") for r in resources):
+            root = self.api_root(api)
+            self.ids[("root", root)] = root  # moto's own id, known as such
+            self.api_integration_for({"rest_api_id": api, "resource_id": root, "http_method": "GET"})
+
+    def aws_api_gateway_rest_api(self, a):
+        args = {"name": a["name"], "apiKeySource": a.get("api_key_source") or "HEADER",
+                "disableExecuteApiEndpoint": bool(a.get("disable_execute_api_endpoint"))}
+        for key, name in (("description", "description"), ("binary_media_types", "binaryMediaTypes"), ("policy", "policy")):
+            if a.get(key):
+                args[name] = a[key]
+        for block in a.get("endpoint_configuration") or []:
+            args["endpointConfiguration"] = {"types": block["types"]}
+        if cloud_tags(a):
+            args["tags"] = cloud_tags(a)
+        made = self.apigw.create_rest_api(**args)
+        self.new(a["id"], made["id"])
+        if a.get("body"):
+            self.apigw.put_rest_api(restApiId=made["id"], mode="overwrite", body=a["body"].encode())
+        self.new(a.get("root_resource_id"), self.api_root(made["id"]))
+
+    def aws_api_gateway_resource(self, a):
+        api = self.rest_api_for(a["rest_api_id"])
+        parent = self.ids.get(a["parent_id"]) or self.new(a["parent_id"], self.api_root(api))
+        made = self.apigw.create_resource(restApiId=api, parentId=parent, pathPart=a["path_part"])
+        self.new(a["id"], made["id"])
+
+    def aws_api_gateway_request_validator(self, a):
+        made = self.apigw.create_request_validator(
+            restApiId=self.rest_api_for(a["rest_api_id"]), name=a["name"],
+            validateRequestBody=bool(a.get("validate_request_body")),
+            validateRequestParameters=bool(a.get("validate_request_parameters")))
+        self.new(a["id"], made["id"])
+
+    def aws_api_gateway_method(self, a):
+        api, resource = self.api_resource_for(a["rest_api_id"], a["resource_id"])
+        args = {"restApiId": api, "resourceId": resource, "httpMethod": a["http_method"],
+                "authorizationType": a.get("authorization") or "NONE", "apiKeyRequired": bool(a.get("api_key_required"))}
+        for key, name in (("request_parameters", "requestParameters"), ("request_models", "requestModels"),
+                          ("operation_name", "operationName"), ("authorization_scopes", "authorizationScopes")):
+            if a.get(key):
+                args[name] = a[key]
+        if a.get("request_validator_id"):
+            args["requestValidatorId"] = self.ids.get(a["request_validator_id"], a["request_validator_id"])
+        self.apigw.put_method(**args)
+        self.ids[("method", api, resource, a["http_method"])] = True
+
+    def aws_api_gateway_method_response(self, a):
+        api, resource = self.api_method_for(a)
+        args = {"restApiId": api, "resourceId": resource, "httpMethod": a["http_method"], "statusCode": a["status_code"]}
+        for key, name in (("response_models", "responseModels"), ("response_parameters", "responseParameters")):
+            if a.get(key):
+                args[name] = a[key]
+        self.apigw.put_method_response(**args)
+
+    def aws_api_gateway_integration(self, a):
+        api, resource = self.api_method_for(a)
+        args = {"restApiId": api, "resourceId": resource, "httpMethod": a["http_method"], "type": a["type"]}
+        # moto leaves the timeout at 0 unless told; AWS's default is 29 s, as the state says.
+        optional = (("integration_http_method", "integrationHttpMethod"), ("uri", "uri"), ("connection_type", "connectionType"),
+                    ("passthrough_behavior", "passthroughBehavior"), ("timeout_milliseconds", "timeoutInMillis"),
+                    ("request_templates", "requestTemplates"), ("request_parameters", "requestParameters"),
+                    ("cache_key_parameters", "cacheKeyParameters"), ("content_handling", "contentHandling"),
+                    ("credentials", "credentials"))
+        for key, name in optional:
+            if a.get(key):
+                args[name] = a[key]
+        self.apigw.put_integration(**args)
+        self.ids[("integration", api, resource, a["http_method"])] = True
+
+    def aws_api_gateway_integration_response(self, a):
+        api, resource = self.api_integration_for(a)
+        args = {"restApiId": api, "resourceId": resource, "httpMethod": a["http_method"], "statusCode": a["status_code"]}
+        for key, name in (("response_templates", "responseTemplates"), ("response_parameters", "responseParameters"),
+                          ("selection_pattern", "selectionPattern"), ("content_handling", "contentHandling")):
+            if a.get(key):
+                args[name] = a[key]
+        self.apigw.put_integration_response(**args)
+
+    def aws_api_gateway_deployment(self, a):
+        made = self.apigw.create_deployment(restApiId=self.rest_api_for(a["rest_api_id"]), description=a.get("description") or "")
+        self.new(a["id"], made["id"])
+
+    def aws_api_gateway_stage(self, a):
+        api = self.rest_api_for(a["rest_api_id"])
+        if a["deployment_id"] not in self.ids:
+            self.deployable(api)
+            made = self.apigw.create_deployment(restApiId=api)
+            self.new(a["deployment_id"], made["id"])
+            self.context.append(("aws_api_gateway_deployment", {"id": made["id"], "rest_api_id": api}))
+        args = {"restApiId": api, "stageName": a["stage_name"], "deploymentId": self.ids[a["deployment_id"]],
+                "cacheClusterEnabled": bool(a.get("cache_cluster_enabled")), "tracingEnabled": bool(a.get("xray_tracing_enabled"))}
+        for key, name in (("description", "description"), ("variables", "variables")):
+            if a.get(key):
+                args[name] = a[key]
+        if cloud_tags(a):
+            args["tags"] = cloud_tags(a)
+        self.apigw.create_stage(**args)
+
     ORDER = [
+        "aws_api_gateway_rest_api", "aws_api_gateway_resource", "aws_api_gateway_request_validator",
+        "aws_api_gateway_method", "aws_api_gateway_method_response", "aws_api_gateway_integration",
+        "aws_api_gateway_integration_response", "aws_api_gateway_deployment", "aws_api_gateway_stage",
         "aws_cloudwatch_log_group", "aws_lambda_function", "aws_lambda_permission",
         "aws_ecr_repository", "aws_ecr_repository_policy",
         "aws_s3_bucket", "aws_s3_bucket_policy", "aws_s3_bucket_public_access_block",
@@ -1003,8 +1157,9 @@ class Replay:
 
     def rewritten(self):
         text = json.dumps(self.state)
-        for old in sorted(self.ids, key=len, reverse=True):
-            text = text.replace(old, self.ids[old])
+        ids = self.tuple_free_ids()
+        for old in sorted(ids, key=len, reverse=True):
+            text = text.replace(old, ids[old])
         return json.loads(text)
 
     def context_state(self):

@@ -173,6 +173,20 @@ def delete_protected_instance(r, db):
     r.rds.delete_db_instance(DBInstanceIdentifier=db, SkipFinalSnapshot=True)
 
 
+def remade_method(r, **settings):
+    """UpdateMethod, as its end state: moto answers UpdateMethod with a 500, so the
+    method is deleted and put again with the console's settings."""
+    api, resource = r.ids["vryjzimtj1"], r.ids["hl7ksq"]
+    r.apigw.delete_method(restApiId=api, resourceId=resource, httpMethod="GET")
+    r.apigw.put_method(restApiId=api, resourceId=resource, httpMethod="GET", **settings)
+
+
+def add_console_method(r, api):
+    root = next(x["id"] for x in r.apigw.get_resources(restApiId=api)["items"] if x["path"] == "/")
+    resource = r.apigw.create_resource(restApiId=api, parentId=root, pathPart="admin")["id"]
+    r.apigw.put_method(restApiId=api, resourceId=resource, httpMethod="POST", authorizationType="NONE")
+
+
 def console_group(r):
     vpc = r.ec2.describe_security_groups(GroupIds=[r.ids["sg-06fecfaa711e65b6c"]])["SecurityGroups"][0]["VpcId"]
     return r.ec2.create_security_group(GroupName="console-lb", Description="x", VpcId=vpc)["GroupId"]
@@ -456,6 +470,53 @@ FIXTURES = {
                                                                       SubnetIds=[r.ids["subnet-63c5f90a"]]),
          [("Unmanaged", "aws_db_subnet_group", "console", [], "Medium")]),
     ]),
+    "aws_api_gateway_rest_api": ("1jitcobwol", [
+        ("description", lambda r, a: r.apigw.update_rest_api(restApiId=a, patchOperations=[
+            {"op": "replace", "path": "/description", "value": "edited"}]),
+         [("Modified", "aws_api_gateway_rest_api", None, [("description", "This is foo API", "edited")], "Medium")]),
+        # A route added in the console on an API whose methods Terraform manages one by one.
+        ("method added", add_console_method,
+         [("Modified", "aws_api_gateway_rest_api", None, [("methods", None, ANY)], "High")]),
+        # Tags are not perturbed: moto does not route API Gateway's TagResource (404).
+    ]),
+    "aws_api_gateway_resource": ("wijcbm", []),
+    "aws_api_gateway_method": ("agm-vryjzimtj1-hl7ksq-GET", [
+        ("authorization", lambda r, _: remade_method(r, authorizationType="AWS_IAM"),
+         [("Modified", "aws_api_gateway_method", None, [("authorization", "NONE", "AWS_IAM")], "High")]),
+        ("api key", lambda r, _: remade_method(r, authorizationType="NONE", apiKeyRequired=True),
+         [("Modified", "aws_api_gateway_method", None, [("api_key_required", False, True)], "High")]),
+        ("deleted", lambda r, _: r.apigw.delete_method(restApiId=r.ids["vryjzimtj1"], resourceId=r.ids["hl7ksq"], httpMethod="GET"),
+         [("Missing", "aws_api_gateway_method", None, [], "High")]),
+    ]),
+    "aws_api_gateway_integration": ("agi-u7jce3lokk-z9ag20-GET", [
+        # Requests sent elsewhere: the integration now proxies to a host of the console user's.
+        ("retargeted", lambda r, _: r.apigw.put_integration(restApiId=r.ids["u7jce3lokk"], resourceId=r.ids["z9ag20"], httpMethod="GET",
+            type="HTTP_PROXY", integrationHttpMethod="GET", uri="https://collector.example.com/", timeoutInMillis=29000),
+         [("Modified", "aws_api_gateway_integration", None, [("type", "MOCK", "HTTP_PROXY"), ("integration_http_method", None, "GET"),
+                                                               ("uri", None, "https://collector.example.com/")], "High")]),
+    ]),
+    "aws_api_gateway_method_response": ("agmr-vryjzimtj1-oy4dqf-GET-200", []),
+    "aws_api_gateway_integration_response": ("agir-u7jce3lokk-z9ag20-GET-200", [
+        ("deleted", lambda r, _: r.apigw.delete_integration_response(restApiId=r.ids["u7jce3lokk"], resourceId=r.ids["z9ag20"],
+                                                                      httpMethod="GET", statusCode="200"),
+         [("Missing", "aws_api_gateway_integration_response", None, [], "High")]),
+    ]),
+    "aws_api_gateway_stage": ("ags-3of73v5ob4-foo", [
+        ("variables", lambda r, _: r.apigw.update_stage(restApiId=r.ids["3of73v5ob4"], stageName="foo", patchOperations=[
+            {"op": "replace", "path": "/variables/backend", "value": "staging"}]),
+         [("Modified", "aws_api_gateway_stage", None, [("variables", None, "backend=staging")], "Medium")]),
+        ("tracing", lambda r, _: r.apigw.update_stage(restApiId=r.ids["3of73v5ob4"], stageName="foo", patchOperations=[
+            {"op": "replace", "path": "/tracingEnabled", "value": "true"}]),
+         [("Modified", "aws_api_gateway_stage", None, [("xray_tracing_enabled", False, True)], "Medium")]),
+        ("stage made", lambda r, _: r.apigw.create_stage(restApiId=r.ids["3of73v5ob4"], stageName="console",
+                                                         deploymentId=r.ids["i5bl4e"]),
+         []),
+    ]),
+    "aws_api_gateway_request_validator": ("tak8bq", [
+        ("body not validated", lambda r, v: r.apigw.update_request_validator(restApiId=r.ids["zetudukz30"], requestValidatorId=v,
+            patchOperations=[{"op": "replace", "path": "/validateRequestBody", "value": "false"}]),
+         [("Modified", "aws_api_gateway_request_validator", None, [("validate_request_body", True, False)], "Medium")]),
+    ]),
     "aws_ebs_encryption_by_default": (None, []),
     "aws_ec2_ami": (None, []),
     "aws_ec2_ebs_snapshot": (None, []),
@@ -495,8 +556,9 @@ def replayed_count(state):
 
 def expected_value(replay, value):
     if isinstance(value, str):
-        for old in sorted(replay.ids, key=len, reverse=True):
-            value = value.replace(old, replay.ids[old])
+        ids = replay.tuple_free_ids()
+        for old in sorted(ids, key=len, reverse=True):
+            value = value.replace(old, ids[old])
         return value.replace("CONSOLE_GW", getattr(replay, "console_gateway", "") or "")
     if isinstance(value, list):
         return [expected_value(replay, v) for v in value]

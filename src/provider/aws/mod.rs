@@ -1,6 +1,7 @@
 //! AWS: identity through STS; discovery of each declared type (`types.rs`, one
 //! declaration per type in its service's file: `ec2.rs`, `iam.rs`).
 
+mod apigateway;
 #[cfg(test)]
 mod coverage;
 mod discover;
@@ -148,6 +149,7 @@ impl AwsProvider {
     regional_client!(logs_client, aws_sdk_cloudwatchlogs, "logs");
     regional_client!(elbv2_client, aws_sdk_elasticloadbalancingv2, "elasticloadbalancing");
     regional_client!(rds_client, aws_sdk_rds, "rds");
+    regional_client!(apigateway_client, aws_sdk_apigateway, "apigateway");
 }
 
 /// Builds the SDK config: region, credential chain, and no SDK-level retries (the

@@ -36,6 +36,7 @@ pub fn not_applicable(type_: &str, attribute: &str, expected: &Attributes) -> bo
         // Provider v5 records the code's hash as `code_sha256`; `source_code_hash` is then
         // the configured trigger, which need not be the package's hash.
         ("aws_lambda_function", "source_code_hash") => expected.get("code_sha256").is_some(),
+        ("aws_api_gateway_rest_api", "methods") => super::apigateway::defined_by_body(expected),
         // Storage autoscaling grows the allocation within the maximum.
         ("aws_db_instance", "allocated_storage") => expected
             .get("max_allocated_storage")
@@ -62,6 +63,8 @@ pub fn change_severity(type_: &str, attribute: &str, actual: Option<&str>) -> Op
         }
         ("aws_security_group" | "aws_network_acl", "ingress" | "egress") => Severity::High,
         ("aws_db_instance", "publicly_accessible") if actual == Some("true") => Severity::Critical,
+        // A method anyone may call without credentials.
+        ("aws_api_gateway_method", "authorization") if actual == Some("\"NONE\"") => Severity::Critical,
         ("aws_lambda_function", "permissions") if actual.is_some_and(super::lambda::invocable_by_anyone) => {
             Severity::Critical
         }
@@ -120,6 +123,12 @@ mod tests {
             Some(Severity::Critical)
         );
         assert_eq!(change_severity("aws_vpc", "tags", None), None, "the engine's default");
+        let method = "aws_api_gateway_method";
+        assert_eq!(change_severity(method, "authorization", Some("\"NONE\"")), Some(Severity::Critical));
+        assert_eq!(change_severity(method, "authorization", Some("\"AWS_IAM\"")), Some(Severity::High));
+        let db = "aws_db_instance";
+        assert_eq!(change_severity(db, "publicly_accessible", Some("true")), Some(Severity::Critical));
+        assert_eq!(change_severity(db, "publicly_accessible", Some("false")), Some(Severity::High));
     }
 
     #[test]

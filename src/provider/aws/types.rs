@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use futures::future::BoxFuture;
 
-use super::{ec2, ecr, elbv2, iam, lambda, logs, rds, s3};
+use super::{apigateway, ec2, ecr, elbv2, iam, lambda, logs, rds, s3};
 use crate::crd::Severity;
 use crate::drift::{Compare, LiveResource};
 use crate::resilience::RegionGuard;
@@ -116,6 +116,8 @@ pub struct ListContext<'a> {
     pub repositories: &'a ecr::RepositoryListing,
     /// One DescribeLoadBalancers listing per region, shared by balancers and listeners.
     pub balancers: &'a elbv2::BalancerListing,
+    /// One reading of the region's REST APIs, shared by the nine API Gateway types.
+    pub apis: &'a apigateway::ApiListing,
     /// One GetAccountAuthorizationDetails listing per account, shared by the IAM types.
     pub authorization: &'a iam::Authorization,
     /// One ListBuckets per account, shared by the S3 types.
@@ -125,10 +127,20 @@ pub struct ListContext<'a> {
 
 /// Every declared AWS type, service by service.
 pub static TYPES: LazyLock<Vec<&'static AwsType>> = LazyLock::new(|| {
-    [ec2::TYPES, ecr::TYPES, elbv2::TYPES, iam::TYPES, lambda::TYPES, logs::TYPES, rds::TYPES, s3::TYPES]
-        .into_iter()
-        .flatten()
-        .collect()
+    [
+        ec2::TYPES,
+        apigateway::TYPES,
+        ecr::TYPES,
+        elbv2::TYPES,
+        iam::TYPES,
+        lambda::TYPES,
+        logs::TYPES,
+        rds::TYPES,
+        s3::TYPES,
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 });
 
 /// Types discovery lists in their own right: what `resourceTypes` accepts.
@@ -220,8 +232,9 @@ mod tests {
                     assert!(!actions.is_empty() && !operations.is_empty(), "{} lists without calls", t.name);
                     for action in actions {
                         let verb = action.split_once(':').map_or("", |(_, a)| a);
+                        // API Gateway names every read of its management API `GET`.
                         assert!(
-                            ["Describe", "List", "Get"].iter().any(|v| verb.starts_with(v)),
+                            ["Describe", "List", "Get"].iter().any(|v| verb.starts_with(v)) || verb == "GET",
                             "{}: {action} is not read-only",
                             t.name
                         );
