@@ -18,8 +18,8 @@ fn provider_written_states_replayed_in_moto_are_in_sync_and_every_change_is_repo
         &[env!("CARGO_BIN_EXE_driftmgr"), &moto.url, FIXTURES, "!iam"],
     );
     assert!(
-        passed >= 166,
-        "45 states in sync (EC2, S3, ECR, Lambda, ELB, RDS, API Gateway) and at least 121 perturbations: {passed} passed"
+        passed >= 173,
+        "46 states in sync (EC2, VPC attachments, S3, ECR, Lambda, ELB, RDS, API Gateway) and at least 127 perturbations: {passed} passed"
     );
 }
 

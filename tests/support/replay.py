@@ -1122,6 +1122,56 @@ class Replay:
             args["tags"] = cloud_tags(a)
         self.apigw.create_stage(**args)
 
+    # -- VPC attachments and launch templates --------------------------------------
+    def aws_vpc_endpoint(self, a):
+        args = {"VpcId": self.ref(a["vpc_id"]), "ServiceName": a["service_name"],
+                "VpcEndpointType": a.get("vpc_endpoint_type") or "Gateway"}
+        if a.get("route_table_ids"):
+            args["RouteTableIds"] = [self.ref(x) for x in a["route_table_ids"]]
+        if a.get("subnet_ids"):
+            args["SubnetIds"] = [self.ref(x) for x in a["subnet_ids"]]
+        if a.get("security_group_ids"):
+            args["SecurityGroupIds"] = [self.ref(x) for x in a["security_group_ids"]]
+        if a.get("vpc_endpoint_type") == "Interface":
+            args["PrivateDnsEnabled"] = bool(a.get("private_dns_enabled"))
+        if a.get("policy"):
+            args["PolicyDocument"] = a["policy"]
+        if cloud_tags(a):
+            args["TagSpecifications"] = tag_specs("vpc-endpoint", cloud_tags(a))
+        made = self.ec2.create_vpc_endpoint(**args)["VpcEndpoint"]
+        self.new(a["id"], made["VpcEndpointId"])
+
+    def aws_vpc_endpoint_route_table_association(self, a):
+        self.ec2.modify_vpc_endpoint(VpcEndpointId=self.ids[a["vpc_endpoint_id"]], AddRouteTableIds=[self.ref(a["route_table_id"])])
+
+    def aws_vpn_gateway(self, a):
+        args = {"Type": "ipsec.1"}
+        if a.get("amazon_side_asn"):
+            args["AmazonSideAsn"] = int(a["amazon_side_asn"])
+        if a.get("availability_zone"):
+            args["AvailabilityZone"] = a["availability_zone"]
+        if cloud_tags(a):
+            args["TagSpecifications"] = tag_specs("vpn-gateway", cloud_tags(a))
+        made = self.ec2.create_vpn_gateway(**args)["VpnGateway"]
+        self.new(a["id"], made["VpnGatewayId"])
+        if a.get("vpc_id"):
+            self.ec2.attach_vpn_gateway(VpcId=self.ref(a["vpc_id"]), VpnGatewayId=made["VpnGatewayId"])
+
+    def aws_launch_template(self, a):
+        data = {}
+        for key, name in (("image_id", "ImageId"), ("instance_type", "InstanceType"), ("key_name", "KeyName"), ("user_data", "UserData")):
+            if a.get(key):
+                data[name] = a[key]
+        if a.get("vpc_security_group_ids"):
+            data["SecurityGroupIds"] = [self.ref(g) for g in a["vpc_security_group_ids"]]
+        for profile in a.get("iam_instance_profile") or []:
+            data["IamInstanceProfile"] = {k.capitalize(): v for k, v in profile.items() if v}
+        args = {"LaunchTemplateName": a["name"], "LaunchTemplateData": data}
+        if cloud_tags(a):
+            args["TagSpecifications"] = tag_specs("launch-template", cloud_tags(a))
+        made = self.ec2.create_launch_template(**args)["LaunchTemplate"]
+        self.new(a["id"], made["LaunchTemplateId"])
+
     ORDER = [
         "aws_api_gateway_rest_api", "aws_api_gateway_resource", "aws_api_gateway_request_validator",
         "aws_api_gateway_method", "aws_api_gateway_method_response", "aws_api_gateway_integration",
@@ -1143,6 +1193,7 @@ class Replay:
         "aws_lb", "aws_alb", "aws_lb_target_group", "aws_alb_target_group", "aws_lb_listener", "aws_alb_listener",
         "aws_lb_target_group_attachment",
         "aws_db_subnet_group", "aws_db_parameter_group", "aws_db_instance",
+        "aws_vpc_endpoint", "aws_vpc_endpoint_route_table_association", "aws_vpn_gateway", "aws_launch_template",
     ]
 
     def run(self):

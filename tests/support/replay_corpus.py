@@ -159,6 +159,10 @@ def disassociate_address(r, association):
     r.ec2.disassociate_address(AssociationId=association)
 
 
+def console_route_table(r):
+    return r.ec2.create_route_table(VpcId=r.ids["vpc-0c1b0c0ffee000001"])["RouteTable"]["RouteTableId"]
+
+
 def modify_subnet_group(r, name, description, subnets):
     """ModifyDBSubnetGroup, as its end state: moto's modify drops the group from every
     listing (AWS keeps it, changed), so the group is made again as it would end up."""
@@ -521,10 +525,15 @@ FIXTURES = {
     "aws_ec2_ami": (None, []),
     "aws_ec2_ebs_snapshot": (None, []),
     "aws_launch_configuration": (None, []),
-    "aws_launch_template": (None, []),
+    "aws_launch_template": ("lt-0ed993d09ce6afc67", [
+        # A version made in the console becomes the latest: the state's data is no longer what launches.
+        ("new version", lambda r, t: r.ec2.create_launch_template_version(LaunchTemplateId=t, SourceVersion="1",
+                                                                          LaunchTemplateData={"ImageId": "ami-12c6146b"}),
+         [("Modified", "aws_launch_template", None, [("latest_version", 1, 2), ("image_id", "ami-000b3a073fc20e415", "ami-12c6146b")], "High")]),
+    ]),
 }
 
-SYNTHETIC = ["network-stack", "iam-stack", "s3-stack", "lambda-stack", "elb-stack", "rds-stack"]
+SYNTHETIC = ["network-stack", "iam-stack", "s3-stack", "lambda-stack", "elb-stack", "rds-stack", "vpc-attachments"]
 
 
 def not_checked(summary):
@@ -733,7 +742,24 @@ API_CHECK = "enabled=true HTTP:traffic-port/healthz every 15s timeout 5s healthy
 ORDERS_SUBNETS = ["subnet-0d1b0c0ffee000001", "subnet-0d1b0c0ffee000002"]
 ORDERS_DB = "db-0A11C0FFEE00000000000001"  # Terraform's id (v5): the resource id
 
+S3_ENDPOINT = "vpce-0c1b0c0ffee000001"
+ENDPOINT_POLICY_WIDE = '{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}'
+
 SYNTHETIC_CASES = {
+    "vpc-attachments": (S3_ENDPOINT, [
+        ("policy widened", lambda r, e: r.ec2.modify_vpc_endpoint(VpcEndpointId=e, PolicyDocument=ENDPOINT_POLICY_WIDE),
+         [("Modified", "aws_vpc_endpoint", None, [("policy", '{"Statement":[{"Action":["s3:GetObject","s3:PutObject"],"Effect":"Allow","Principal":{"AWS":["*"]},"Resource":["arn:aws:s3:::app-assets/*"]}],"Version":"2008-10-17"}',
+                                                   '{"Statement":[{"Action":["*"],"Effect":"Allow","Principal":{"AWS":["*"]},"Resource":["*"]}],"Version":"2008-10-17"}')], "Critical")]),
+        ("association removed", lambda r, e: r.ec2.modify_vpc_endpoint(VpcEndpointId=e, RemoveRouteTableIds=[r.ids["rtb-0c1b0c0ffee000002"]]),
+         [("Missing", "aws_vpc_endpoint_route_table_association", "a-vpce-0c1b0c0ffee0000011234567890", [], "High")]),
+        ("route table added", lambda r, e: r.ec2.modify_vpc_endpoint(VpcEndpointId=e, AddRouteTableIds=[console_route_table(r)]),
+         [("Modified", "aws_vpc_endpoint", None, [("route_table_ids", None, ANY)], "High"),
+          ("Unmanaged", "aws_route_table", ANY, [], "Medium")]),
+        ("vpn detached", lambda r, _: r.ec2.detach_vpn_gateway(VpcId=r.ids["vpc-0c1b0c0ffee000001"], VpnGatewayId=r.ids["vgw-0c1b0c0ffee000001"]),
+         [("Modified", "aws_vpn_gateway", "vgw-0c1b0c0ffee000001", [("vpc_id", "vpc-0c1b0c0ffee000001", None)], "Medium")]),
+        ("endpoint made", lambda r, _: r.ec2.create_vpc_endpoint(VpcId=r.ids["vpc-0c1b0c0ffee000001"], ServiceName="com.amazonaws.eu-west-1.dynamodb"),
+         [("Unmanaged", "aws_vpc_endpoint", ANY, [], "Medium")]),
+    ]),
     # The instance's id is its resource id (provider v5); discovery knows it by its
     # identifier, which the state also records.
     "rds-stack": ("orders", [

@@ -295,6 +295,7 @@ kept_attributes!(
     "action",
     "allocated_storage",
     "allocation_id",
+    "amazon_side_asn",
     "ami",
     "api_key_required",
     "api_key_source",
@@ -335,6 +336,7 @@ kept_attributes!(
     "db_subnet_group_name",
     "dead_letter_config",
     "default_action",
+    "default_version",
     "deletion_protection",
     "deployment_id",
     "deregistration_delay",
@@ -373,6 +375,7 @@ kept_attributes!(
     "identifier",
     "idle_timeout",
     "ignore_public_acls",
+    "image_id",
     "image_scanning_configuration",
     "image_tag_mutability",
     "image_uri",
@@ -392,6 +395,7 @@ kept_attributes!(
     "key_name",
     "kms_key_arn",
     "kms_key_id",
+    "latest_version",
     "layers",
     "load_balancer_type",
     "load_balancing_algorithm_type",
@@ -429,6 +433,7 @@ kept_attributes!(
     "prefix_list_ids",
     "principal",
     "principal_org_id",
+    "private_dns_enabled",
     "protocol",
     "protocol_version",
     "publicly_accessible",
@@ -451,15 +456,18 @@ kept_attributes!(
     "role",
     "route",
     "route_table_id",
+    "route_table_ids",
     "rule",
     "rule_action",
     "rule_no",
     "rule_number",
     "runtime",
     "security_group_id",
+    "security_group_ids",
     "security_groups",
     "selection_pattern",
     "self",
+    "service_name",
     "size",
     "slow_start",
     "source_account",
@@ -492,6 +500,7 @@ kept_attributes!(
     "uri",
     "url",
     "user",
+    "user_data",
     "validate_request_body",
     "validate_request_parameters",
     "variables",
@@ -500,6 +509,7 @@ kept_attributes!(
     "volume_id",
     "vpc_config",
     "vpc_endpoint_id",
+    "vpc_endpoint_type",
     "vpc_id",
     "vpc_peering_connection_id",
     "vpc_security_group_ids",
@@ -625,9 +635,14 @@ mod tests {
                 );
             }
         }
-        for dropped in
-            ["root_block_device", "metadata_options", "user_data", "timeouts", "private_dns", "host_id"]
-        {
+        for dropped in [
+            "root_block_device",
+            "metadata_options",
+            "user_data_base64",
+            "timeouts",
+            "private_dns",
+            "host_id",
+        ] {
             assert_eq!(keeps(dropped), crate::state::Keep::Drop, "{dropped}");
         }
     }

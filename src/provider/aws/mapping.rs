@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use crate::attributes::Attributes;
 use crate::provider::LiveResource;
 
-fn tags(tags: &[Tag]) -> Value {
+pub(super) fn tags(tags: &[Tag]) -> Value {
     let map: Map<String, Value> = tags
         .iter()
         .filter_map(|t| {

@@ -17,6 +17,7 @@ mod fold;
 mod fold_engine_tests;
 mod iam;
 mod lambda;
+mod launch_template;
 mod listing;
 mod logs;
 mod mapping;
@@ -29,6 +30,7 @@ mod remediate_network;
 mod rules;
 mod s3;
 pub mod types;
+mod vpc;
 
 pub use fold::{AwsRules, ROUTE_TARGETS};
 

@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use futures::future::BoxFuture;
 
-use super::{apigateway, ec2, ecr, elbv2, iam, lambda, logs, rds, s3};
+use super::{apigateway, ec2, ecr, elbv2, iam, lambda, launch_template, logs, rds, s3, vpc};
 use crate::crd::Severity;
 use crate::drift::{Compare, LiveResource};
 use crate::resilience::RegionGuard;
@@ -129,6 +129,8 @@ pub struct ListContext<'a> {
 pub static TYPES: LazyLock<Vec<&'static AwsType>> = LazyLock::new(|| {
     [
         ec2::TYPES,
+        vpc::TYPES,
+        launch_template::TYPES,
         apigateway::TYPES,
         ecr::TYPES,
         elbv2::TYPES,
