@@ -94,6 +94,8 @@ class Replay:
         self.elb = session.client("elbv2", endpoint_url=endpoint)
         self.rds = session.client("rds", endpoint_url=endpoint)
         self.apigw = session.client("apigateway", endpoint_url=endpoint)
+        self.eks = session.client("eks", endpoint_url=endpoint)
+        self.kms = session.client("kms", endpoint_url=endpoint)
         self.ids = {}  # recorded value -> moto's value
         self.context = []  # (type, attributes) of placeholders
         self.context_vpc = None
@@ -1172,7 +1174,67 @@ class Replay:
         made = self.ec2.create_launch_template(**args)["LaunchTemplate"]
         self.new(a["id"], made["LaunchTemplateId"])
 
+    # -- KMS and EKS -----------------------------------------------------------------
+    def aws_kms_key(self, a):
+        args = {"Description": a.get("description") or "", "KeyUsage": a.get("key_usage") or "ENCRYPT_DECRYPT",
+                "KeySpec": a.get("customer_master_key_spec") or "SYMMETRIC_DEFAULT", "MultiRegion": bool(a.get("multi_region"))}
+        if a.get("policy"):
+            args["Policy"] = a["policy"]
+        if cloud_tags(a):
+            args["Tags"] = [{"TagKey": k, "TagValue": v} for k, v in cloud_tags(a).items()]
+        key = self.kms.create_key(**args)["KeyMetadata"]
+        self.new(a["id"], key["KeyId"])
+        self.new(a.get("arn"), key["Arn"])
+        if a.get("is_enabled") is False:
+            self.kms.disable_key(KeyId=key["KeyId"])
+        if a.get("enable_key_rotation"):
+            self.kms.enable_key_rotation(KeyId=key["KeyId"])
+
+    def kms_key_for(self, old):
+        if old not in self.ids:
+            key = self.kms.create_key(Description=f"placeholder {old}")["KeyMetadata"]
+            self.new(old, key["KeyId"])
+            self.context.append(("aws_kms_key", {"id": key["KeyId"], "arn": key["Arn"]}))
+        return self.ids[old]
+
+    def aws_kms_alias(self, a):
+        self.kms.create_alias(AliasName=a["id"], TargetKeyId=self.kms_key_for(a["target_key_id"]))
+
+    def aws_eks_cluster(self, a):
+        vpc = (a.get("vpc_config") or [{}])[0]
+        config = {"subnetIds": [self.ref(x) for x in vpc.get("subnet_ids") or []],
+                  "securityGroupIds": [self.ref(x) for x in vpc.get("security_group_ids") or []],
+                  "endpointPublicAccess": bool(vpc.get("endpoint_public_access", True)),
+                  "endpointPrivateAccess": bool(vpc.get("endpoint_private_access")),
+                  "publicAccessCidrs": vpc.get("public_access_cidrs") or ["0.0.0.0/0"]}
+        args = {"name": a["name"], "roleArn": a["role_arn"], "resourcesVpcConfig": config}
+        if a.get("version"):
+            args["version"] = a["version"]
+        if a.get("enabled_cluster_log_types"):
+            args["logging"] = {"clusterLogging": [{"types": a["enabled_cluster_log_types"], "enabled": True}]}
+        for block in a.get("encryption_config") or []:
+            key = block["provider"][0]["key_arn"]
+            args["encryptionConfig"] = [{"resources": block["resources"], "provider": {"keyArn": self.ids.get(key, key)}}]
+        if cloud_tags(a):
+            args["tags"] = cloud_tags(a)
+        self.eks.create_cluster(**args)
+
+    def aws_eks_node_group(self, a):
+        scaling = (a.get("scaling_config") or [{}])[0]
+        args = {"clusterName": a["cluster_name"], "nodegroupName": a["node_group_name"], "nodeRole": a["node_role_arn"],
+                "subnets": [self.ref(x) for x in a["subnet_ids"]],
+                "scalingConfig": {"minSize": scaling.get("min_size", 1), "maxSize": scaling.get("max_size", 1),
+                                  "desiredSize": scaling.get("desired_size", 1)}}
+        for key, name in (("instance_types", "instanceTypes"), ("ami_type", "amiType"), ("capacity_type", "capacityType"),
+                          ("disk_size", "diskSize"), ("labels", "labels")):
+            if a.get(key):
+                args[name] = a[key]
+        if cloud_tags(a):
+            args["tags"] = cloud_tags(a)
+        self.eks.create_nodegroup(**args)
+
     ORDER = [
+        "aws_kms_key", "aws_kms_alias",
         "aws_api_gateway_rest_api", "aws_api_gateway_resource", "aws_api_gateway_request_validator",
         "aws_api_gateway_method", "aws_api_gateway_method_response", "aws_api_gateway_integration",
         "aws_api_gateway_integration_response", "aws_api_gateway_deployment", "aws_api_gateway_stage",
@@ -1194,6 +1256,7 @@ class Replay:
         "aws_lb_target_group_attachment",
         "aws_db_subnet_group", "aws_db_parameter_group", "aws_db_instance",
         "aws_vpc_endpoint", "aws_vpc_endpoint_route_table_association", "aws_vpn_gateway", "aws_launch_template",
+        "aws_eks_cluster", "aws_eks_node_group",
     ]
 
     def run(self):

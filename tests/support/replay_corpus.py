@@ -159,6 +159,23 @@ def disassociate_address(r, association):
     r.ec2.disassociate_address(AssociationId=association)
 
 
+KMS_ROOT_CANONICAL = '{"Id":"key-default-1","Statement":[{"Action":["kms:*"],"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::047081014315:root"]},"Resource":["*"],"Sid":"Enable IAM User Permissions"}],"Version":"2012-10-17"}'
+KMS_ANYONE = '{"Version":"2012-10-17","Id":"key-default-1","Statement":[{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*"}]}'
+KMS_ANYONE_CANONICAL = '{"Id":"key-default-1","Statement":[{"Action":["kms:*"],"Effect":"Allow","Principal":{"AWS":["*"]},"Resource":["*"],"Sid":"Enable IAM User Permissions"}],"Version":"2012-10-17"}'
+
+
+def reconfigured_cluster(r, name, **vpc):
+    """UpdateClusterConfig with the whole network block: moto replaces the block with
+    what the call names (AWS merges), so the call repeats the rest as it was."""
+    config = r.eks.describe_cluster(name=name)["cluster"]["resourcesVpcConfig"]
+    keep = ("subnetIds", "securityGroupIds", "endpointPublicAccess", "endpointPrivateAccess", "publicAccessCidrs")
+    r.eks.update_cluster_config(name=name, resourcesVpcConfig={**{k: v for k, v in config.items() if k in keep}, **vpc})
+
+
+def console_key(r):
+    return r.kms.create_key(Description="console")["KeyMetadata"]["KeyId"]
+
+
 def console_route_table(r):
     return r.ec2.create_route_table(VpcId=r.ids["vpc-0c1b0c0ffee000001"])["RouteTable"]["RouteTableId"]
 
@@ -521,6 +538,23 @@ FIXTURES = {
             patchOperations=[{"op": "replace", "path": "/validateRequestBody", "value": "false"}]),
          [("Modified", "aws_api_gateway_request_validator", None, [("validate_request_body", True, False)], "Medium")]),
     ]),
+    "aws_kms_key": ("5d765f32-bfdc-4610-b6ab-f82db5d0601b", [
+        ("enabled", lambda r, k: r.kms.enable_key(KeyId=k),
+         [("Modified", "aws_kms_key", None, [("is_enabled", False, True)], "High")]),
+        ("rotation", lambda r, k: r.kms.enable_key_rotation(KeyId=k),
+         [("Modified", "aws_kms_key", None, [("enable_key_rotation", False, True)], "High")]),
+        ("policy widened", lambda r, k: r.kms.put_key_policy(KeyId=k, PolicyName="default", Policy=KMS_ANYONE),
+         [("Modified", "aws_kms_key", None, [("policy", KMS_ROOT_CANONICAL, KMS_ANYONE_CANONICAL)], "Critical")]),
+        ("tag", lambda r, k: r.kms.tag_resource(KeyId=k, Tags=[{"TagKey": "Foo", "TagValue": "false"}]),
+         [("Modified", "aws_kms_key", None, [("tags.Foo", "true", "false")], "Low")]),
+        ("scheduled for deletion", lambda r, k: r.kms.schedule_key_deletion(KeyId=k, PendingWindowInDays=7),
+         [("Missing", "aws_kms_key", None, [], "High")]),
+    ]),
+    "aws_kms_alias": ("alias/foo", [
+        ("retargeted", lambda r, a: r.kms.update_alias(AliasName=a, TargetKeyId=console_key(r)),
+         [("Modified", "aws_kms_alias", None, [("target_key_id", "341b2d76-feab-4911-b5de-fbdd92b21aa7", ANY)], "High"),
+          ("Unmanaged", "aws_kms_key", ANY, [], "Medium")]),
+    ]),
     "aws_ebs_encryption_by_default": (None, []),
     "aws_ec2_ami": (None, []),
     "aws_ec2_ebs_snapshot": (None, []),
@@ -533,7 +567,7 @@ FIXTURES = {
     ]),
 }
 
-SYNTHETIC = ["network-stack", "iam-stack", "s3-stack", "lambda-stack", "elb-stack", "rds-stack", "vpc-attachments"]
+SYNTHETIC = ["network-stack", "iam-stack", "s3-stack", "lambda-stack", "elb-stack", "rds-stack", "vpc-attachments", "eks-stack"]
 
 
 def not_checked(summary):
@@ -746,6 +780,25 @@ S3_ENDPOINT = "vpce-0c1b0c0ffee000001"
 ENDPOINT_POLICY_WIDE = '{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}'
 
 SYNTHETIC_CASES = {
+    "eks-stack": ("prod", [
+        # The API server opened to the internet.
+        ("endpoint opened", lambda r, c: reconfigured_cluster(r, c, endpointPublicAccess=True),
+         [("Modified", "aws_eks_cluster", None, [("vpc_config", "endpoint_public_access=false", None),
+                                                 ("vpc_config", None, "endpoint_public_access=true")], "High")]),
+        ("scaled by the autoscaler", lambda r, _: r.eks.update_nodegroup_config(
+            clusterName="prod", nodegroupName="general", scalingConfig={"minSize": 2, "maxSize": 6, "desiredSize": 5}), []),
+        ("bounds raised", lambda r, _: r.eks.update_nodegroup_config(
+            clusterName="prod", nodegroupName="general", scalingConfig={"minSize": 2, "maxSize": 20, "desiredSize": 3}),
+         [("Modified", "aws_eks_node_group", "prod:general", [("scaling_config", "min=2 max=6", None), ("scaling_config", None, "min=2 max=20")], "Medium")]),
+        ("labels", lambda r, _: r.eks.update_nodegroup_config(clusterName="prod", nodegroupName="general",
+                                                              labels={"addOrUpdateLabels": {"pool": "spot"}}),
+         [("Modified", "aws_eks_node_group", "prod:general", [("labels", "pool=general", None), ("labels", None, "pool=spot")], "Medium")]),
+        ("node group made", lambda r, _: r.eks.create_nodegroup(clusterName="prod", nodegroupName="console", nodeRole="arn:aws:iam::123456789012:role/x",
+                                                                subnets=[r.ids["subnet-0e2b0c0ffee000001"]]),
+         [("Unmanaged", "aws_eks_node_group", "prod:console", [], "Medium")]),
+        ("key rotation off", lambda r, _: r.kms.disable_key_rotation(KeyId=r.ids["0e2b0c0f-fee0-4000-8000-000000000001"]),
+         [("Modified", "aws_kms_key", "0e2b0c0f-fee0-4000-8000-000000000001", [("enable_key_rotation", True, False)], "High")]),
+    ]),
     "vpc-attachments": (S3_ENDPOINT, [
         ("policy widened", lambda r, e: r.ec2.modify_vpc_endpoint(VpcEndpointId=e, PolicyDocument=ENDPOINT_POLICY_WIDE),
          [("Modified", "aws_vpc_endpoint", None, [("policy", '{"Statement":[{"Action":["s3:GetObject","s3:PutObject"],"Effect":"Allow","Principal":{"AWS":["*"]},"Resource":["arn:aws:s3:::app-assets/*"]}],"Version":"2008-10-17"}',

@@ -60,6 +60,7 @@ pub async fn discover(provider: &AwsProvider, types: &[String], progress: &dyn P
     }
     mapping::link_instance_volumes(&mut discovery.resources);
     mapping::mark_default_vpc_gateways(&mut discovery.resources);
+    super::eks::link_cluster_resources(&mut discovery.resources);
     discovery
 }
 

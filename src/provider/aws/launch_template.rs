@@ -126,7 +126,12 @@ fn template(
         "iam_instance_profile": [{"name": profile.and_then(|p| p.name()), "arn": profile.and_then(|p| p.arn())}],
         "tags": tags(t.tags()),
     });
-    Some(super::mapping::live("aws_launch_template", id, Some(region), attributes))
+    // EKS makes one for each managed node group (tagged `eks:...`): the cloud's own.
+    let is_default = t.tags().iter().any(|tag| tag.key().is_some_and(|k| k.starts_with("eks:")));
+    Some(LiveResource {
+        is_default,
+        ..super::mapping::live("aws_launch_template", id, Some(region), attributes)
+    })
 }
 
 #[cfg(test)]

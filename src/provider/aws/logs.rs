@@ -1,9 +1,9 @@
 //! CloudWatch Logs, one declaration per type. Log groups are listed per region
 //! (DescribeLogGroups, 50 a page, with retention, key and class); their tags have no
 //! list call, so each group costs one ListTagsForResource, concurrently under the
-//! account's budget. The group Lambda creates for a function's output
-//! (`/aws/lambda/<function>`) is part of the function: never reported unmanaged while
-//! the function exists.
+//! account's budget. The groups AWS creates for a resource's output (a Lambda
+//! function's, an EKS control plane's) are part of it: never reported unmanaged while
+//! it exists.
 
 use aws_sdk_cloudwatchlogs::types::LogGroup;
 use serde_json::json;
@@ -37,10 +37,19 @@ pub static TYPES: &[AwsType] = &[AwsType {
     )
 }];
 
-/// The function whose output a group holds, for the groups Lambda creates.
+/// The resource whose output a group holds, for the groups AWS creates: a Lambda
+/// function's (`/aws/lambda/<function>`), an EKS control plane's
+/// (`/aws/eks/<cluster>/cluster`).
 fn derived_from(name: &str) -> Option<(String, String)> {
-    let function = name.strip_prefix("/aws/lambda/").filter(|f| !f.is_empty() && !f.contains('/'))?;
-    Some(("aws_lambda_function".to_string(), function.to_string()))
+    let owned = |type_: &str, name: &str| Some((type_.to_string(), name.to_string()));
+    if let Some(function) = name.strip_prefix("/aws/lambda/").filter(|f| !f.is_empty() && !f.contains('/')) {
+        return owned("aws_lambda_function", function);
+    }
+    let cluster = name
+        .strip_prefix("/aws/eks/")?
+        .strip_suffix("/cluster")
+        .filter(|c| !c.is_empty() && !c.contains('/'))?;
+    owned("aws_eks_cluster", cluster)
 }
 
 fn list_log_group<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
@@ -83,12 +92,16 @@ async fn read_group(cx: &ListContext<'_>, group: LogGroup) -> Result<Option<Live
 #[cfg(test)]
 mod tests {
     #[test]
-    fn only_a_functions_own_group_is_derived() {
+    fn only_the_groups_aws_makes_for_a_resource_are_derived() {
         assert_eq!(
             super::derived_from("/aws/lambda/orders"),
             Some(("aws_lambda_function".into(), "orders".into()))
         );
         assert_eq!(super::derived_from("/aws/lambda/"), None);
+        assert_eq!(
+            super::derived_from("/aws/eks/prod/cluster"),
+            Some(("aws_eks_cluster".into(), "prod".into()))
+        );
         assert_eq!(super::derived_from("/app/orders"), None);
     }
 }

@@ -7,6 +7,7 @@ mod coverage;
 mod discover;
 mod ec2;
 mod ecr;
+mod eks;
 mod elbv2;
 #[cfg(test)]
 mod engine_tests;
@@ -16,6 +17,7 @@ mod fold;
 #[cfg(test)]
 mod fold_engine_tests;
 mod iam;
+mod kms;
 mod lambda;
 mod launch_template;
 mod listing;
@@ -152,6 +154,8 @@ impl AwsProvider {
     regional_client!(elbv2_client, aws_sdk_elasticloadbalancingv2, "elasticloadbalancing");
     regional_client!(rds_client, aws_sdk_rds, "rds");
     regional_client!(apigateway_client, aws_sdk_apigateway, "apigateway");
+    regional_client!(eks_client, aws_sdk_eks, "eks");
+    regional_client!(kms_client, aws_sdk_kms, "kms");
 }
 
 /// Builds the SDK config: region, credential chain, and no SDK-level retries (the

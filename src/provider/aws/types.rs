@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 
 use futures::future::BoxFuture;
 
-use super::{apigateway, ec2, ecr, elbv2, iam, lambda, launch_template, logs, rds, s3, vpc};
+use super::{apigateway, ec2, ecr, eks, elbv2, iam, kms, lambda, launch_template, logs, rds, s3, vpc};
 use crate::crd::Severity;
 use crate::drift::{Compare, LiveResource};
 use crate::resilience::RegionGuard;
@@ -132,6 +132,8 @@ pub static TYPES: LazyLock<Vec<&'static AwsType>> = LazyLock::new(|| {
         vpc::TYPES,
         launch_template::TYPES,
         apigateway::TYPES,
+        eks::TYPES,
+        kms::TYPES,
         ecr::TYPES,
         elbv2::TYPES,
         iam::TYPES,
