@@ -96,6 +96,8 @@ class Replay:
         self.apigw = session.client("apigateway", endpoint_url=endpoint)
         self.eks = session.client("eks", endpoint_url=endpoint)
         self.kms = session.client("kms", endpoint_url=endpoint)
+        self.ecs = session.client("ecs", endpoint_url=endpoint)
+        self.autoscaling = session.client("autoscaling", endpoint_url=endpoint)
         self.ids = {}  # recorded value -> moto's value
         self.context = []  # (type, attributes) of placeholders
         self.context_vpc = None
@@ -1233,6 +1235,73 @@ class Replay:
             args["tags"] = cloud_tags(a)
         self.eks.create_nodegroup(**args)
 
+    # -- ECS and Auto Scaling ---------------------------------------------------------
+    def aws_ecs_cluster(self, a):
+        args = {"clusterName": a["name"]}
+        if a.get("setting"):
+            args["settings"] = [{"name": x["name"], "value": x["value"]} for x in a["setting"]]
+        if cloud_tags(a):
+            args["tags"] = [{"key": k, "value": v} for k, v in cloud_tags(a).items()]
+        made = self.ecs.create_cluster(**args)["cluster"]
+        self.new(a["arn"], made["clusterArn"])
+
+    def aws_ecs_task_definition(self, a):
+        args = {"family": a["family"], "containerDefinitions": json.loads(a["container_definitions"])}
+        for key, name in (("cpu", "cpu"), ("memory", "memory"), ("network_mode", "networkMode"),
+                          ("task_role_arn", "taskRoleArn"), ("execution_role_arn", "executionRoleArn"),
+                          ("requires_compatibilities", "requiresCompatibilities")):
+            if a.get(key):
+                args[name] = a[key]
+        if cloud_tags(a):
+            args["tags"] = [{"key": k, "value": v} for k, v in cloud_tags(a).items()]
+        # Earlier revisions, so the state's revision number is the live one.
+        for _ in range(int(a.get("revision") or 1) - 1):
+            self.ecs.register_task_definition(**args)
+        made = self.ecs.register_task_definition(**args)["taskDefinition"]
+        self.new(a["arn"], made["taskDefinitionArn"])
+
+    def aws_ecs_service(self, a):
+        args = {"cluster": self.ids.get(a["cluster"], a["cluster"]), "serviceName": a["name"],
+                "taskDefinition": self.ids.get(a["task_definition"], a["task_definition"]),
+                "desiredCount": a.get("desired_count") or 0, "schedulingStrategy": a.get("scheduling_strategy") or "REPLICA",
+                "enableExecuteCommand": bool(a.get("enable_execute_command"))}
+        if a.get("launch_type"):
+            args["launchType"] = a["launch_type"]
+        for block in a.get("network_configuration") or []:
+            args["networkConfiguration"] = {"awsvpcConfiguration": {
+                "subnets": [self.ref(x) for x in block.get("subnets") or []],
+                "securityGroups": [self.ref(x) for x in block.get("security_groups") or []],
+                "assignPublicIp": "ENABLED" if block.get("assign_public_ip") else "DISABLED"}}
+        if cloud_tags(a):
+            args["tags"] = [{"key": k, "value": v} for k, v in cloud_tags(a).items()]
+        made = self.ecs.create_service(**args)["service"]
+        self.new(a["id"], made["serviceArn"])
+
+    def aws_launch_configuration(self, a):
+        args = {"LaunchConfigurationName": a["name"], "ImageId": a["image_id"], "InstanceType": a["instance_type"],
+                "InstanceMonitoring": {"Enabled": a.get("enable_monitoring", True)}, "EbsOptimized": bool(a.get("ebs_optimized"))}
+        for key, name in (("key_name", "KeyName"), ("iam_instance_profile", "IamInstanceProfile")):
+            if a.get(key):
+                args[name] = a[key]
+        if a.get("security_groups"):
+            args["SecurityGroups"] = [self.ref(g) for g in a["security_groups"]]
+        if a.get("associate_public_ip_address"):
+            args["AssociatePublicIpAddress"] = True
+        self.autoscaling.create_launch_configuration(**args)
+
+    def aws_autoscaling_group(self, a):
+        args = {"AutoScalingGroupName": a["name"], "MinSize": a["min_size"], "MaxSize": a["max_size"],
+                "DesiredCapacity": a.get("desired_capacity") or a["min_size"],
+                "HealthCheckType": a.get("health_check_type") or "EC2",
+                "HealthCheckGracePeriod": a.get("health_check_grace_period") or 300}
+        if a.get("launch_configuration"):
+            args["LaunchConfigurationName"] = a["launch_configuration"]
+        if a.get("vpc_zone_identifier"):
+            args["VPCZoneIdentifier"] = ",".join(self.ref(x) for x in a["vpc_zone_identifier"])
+        if a.get("tag"):
+            args["Tags"] = [{"Key": t["key"], "Value": t["value"], "PropagateAtLaunch": t["propagate_at_launch"]} for t in a["tag"]]
+        self.autoscaling.create_auto_scaling_group(**args)
+
     ORDER = [
         "aws_kms_key", "aws_kms_alias",
         "aws_api_gateway_rest_api", "aws_api_gateway_resource", "aws_api_gateway_request_validator",
@@ -1257,6 +1326,7 @@ class Replay:
         "aws_db_subnet_group", "aws_db_parameter_group", "aws_db_instance",
         "aws_vpc_endpoint", "aws_vpc_endpoint_route_table_association", "aws_vpn_gateway", "aws_launch_template",
         "aws_eks_cluster", "aws_eks_node_group",
+        "aws_ecs_cluster", "aws_ecs_task_definition", "aws_ecs_service", "aws_launch_configuration", "aws_autoscaling_group",
     ]
 
     def run(self):

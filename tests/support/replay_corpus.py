@@ -172,6 +172,16 @@ def reconfigured_cluster(r, name, **vpc):
     r.eks.update_cluster_config(name=name, resourcesVpcConfig={**{k: v for k, v in config.items() if k in keep}, **vpc})
 
 
+def new_revision(r, _):
+    definition = r.ecs.describe_task_definition(taskDefinition="web")["taskDefinition"]
+    containers = [dict(c, image="nginx:latest") for c in definition["containerDefinitions"]]
+    made = r.ecs.register_task_definition(family="web", containerDefinitions=containers, cpu=definition["cpu"],
+                                          memory=definition["memory"], networkMode=definition["networkMode"],
+                                          requiresCompatibilities=definition["requiresCompatibilities"],
+                                          taskRoleArn=definition["taskRoleArn"], executionRoleArn=definition["executionRoleArn"])
+    r.ecs.update_service(cluster="apps", service="web", taskDefinition=made["taskDefinition"]["taskDefinitionArn"])
+
+
 def console_key(r):
     return r.kms.create_key(Description="console")["KeyMetadata"]["KeyId"]
 
@@ -567,7 +577,8 @@ FIXTURES = {
     ]),
 }
 
-SYNTHETIC = ["network-stack", "iam-stack", "s3-stack", "lambda-stack", "elb-stack", "rds-stack", "vpc-attachments", "eks-stack"]
+SYNTHETIC = ["network-stack", "iam-stack", "s3-stack", "lambda-stack", "elb-stack", "rds-stack", "vpc-attachments", "eks-stack",
+             "compute-stack"]
 
 
 def not_checked(summary):
@@ -589,6 +600,8 @@ def secrets(state):
     passwords."""
     values = [value for type_, _, a in managed(state) if type_ == "aws_lambda_function"
               for block in a.get("environment") or [] for value in (block.get("variables") or {}).values()]
+    values += [variable["value"] for type_, _, a in managed(state) if type_ == "aws_ecs_task_definition"
+               for container in json.loads(a.get("container_definitions") or "[]") for variable in container.get("environment") or []]
     return values + [a["password"] for type_, _, a in managed(state) if type_ == "aws_db_instance" and a.get("password")]
 
 
@@ -779,7 +792,29 @@ ORDERS_DB = "db-0A11C0FFEE00000000000001"  # Terraform's id (v5): the resource i
 S3_ENDPOINT = "vpce-0c1b0c0ffee000001"
 ENDPOINT_POLICY_WIDE = '{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}'
 
+APPS = "arn:aws:ecs:eu-west-1:123456789012:cluster/apps"
+WEB_SERVICE = "arn:aws:ecs:eu-west-1:123456789012:service/apps/web"
+
 SYNTHETIC_CASES = {
+    "compute-stack": (WEB_SERVICE, [
+        ("scaled", lambda r, _: r.ecs.update_service(cluster="apps", service="web", desiredCount=5),
+         [("Modified", "aws_ecs_service", WEB_SERVICE, [("desired_count", 2, 5)], "Medium")]),
+        # A revision registered and deployed outside Terraform: a new image runs.
+        ("new revision deployed", new_revision,
+         [("Modified", "aws_ecs_service", WEB_SERVICE, [("task_definition", "web:3", None), ("task_definition", None, "web:4")], "High"),
+          ("Modified", "aws_ecs_task_definition", "web", [("revision", 3, 4), ("container_definitions", "web=nginx:1.27", None),
+                                                          ("container_definitions", None, "web=nginx:latest"),
+                                                          ("tags.ManagedBy", "terraform", None)], "High")]),
+        # Cluster settings are not perturbed: moto answers UpdateClusterSettings with a 500.
+        ("cluster tag", lambda r, _: r.ecs.tag_resource(resourceArn=r.ids.get(APPS, APPS), tags=[{"key": "Team", "value": "ops"}]),
+         [("Modified", "aws_ecs_cluster", APPS, [("tags.Team", "web", "ops")], "Low")]),
+        ("group bounds", lambda r, _: r.autoscaling.update_auto_scaling_group(AutoScalingGroupName="workers", MaxSize=10),
+         [("Modified", "aws_autoscaling_group", "workers", [("max_size", 4, 10)], "Medium")]),
+        ("scaled out", lambda r, _: r.autoscaling.set_desired_capacity(AutoScalingGroupName="workers", DesiredCapacity=3), []),
+        ("group tag", lambda r, _: r.autoscaling.create_or_update_tags(Tags=[{"ResourceId": "workers", "ResourceType": "auto-scaling-group",
+                                                                              "Key": "Name", "Value": "console", "PropagateAtLaunch": True}]),
+         [("Modified", "aws_autoscaling_group", "workers", [("tag", "Name=worker at launch=true", None), ("tag", None, "Name=console at launch=true")], "Medium")]),
+    ]),
     "eks-stack": ("prod", [
         # The API server opened to the internet.
         ("endpoint opened", lambda r, c: reconfigured_cluster(r, c, endpointPublicAccess=True),

@@ -84,7 +84,11 @@ pub fn instance(i: &Instance, region: &str) -> Option<LiveResource> {
                 .map(|e| e.volume_id())
         ),
     });
-    Some(resource("aws_instance", id, region, attributes, false))
+    // An instance an Auto Scaling group launched is the group's (AWS tags it so).
+    let group =
+        i.tags().iter().find(|t| t.key() == Some("aws:autoscaling:groupName")).and_then(|t| t.value());
+    let part_of = group.map(|g| ("aws_autoscaling_group".to_string(), g.to_string()));
+    Some(LiveResource { part_of, ..resource("aws_instance", id, region, attributes, false) })
 }
 
 pub fn vpc(v: &Vpc, region: &str) -> LiveResource {

@@ -2,11 +2,13 @@
 //! declaration per type in its service's file: `ec2.rs`, `iam.rs`).
 
 mod apigateway;
+mod autoscaling;
 #[cfg(test)]
 mod coverage;
 mod discover;
 mod ec2;
 mod ecr;
+mod ecs;
 mod eks;
 mod elbv2;
 #[cfg(test)]
@@ -156,6 +158,8 @@ impl AwsProvider {
     regional_client!(apigateway_client, aws_sdk_apigateway, "apigateway");
     regional_client!(eks_client, aws_sdk_eks, "eks");
     regional_client!(kms_client, aws_sdk_kms, "kms");
+    regional_client!(ecs_client, aws_sdk_ecs, "ecs");
+    regional_client!(autoscaling_client, aws_sdk_autoscaling, "autoscaling");
 }
 
 /// Builds the SDK config: region, credential chain, and no SDK-level retries (the

@@ -9,7 +9,9 @@ use std::sync::LazyLock;
 
 use futures::future::BoxFuture;
 
-use super::{apigateway, ec2, ecr, eks, elbv2, iam, kms, lambda, launch_template, logs, rds, s3, vpc};
+use super::{
+    apigateway, autoscaling, ec2, ecr, ecs, eks, elbv2, iam, kms, lambda, launch_template, logs, rds, s3, vpc,
+};
 use crate::crd::Severity;
 use crate::drift::{Compare, LiveResource};
 use crate::resilience::RegionGuard;
@@ -133,6 +135,8 @@ pub static TYPES: LazyLock<Vec<&'static AwsType>> = LazyLock::new(|| {
         launch_template::TYPES,
         apigateway::TYPES,
         eks::TYPES,
+        ecs::TYPES,
+        autoscaling::TYPES,
         kms::TYPES,
         ecr::TYPES,
         elbv2::TYPES,
