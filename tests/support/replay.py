@@ -94,6 +94,7 @@ class Replay:
         self.elb = session.client("elbv2", endpoint_url=endpoint)
         self.rds = session.client("rds", endpoint_url=endpoint)
         self.apigw = session.client("apigateway", endpoint_url=endpoint)
+        self.apigw2 = session.client("apigatewayv2", endpoint_url=endpoint)
         self.eks = session.client("eks", endpoint_url=endpoint)
         self.kms = session.client("kms", endpoint_url=endpoint)
         self.ecs = session.client("ecs", endpoint_url=endpoint)
@@ -1235,6 +1236,43 @@ class Replay:
             args["tags"] = cloud_tags(a)
         self.eks.create_nodegroup(**args)
 
+    # -- API Gateway v2 ----------------------------------------------------------------
+    def aws_apigatewayv2_api(self, a):
+        args = {"Name": a["name"], "ProtocolType": a["protocol_type"],
+                "DisableExecuteApiEndpoint": bool(a.get("disable_execute_api_endpoint"))}
+        for key, name in (("route_selection_expression", "RouteSelectionExpression"), ("description", "Description"),
+                          ("api_key_selection_expression", "ApiKeySelectionExpression")):
+            if a.get(key):
+                args[name] = a[key]
+        if cloud_tags(a):
+            args["Tags"] = cloud_tags(a)
+        self.new(a["id"], self.apigw2.create_api(**args)["ApiId"])
+
+    def api_v2_for(self, old):
+        if old not in self.ids:
+            made = self.apigw2.create_api(Name=f"placeholder-{old}", ProtocolType="HTTP")
+            self.new(old, made["ApiId"])
+            self.context.append(("aws_apigatewayv2_api", {"id": made["ApiId"], "name": made["Name"]}))
+        return self.ids[old]
+
+    def aws_apigatewayv2_route(self, a):
+        args = {"ApiId": self.api_v2_for(a["api_id"]), "RouteKey": a["route_key"],
+                "AuthorizationType": a.get("authorization_type") or "NONE", "ApiKeyRequired": bool(a.get("api_key_required"))}
+        for key, name in (("target", "Target"), ("operation_name", "OperationName")):
+            if a.get(key):
+                args[name] = a[key]
+        self.new(a["id"], self.apigw2.create_route(**args)["RouteId"])
+
+    def aws_apigatewayv2_integration(self, a):
+        args = {"ApiId": self.api_v2_for(a["api_id"]), "IntegrationType": a["integration_type"]}
+        for key, name in (("integration_uri", "IntegrationUri"), ("integration_method", "IntegrationMethod"),
+                          ("connection_type", "ConnectionType"), ("payload_format_version", "PayloadFormatVersion"),
+                          ("timeout_milliseconds", "TimeoutInMillis"), ("passthrough_behavior", "PassthroughBehavior"),
+                          ("credentials_arn", "CredentialsArn")):
+            if a.get(key):
+                args[name] = a[key]
+        self.new(a["id"], self.apigw2.create_integration(**args)["IntegrationId"])
+
     # -- ECS and Auto Scaling ---------------------------------------------------------
     def aws_ecs_cluster(self, a):
         args = {"clusterName": a["name"]}
@@ -1307,6 +1345,7 @@ class Replay:
         "aws_api_gateway_rest_api", "aws_api_gateway_resource", "aws_api_gateway_request_validator",
         "aws_api_gateway_method", "aws_api_gateway_method_response", "aws_api_gateway_integration",
         "aws_api_gateway_integration_response", "aws_api_gateway_deployment", "aws_api_gateway_stage",
+        "aws_apigatewayv2_api", "aws_apigatewayv2_integration", "aws_apigatewayv2_route",
         "aws_cloudwatch_log_group", "aws_lambda_function", "aws_lambda_permission",
         "aws_ecr_repository", "aws_ecr_repository_policy",
         "aws_s3_bucket", "aws_s3_bucket_policy", "aws_s3_bucket_public_access_block",

@@ -565,6 +565,26 @@ FIXTURES = {
          [("Modified", "aws_kms_alias", None, [("target_key_id", "341b2d76-feab-4911-b5de-fbdd92b21aa7", ANY)], "High"),
           ("Unmanaged", "aws_kms_key", ANY, [], "Medium")]),
     ]),
+    "aws_apigatewayv2_api": ("f5vdrg12tk", [
+        ("renamed", lambda r, a: r.apigw2.update_api(ApiId=a, Name="renamed"),
+         [("Modified", "aws_apigatewayv2_api", None, [("name", "example-websocket-api", "renamed")], "Medium")]),
+        # A route added in the console on an API whose routes Terraform manages one by one.
+        ("route added", lambda r, a: r.apigw2.create_route(ApiId=a, RouteKey="admin"),
+         [("Modified", "aws_apigatewayv2_api", None, [("routes", None, "admin")], "High")]),
+    ]),
+    "aws_apigatewayv2_route": ("dcab", [
+        ("authorization", lambda r, route: r.apigw2.update_route(ApiId=r.ids["abcd"], RouteId=route, AuthorizationType="AWS_IAM"),
+         [("Modified", "aws_apigatewayv2_route", None, [("authorization_type", "NONE", "AWS_IAM")], "High")]),
+        ("deleted", lambda r, route: r.apigw2.delete_route(ApiId=r.ids["abcd"], RouteId=route),
+         [("Missing", "aws_apigatewayv2_route", None, [], "High")]),
+    ]),
+    "aws_apigatewayv2_integration": ("fmezvlh", [
+        ("retargeted", lambda r, i: r.apigw2.update_integration(ApiId=r.ids["yw28nwdf34"], IntegrationId=i, IntegrationType="HTTP_PROXY",
+                                                                IntegrationUri="https://collector.example.com/", IntegrationMethod="ANY"),
+         [("Modified", "aws_apigatewayv2_integration", None, [("integration_type", "MOCK", "HTTP_PROXY"),
+                                                              ("integration_uri", None, "https://collector.example.com/"),
+                                                              ("integration_method", None, "ANY")], "High")]),
+    ]),
     "aws_ebs_encryption_by_default": (None, []),
     "aws_ec2_ami": (None, []),
     "aws_ec2_ebs_snapshot": (None, []),

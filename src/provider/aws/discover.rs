@@ -9,7 +9,7 @@ use super::errors::classify;
 use super::listing::{ListError, failure};
 use super::mapping;
 use super::types::{ListContext, Listing, Scope, TYPES};
-use super::{apigateway, ec2, ecr, elbv2, iam, s3};
+use super::{apigateway, apigatewayv2, ec2, ecr, elbv2, iam, s3};
 use crate::provider::{Discovery, DiscoveryFailure, LiveResource, ProgressSink};
 
 /// The region failures of global types are scoped to (`global/aws_iam_role`).
@@ -84,6 +84,7 @@ async fn list_all<'a>(
 ) -> Vec<Outcome<'a>> {
     let (rules, repositories) = (ec2::RuleListing::new(), ecr::RepositoryListing::new());
     let (balancers, apis) = (elbv2::BalancerListing::new(), apigateway::ApiListing::new());
+    let http_apis = apigatewayv2::ApiListing::new();
     let cx = ListContext {
         region,
         guard: provider.settings.guard.in_region(if scope == GLOBAL { GLOBAL } else { region }),
@@ -94,6 +95,7 @@ async fn list_all<'a>(
         repositories: &repositories,
         balancers: &balancers,
         apis: &apis,
+        http_apis: &http_apis,
         authorization: shared.authorization,
         buckets: shared.buckets,
         provider,

@@ -2,6 +2,7 @@
 //! declaration per type in its service's file: `ec2.rs`, `iam.rs`).
 
 mod apigateway;
+mod apigatewayv2;
 mod autoscaling;
 #[cfg(test)]
 mod coverage;
@@ -156,6 +157,7 @@ impl AwsProvider {
     regional_client!(elbv2_client, aws_sdk_elasticloadbalancingv2, "elasticloadbalancing");
     regional_client!(rds_client, aws_sdk_rds, "rds");
     regional_client!(apigateway_client, aws_sdk_apigateway, "apigateway");
+    regional_client!(apigatewayv2_client, aws_sdk_apigatewayv2, "apigatewayv2");
     regional_client!(eks_client, aws_sdk_eks, "eks");
     regional_client!(kms_client, aws_sdk_kms, "kms");
     regional_client!(ecs_client, aws_sdk_ecs, "ecs");

@@ -37,6 +37,7 @@ pub fn not_applicable(type_: &str, attribute: &str, expected: &Attributes) -> bo
         // the configured trigger, which need not be the package's hash.
         ("aws_lambda_function", "source_code_hash") => expected.get("code_sha256").is_some(),
         ("aws_vpc_endpoint", "private_dns_enabled") => super::vpc::private_dns_not_applicable(expected),
+        ("aws_apigatewayv2_api", "routes") => super::apigatewayv2::defined_by_body(expected),
         ("aws_api_gateway_rest_api", "methods") => super::apigateway::defined_by_body(expected),
         // Storage autoscaling grows the allocation within the maximum.
         ("aws_db_instance", "allocated_storage") => expected

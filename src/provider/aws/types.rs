@@ -10,7 +10,8 @@ use std::sync::LazyLock;
 use futures::future::BoxFuture;
 
 use super::{
-    apigateway, autoscaling, ec2, ecr, ecs, eks, elbv2, iam, kms, lambda, launch_template, logs, rds, s3, vpc,
+    apigateway, apigatewayv2, autoscaling, ec2, ecr, ecs, eks, elbv2, iam, kms, lambda, launch_template,
+    logs, rds, s3, vpc,
 };
 use crate::crd::Severity;
 use crate::drift::{Compare, LiveResource};
@@ -120,6 +121,8 @@ pub struct ListContext<'a> {
     pub balancers: &'a elbv2::BalancerListing,
     /// One reading of the region's REST APIs, shared by the nine API Gateway types.
     pub apis: &'a apigateway::ApiListing,
+    /// One reading of the region's HTTP and WebSocket APIs, shared by the v2 types.
+    pub http_apis: &'a apigatewayv2::ApiListing,
     /// One GetAccountAuthorizationDetails listing per account, shared by the IAM types.
     pub authorization: &'a iam::Authorization,
     /// One ListBuckets per account, shared by the S3 types.
@@ -134,6 +137,7 @@ pub static TYPES: LazyLock<Vec<&'static AwsType>> = LazyLock::new(|| {
         vpc::TYPES,
         launch_template::TYPES,
         apigateway::TYPES,
+        apigatewayv2::TYPES,
         eks::TYPES,
         ecs::TYPES,
         autoscaling::TYPES,

@@ -1,0 +1,243 @@
+//! API Gateway v2 (HTTP and WebSocket APIs), one declaration per type. APIs are listed
+//! per region (GetApis, 500 a page); each API's routes and integrations take one paged
+//! call each. Routes and integrations are parts of their API: the
+//! API's `routes` are made of its `aws_apigatewayv2_route`s, so a route added in the
+//! console shows on the API (unless the API is defined by an OpenAPI `body`). Stages
+//! are not listed yet: Terraform knows one by its name alone (`$default` on every HTTP
+//! API), which discovery cannot match to one API.
+
+use std::sync::Arc;
+
+use aws_sdk_apigatewayv2::types::{Api, Integration, Route};
+use serde_json::{Value, json};
+
+use super::listing::{failure, paginate, read_each};
+use super::types::{AwsType, ListContext, Listed, Listing, Scope};
+use crate::attributes::Attributes;
+use crate::crd::Severity;
+use crate::drift::Compare::{Entries, Scalar, StringSet, Tags};
+use crate::drift::{Fold, FoldValue, LiveResource};
+
+const READ: &[&str] = &["apigateway:GET"];
+const PER_API: &[&str] = &["GetApis", "GetRoutes", "GetIntegrations"];
+
+const fn v2(list: super::types::ListFn) -> Listing {
+    Listing::List {
+        scope: Scope::Regional,
+        service: "apigatewayv2",
+        operations: PER_API,
+        page_size: Some(500),
+        actions: READ,
+        list,
+    }
+}
+
+/// The API Gateway v2 family.
+pub static TYPES: &[AwsType] = &[
+    AwsType {
+        compared: &[
+            ("name", Scalar),
+            ("protocol_type", Scalar),
+            ("description", Scalar),
+            ("route_selection_expression", Scalar),
+            ("api_key_selection_expression", Scalar),
+            ("disable_execute_api_endpoint", Scalar),
+            ("routes", Entries(keys)),
+            ("tags", Tags),
+        ],
+        defaults: &[("disable_execute_api_endpoint", "false")],
+        severity: &[("routes", Severity::High), ("disable_execute_api_endpoint", Severity::High)],
+        not_compared: &[("body", "an OpenAPI definition: its routes are not compared on the API")],
+        parts: &["routes"],
+        ..AwsType::new("aws_apigatewayv2_api", v2(list_api))
+    },
+    AwsType {
+        compared: &[
+            ("route_key", Scalar),
+            ("target", Scalar),
+            ("authorization_type", Scalar),
+            ("authorizer_id", Scalar),
+            ("api_key_required", Scalar),
+            ("authorization_scopes", StringSet),
+            ("operation_name", Scalar),
+        ],
+        defaults: &[("authorization_type", "NONE"), ("api_key_required", "false")],
+        severity: &[("authorization_type", Severity::High), ("target", Severity::High)],
+        fold: Some(fold_route),
+        ..AwsType::new("aws_apigatewayv2_route", v2(list_route))
+    },
+    AwsType {
+        compared: &[
+            ("integration_type", Scalar),
+            ("integration_uri", Scalar),
+            ("integration_method", Scalar),
+            ("connection_type", Scalar),
+            ("connection_id", Scalar),
+            ("credentials_arn", Scalar),
+            ("payload_format_version", Scalar),
+            ("timeout_milliseconds", Scalar),
+            ("passthrough_behavior", Scalar),
+        ],
+        defaults: &[("connection_type", "INTERNET"), ("timeout_milliseconds", "29000")],
+        severity: &[("integration_uri", Severity::High), ("credentials_arn", Severity::High)],
+        ..AwsType::new("aws_apigatewayv2_integration", v2(list_integration))
+    },
+];
+
+fn keys(value: Option<&Value>) -> std::collections::BTreeSet<String> {
+    value
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(str::to_string)
+        .collect()
+}
+
+/// A route on its API's `routes` (it is also listed and compared on its own).
+fn fold_route(a: &Attributes) -> Option<Fold> {
+    let text = |key: &str| a.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let (api, key) = (text("api_id")?, text("route_key")?);
+    Some(Fold {
+        parent_type: "aws_apigatewayv2_api",
+        parent_id: api.to_string(),
+        attribute: "routes",
+        value: FoldValue::Entry(json!(key)),
+        on_parent: true,
+        verify_via_parent: false,
+    })
+}
+
+/// One API and its parts.
+pub struct HttpApi {
+    api: Api,
+    routes: Vec<Route>,
+    integrations: Vec<Integration>,
+}
+
+/// One region's v2 APIs, read once for the three types of a discovery.
+pub type ApiListing = tokio::sync::OnceCell<Result<Arc<Vec<HttpApi>>, (String, String)>>;
+
+fn client(cx: &ListContext<'_>) -> aws_sdk_apigatewayv2::Client {
+    cx.provider.apigatewayv2_client(cx.region)
+}
+
+/// Pages of one API's parts (`GetRoutes`, `GetIntegrations`).
+macro_rules! parts_of {
+    ($cx:expr, $client:expr, $api:expr, $op:literal, $call:ident, $items:ident) => {
+        paginate(&$cx.guard, "apigatewayv2", $op, |token| {
+            let request = $client.$call().api_id($api).max_results("500").set_next_token(token);
+            async move {
+                let out = request.send().await?;
+                Ok((out.$items().to_vec(), out.next_token().map(str::to_string)))
+            }
+        })
+        .await
+        .map_err(failure)?
+    };
+}
+
+async fn apis<'a>(cx: &'a ListContext<'a>) -> Result<Arc<Vec<HttpApi>>, (String, String)> {
+    cx.http_apis
+        .get_or_init(|| async {
+            let apigw = client(cx);
+            let listed = paginate(&cx.guard, "apigatewayv2", "GetApis", |token| {
+                let request = apigw.get_apis().max_results("500").set_next_token(token);
+                async move {
+                    let out = request.send().await?;
+                    Ok((out.items().to_vec(), out.next_token().map(str::to_string)))
+                }
+            })
+            .await
+            .map_err(failure)?;
+            let read = read_each(listed, |api| async move {
+                let Some(id) = api.api_id().map(str::to_string) else { return Ok(None) };
+                let apigw = client(cx);
+                let routes = parts_of!(cx, apigw, &id, "GetRoutes", get_routes, items);
+                let integrations = parts_of!(cx, apigw, &id, "GetIntegrations", get_integrations, items);
+                Ok(Some(HttpApi { api, routes, integrations }))
+            });
+            read.await.map(Arc::new)
+        })
+        .await
+        .clone()
+}
+
+fn live(type_: &str, id: &str, region: &str, attributes: Value) -> LiveResource {
+    super::mapping::live(type_, id, Some(region), attributes)
+}
+
+fn part(type_: &str, id: &str, api: &str, region: &str, attributes: Value) -> LiveResource {
+    let part_of = Some(("aws_apigatewayv2_api".to_string(), api.to_string()));
+    LiveResource { part_of, ..live(type_, id, region, attributes) }
+}
+
+fn from_apis<'a>(cx: &'a ListContext<'a>, map: fn(&[HttpApi], &str) -> Vec<LiveResource>) -> Listed<'a> {
+    Box::pin(async move { Ok(map(&apis(cx).await?, cx.region)) })
+}
+
+fn list_api<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    from_apis(cx, |apis, region| {
+        apis.iter()
+            .filter_map(|a| {
+                let api = &a.api;
+                let id = api.api_id()?;
+                let attributes = json!({
+                    "id": id, "name": api.name(), "protocol_type": api.protocol_type().map(|p| p.as_str()),
+                    "description": api.description(), "route_selection_expression": api.route_selection_expression(),
+                    "api_key_selection_expression": api.api_key_selection_expression(),
+                    "disable_execute_api_endpoint": api.disable_execute_api_endpoint(),
+                    "routes": a.routes.iter().filter_map(|r| r.route_key()).collect::<Vec<_>>(),
+                    "tags": api.tags(),
+                });
+                Some(live("aws_apigatewayv2_api", id, region, attributes))
+            })
+            .collect()
+    })
+}
+
+fn list_route<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    from_apis(cx, |apis, region| {
+        let routes =
+            apis.iter().flat_map(|a| a.routes.iter().map(move |r| (a.api.api_id().unwrap_or_default(), r)));
+        routes
+            .filter_map(|(api, r)| {
+                let id = r.route_id()?;
+                let attributes = json!({
+                    "id": id, "api_id": api, "route_key": r.route_key(), "target": r.target(),
+                    "authorization_type": r.authorization_type().map(|t| t.as_str()),
+                    "authorizer_id": r.authorizer_id(), "api_key_required": r.api_key_required(),
+                    "authorization_scopes": r.authorization_scopes(), "operation_name": r.operation_name(),
+                });
+                Some(part("aws_apigatewayv2_route", id, api, region, attributes))
+            })
+            .collect()
+    })
+}
+
+fn list_integration<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    from_apis(cx, |apis, region| {
+        let integrations = apis
+            .iter()
+            .flat_map(|a| a.integrations.iter().map(move |i| (a.api.api_id().unwrap_or_default(), i)));
+        integrations
+            .filter_map(|(api, i)| {
+                let id = i.integration_id()?;
+                let attributes = json!({
+                    "id": id, "api_id": api, "integration_type": i.integration_type().map(|t| t.as_str()),
+                    "integration_uri": i.integration_uri(), "integration_method": i.integration_method(),
+                    "connection_type": i.connection_type().map(|c| c.as_str()), "connection_id": i.connection_id(),
+                    "credentials_arn": i.credentials_arn(), "payload_format_version": i.payload_format_version(),
+                    "timeout_milliseconds": i.timeout_in_millis(),
+                    "passthrough_behavior": i.passthrough_behavior().map(|p| p.as_str()),
+                });
+                Some(part("aws_apigatewayv2_integration", id, api, region, attributes))
+            })
+            .collect()
+    })
+}
+
+/// Whether an API's state defines it by an OpenAPI body.
+pub(super) fn defined_by_body(expected: &Attributes) -> bool {
+    expected.get("body").and_then(Value::as_str).is_some_and(|b| !b.is_empty())
+}
