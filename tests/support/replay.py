@@ -95,6 +95,8 @@ class Replay:
         self.rds = session.client("rds", endpoint_url=endpoint)
         self.apigw = session.client("apigateway", endpoint_url=endpoint)
         self.apigw2 = session.client("apigatewayv2", endpoint_url=endpoint)
+        self.dynamodb = session.client("dynamodb", endpoint_url=endpoint)
+        self.efs = session.client("efs", endpoint_url=endpoint)
         self.eks = session.client("eks", endpoint_url=endpoint)
         self.kms = session.client("kms", endpoint_url=endpoint)
         self.ecs = session.client("ecs", endpoint_url=endpoint)
@@ -1273,6 +1275,54 @@ class Replay:
                 args[name] = a[key]
         self.new(a["id"], self.apigw2.create_integration(**args)["IntegrationId"])
 
+    # -- DynamoDB and EFS ------------------------------------------------------------
+    def aws_dynamodb_table(self, a):
+        keys = [{"AttributeName": a["hash_key"], "KeyType": "HASH"}]
+        if a.get("range_key"):
+            keys.append({"AttributeName": a["range_key"], "KeyType": "RANGE"})
+        args = {"TableName": a["name"], "KeySchema": keys, "BillingMode": a.get("billing_mode") or "PROVISIONED",
+                "AttributeDefinitions": [{"AttributeName": x["name"], "AttributeType": x["type"]} for x in a["attribute"]]}
+        if args["BillingMode"] == "PROVISIONED":
+            args["ProvisionedThroughput"] = {"ReadCapacityUnits": a["read_capacity"], "WriteCapacityUnits": a["write_capacity"]}
+        indexes = []
+        for g in a.get("global_secondary_index") or []:
+            index = {"IndexName": g["name"], "KeySchema": [{"AttributeName": g["hash_key"], "KeyType": "HASH"}],
+                     "Projection": {"ProjectionType": g["projection_type"]}}
+            if g.get("range_key"):
+                index["KeySchema"].append({"AttributeName": g["range_key"], "KeyType": "RANGE"})
+            if g.get("non_key_attributes"):
+                index["Projection"]["NonKeyAttributes"] = g["non_key_attributes"]
+            if args["BillingMode"] == "PROVISIONED":
+                index["ProvisionedThroughput"] = {"ReadCapacityUnits": g["read_capacity"], "WriteCapacityUnits": g["write_capacity"]}
+            indexes.append(index)
+        if indexes:
+            args["GlobalSecondaryIndexes"] = indexes
+        if a.get("stream_enabled"):
+            args["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": a["stream_view_type"]}
+        if cloud_tags(a):
+            args["Tags"] = [{"Key": k, "Value": v} for k, v in cloud_tags(a).items()]
+        self.dynamodb.create_table(**args)
+        if any(p.get("enabled") for p in a.get("point_in_time_recovery") or []):
+            self.dynamodb.update_continuous_backups(TableName=a["name"], PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True})
+        for t in a.get("ttl") or []:
+            if t.get("enabled"):
+                self.dynamodb.update_time_to_live(TableName=a["name"], TimeToLiveSpecification={"Enabled": True, "AttributeName": t["attribute_name"]})
+
+    def aws_efs_file_system(self, a):
+        args = {"PerformanceMode": a.get("performance_mode") or "generalPurpose", "Encrypted": bool(a.get("encrypted")),
+                "ThroughputMode": a.get("throughput_mode") or "bursting", "CreationToken": a.get("creation_token") or a["id"]}
+        if a.get("kms_key_id"):
+            args["KmsKeyId"] = a["kms_key_id"]
+        if cloud_tags(a):
+            args["Tags"] = [{"Key": k, "Value": v} for k, v in cloud_tags(a).items()]
+        self.new(a["id"], self.efs.create_file_system(**args)["FileSystemId"])
+
+    def aws_efs_mount_target(self, a):
+        args = {"FileSystemId": self.ids.get(a["file_system_id"], a["file_system_id"]), "SubnetId": self.ref(a["subnet_id"])}
+        if a.get("security_groups"):
+            args["SecurityGroups"] = [self.ref(g) for g in a["security_groups"]]
+        self.new(a["id"], self.efs.create_mount_target(**args)["MountTargetId"])
+
     # -- ECS and Auto Scaling ---------------------------------------------------------
     def aws_ecs_cluster(self, a):
         args = {"clusterName": a["name"]}
@@ -1366,6 +1416,7 @@ class Replay:
         "aws_vpc_endpoint", "aws_vpc_endpoint_route_table_association", "aws_vpn_gateway", "aws_launch_template",
         "aws_eks_cluster", "aws_eks_node_group",
         "aws_ecs_cluster", "aws_ecs_task_definition", "aws_ecs_service", "aws_launch_configuration", "aws_autoscaling_group",
+        "aws_dynamodb_table", "aws_efs_file_system", "aws_efs_mount_target",
     ]
 
     def run(self):

@@ -182,6 +182,20 @@ def new_revision(r, _):
     r.ecs.update_service(cluster="apps", service="web", taskDefinition=made["taskDefinition"]["taskDefinitionArn"])
 
 
+def console_efs_group(r):
+    vpc = r.ec2.describe_subnets(SubnetIds=[r.ids["subnet-0a11c0ffee00000ef"]])["Subnets"][0]["VpcId"]
+    return r.ec2.create_security_group(GroupName="console-efs", Description="x", VpcId=vpc)["GroupId"]
+
+
+def console_subnet(r):
+    vpc = r.ec2.describe_subnets(SubnetIds=[r.ids["subnet-0a11c0ffee00000ef"]])["Subnets"][0]["VpcId"]
+    return r.ec2.create_subnet(VpcId=vpc, CidrBlock=f"{vpc_prefix(r, vpc)}.200.0/24", AvailabilityZone="eu-west-1b")["Subnet"]["SubnetId"]
+
+
+def vpc_prefix(r, vpc):
+    return ".".join(r.ec2.describe_vpcs(VpcIds=[vpc])["Vpcs"][0]["CidrBlock"].split(".")[:2])
+
+
 def console_key(r):
     return r.kms.create_key(Description="console")["KeyMetadata"]["KeyId"]
 
@@ -585,6 +599,16 @@ FIXTURES = {
                                                               ("integration_uri", None, "https://collector.example.com/"),
                                                               ("integration_method", None, "ANY")], "High")]),
     ]),
+    "aws_dynamodb_table": ("GameScores", [
+        ("recovery on", lambda r, t: r.dynamodb.update_continuous_backups(
+            TableName=t, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}),
+         [("Modified", "aws_dynamodb_table", None, [("point_in_time_recovery", None, "enabled")], "High")]),
+        ("capacity", lambda r, t: r.dynamodb.update_table(TableName=t, ProvisionedThroughput={"ReadCapacityUnits": 50, "WriteCapacityUnits": 20}),
+         [("Modified", "aws_dynamodb_table", None, [("read_capacity", 20, 50)], "Medium")]),
+        ("tag", lambda r, t: r.dynamodb.tag_resource(ResourceArn=f"arn:aws:dynamodb:us-east-1:123456789012:table/{t}",
+                                                     Tags=[{"Key": "Environment", "Value": "staging"}]),
+         [("Modified", "aws_dynamodb_table", None, [("tags.Environment", "production", "staging")], "Low")]),
+    ]),
     "aws_ebs_encryption_by_default": (None, []),
     "aws_ec2_ami": (None, []),
     "aws_ec2_ebs_snapshot": (None, []),
@@ -598,7 +622,7 @@ FIXTURES = {
 }
 
 SYNTHETIC = ["network-stack", "iam-stack", "s3-stack", "lambda-stack", "elb-stack", "rds-stack", "vpc-attachments", "eks-stack",
-             "compute-stack"]
+             "compute-stack", "efs-stack"]
 
 
 def not_checked(summary):
@@ -816,6 +840,16 @@ APPS = "arn:aws:ecs:eu-west-1:123456789012:cluster/apps"
 WEB_SERVICE = "arn:aws:ecs:eu-west-1:123456789012:service/apps/web"
 
 SYNTHETIC_CASES = {
+    "efs-stack": ("fs-0a11c0ffee000001", [
+        ("mount target groups", lambda r, _: r.efs.modify_mount_target_security_groups(
+            MountTargetId=r.ids["fsmt-0a11c0ffee000001"], SecurityGroups=[console_efs_group(r)]),
+         [("Modified", "aws_efs_mount_target", "fsmt-0a11c0ffee000001", [("security_groups", ["sg-0a11c0ffee00000ef"], [ANY])], "High"),
+          ("Unmanaged", "aws_security_group", ANY, [], "High")]),
+        ("mount target made", lambda r, fs: r.efs.create_mount_target(FileSystemId=fs, SubnetId=console_subnet(r)),
+         [("Unmanaged", "aws_efs_mount_target", ANY, [], "Medium"), ("Unmanaged", "aws_subnet", ANY, [], "Medium")]),
+        ("tag", lambda r, fs: r.efs.tag_resource(ResourceId=fs, Tags=[{"Key": "ManagedBy", "Value": "console"}]),
+         [("Modified", "aws_efs_file_system", None, [("tags.ManagedBy", "terraform", "console")], "Low")]),
+    ]),
     "compute-stack": (WEB_SERVICE, [
         ("scaled", lambda r, _: r.ecs.update_service(cluster="apps", service="web", desiredCount=5),
          [("Modified", "aws_ecs_service", WEB_SERVICE, [("desired_count", 2, 5)], "Medium")]),

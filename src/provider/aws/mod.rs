@@ -7,9 +7,11 @@ mod autoscaling;
 #[cfg(test)]
 mod coverage;
 mod discover;
+mod dynamodb;
 mod ec2;
 mod ecr;
 mod ecs;
+mod efs;
 mod eks;
 mod elbv2;
 #[cfg(test)]
@@ -162,6 +164,8 @@ impl AwsProvider {
     regional_client!(kms_client, aws_sdk_kms, "kms");
     regional_client!(ecs_client, aws_sdk_ecs, "ecs");
     regional_client!(autoscaling_client, aws_sdk_autoscaling, "autoscaling");
+    regional_client!(dynamodb_client, aws_sdk_dynamodb, "dynamodb");
+    regional_client!(efs_client, aws_sdk_efs, "elasticfilesystem");
 }
 
 /// Builds the SDK config: region, credential chain, and no SDK-level retries (the

@@ -10,8 +10,8 @@ use std::sync::LazyLock;
 use futures::future::BoxFuture;
 
 use super::{
-    apigateway, apigatewayv2, autoscaling, ec2, ecr, ecs, eks, elbv2, iam, kms, lambda, launch_template,
-    logs, rds, s3, vpc,
+    apigateway, apigatewayv2, autoscaling, dynamodb, ec2, ecr, ecs, efs, eks, elbv2, iam, kms, lambda,
+    launch_template, logs, rds, s3, vpc,
 };
 use crate::crd::Severity;
 use crate::drift::{Compare, LiveResource};
@@ -141,6 +141,8 @@ pub static TYPES: LazyLock<Vec<&'static AwsType>> = LazyLock::new(|| {
         eks::TYPES,
         ecs::TYPES,
         autoscaling::TYPES,
+        dynamodb::TYPES,
+        efs::TYPES,
         kms::TYPES,
         ecr::TYPES,
         elbv2::TYPES,
