@@ -321,7 +321,7 @@ async fn api_calls_for_1k(moto_server: &str) {
     // (descriptions are not in the details), ListInstanceProfiles and
     // ListOpenIDConnectProviders; S3 one ListBuckets and, having no call that lists
     // settings, one Get per bucket and setting (tagging, policy, public access block,
-    // encryption, ownership). Lambda: 20 ListFunctions pages (50 each; moto answers
+    // encryption, ownership, ACL, website). Lambda: 20 ListFunctions pages (50 each; moto answers
     // with one page) and, per function, GetFunction (tags, concurrency) and GetPolicy. Logs: 20
     // DescribeLogGroups pages (50 each) and one ListTagsForResource per group. ELBv2,
     // for 100 balancers, listeners and groups: one page each of DescribeLoadBalancers
@@ -331,7 +331,7 @@ async fn api_calls_for_1k(moto_server: &str) {
         ("ec2", "12"),
         ("ecr", "1"),
         ("iam", "4"),
-        ("s3", "5,001"),
+        ("s3", "7,001"),
         ("sts", "1"),
         ("lambda", "2,020"),
         ("logs", "1,020"),

@@ -59,8 +59,8 @@ fn every_fixture_parses_or_fails_with_a_named_error() {
     );
     assert_eq!(
         files.len(),
-        170,
-        "158 driftctl files, 1 synthetic one, 11 synthetic replay states (AWS network, IAM, S3, Lambda, ELB, RDS, VPC attachments, EKS, compute, EFS; Google)"
+        171,
+        "158 driftctl files, 1 synthetic one, 12 synthetic replay states (AWS network, IAM, S3, Lambda, ELB, RDS, VPC attachments, EKS, compute, EFS, edge; Google)"
     );
     assert_eq!(empty, 4, "four driftctl enumerator fixtures are empty files");
     let messages: Vec<String> = refused.iter().map(ToString::to_string).collect();
@@ -75,8 +75,8 @@ fn every_fixture_parses_or_fails_with_a_named_error() {
     );
     assert_eq!(
         (parsed, resources, data),
-        (162, 370, 9),
-        "the replay states add 16 (AWS network), 8 and a data source (IAM), 6 (S3), 5 (Lambda), 6 (ELB), 3 (RDS), 4 (VPC attachments), 4 (EKS), 5 (compute), 2 (EFS) and 3 (Google) instances"
+        (163, 378, 9),
+        "the replay states add 16 (AWS network), 8 and a data source (IAM), 8 (S3), 5 (Lambda), 6 (ELB), 3 (RDS), 4 (VPC attachments), 4 (EKS), 5 (compute), 2 (EFS), 6 (edge) and 3 (Google) instances"
     );
 }
 

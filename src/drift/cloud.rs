@@ -148,11 +148,11 @@ pub trait CloudRules: Send + Sync {
         let _ = type_;
         &[]
     }
-    /// The state attribute holding the cloud's id for `type_` where Terraform's id is
+    /// The id discovery knows a state resource of `type_` by, where Terraform's id is
     /// another one (provider v5 records an RDS instance's resource id, discovery its
     /// identifier); `None` when Terraform's id is the cloud's.
-    fn match_attribute(&self, type_: &str) -> Option<&'static str> {
-        let _ = type_;
+    fn match_id(&self, type_: &str, attributes: &Attributes) -> Option<String> {
+        let _ = (type_, attributes);
         None
     }
     /// The attributes compared for `type_`, and how (tags only by default).

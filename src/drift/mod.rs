@@ -26,6 +26,7 @@ pub use rules::{
 };
 pub use severity::{change_severity, opens_to_world, resource_severity};
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use k8s_openapi::jiff::Timestamp;
@@ -94,7 +95,7 @@ pub fn compare(
     let mut managed: Vec<(&StateResource, &str, Option<&str>)> = Vec::with_capacity(own.len());
     let mut children: Vec<(&StateResource, Fold, Option<&str>)> = Vec::new();
     let mut folds: Vec<Fold> = Vec::new();
-    let mut seen: HashSet<(&str, &str)> = HashSet::with_capacity(own.len());
+    let mut seen: HashSet<(&str, Cow<str>)> = HashSet::with_capacity(own.len());
     for &resource in &own {
         let id = lookup_id(cloud, &resource.type_, resource);
         if !seen.insert((resource.type_.as_str(), id)) {
@@ -159,10 +160,10 @@ pub fn compare(
     for (resource, type_, region) in &managed {
         summary.managed += 1;
         let id = lookup_id(cloud, type_, resource);
-        let item = match live.find(type_, id, *region) {
+        let item = match live.find(type_, &id, *region) {
             Lookup::Found(index, found) => {
                 matched.insert(index);
-                let parent_folds = folds_by_parent.get(&(*type_, id)).map_or(&[][..], Vec::as_slice);
+                let parent_folds = folds_by_parent.get(&(*type_, id.as_ref())).map_or(&[][..], Vec::as_slice);
                 let expected =
                     children::expected_with_folds(&resource.attributes, cloud.parts(type_), parent_folds);
                 let mut changes = diff(cloud, type_, &expected, &found.attributes);
@@ -323,11 +324,13 @@ fn modified(
     })
 }
 
-/// The id discovery knows a state resource by: Terraform's, unless its cloud names an
-/// attribute that holds the cloud's own.
-fn lookup_id<'a>(cloud: &dyn CloudRules, type_: &str, resource: &'a StateResource) -> &'a str {
-    let own = cloud.match_attribute(type_).and_then(|name| resource.attributes.get(name)?.as_str());
-    own.filter(|id| !id.is_empty()).or(resource.id.as_deref()).unwrap_or_default()
+/// The id discovery knows a state resource by: Terraform's, unless its cloud derives
+/// another from the resource's attributes.
+fn lookup_id<'a>(cloud: &dyn CloudRules, type_: &str, resource: &'a StateResource) -> Cow<'a, str> {
+    match cloud.match_id(type_, &resource.attributes).filter(|id| !id.is_empty()) {
+        Some(own) => Cow::Owned(own),
+        None => Cow::Borrowed(resource.id.as_deref().unwrap_or_default()),
+    }
 }
 
 fn missing(cloud: &dyn CloudRules, resource: &StateResource, type_: &str) -> DriftItem {

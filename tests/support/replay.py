@@ -97,6 +97,8 @@ class Replay:
         self.apigw2 = session.client("apigatewayv2", endpoint_url=endpoint)
         self.dynamodb = session.client("dynamodb", endpoint_url=endpoint)
         self.efs = session.client("efs", endpoint_url=endpoint)
+        self.acm = session.client("acm", endpoint_url=endpoint)
+        self.route53 = session.client("route53", endpoint_url=endpoint)
         self.eks = session.client("eks", endpoint_url=endpoint)
         self.kms = session.client("kms", endpoint_url=endpoint)
         self.ecs = session.client("ecs", endpoint_url=endpoint)
@@ -752,6 +754,20 @@ class Replay:
         rules = [{"ObjectOwnership": r["object_ownership"]} for r in a.get("rule") or []]
         self.s3.put_bucket_ownership_controls(Bucket=self.s3_bucket(a["bucket"]), OwnershipControls={"Rules": rules})
 
+    def aws_s3_bucket_website_configuration(self, a):
+        config = {}
+        for block in a.get("index_document") or []:
+            config["IndexDocument"] = {"Suffix": block["suffix"]}
+        for block in a.get("error_document") or []:
+            config["ErrorDocument"] = {"Key": block["key"]}
+        for block in a.get("redirect_all_requests_to") or []:
+            config["RedirectAllRequestsTo"] = {"HostName": block["host_name"], **({"Protocol": block["protocol"]} if block.get("protocol") else {})}
+        self.s3.put_bucket_website(Bucket=self.s3_bucket(a["bucket"]), WebsiteConfiguration=config)
+
+    def aws_s3_bucket_acl(self, a):
+        if a.get("acl"):
+            self.s3.put_bucket_acl(Bucket=self.s3_bucket(a["bucket"]), ACL=a["acl"])
+
     # -- ECR (repository names are ids) -------------------------------------------
     def aws_ecr_repository(self, a):
         args = {"repositoryName": a["name"], "imageTagMutability": a.get("image_tag_mutability") or "MUTABLE"}
@@ -1323,6 +1339,46 @@ class Replay:
             args["SecurityGroups"] = [self.ref(g) for g in a["security_groups"]]
         self.new(a["id"], self.efs.create_mount_target(**args)["MountTargetId"])
 
+    # -- ACM, Route 53, Lambda layers ---------------------------------------------------
+    def aws_acm_certificate(self, a):
+        args = {"DomainName": a["domain_name"], "ValidationMethod": a.get("validation_method") or "DNS"}
+        alternatives = [n for n in a.get("subject_alternative_names") or [] if n != a["domain_name"]]
+        if alternatives:
+            args["SubjectAlternativeNames"] = alternatives
+        if a.get("key_algorithm"):
+            args["KeyAlgorithm"] = a["key_algorithm"]
+        for block in a.get("options") or []:
+            args["Options"] = {"CertificateTransparencyLoggingPreference": block["certificate_transparency_logging_preference"]}
+        if cloud_tags(a):
+            args["Tags"] = [{"Key": k, "Value": v} for k, v in cloud_tags(a).items()]
+        self.new(a["arn"], self.acm.request_certificate(**args)["CertificateArn"])
+
+    def aws_route53_zone(self, a):
+        args = {"Name": a["name"], "CallerReference": a["id"]}
+        if a.get("comment"):
+            args["HostedZoneConfig"] = {"Comment": a["comment"]}
+        made = self.route53.create_hosted_zone(**args)["HostedZone"]
+        self.new(a["zone_id"], made["Id"].split("/")[-1])
+
+    def aws_route53_record(self, a):
+        record = {"Name": a.get("fqdn") or a["name"], "Type": a["type"]}
+        if a.get("records"):
+            record.update({"TTL": a["ttl"], "ResourceRecords": [{"Value": v} for v in a["records"]]})
+        for target in a.get("alias") or []:
+            record["AliasTarget"] = {"DNSName": target["name"], "HostedZoneId": target["zone_id"],
+                                     "EvaluateTargetHealth": target["evaluate_target_health"]}
+        zone = self.ids.get(a["zone_id"], a["zone_id"])
+        self.route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": record}]})
+
+    def aws_lambda_layer_version(self, a):
+        args = {"LayerName": a["layer_name"], "Content": {"ZipFile": lambda_package("index.handler")}}
+        for key, name in (("description", "Description"), ("compatible_runtimes", "CompatibleRuntimes"),
+                          ("compatible_architectures", "CompatibleArchitectures"), ("license_info", "LicenseInfo")):
+            if a.get(key):
+                args[name] = a[key]
+        made = self.lambda_.publish_layer_version(**args)
+        self.new(a["arn"], made["LayerVersionArn"])
+
     # -- ECS and Auto Scaling ---------------------------------------------------------
     def aws_ecs_cluster(self, a):
         args = {"clusterName": a["name"]}
@@ -1400,6 +1456,7 @@ class Replay:
         "aws_ecr_repository", "aws_ecr_repository_policy",
         "aws_s3_bucket", "aws_s3_bucket_policy", "aws_s3_bucket_public_access_block",
         "aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_ownership_controls",
+        "aws_s3_bucket_website_configuration", "aws_s3_bucket_acl",
         "aws_iam_policy", "aws_iam_role", "aws_iam_user", "aws_iam_group", "aws_iam_role_policy",
         "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role_policy_attachment",
         "aws_iam_user_policy_attachment", "aws_iam_group_policy_attachment", "aws_iam_instance_profile",
@@ -1417,6 +1474,7 @@ class Replay:
         "aws_eks_cluster", "aws_eks_node_group",
         "aws_ecs_cluster", "aws_ecs_task_definition", "aws_ecs_service", "aws_launch_configuration", "aws_autoscaling_group",
         "aws_dynamodb_table", "aws_efs_file_system", "aws_efs_mount_target",
+        "aws_acm_certificate", "aws_route53_zone", "aws_route53_record", "aws_lambda_layer_version",
     ]
 
     def run(self):

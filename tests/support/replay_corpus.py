@@ -609,6 +609,14 @@ FIXTURES = {
                                                      Tags=[{"Key": "Environment", "Value": "staging"}]),
          [("Modified", "aws_dynamodb_table", None, [("tags.Environment", "production", "staging")], "Low")]),
     ]),
+    "aws_route53_zone": (None, []),
+    # The record's name is relative (`test`), as configured: matched by its fqdn.
+    "aws_route53_record": ("Z09368953G729AFEX5048_test_A", [
+        ("repointed", lambda r, _: r.route53.change_resource_record_sets(HostedZoneId=r.ids["Z09368953G729AFEX5048"], ChangeBatch={
+            "Changes": [{"Action": "UPSERT", "ResourceRecordSet": {"Name": "test.elie.ski", "Type": "A", "TTL": 300,
+                                                                    "ResourceRecords": [{"Value": "5.6.7.8"}]}}]}),
+         [("Modified", "aws_route53_record", None, [("records", ["1.2.3.4"], ["5.6.7.8"])], "High")]),
+    ]),
     "aws_ebs_encryption_by_default": (None, []),
     "aws_ec2_ami": (None, []),
     "aws_ec2_ebs_snapshot": (None, []),
@@ -622,7 +630,7 @@ FIXTURES = {
 }
 
 SYNTHETIC = ["network-stack", "iam-stack", "s3-stack", "lambda-stack", "elb-stack", "rds-stack", "vpc-attachments", "eks-stack",
-             "compute-stack", "efs-stack"]
+             "compute-stack", "efs-stack", "edge-stack"]
 
 
 def not_checked(summary):
@@ -839,7 +847,30 @@ ENDPOINT_POLICY_WIDE = '{"Version":"2008-10-17","Statement":[{"Effect":"Allow","
 APPS = "arn:aws:ecs:eu-west-1:123456789012:cluster/apps"
 WEB_SERVICE = "arn:aws:ecs:eu-west-1:123456789012:service/apps/web"
 
+SHOP_ZONE = "Z0A11C0FFEE00001"
+SHOP_CERT = "arn:aws:acm:eu-west-1:123456789012:certificate/0a11c0ff-ee00-4000-8000-000000000004"
+
+
+def change_record(r, action, name, kind, values, ttl=300):
+    r.route53.change_resource_record_sets(HostedZoneId=r.ids[SHOP_ZONE], ChangeBatch={"Changes": [{"Action": action, "ResourceRecordSet": {
+        "Name": name, "Type": kind, "TTL": ttl, "ResourceRecords": [{"Value": v} for v in values]}}]})
+
+
 SYNTHETIC_CASES = {
+    "edge-stack": (SHOP_CERT, [
+        # A record pointed at another address: traffic goes elsewhere.
+        ("record repointed", lambda r, _: change_record(r, "UPSERT", "www.shop.example.com", "A", ["198.51.100.66"]),
+         [("Modified", "aws_route53_record", f"{SHOP_ZONE}_www.shop.example.com_A",
+           [("records", ["203.0.113.10", "203.0.113.11"], ["198.51.100.66"])], "High")]),
+        ("ttl", lambda r, _: change_record(r, "UPSERT", "api.shop.example.com", "CNAME", ["api-origin.shop.example.net"], ttl=3600),
+         [("Modified", "aws_route53_record", f"{SHOP_ZONE}_api.shop.example.com_CNAME", [("ttl", 60, 3600)], "Medium")]),
+        ("record made", lambda r, _: change_record(r, "CREATE", "admin.shop.example.com", "A", ["198.51.100.66"]),
+         [("Unmanaged", "aws_route53_record", ANY, [], "Medium")]),
+        ("certificate tag", lambda r, c: r.acm.add_tags_to_certificate(CertificateArn=c, Tags=[{"Key": "ManagedBy", "Value": "console"}]),
+         [("Modified", "aws_acm_certificate", None, [("tags.ManagedBy", "terraform", "console")], "Low")]),
+        ("layer version deleted", lambda r, _: r.lambda_.delete_layer_version(LayerName="shop-deps", VersionNumber=1),
+         [("Missing", "aws_lambda_layer_version", "arn:aws:lambda:eu-west-1:123456789012:layer:shop-deps:1", [], "High")]),
+    ]),
     "efs-stack": ("fs-0a11c0ffee000001", [
         ("mount target groups", lambda r, _: r.efs.modify_mount_target_security_groups(
             MountTargetId=r.ids["fsmt-0a11c0ffee000001"], SecurityGroups=[console_efs_group(r)]),
@@ -1005,6 +1036,14 @@ SYNTHETIC_CASES = {
         # What AWS gives every new bucket since 2023, on a bucket whose state manages none
         # of it: defaults, not unmanaged settings.
         ("new-bucket defaults", s3_defaults, []),
+        ("made public by ACL", lambda r, b: r.s3.put_bucket_acl(Bucket=b, ACL="public-read"),
+         [("Modified", "aws_s3_bucket_acl", "app-assets,private", [("access_control_policy", None, "http://acs.amazonaws.com/groups/global/AllUsers READ")], "Critical")]),
+        ("website redirected", lambda r, b: r.s3.put_bucket_website(Bucket=b, WebsiteConfiguration={
+            "RedirectAllRequestsTo": {"HostName": "evil.example.com", "Protocol": "https"}}),
+         [("Modified", "aws_s3_bucket_website_configuration", None, [("index_document", "index.html", None), ("error_document", "error.html", None),
+                                                                    ("redirect_all_requests_to", None, "https://evil.example.com")], "High")]),
+        ("website removed", lambda r, b: r.s3.delete_bucket_website(Bucket=b),
+         [("Missing", "aws_s3_bucket_website_configuration", None, [], "High")]),
         ("default tag", lambda r, b: r.s3.put_bucket_tagging(Bucket=b, Tagging={"TagSet": [
             {"Key": "Name", "Value": "assets"}, {"Key": "ManagedBy", "Value": "console"}]}),
          [("Modified", "aws_s3_bucket", None, [("tags.ManagedBy", "terraform", "console")], "Low")]),

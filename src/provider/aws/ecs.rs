@@ -56,7 +56,7 @@ pub static TYPES: &[AwsType] = &[
             ("container_definitions", Severity::High),
         ],
         not_compared: &[("container environment", "may hold secrets; never read into a report")],
-        match_by: Some("family"),
+        match_by: Some(|a| super::types::by_attribute(a, "family")),
         ..AwsType::new(
             "aws_ecs_task_definition",
             ecs(

@@ -291,8 +291,10 @@ macro_rules! kept_attributes {
 }
 
 kept_attributes!(
+    "access_control_policy",
     "access_logs",
     "action",
+    "alias",
     "allocated_storage",
     "allocation_id",
     "amazon_side_asn",
@@ -336,6 +338,9 @@ kept_attributes!(
     "cluster",
     "cluster_name",
     "code_sha256",
+    "comment",
+    "compatible_architectures",
+    "compatible_runtimes",
     "connection_id",
     "connection_type",
     "connectivity_type",
@@ -363,6 +368,7 @@ kept_attributes!(
     "device_name",
     "disable_execute_api_endpoint",
     "disk_size",
+    "domain_name",
     "drop_invalid_header_fields",
     "ebs_optimized",
     "egress",
@@ -381,10 +387,12 @@ kept_attributes!(
     "engine",
     "environment",
     "ephemeral_storage",
+    "error_document",
     "execution_role_arn",
     "family",
     "file_system_id",
     "fingerprint",
+    "fqdn",
     "from_port",
     "function_name",
     "function_url_auth_type",
@@ -407,6 +415,7 @@ kept_attributes!(
     "image_scanning_configuration",
     "image_tag_mutability",
     "image_uri",
+    "index_document",
     "ingress",
     "instance",
     "instance_class",
@@ -425,6 +434,7 @@ kept_attributes!(
     "ipv6_cidr_block",
     "ipv6_cidr_blocks",
     "is_enabled",
+    "key_algorithm",
     "key_id",
     "key_name",
     "key_usage",
@@ -436,6 +446,7 @@ kept_attributes!(
     "launch_template",
     "launch_type",
     "layers",
+    "license_info",
     "load_balancer",
     "load_balancer_type",
     "load_balancing_algorithm_type",
@@ -465,6 +476,7 @@ kept_attributes!(
     "node_group_name",
     "node_role_arn",
     "operation_name",
+    "options",
     "package_type",
     "parameter",
     "parameter_group_name",
@@ -493,6 +505,8 @@ kept_attributes!(
     "qualifier",
     "range_key",
     "read_capacity",
+    "records",
+    "redirect_all_requests_to",
     "referenced_security_group_id",
     "region",
     "repository",
@@ -531,6 +545,7 @@ kept_attributes!(
     "self",
     "server_side_encryption",
     "service_name",
+    "set_identifier",
     "setting",
     "size",
     "slow_start",
@@ -547,6 +562,7 @@ kept_attributes!(
     "storage_type",
     "stream_enabled",
     "stream_view_type",
+    "subject_alternative_names",
     "subnet_id",
     "subnet_ids",
     "subnets",
@@ -577,6 +593,7 @@ kept_attributes!(
     "user_data",
     "validate_request_body",
     "validate_request_parameters",
+    "validation_method",
     "variables",
     "version",
     "versioning",
@@ -590,7 +607,8 @@ kept_attributes!(
     "vpc_security_group_ids",
     "vpc_zone_identifier",
     "write_capacity",
-    "xray_tracing_enabled"
+    "xray_tracing_enabled",
+    "zone_id"
 );
 
 /// Attributes the live mapping emits that state does not record under that name.
@@ -617,8 +635,8 @@ impl CloudRules for AwsRules {
         super::remediate::DELETABLE.contains(&type_)
     }
 
-    fn match_attribute(&self, type_: &str) -> Option<&'static str> {
-        super::types::declaration(type_).and_then(|t| t.match_by)
+    fn match_id(&self, type_: &str, attributes: &Attributes) -> Option<String> {
+        super::types::declaration(type_).and_then(|t| t.match_by).and_then(|derive| derive(attributes))
     }
 
     fn parts(&self, type_: &str) -> &'static [&'static str] {

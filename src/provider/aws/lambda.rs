@@ -83,7 +83,73 @@ pub static TYPES: &[AwsType] = &[
         )
     },
     AwsType::folded("aws_lambda_permission", "aws_lambda_function", fold_permission),
+    AwsType {
+        compared: &[
+            ("description", Scalar),
+            ("compatible_runtimes", StringSet),
+            ("compatible_architectures", StringSet),
+            ("license_info", Scalar),
+        ],
+        not_compared: &[(
+            "source_code_hash",
+            "a layer version's code never changes: a new version is a new resource",
+        )],
+        ..AwsType::new(
+            "aws_lambda_layer_version",
+            Listing::List {
+                scope: Scope::Regional,
+                service: "lambda",
+                operations: &["ListLayers", "ListLayerVersions"],
+                page_size: Some(50),
+                actions: &["lambda:ListLayers", "lambda:ListLayerVersions"],
+                list: list_layer_version,
+            },
+        )
+    },
 ];
+
+/// Every version of every layer (each version is its own Terraform resource).
+fn list_layer_version<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(async move {
+        let lambda = client(cx);
+        let layers = paginate(&cx.guard, "lambda", "ListLayers", |marker| {
+            let request = lambda.list_layers().max_items(50).set_marker(marker);
+            async move {
+                let out = request.send().await?;
+                Ok((out.layers().to_vec(), out.next_marker().map(str::to_string)))
+            }
+        })
+        .await
+        .map_err(failure)?;
+        let names: Vec<String> = layers.iter().filter_map(|l| l.layer_name().map(str::to_string)).collect();
+        let per_layer = read_each(names, |name| async move {
+            let lambda = client(cx);
+            let versions = paginate(&cx.guard, "lambda", "ListLayerVersions", |marker| {
+                let request = lambda.list_layer_versions().layer_name(&name).max_items(50).set_marker(marker);
+                async move {
+                    let out = request.send().await?;
+                    Ok((out.layer_versions().to_vec(), out.next_marker().map(str::to_string)))
+                }
+            })
+            .await
+            .map_err(failure)?;
+            Ok(Some(versions.iter().filter_map(|v| layer_version(v, cx.region)).collect::<Vec<_>>()))
+        })
+        .await?;
+        Ok(per_layer.into_iter().flatten().collect())
+    })
+}
+
+fn layer_version(v: &aws_sdk_lambda::types::LayerVersionsListItem, region: &str) -> Option<LiveResource> {
+    let arn = v.layer_version_arn()?;
+    let attributes = json!({
+        "id": arn, "arn": arn, "version": v.version().to_string(), "description": v.description(),
+        "compatible_runtimes": v.compatible_runtimes().iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        "compatible_architectures": v.compatible_architectures().iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        "license_info": v.license_info(),
+    });
+    Some(super::mapping::live("aws_lambda_layer_version", arn, Some(region), attributes))
+}
 
 /// `KEY=sha256:<hex>` per variable. The state holds values (strings), the live mapping
 /// their digests (`{"sha256": hex}`), so neither side's values appear in a change.

@@ -1,6 +1,7 @@
 //! AWS: identity through STS; discovery of each declared type (`types.rs`, one
 //! declaration per type in its service's file: `ec2.rs`, `iam.rs`).
 
+mod acm;
 mod apigateway;
 mod apigatewayv2;
 mod autoscaling;
@@ -34,6 +35,7 @@ mod policy;
 mod rds;
 mod remediate;
 mod remediate_network;
+mod route53;
 mod rules;
 mod s3;
 pub mod types;
@@ -166,6 +168,16 @@ impl AwsProvider {
     regional_client!(autoscaling_client, aws_sdk_autoscaling, "autoscaling");
     regional_client!(dynamodb_client, aws_sdk_dynamodb, "dynamodb");
     regional_client!(efs_client, aws_sdk_efs, "elasticfilesystem");
+    regional_client!(acm_client, aws_sdk_acm, "acm");
+
+    /// Route 53 is global: one client, signed for us-east-1.
+    fn route53_client(&self) -> aws_sdk_route53::Client {
+        let mut builder = aws_sdk_route53::config::Builder::from(&self.base).region(Region::new("us-east-1"));
+        if let Some(url) = self.endpoint_for("route53") {
+            builder = builder.endpoint_url(url);
+        }
+        aws_sdk_route53::Client::from_conf(builder.build())
+    }
 }
 
 /// Builds the SDK config: region, credential chain, and no SDK-level retries (the

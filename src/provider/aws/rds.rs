@@ -81,7 +81,7 @@ pub static TYPES: &[AwsType] = &[
                 "not compared when storage autoscaling (max_allocated_storage) may grow it",
             ),
         ],
-        match_by: Some("identifier"),
+        match_by: Some(|a| super::types::by_attribute(a, "identifier")),
         ..AwsType::new(
             "aws_db_instance",
             rds(&["DescribeDBInstances"], &["rds:DescribeDBInstances"], list_instance),

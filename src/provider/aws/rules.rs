@@ -65,6 +65,9 @@ pub fn change_severity(type_: &str, attribute: &str, actual: Option<&str>) -> Op
         }
         ("aws_security_group" | "aws_network_acl", "ingress" | "egress") => Severity::High,
         ("aws_db_instance", "publicly_accessible") if actual == Some("true") => Severity::Critical,
+        ("aws_s3_bucket_acl", "access_control_policy") if actual.is_some_and(super::s3::public_grant) => {
+            Severity::Critical
+        }
         // A method anyone may call without credentials.
         ("aws_api_gateway_method", "authorization") if actual == Some("\"NONE\"") => Severity::Critical,
         ("aws_lambda_function", "permissions") if actual.is_some_and(super::lambda::invocable_by_anyone) => {

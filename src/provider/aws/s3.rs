@@ -117,7 +117,74 @@ pub static TYPES: &[AwsType] = &[
             ),
         )
     },
+    AwsType {
+        compared: &[
+            ("index_document", Entries(website_documents)),
+            ("error_document", Entries(website_documents)),
+            ("redirect_all_requests_to", Entries(website_redirect)),
+        ],
+        severity: &[("redirect_all_requests_to", Severity::High)],
+        ..AwsType::new(
+            "aws_s3_bucket_website_configuration",
+            s3(&["ListBuckets", "GetBucketWebsite"], &[BUCKETS, "s3:GetBucketWebsite"], list_website),
+        )
+    },
+    AwsType {
+        compared: &[("access_control_policy", Entries(acl_grants))],
+        severity: &[("access_control_policy", Severity::High)],
+        not_compared: &[("acl", "a canned ACL is write-only: the grants it made are compared")],
+        // Terraform's id is `<bucket>` or `<bucket>,<canned acl>`; discovery's the bucket.
+        match_by: Some(|a| super::types::by_attribute(a, "bucket")),
+        ..AwsType::new(
+            "aws_s3_bucket_acl",
+            s3(&["ListBuckets", "GetBucketAcl"], &[BUCKETS, "s3:GetBucketAcl"], list_acl),
+        )
+    },
 ];
+
+/// A website document (`suffix` of the index, `key` of the error document).
+fn website_documents(value: Option<&Value>) -> std::collections::BTreeSet<String> {
+    let blocks = value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object);
+    blocks
+        .filter_map(|b| b.get("suffix").or_else(|| b.get("key")).and_then(Value::as_str))
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+fn website_redirect(value: Option<&Value>) -> std::collections::BTreeSet<String> {
+    let blocks = value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object);
+    blocks
+        .map(|b| {
+            let text = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or_default();
+            format!(
+                "{}://{}",
+                if text("protocol").is_empty() { "http" } else { text("protocol") },
+                text("host_name")
+            )
+        })
+        .collect()
+}
+
+/// `<grantee> <permission>` per grant of the provider's `access_control_policy`.
+fn acl_grants(value: Option<&Value>) -> std::collections::BTreeSet<String> {
+    let policies = value.and_then(Value::as_array).into_iter().flatten();
+    let grants = policies.filter_map(|p| p.get("grant")?.as_array()).flatten();
+    grants
+        .map(|g| {
+            let grantee = g.get("grantee").and_then(Value::as_array).and_then(|l| l.first());
+            let text =
+                |k: &str| grantee.and_then(|x| x.get(k)).and_then(Value::as_str).filter(|s| !s.is_empty());
+            let who = text("uri").or(text("id")).or(text("email_address")).unwrap_or_default();
+            format!("{who} {}", g.get("permission").and_then(Value::as_str).unwrap_or_default())
+        })
+        .collect()
+}
+
+/// Whether a grant (as `access_control_policy` compares) opens the bucket to everyone.
+pub(super) fn public_grant(entry: &str) -> bool {
+    entry.contains("/global/AllUsers") || entry.contains("/global/AuthenticatedUsers")
+}
 
 type Shared<T> = tokio::sync::OnceCell<Result<Arc<T>, (String, String)>>;
 
@@ -335,6 +402,55 @@ fn list_encryption<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
                 .all(|r| r == "AES256 key= bucket_key=false");
             let attributes = json!({"id": bucket, "bucket": bucket, "rule": rules});
             live("aws_s3_bucket_server_side_encryption_configuration", &bucket, &region, attributes, default)
+        }))
+    }))
+}
+
+fn list_website<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(per_bucket(cx, move |bucket, region| async move {
+        let client = client(cx, &region);
+        let out = call(cx, "GetBucketWebsite", &["NoSuchWebsiteConfiguration"], || {
+            client.get_bucket_website().bucket(&bucket).send()
+        })
+        .await?;
+        Ok(out.map(|w| {
+            let redirect = w
+                .redirect_all_requests_to()
+                .map(|r| json!([{"host_name": r.host_name(), "protocol": r.protocol().map(|p| p.as_str())}]));
+            let attributes = json!({
+                "id": bucket, "bucket": bucket,
+                "index_document": [{"suffix": w.index_document().map(|i| i.suffix())}],
+                "error_document": [{"key": w.error_document().map(|e| e.key())}],
+                "redirect_all_requests_to": redirect.unwrap_or_else(|| json!([])),
+            });
+            live("aws_s3_bucket_website_configuration", &bucket, &region, attributes, false)
+        }))
+    }))
+}
+
+fn list_acl<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(per_bucket(cx, move |bucket, region| async move {
+        let client = client(cx, &region);
+        let out = call(cx, "GetBucketAcl", &[], || client.get_bucket_acl().bucket(&bucket).send()).await?;
+        Ok(out.map(|acl| {
+            let grants: Vec<Value> = acl
+                .grants()
+                .iter()
+                .map(|g| {
+                    let grantee = g.grantee();
+                    json!({
+                        "grantee": [{
+                            "id": grantee.and_then(|x| x.id()), "uri": grantee.and_then(|x| x.uri()),
+                            "email_address": grantee.and_then(|x| x.email_address()),
+                            "type": grantee.map(|x| x.r#type().as_str()),
+                        }],
+                        "permission": g.permission().map(|p| p.as_str()),
+                    })
+                })
+                .collect();
+            let attributes =
+                json!({"id": bucket, "bucket": bucket, "access_control_policy": [{"grant": grants}]});
+            live("aws_s3_bucket_acl", &bucket, &region, attributes, false)
         }))
     }))
 }

@@ -10,8 +10,8 @@ use std::sync::LazyLock;
 use futures::future::BoxFuture;
 
 use super::{
-    apigateway, apigatewayv2, autoscaling, dynamodb, ec2, ecr, ecs, efs, eks, elbv2, iam, kms, lambda,
-    launch_template, logs, rds, s3, vpc,
+    acm, apigateway, apigatewayv2, autoscaling, dynamodb, ec2, ecr, ecs, efs, eks, elbv2, iam, kms, lambda,
+    launch_template, logs, rds, route53, s3, vpc,
 };
 use crate::crd::Severity;
 use crate::drift::{Compare, LiveResource};
@@ -75,9 +75,17 @@ pub struct AwsType {
     /// How a state resource of this type lands on its parent (a rule on its group):
     /// required for `Folded` types, and for listed types whose parent also shows them.
     pub fold: Option<FoldFn>,
-    /// The state attribute that holds the id discovery uses, where Terraform's id is
-    /// another (`identifier` of an RDS instance, whose id is its resource id from v5).
-    pub match_by: Option<&'static str>,
+    /// The id discovery uses, from a state resource's attributes, where Terraform's id
+    /// is another (`identifier` of an RDS instance, whose id is its resource id from v5).
+    pub match_by: Option<MatchFn>,
+}
+
+/// Derives the id discovery knows a state resource by.
+pub type MatchFn = fn(&crate::attributes::Attributes) -> Option<String>;
+
+/// The id is the value of `attribute`.
+pub fn by_attribute(attributes: &crate::attributes::Attributes, attribute: &str) -> Option<String> {
+    attributes.get(attribute).and_then(serde_json::Value::as_str).map(str::to_string)
 }
 
 /// Folds one state resource into its parent's expected attributes.
@@ -143,6 +151,8 @@ pub static TYPES: LazyLock<Vec<&'static AwsType>> = LazyLock::new(|| {
         autoscaling::TYPES,
         dynamodb::TYPES,
         efs::TYPES,
+        acm::TYPES,
+        route53::TYPES,
         kms::TYPES,
         ecr::TYPES,
         elbv2::TYPES,
