@@ -138,7 +138,9 @@ async fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
 
 /// `driftmgr policy --provider aws` prints a read-only policy derived from the type
 /// declarations; in moto with IAM enforcement on, a full scan (EC2 and IAM states)
-/// under exactly that policy has nothing denied, and the same policy without one
+/// under exactly that policy has nothing denied that a user allowed everything is not
+/// denied too (moto refuses the REST-protocol services to any IAM user), and the same
+/// policy without one
 /// action (iam:ListRoles) leaves the role listing denied and the scan partial. The
 /// driver: tests/support/policy_check.py.
 #[test]

@@ -6,11 +6,12 @@ The driver replays two states (EC2 and IAM) while enforcement is still off, crea
 users (one with the printed policy, one with it minus one action), uses up the remaining
 unauthenticated requests, then scans as each user:
 - with the printed policy: nothing failed or drifted (the two users and their inline
-  policies, which no state holds, are the only items), except Lambda and API Gateway:
-  moto's signature check rejects every request of these REST-JSON APIs made with an
-  IAM user's keys (SignatureDoesNotMatch, even under `lambda:*` or `apigateway:*`;
-  ELBv2, Logs, RDS and the rest are authorised as AWS does), so their listings must
-  fail and are the only failures allowed;
+  policies, which no state holds, are the only items), except the services of AWS's
+  REST protocols (Lambda, API Gateway, EKS, EFS, Route 53): moto rejects every request
+  of theirs made with an IAM user's keys (SignatureDoesNotMatch), whatever the policy.
+  A third user allowed everything (`*`) shows which listings moto refuses that way;
+  the printed policy must fail on exactly those and nothing else (ELBv2, Logs, RDS,
+  ECS, KMS, DynamoDB, ACM and the rest are authorised as AWS does);
 - without iam:ListRoles: exit 3 (partial), the role listing denied, named in the report.
 
 Usage: policy_check.py DRIFTMGR_BINARY MOTO_URL FIXTURES_DIR
@@ -28,8 +29,9 @@ import botocore.exceptions
 from replay import Replay
 
 STATES = ["replay/network-stack.tfstate", "replay/iam-stack.tfstate"]
-# The listings moto cannot authorise (see above): their failure makes the scan partial.
-UNVERIFIABLE = ("/aws_lambda_function", "/aws_api_gateway_")
+# The services moto cannot authorise (see above): their failure makes the scan partial.
+UNVERIFIABLE = ("/aws_lambda_", "/aws_api_gateway_", "/aws_apigatewayv2_", "/aws_eks_", "/aws_efs_", "/aws_route53_")
+ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 
 
 def client(moto, service, keys=("testing", "testing")):
@@ -89,19 +91,23 @@ def main():
         full = user_with_policy(iam, "driftmgr-scanner", policy)
         less = dict(policy, Statement=[dict(policy["Statement"][0], Action=[a for a in actions if a != "iam:ListRoles"])])
         short = user_with_policy(iam, "driftmgr-scanner-short", less)
+        everything = user_with_policy(iam, "driftmgr-scanner-all", ALLOW_ALL)
         if not use_up_unauthenticated_requests(moto):
             sys.exit("moto never started enforcing IAM: is INITIAL_NO_AUTH_ACTION_COUNT set?")
 
+        _, unrestricted, _ = scan(driftmgr, moto, region, files, everything)
+        refused_anyway = sorted(f["scope"] for f in (unrestricted or {}).get("failures") or [])
         code, report, stderr = scan(driftmgr, moto, region, files, full)
         problem = None
         if report is None:
             problem = f"no report (exit {code}): {stderr.strip()[-400:]}"
         else:
             # The scanning users themselves are the only thing no state manages.
-            own = {"driftmgr-scanner", "driftmgr-scanner-short"}
+            own = {"driftmgr-scanner", "driftmgr-scanner-short", "driftmgr-scanner-all"}
             others = [i for i in report["items"] if i["id"].split(":")[0] not in own]
-            failed = [f for f in report.get("failures") or [] if not any(u in f["scope"] for u in UNVERIFIABLE)]
-            if code != 3 or failed or others or report["summary"]["unmanaged"] != 4:
+            failed = sorted(f["scope"] for f in report.get("failures") or [])
+            outside = [f for f in failed if not any(u in f for u in UNVERIFIABLE)]
+            if code != 3 or failed != refused_anyway or outside or others or report["summary"]["unmanaged"] != 6:
                 problem = f"exit {code}, failures {report.get('failures')}, items {json.dumps(report['items'])[:600]}"
         label = f"a full scan under the printed policy ({len(actions)} actions)"
         print(("FAIL " if problem else "ok   ") + label + (f": {problem}" if problem else ""))
