@@ -590,7 +590,6 @@ kept_attributes!(
     "uri",
     "url",
     "user",
-    "user_data",
     "validate_request_body",
     "validate_request_parameters",
     "validation_method",

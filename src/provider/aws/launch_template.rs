@@ -1,7 +1,6 @@
 //! EC2 launch templates: one DescribeLaunchTemplates listing per region (200 a page)
 //! and one DescribeLaunchTemplateVersions for the latest version of every template
-//! (the provider records the latest version's data). User data is compared by
-//! SHA-256 only: it often holds secrets.
+//! (the provider records the latest version's data). User data is not read.
 
 use std::collections::HashMap;
 
@@ -25,17 +24,18 @@ pub static TYPES: &[AwsType] = &[AwsType {
         ("instance_type", Scalar),
         ("key_name", Scalar),
         ("vpc_security_group_ids", StringSet),
-        ("user_data", Entries(digest)),
         ("iam_instance_profile", Entries(profile)),
         ("tags", Tags),
     ],
     severity: &[
         ("latest_version", Severity::High),
         ("image_id", Severity::High),
-        ("user_data", Severity::High),
         ("iam_instance_profile", Severity::High),
     ],
-    not_compared: &[("user_data value", "compared by SHA-256; never read into a report")],
+    not_compared: &[(
+        "user_data",
+        "not read: every aws_instance of a state records user_data too, and the parser keeps attributes by name",
+    )],
     ..AwsType::new(
         "aws_launch_template",
         Listing::List {
@@ -48,14 +48,6 @@ pub static TYPES: &[AwsType] = &[AwsType {
         },
     )
 }];
-
-/// User data as `sha256:<hex>` of its base64 text (as both sides record it).
-fn digest(value: Option<&Value>) -> std::collections::BTreeSet<String> {
-    let text = value.and_then(Value::as_str).filter(|s| !s.is_empty());
-    text.map(|t| format!("sha256:{}", hex::encode(ring::digest::digest(&ring::digest::SHA256, t.as_bytes()))))
-        .into_iter()
-        .collect()
-}
 
 /// The instance profile by name or ARN, as set.
 fn profile(value: Option<&Value>) -> std::collections::BTreeSet<String> {
@@ -122,7 +114,6 @@ fn template(
         "instance_type": data.and_then(|d| d.instance_type()).map(|i| i.as_str()),
         "key_name": data.and_then(|d| d.key_name()),
         "vpc_security_group_ids": data.map(|d| d.security_group_ids()),
-        "user_data": data.and_then(|d| d.user_data()),
         "iam_instance_profile": [{"name": profile.and_then(|p| p.name()), "arn": profile.and_then(|p| p.arn())}],
         "tags": tags(t.tags()),
     });
@@ -132,15 +123,4 @@ fn template(
         is_default,
         ..super::mapping::live("aws_launch_template", id, Some(region), attributes)
     })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn user_data_is_compared_by_digest() {
-        let text = serde_json::json!("IyEvYmluL3NoCmV4cG9ydCBUT0tFTj1zM2NyM3QK");
-        let digest = super::digest(Some(&text));
-        assert!(digest.iter().all(|d| d.starts_with("sha256:") && !d.contains("IyEv")));
-        assert!(super::digest(Some(&serde_json::json!(""))).is_empty());
-    }
 }

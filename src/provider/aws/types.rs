@@ -174,8 +174,12 @@ pub static SUPPORTED: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
 
 /// The declaration of `name`, if AWS has one.
 pub fn declaration(name: &str) -> Option<&'static AwsType> {
-    TYPES.iter().copied().find(|t| t.name == name)
+    BY_NAME.get(name).copied()
 }
+
+/// The declarations by name: the engine asks for one several times per resource.
+static BY_NAME: LazyLock<std::collections::HashMap<&'static str, &'static AwsType>> =
+    LazyLock::new(|| TYPES.iter().map(|t| (t.name, *t)).collect());
 
 /// Every type `resourceTypes` accepts.
 pub fn supported_types() -> &'static [&'static str] {
