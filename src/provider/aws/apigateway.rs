@@ -14,6 +14,7 @@ use std::sync::Arc;
 use aws_sdk_apigateway::types::{Method, Resource, RestApi};
 use serde_json::{Map, Value, json};
 
+use super::entries::each;
 use super::listing::{call_optional, failure, paginate, read_each};
 use super::policy::canonical;
 use super::types::{AwsType, ListContext, Listed, Listing, Scope};
@@ -49,7 +50,7 @@ pub static TYPES: &[AwsType] = &[
             ("disable_execute_api_endpoint", Scalar),
             ("endpoint_configuration", Entries(endpoint_types)),
             ("policy", Document(canonical)),
-            ("methods", Entries(verbs)),
+            ("methods", Entries(each)),
             ("tags", Tags),
         ],
         defaults: &[("api_key_source", "HEADER"), ("disable_execute_api_endpoint", "false")],
@@ -153,29 +154,13 @@ fn endpoint_types(value: Option<&Value>) -> std::collections::BTreeSet<String> {
     types.filter_map(Value::as_str).map(str::to_string).collect()
 }
 
-/// An API's methods as `<verb> <resource id>`.
-fn verbs(value: Option<&Value>) -> std::collections::BTreeSet<String> {
-    value
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_string)
-        .collect()
-}
-
 /// A method on its API's `methods` (it is also listed and compared on its own).
 fn fold_method(a: &crate::attributes::Attributes) -> Option<crate::drift::Fold> {
     let text = |key: &str| a.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
     let (api, resource, verb) = (text("rest_api_id")?, text("resource_id")?, text("http_method")?);
-    Some(crate::drift::Fold {
-        parent_type: "aws_api_gateway_rest_api",
-        parent_id: api.to_string(),
-        attribute: "methods",
-        value: crate::drift::FoldValue::Entry(json!(format!("{verb} {resource}"))),
-        on_parent: true,
-        verify_via_parent: false,
-    })
+    let entry = json!(format!("{verb} {resource}"));
+    let on_api = super::fold::fold("aws_api_gateway_rest_api", api, "methods", entry);
+    Some(crate::drift::Fold { verify_via_parent: false, ..on_api })
 }
 
 /// Whether an API's state defines it by an OpenAPI body.

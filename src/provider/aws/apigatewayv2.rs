@@ -11,12 +11,13 @@ use std::sync::Arc;
 use aws_sdk_apigatewayv2::types::{Api, Integration, Route};
 use serde_json::{Value, json};
 
+use super::entries::each;
 use super::listing::{failure, paginate, read_each};
 use super::types::{AwsType, ListContext, Listed, Listing, Scope};
 use crate::attributes::Attributes;
 use crate::crd::Severity;
 use crate::drift::Compare::{Entries, Scalar, StringSet, Tags};
-use crate::drift::{Fold, FoldValue, LiveResource};
+use crate::drift::{Fold, LiveResource};
 
 const READ: &[&str] = &["apigateway:GET"];
 const PER_API: &[&str] = &["GetApis", "GetRoutes", "GetIntegrations"];
@@ -42,7 +43,7 @@ pub static TYPES: &[AwsType] = &[
             ("route_selection_expression", Scalar),
             ("api_key_selection_expression", Scalar),
             ("disable_execute_api_endpoint", Scalar),
-            ("routes", Entries(keys)),
+            ("routes", Entries(each)),
             ("tags", Tags),
         ],
         defaults: &[("disable_execute_api_endpoint", "false")],
@@ -84,27 +85,13 @@ pub static TYPES: &[AwsType] = &[
     },
 ];
 
-fn keys(value: Option<&Value>) -> std::collections::BTreeSet<String> {
-    value
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_string)
-        .collect()
-}
-
 /// A route on its API's `routes` (it is also listed and compared on its own).
 fn fold_route(a: &Attributes) -> Option<Fold> {
     let text = |key: &str| a.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
     let (api, key) = (text("api_id")?, text("route_key")?);
     Some(Fold {
-        parent_type: "aws_apigatewayv2_api",
-        parent_id: api.to_string(),
-        attribute: "routes",
-        value: FoldValue::Entry(json!(key)),
-        on_parent: true,
         verify_via_parent: false,
+        ..super::fold::fold("aws_apigatewayv2_api", api, "routes", json!(key))
     })
 }
 

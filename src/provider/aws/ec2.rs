@@ -10,8 +10,9 @@ use super::{fold, mapping};
 use crate::crd::Severity;
 use crate::drift::Compare::{Entries, Scalar, StringSet, Tags};
 
-/// An EC2 listing: one operation per region, at `page_size`.
-const fn ec2(
+/// An EC2 listing: one operation per region, at `page_size` (also the VPC
+/// attachments' and launch templates').
+pub(super) const fn ec2(
     operation: &'static [&'static str],
     page_size: Option<u32>,
     action: &'static [&'static str],

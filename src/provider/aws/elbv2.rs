@@ -12,12 +12,13 @@ use std::sync::Arc;
 use aws_sdk_elasticloadbalancingv2::types::{Action, Listener, LoadBalancer, TargetGroup};
 use serde_json::{Map, Value, json};
 
+use super::entries::each;
 use super::listing::{call_optional, failure, paginate, read_each};
 use super::types::{AwsType, ListContext, Listed, Listing, Scope};
 use crate::attributes::Attributes;
 use crate::crd::Severity;
 use crate::drift::Compare::{Entries, Scalar, StringSet, Tags};
-use crate::drift::{Fold, FoldValue, LiveResource};
+use crate::drift::{Fold, LiveResource};
 
 const fn elbv2(
     operations: &'static [&'static str],
@@ -112,7 +113,7 @@ pub static TYPES: &[AwsType] = &[
             ("slow_start", Scalar),
             ("load_balancing_algorithm_type", Scalar),
             ("health_check", Entries(health_check)),
-            ("targets", Entries(targets)),
+            ("targets", Entries(each)),
             ("tags", Tags),
         ],
         defaults: &[
@@ -234,28 +235,10 @@ fn actions(value: Option<&Value>) -> std::collections::BTreeSet<String> {
         .collect()
 }
 
-/// Registered targets, one entry each (so one registered outside Terraform shows alone).
-fn targets(value: Option<&Value>) -> std::collections::BTreeSet<String> {
-    value
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_string)
-        .collect()
-}
-
 fn fold_attachment(a: &Attributes) -> Option<Fold> {
     let group = a.get("target_group_arn").and_then(Value::as_str).filter(|g| !g.is_empty())?;
     let target = a.get("target_id").and_then(Value::as_str).filter(|t| !t.is_empty())?;
-    Some(Fold {
-        parent_type: "aws_lb_target_group",
-        parent_id: group.to_string(),
-        attribute: "targets",
-        value: FoldValue::Entry(json!(target)),
-        on_parent: true,
-        verify_via_parent: true,
-    })
+    Some(super::fold::fold("aws_lb_target_group", group, "targets", json!(target)))
 }
 
 fn client(cx: &ListContext<'_>) -> aws_sdk_elasticloadbalancingv2::Client {

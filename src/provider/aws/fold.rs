@@ -39,7 +39,14 @@ fn list_of(attributes: &Attributes, name: &str) -> Value {
     }
 }
 
-fn fold(parent_type: &'static str, parent_id: &str, attribute: &'static str, entry: Value) -> Fold {
+/// One entry a separately managed resource adds to its parent's `attribute`, compared
+/// there and checked on the live parent.
+pub(super) fn fold(
+    parent_type: &'static str,
+    parent_id: &str,
+    attribute: &'static str,
+    entry: Value,
+) -> Fold {
     Fold {
         parent_type,
         parent_id: parent_id.to_string(),

@@ -5,7 +5,6 @@
 //! shared by every IAM type; ListRoles adds what it leaves out (description, maximum
 //! session duration), ListInstanceProfiles the profiles. No call per resource.
 
-use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_iam::types::{
@@ -13,6 +12,7 @@ use aws_sdk_iam::types::{
 };
 use serde_json::{Value, json};
 
+use super::entries::each;
 use super::listing::{failure, paginate};
 use super::policy::canonical;
 use super::types::{AwsType, ListContext, Listed, Listing, Scope};
@@ -44,7 +44,7 @@ pub static TYPES: &[AwsType] = &[
             ("max_session_duration", Scalar),
             ("path", Scalar),
             ("permissions_boundary", Scalar),
-            ("managed_policy_arns", Entries(policy_arns)),
+            ("managed_policy_arns", Entries(each)),
             ("tags", Tags),
         ],
         defaults: &[("max_session_duration", "3600"), ("path", "/")],
@@ -134,13 +134,6 @@ pub static TYPES: &[AwsType] = &[
     AwsType::folded("aws_iam_user_policy_attachment", "aws_iam_user", super::fold::user_policy_attachment),
     AwsType::folded("aws_iam_group_policy_attachment", "aws_iam_group", super::fold::group_policy_attachment),
 ];
-
-/// Attached policies, each its own entry: a policy attached in the console is reported
-/// as that policy, and one a separate attachment manages is reported once, as the
-/// attachment.
-fn policy_arns(value: Option<&Value>) -> BTreeSet<String> {
-    crate::drift::string_set(value).into_iter().map(Cow::into_owned).collect()
-}
 
 /// An OIDC issuer without its scheme: Terraform records the URL as written
 /// (`https://token.actions.githubusercontent.com`), IAM returns it without `https://`.

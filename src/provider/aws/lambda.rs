@@ -15,7 +15,7 @@ use super::types::{AwsType, ListContext, Listed, Listing, Scope};
 use crate::attributes::Attributes;
 use crate::crd::Severity;
 use crate::drift::Compare::{Entries, Scalar, StringSet, Tags};
-use crate::drift::{Fold, FoldValue, LiveResource};
+use crate::drift::{Fold, LiveResource};
 
 const FUNCTIONS: &str = "lambda:ListFunctions";
 
@@ -282,14 +282,7 @@ fn fold_permission(a: &Attributes) -> Option<Fold> {
         .filter_map(|k| Some((k.to_string(), a.get(k)?.clone())))
         .chain(a.get("function_url_auth_type").map(|v| ("function_url_auth_type".to_string(), v.clone())))
         .collect();
-    Some(Fold {
-        parent_type: "aws_lambda_function",
-        parent_id: function,
-        attribute: "permissions",
-        value: FoldValue::Entry(Value::Object(entry)),
-        on_parent: true,
-        verify_via_parent: true,
-    })
+    Some(super::fold::fold("aws_lambda_function", &function, "permissions", Value::Object(entry)))
 }
 
 /// A statement of a function's resource policy in `aws_lambda_permission`'s shape.
@@ -406,6 +399,7 @@ fn configuration(f: &FunctionConfiguration) -> Map<String, Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::drift::FoldValue;
 
     fn attrs(v: Value) -> Attributes {
         v.as_object().cloned().map(Attributes::from).expect("object")

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::listing::{failure, paginate};
 use super::mapping::tags;
-use super::types::{AwsType, ListContext, Listed, Listing, Scope};
+use super::types::{AwsType, ListContext, Listed};
 use crate::crd::Severity;
 use crate::drift::Compare::{Entries, Scalar, StringSet, Tags};
 use crate::drift::LiveResource;
@@ -38,14 +38,12 @@ pub static TYPES: &[AwsType] = &[AwsType {
     )],
     ..AwsType::new(
         "aws_launch_template",
-        Listing::List {
-            scope: Scope::Regional,
-            service: "ec2",
-            operations: &["DescribeLaunchTemplates", "DescribeLaunchTemplateVersions"],
-            page_size: Some(200),
-            actions: &["ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions"],
-            list: list_launch_template,
-        },
+        super::ec2::ec2(
+            &["DescribeLaunchTemplates", "DescribeLaunchTemplateVersions"],
+            Some(200),
+            &["ec2:DescribeLaunchTemplates", "ec2:DescribeLaunchTemplateVersions"],
+            list_launch_template,
+        ),
     )
 }];
 

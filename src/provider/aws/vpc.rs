@@ -5,29 +5,16 @@
 use aws_sdk_ec2::types::{VpcEndpoint, VpnGateway};
 use serde_json::{Value, json};
 
+use super::ec2::ec2;
+use super::entries::each;
 use super::listing::{failure, paginate};
 use super::mapping::tags;
 use super::policy::canonical;
-use super::types::{AwsType, ListContext, Listed, Listing, Scope};
+use super::types::{AwsType, ListContext, Listed};
 use crate::attributes::Attributes;
 use crate::crd::Severity;
 use crate::drift::Compare::{Document, Entries, Scalar, StringSet, Tags};
-use crate::drift::{Fold, FoldValue, LiveResource};
-
-const fn ec2(
-    operation: &'static [&'static str],
-    action: &'static [&'static str],
-    list: super::types::ListFn,
-) -> Listing {
-    Listing::List {
-        scope: Scope::Regional,
-        service: "ec2",
-        operations: operation,
-        page_size: Some(1000),
-        actions: action,
-        list,
-    }
-}
+use crate::drift::{Fold, LiveResource};
 
 /// The VPC attachment family.
 pub static TYPES: &[AwsType] = &[
@@ -36,7 +23,7 @@ pub static TYPES: &[AwsType] = &[
             ("vpc_id", Scalar),
             ("service_name", Scalar),
             ("vpc_endpoint_type", Scalar),
-            ("route_table_ids", Entries(ids)),
+            ("route_table_ids", Entries(each)),
             ("subnet_ids", StringSet),
             ("security_group_ids", StringSet),
             ("private_dns_enabled", Scalar),
@@ -51,7 +38,7 @@ pub static TYPES: &[AwsType] = &[
         ],
         ..AwsType::new(
             "aws_vpc_endpoint",
-            ec2(&["DescribeVpcEndpoints"], &["ec2:DescribeVpcEndpoints"], list_endpoint),
+            ec2(&["DescribeVpcEndpoints"], Some(1000), &["ec2:DescribeVpcEndpoints"], list_endpoint),
         )
     },
     AwsType::folded("aws_vpc_endpoint_route_table_association", "aws_vpc_endpoint", fold_route_table),
@@ -66,40 +53,15 @@ pub static TYPES: &[AwsType] = &[
         defaults: &[("amazon_side_asn", "64512")],
         ..AwsType::new(
             "aws_vpn_gateway",
-            Listing::List {
-                scope: Scope::Regional,
-                service: "ec2",
-                operations: &["DescribeVpnGateways"],
-                page_size: None,
-                actions: &["ec2:DescribeVpnGateways"],
-                list: list_vpn_gateway,
-            },
+            ec2(&["DescribeVpnGateways"], None, &["ec2:DescribeVpnGateways"], list_vpn_gateway),
         )
     },
 ];
 
-/// A list of ids, one entry each (so one association gone shows alone).
-fn ids(value: Option<&Value>) -> std::collections::BTreeSet<String> {
-    value
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .map(str::to_string)
-        .collect()
-}
-
 fn fold_route_table(a: &Attributes) -> Option<Fold> {
     let text = |key: &str| a.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
     let (endpoint, table) = (text("vpc_endpoint_id")?, text("route_table_id")?);
-    Some(Fold {
-        parent_type: "aws_vpc_endpoint",
-        parent_id: endpoint.to_string(),
-        attribute: "route_table_ids",
-        value: FoldValue::Entry(json!(table)),
-        on_parent: true,
-        verify_via_parent: true,
-    })
+    Some(super::fold::fold("aws_vpc_endpoint", endpoint, "route_table_ids", json!(table)))
 }
 
 fn list_endpoint<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
