@@ -279,7 +279,7 @@ async fn api_calls_for_1k(moto_server: &str) {
         regions: vec!["us-east-1".into()],
         projects: Vec::new(),
         endpoint: Some(EndpointOverride { url: Some(url), services: None }),
-        spec: Credentials { secret_ref: Some(LocalObjectRef { name: "bench".into() }), ..Default::default() },
+        spec: Credentials::SecretRef(LocalObjectRef { name: "bench".into() }),
         credentials: CredentialSource::Secret(SecretValues(
             [("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")]
                 .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -28,7 +28,8 @@ const CASES: &[Case] = &[
     Case {
         name: "no credential source",
         yaml: "spec:\n  provider: aws\n  credentials: {}\n",
-        expect: &["spec.credentials", "exactly one of"],
+        // The schema's oneOf (one variant of the Rust enum each) refuses it before CEL runs.
+        expect: &["spec.credentials", "must validate one and only one schema", "secretRef: Required value"],
     },
     Case {
         name: "assumeRole on gcp",
@@ -78,6 +79,11 @@ const SCAN_CASES: &[Case] = &[
         name: "no state sources",
         yaml: "spec:\n  providerAccountRef: {name: a}\n  stateSources: []\n",
         expect: &["spec.stateSources", "should have at least 1 items"],
+    },
+    Case {
+        name: "an empty state source",
+        yaml: "spec:\n  providerAccountRef: {name: a}\n  stateSources: [{}]\n",
+        expect: &["spec.stateSources[0]", "must validate one and only one schema"],
     },
     Case {
         name: "two kinds in one state source",

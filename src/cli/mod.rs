@@ -170,7 +170,7 @@ async fn scan(args: &ScanArgs) -> Result<drift::Report, String> {
         endpoint: args.endpoint.clone().map(|url| EndpointOverride { url: Some(url), services: None }),
         // The CLI runs as its user: the cloud's own default chain (AWS profiles and
         // environment, Google application default credentials).
-        spec: Credentials { none: Some(AmbientCredentials {}), ..Credentials::default() },
+        spec: Credentials::None(AmbientCredentials {}),
         credentials: CredentialSource::Ambient,
         guard,
     };

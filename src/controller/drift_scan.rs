@@ -20,7 +20,7 @@ use super::{
 };
 use crate::crd::{
     ConditionStatus, ConditionUpdate, DriftScan, DriftScanSpec, DriftScanStatus, ProviderAccount, ReportRef,
-    ScanPhase, merge_conditions,
+    ScanPhase, StateSource, merge_conditions,
 };
 use crate::drift::{Report, Verdict};
 
@@ -120,8 +120,8 @@ async fn read_facts(scan: &DriftScan, ctx: &Context, namespace: &str) -> Result<
     let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
     let mut source_problems = Vec::new();
     for (index, source) in scan.spec.state_sources.iter().enumerate() {
-        let problem = if let Some(r) = &source.config_map_ref {
-            match config_maps.get_opt(&r.name).await? {
+        let problem = match source {
+            StateSource::ConfigMapRef(r) => match config_maps.get_opt(&r.name).await? {
                 None => Some(SourceProblem::NotFound { kind: "ConfigMap", name: r.name.clone() }),
                 Some(cm) => {
                     let has = cm.data.is_some_and(|d| d.contains_key(&r.key))
@@ -132,9 +132,8 @@ async fn read_facts(scan: &DriftScan, ctx: &Context, namespace: &str) -> Result<
                         key: r.key.clone(),
                     })
                 }
-            }
-        } else if let Some(r) = &source.secret_ref {
-            match secrets.get_opt(&r.name).await? {
+            },
+            StateSource::SecretRef(r) => match secrets.get_opt(&r.name).await? {
                 None => Some(SourceProblem::NotFound { kind: "Secret", name: r.name.clone() }),
                 Some(secret) => {
                     let has = secret.data.is_some_and(|d| d.contains_key(&r.key));
@@ -144,9 +143,13 @@ async fn read_facts(scan: &DriftScan, ctx: &Context, namespace: &str) -> Result<
                         key: r.key.clone(),
                     })
                 }
-            }
-        } else {
-            None
+            },
+            // Read with the account's or their own credentials when the scan runs.
+            StateSource::S3(_)
+            | StateSource::Gcs(_)
+            | StateSource::AzureBlob(_)
+            | StateSource::Http(_)
+            | StateSource::TerraformCloud(_) => None,
         };
         if let Some(problem) = problem {
             source_problems.push((index, problem));
@@ -420,7 +423,7 @@ mod tests {
     const SCAN: &str = include_str!("../../tests/fixtures/objects/driftscan.yaml");
 
     fn scan() -> DriftScan {
-        serde_yaml::from_str(SCAN).expect("fixture parses")
+        crate::crd::from_yaml(SCAN).expect("fixture parses")
     }
 
     #[test]

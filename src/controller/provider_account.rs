@@ -20,8 +20,8 @@ use super::status::{apply_status, event_reference, publish_ready_transition, rep
 use super::tenancy::{self, TenancyPolicy, TenancyViolation};
 use super::{Context, Error, observe_stream, on_error};
 use crate::crd::{
-    ConditionStatus, ConditionUpdate, ProviderAccount, ProviderAccountSpec, ProviderAccountStatus,
-    merge_conditions,
+    ConditionStatus, ConditionUpdate, Credentials, ProviderAccount, ProviderAccountSpec,
+    ProviderAccountStatus, merge_conditions,
 };
 use crate::provider::{self, Identity, ProviderError};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
@@ -73,22 +73,24 @@ pub fn check_credentials(
         }
         _ => CredentialCheck::SecretNotFound { secret: name.to_string() },
     };
-    if let Some(secret) = &creds.secret_ref {
-        return secret_check(&secret.name, spec.provider.required_secret_keys());
-    }
-    if let Some(chain) = &creds.assume_role {
-        return match &chain.source_secret_ref {
-            Some(source) => secret_check(&source.name, spec.provider.required_secret_keys()),
+    let required = spec.provider.required_secret_keys();
+    match creds {
+        Credentials::SecretRef(secret) => secret_check(&secret.name, required),
+        Credentials::AssumeRole(chain) => match &chain.source_secret_ref {
+            Some(source) => secret_check(&source.name, required),
             None => CredentialCheck::Ambient { source: "assumeRole from the ambient chain" },
-        };
+        },
+        Credentials::WebIdentity(web) => {
+            CredentialCheck::ServiceAccountToken { service_account: web.service_account_name.clone() }
+        }
+        Credentials::WorkloadIdentity(_) => match creds.service_account_token() {
+            Some((service_account, _)) => {
+                CredentialCheck::ServiceAccountToken { service_account: service_account.to_string() }
+            }
+            None => CredentialCheck::Ambient { source: "workloadIdentity (the metadata server)" },
+        },
+        Credentials::None(_) => CredentialCheck::Ambient { source: "the ambient credential chain" },
     }
-    if let Some((service_account, _)) = creds.service_account_token() {
-        return CredentialCheck::ServiceAccountToken { service_account: service_account.to_string() };
-    }
-    if creds.workload_identity.is_some() {
-        return CredentialCheck::Ambient { source: "workloadIdentity (the metadata server)" };
-    }
-    CredentialCheck::Ambient { source: "the ambient credential chain" }
 }
 
 /// What the provider said about the credentials.
@@ -295,7 +297,7 @@ mod tests {
     use super::*;
 
     fn spec(yaml: &str) -> ProviderAccountSpec {
-        let account: ProviderAccount = serde_yaml::from_str(yaml).expect("fixture parses");
+        let account: ProviderAccount = crate::crd::from_yaml(yaml).expect("fixture parses");
         account.spec
     }
 
@@ -396,7 +398,7 @@ mod tests {
 
     #[test]
     fn a_ready_account_is_revalidated_only_when_due() {
-        let mut account: ProviderAccount = serde_yaml::from_str(SECRET_ACCOUNT).expect("fixture parses");
+        let mut account: ProviderAccount = crate::crd::from_yaml(SECRET_ACCOUNT).expect("fixture parses");
         account.metadata.generation = Some(2);
         let validated = Timestamp::from_second(1_000).expect("valid");
         let check = CredentialCheck::SecretComplete { secret: "aws-creds".into() };

@@ -242,7 +242,7 @@ mod tests {
     const PLAN: &str = include_str!("../../tests/fixtures/objects/remediationplan.yaml");
 
     fn plan() -> RemediationPlan {
-        serde_yaml::from_str(PLAN).expect("fixture parses")
+        crate::crd::from_yaml(PLAN).expect("fixture parses")
     }
 
     fn condition<'a>(status: &'a RemediationPlanStatus, type_: &str) -> (&'a str, &'a str) {

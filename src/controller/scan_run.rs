@@ -8,13 +8,15 @@ use kube::{Api, ResourceExt};
 
 use super::credentials::{CredentialError, provider_settings};
 use super::{Context, Error};
-use crate::crd::{DriftScan, ProviderAccount, StateSource, is_condition_true};
+use crate::crd::{
+    DriftScan, ProviderAccount, SecretKeyRef, StateSource, TerraformCloudLocation, is_condition_true,
+};
 use crate::drift::{EngineConfig, Report};
 use crate::provider::{self, NoProgress, Provider, ProviderError};
 use crate::state::{
-    AzureCredential, CloudWorkspaces, HttpAuth, HttpClientOptions, StateFile, StateReadError,
-    WorkspaceSelector, azure_store, gcs_store, parse_state_keeping, read_cloud_states, read_http_state,
-    read_object_states,
+    AttributeFilter, AzureCredential, CloudWorkspaces, HttpAuth, HttpClientOptions, StateFile,
+    StateReadError, WorkspaceSelector, azure_store, gcs_store, parse_state_keeping, read_cloud_states,
+    read_http_state, read_object_states,
 };
 
 /// Why a scan could not produce a report.
@@ -144,102 +146,117 @@ async fn read_states(
     sources: &[StateSource],
     provider: &dyn Provider,
 ) -> Result<Vec<StateFile>, ScanFailure> {
-    let config_maps: Api<ConfigMap> = Api::namespaced(ctx.client.clone(), namespace);
-    let secrets: Api<Secret> = Api::namespaced(ctx.client.clone(), namespace);
-    let keep = crate::provider::cloud_rules(provider.terraform_name()).attribute_filter();
+    let reader = SourceReader {
+        namespace,
+        config_maps: Api::namespaced(ctx.client.clone(), namespace),
+        secrets: Api::namespaced(ctx.client.clone(), namespace),
+        keep: crate::provider::cloud_rules(provider.terraform_name()).attribute_filter(),
+        provider,
+    };
     let mut states = Vec::new();
     for (index, source) in sources.iter().enumerate() {
-        let fail = |error: StateReadError| ScanFailure::State { index, error };
-        if let Some(r) = &source.config_map_ref {
-            let origin = format!("configmap/{namespace}/{}#{}", r.name, r.key);
-            let cm = config_maps.get_opt(&r.name).await.map_err(Error::from)?;
-            let bytes = cm.and_then(|cm| {
-                let text = cm.data.and_then(|d| d.get(&r.key).map(|s| s.clone().into_bytes()));
-                text.or_else(|| cm.binary_data.and_then(|d| d.get(&r.key).map(|b| b.0.clone())))
-            });
-            let bytes = bytes.ok_or_else(|| fail(StateReadError::NotFound { origin: origin.clone() }))?;
-            states.push(parse_state_keeping(&bytes, &origin, keep).map_err(|e| fail(e.into()))?);
-        } else if let Some(r) = &source.secret_ref {
-            let origin = format!("secret/{namespace}/{}#{}", r.name, r.key);
-            let bytes = secret_key(&secrets, namespace, &r.name, &r.key).await.map_err(|e| e.fail(index))?;
-            states.push(parse_state_keeping(&bytes, &origin, keep).map_err(|e| fail(e.into()))?);
-        } else if let Some(s3) = &source.s3 {
-            let store = provider.state_bucket(&s3.bucket, s3.region.as_deref()).await?;
-            let read = read_object_states(
-                store.as_ref(),
-                "s3",
-                &s3.bucket,
-                s3.key.as_deref(),
-                s3.prefix.as_deref(),
-                keep,
-            );
-            states.extend(read.await.map_err(fail)?);
-        } else if let Some(http) = &source.http {
-            let options = http_options(&secrets, namespace, http).await.map_err(|e| e.fail(index))?;
-            states.push(read_http_state(&http.url, &options, keep).await.map_err(fail)?);
-        } else if let Some(cloud) = &source.terraform_cloud {
-            let token =
-                secret_key(&secrets, namespace, &cloud.token_secret_ref.name, &cloud.token_secret_ref.key)
-                    .await
-                    .map_err(|e| e.fail(index))?;
-            let select = match (&cloud.workspace, &cloud.workspace_prefix, &cloud.tags) {
-                (Some(name), _, _) => WorkspaceSelector::Name(name.clone()),
-                (None, Some(prefix), _) => WorkspaceSelector::Prefix(prefix.clone()),
-                (None, None, tags) => WorkspaceSelector::Tags(tags.clone().unwrap_or_default()),
-            };
-            let workspaces = CloudWorkspaces {
-                address: cloud.address.clone(),
-                organization: cloud.organization.clone(),
-                select,
-                token: String::from_utf8_lossy(&token).trim().to_string(),
-                ca_pem: None,
-            };
-            states.extend(read_cloud_states(&workspaces, keep).await.map_err(fail)?);
-        } else if let Some(gcs) = &source.gcs {
-            // The CRD requires the key; a source written before that rule gets a clear error.
-            let Some(r) = &gcs.credentials_secret_ref else {
-                let origin = format!("gs://{}: gcs.credentialsSecretRef", gcs.bucket);
-                return Err(fail(StateReadError::NotFound { origin }));
-            };
-            let key = secret_key(&secrets, namespace, &r.name, &r.key).await.map_err(|e| e.fail(index))?;
-            let store = gcs_store(&gcs.bucket, &String::from_utf8_lossy(&key)).map_err(fail)?;
-            let read = read_object_states(
-                store.as_ref(),
-                "gs",
-                &gcs.bucket,
-                gcs.key.as_deref(),
-                gcs.prefix.as_deref(),
-                keep,
-            );
-            states.extend(read.await.map_err(fail)?);
-        } else if let Some(azure) = &source.azure_blob {
-            let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).trim().to_string();
-            let credential = match (&azure.access_key_secret_ref, &azure.sas_token_secret_ref) {
-                (Some(r), _) => AzureCredential::AccessKey(text(
-                    secret_key(&secrets, namespace, &r.name, &r.key).await.map_err(|e| e.fail(index))?,
-                )),
-                (None, Some(r)) => AzureCredential::SasToken(text(
-                    secret_key(&secrets, namespace, &r.name, &r.key).await.map_err(|e| e.fail(index))?,
-                )),
-                (None, None) => {
-                    let origin =
-                        format!("azblob://{}/{}: accessKeySecretRef", azure.account, azure.container);
-                    return Err(fail(StateReadError::NotFound { origin }));
-                }
-            };
-            let store = azure_store(&azure.account, &azure.container, &credential, azure.endpoint.as_deref())
-                .map_err(fail)?;
-            let bucket = format!("{}/{}", azure.account, azure.container);
-            let read = read_object_states(
-                store.as_ref(),
-                "azblob",
-                &bucket,
-                azure.blob.as_deref(),
-                azure.prefix.as_deref(),
-                keep,
-            );
-            states.extend(read.await.map_err(fail)?);
-        }
+        states.extend(reader.read(index, source).await?);
     }
     Ok(states)
+}
+
+/// Reads the state sources of one scan, each with what its kind needs: objects of
+/// the scan's namespace, the account's credentials, or a Secret of its own.
+struct SourceReader<'a> {
+    namespace: &'a str,
+    config_maps: Api<ConfigMap>,
+    secrets: Api<Secret>,
+    keep: AttributeFilter,
+    provider: &'a dyn Provider,
+}
+
+impl SourceReader<'_> {
+    async fn read(&self, index: usize, source: &StateSource) -> Result<Vec<StateFile>, ScanFailure> {
+        let fail = |error: StateReadError| ScanFailure::State { index, error };
+        let secret = |r: &'_ SecretKeyRef| {
+            let (name, key) = (r.name.clone(), r.key.clone());
+            async move { secret_key(&self.secrets, self.namespace, &name, &key).await.map_err(|e| e.fail(index)) }
+        };
+        let namespace = self.namespace;
+        match source {
+            StateSource::ConfigMapRef(r) => {
+                let origin = format!("configmap/{namespace}/{}#{}", r.name, r.key);
+                let cm = self.config_maps.get_opt(&r.name).await.map_err(Error::from)?;
+                let bytes = cm.and_then(|cm| {
+                    let text = cm.data.and_then(|d| d.get(&r.key).map(|s| s.clone().into_bytes()));
+                    text.or_else(|| cm.binary_data.and_then(|d| d.get(&r.key).map(|b| b.0.clone())))
+                });
+                let bytes = bytes.ok_or_else(|| fail(StateReadError::NotFound { origin: origin.clone() }))?;
+                Ok(vec![parse_state_keeping(&bytes, &origin, self.keep).map_err(|e| fail(e.into()))?])
+            }
+            StateSource::SecretRef(r) => {
+                let origin = format!("secret/{namespace}/{}#{}", r.name, r.key);
+                let bytes = secret(r).await?;
+                Ok(vec![parse_state_keeping(&bytes, &origin, self.keep).map_err(|e| fail(e.into()))?])
+            }
+            StateSource::S3(s3) => {
+                let store = self.provider.state_bucket(&s3.bucket, s3.region.as_deref()).await?;
+                let (key, prefix) = (s3.key.as_deref(), s3.prefix.as_deref());
+                let read = read_object_states(store.as_ref(), "s3", &s3.bucket, key, prefix, self.keep);
+                read.await.map_err(fail)
+            }
+            StateSource::Http(http) => {
+                let options =
+                    http_options(&self.secrets, namespace, http).await.map_err(|e| e.fail(index))?;
+                Ok(vec![read_http_state(&http.url, &options, self.keep).await.map_err(fail)?])
+            }
+            StateSource::TerraformCloud(cloud) => {
+                let token = secret(&cloud.token_secret_ref).await?;
+                let workspaces = cloud_workspaces(cloud, String::from_utf8_lossy(&token).trim());
+                read_cloud_states(&workspaces, self.keep).await.map_err(fail)
+            }
+            StateSource::Gcs(gcs) => {
+                // The CRD requires the key; a source written before that rule gets a clear error.
+                let Some(r) = &gcs.credentials_secret_ref else {
+                    let origin = format!("gs://{}: gcs.credentialsSecretRef", gcs.bucket);
+                    return Err(fail(StateReadError::NotFound { origin }));
+                };
+                let key = secret(r).await?;
+                let store = gcs_store(&gcs.bucket, &String::from_utf8_lossy(&key)).map_err(fail)?;
+                let (key, prefix) = (gcs.key.as_deref(), gcs.prefix.as_deref());
+                let read = read_object_states(store.as_ref(), "gs", &gcs.bucket, key, prefix, self.keep);
+                read.await.map_err(fail)
+            }
+            StateSource::AzureBlob(azure) => {
+                let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).trim().to_string();
+                let credential = match (&azure.access_key_secret_ref, &azure.sas_token_secret_ref) {
+                    (Some(r), _) => AzureCredential::AccessKey(text(secret(r).await?)),
+                    (None, Some(r)) => AzureCredential::SasToken(text(secret(r).await?)),
+                    (None, None) => {
+                        let origin =
+                            format!("azblob://{}/{}: accessKeySecretRef", azure.account, azure.container);
+                        return Err(fail(StateReadError::NotFound { origin }));
+                    }
+                };
+                let endpoint = azure.endpoint.as_deref();
+                let store =
+                    azure_store(&azure.account, &azure.container, &credential, endpoint).map_err(fail)?;
+                let bucket = format!("{}/{}", azure.account, azure.container);
+                let (blob, prefix) = (azure.blob.as_deref(), azure.prefix.as_deref());
+                let read = read_object_states(store.as_ref(), "azblob", &bucket, blob, prefix, self.keep);
+                read.await.map_err(fail)
+            }
+        }
+    }
+}
+
+/// The workspaces a Terraform Cloud source selects, read with `token`.
+fn cloud_workspaces(cloud: &TerraformCloudLocation, token: &str) -> CloudWorkspaces {
+    let select = match (&cloud.workspace, &cloud.workspace_prefix, &cloud.tags) {
+        (Some(name), _, _) => WorkspaceSelector::Name(name.clone()),
+        (None, Some(prefix), _) => WorkspaceSelector::Prefix(prefix.clone()),
+        (None, None, tags) => WorkspaceSelector::Tags(tags.clone().unwrap_or_default()),
+    };
+    CloudWorkspaces {
+        address: cloud.address.clone(),
+        organization: cloud.organization.clone(),
+        select,
+        token: token.to_string(),
+        ca_pem: None,
+    }
 }

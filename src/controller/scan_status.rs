@@ -188,7 +188,7 @@ mod tests {
     use crate::provider::DiscoveryFailure;
 
     fn scan() -> DriftScan {
-        serde_yaml::from_str(include_str!("../../tests/fixtures/objects/driftscan.yaml")).expect("fixture")
+        crate::crd::from_yaml(include_str!("../../tests/fixtures/objects/driftscan.yaml")).expect("fixture")
     }
 
     fn report(items: usize, partial: bool) -> Report {

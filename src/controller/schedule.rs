@@ -105,7 +105,7 @@ mod tests {
 
     fn completed_scan() -> DriftScan {
         let mut scan: DriftScan =
-            serde_yaml::from_str(include_str!("../../tests/fixtures/objects/driftscan.yaml"))
+            crate::crd::from_yaml(include_str!("../../tests/fixtures/objects/driftscan.yaml"))
                 .expect("fixture");
         scan.status = Some(DriftScanStatus {
             phase: Some(ScanPhase::Completed),

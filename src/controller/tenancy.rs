@@ -42,17 +42,18 @@ impl TenancyViolation {
 
 /// The credential source that is the operator's own identity, if `credentials` uses one.
 fn operator_identity(credentials: &Credentials) -> Option<&'static str> {
-    if credentials.none.is_some() {
-        return Some("none");
-    }
-    // Workload identity without a ServiceAccount of the namespace to exchange is the
-    // metadata server's identity: the operator's.
-    if credentials.workload_identity.is_some() && credentials.service_account_token().is_none() {
-        return Some("workloadIdentity");
-    }
-    match &credentials.assume_role {
-        Some(chain) if chain.source_secret_ref.is_none() => Some("assumeRole"),
-        _ => None,
+    match credentials {
+        Credentials::None(_) => Some("none"),
+        // Workload identity without a ServiceAccount of the namespace to exchange is
+        // the metadata server's identity: the operator's.
+        Credentials::WorkloadIdentity(_) if credentials.service_account_token().is_none() => {
+            Some("workloadIdentity")
+        }
+        Credentials::AssumeRole(chain) if chain.source_secret_ref.is_none() => Some("assumeRole"),
+        Credentials::SecretRef(_)
+        | Credentials::AssumeRole(_)
+        | Credentials::WebIdentity(_)
+        | Credentials::WorkloadIdentity(_) => None,
     }
 }
 
@@ -85,7 +86,8 @@ mod tests {
     use super::*;
 
     fn spec(credentials: &str, endpoint: &str) -> ProviderAccountSpec {
-        serde_yaml::from_str(&format!("provider: aws\ncredentials: {credentials}\n{endpoint}")).expect("spec")
+        crate::crd::from_yaml(&format!("provider: aws\ncredentials: {credentials}\n{endpoint}"))
+            .expect("spec")
     }
 
     fn policy(namespaces: &[&str], endpoints: &[&str]) -> TenancyPolicy {

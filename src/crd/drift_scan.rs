@@ -97,40 +97,43 @@ fn default_status_items() -> u32 {
     50
 }
 
-/// One place state is read from. Exactly one field is set.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, KubeSchema)]
-#[x_kube(validation = Rule::new("[has(self.configMapRef), has(self.secretRef), has(self.s3), has(self.gcs), has(self.azureBlob), has(self.http), has(self.terraformCloud)].filter(x, x).size() == 1").message("exactly one of configMapRef, secretRef, s3, gcs, azureBlob, http or terraformCloud must be set"))]
-#[x_kube(validation = Rule::new("!has(self.gcs) || has(self.gcs.credentialsSecretRef)").message("gcs.credentialsSecretRef: a GCS source needs a service-account key"))]
+// An enum so that every reader of sources matches each kind (serde keeps the YAML
+// `{configMapRef: ...}`; kube hoists the variants into properties plus a oneOf).
+/// One place state is read from: exactly one kind of source.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[schemars(extend("x-kubernetes-validations" = [
+    {
+        "rule": "[has(self.configMapRef), has(self.secretRef), has(self.s3), has(self.gcs), has(self.azureBlob), has(self.http), has(self.terraformCloud)].filter(x, x).size() == 1",
+        "message": "exactly one of configMapRef, secretRef, s3, gcs, azureBlob, http or terraformCloud must be set"
+    },
+    {
+        "rule": "!has(self.gcs) || has(self.gcs.credentialsSecretRef)",
+        "message": "gcs.credentialsSecretRef: a GCS source needs a service-account key"
+    }
+]))]
 #[serde(rename_all = "camelCase")]
-pub struct StateSource {
+pub enum StateSource {
     /// A key of a ConfigMap in this namespace holding a state file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub config_map_ref: Option<SecretKeyRef>,
+    ConfigMapRef(SecretKeyRef),
 
     /// A key of a Secret in this namespace holding a state file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secret_ref: Option<SecretKeyRef>,
+    SecretRef(SecretKeyRef),
 
     /// An S3 object, or every `*.tfstate` under a prefix. Read with the account's credentials.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub s3: Option<ObjectLocation>,
+    S3(ObjectLocation),
 
     /// A GCS object, or every `*.tfstate` under a prefix.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub gcs: Option<ObjectLocation>,
+    Gcs(ObjectLocation),
 
     /// An Azure Blob, or every `*.tfstate` under a prefix; `bucket` is the container.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub azure_blob: Option<AzureBlobLocation>,
+    AzureBlob(AzureBlobLocation),
 
     /// An HTTP(S) URL serving a state file (for example the Terraform http backend).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub http: Option<HttpLocation>,
+    Http(HttpLocation),
 
     /// Terraform Cloud or Enterprise: the current state of one workspace, or of every
     /// workspace with a name prefix or with tags.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub terraform_cloud: Option<TerraformCloudLocation>,
+    TerraformCloud(TerraformCloudLocation),
 }
 
 /// Workspaces of a Terraform Cloud/Enterprise organization.

@@ -82,9 +82,39 @@ fn reflow(text: &str) -> String {
         .join("\n\n")
 }
 
+/// Reads a manifest written in YAML the way the operator receives it: as JSON from
+/// the API server. (serde_yaml reads externally tagged enums such as `Credentials`
+/// only from YAML tags, `!secretRef`, never from the `{secretRef: ...}` maps
+/// Kubernetes uses.)
+#[cfg(test)]
+pub fn from_yaml<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    let value: serde_json::Value = serde_yaml::from_str(text).map_err(|e| e.to_string())?;
+    serde_json::from_value(value).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_of_enums_keep_the_kubernetes_shape() {
+        // The one-ofs are Rust enums; what users write and the API server stores is
+        // still one key per source, and it reads back unchanged.
+        for json in [
+            serde_json::json!({"secretRef": {"name": "creds"}}),
+            serde_json::json!({"none": {}}),
+            serde_json::json!({"webIdentity": {"roleArn": "arn:aws:iam::123456789012:role/r", "serviceAccountName": "scanner"}}),
+        ] {
+            let credentials: Credentials = serde_json::from_value(json.clone()).expect("credentials");
+            assert_eq!(serde_json::to_value(&credentials).expect("json"), json);
+        }
+        let source = serde_json::json!({"configMapRef": {"name": "state", "key": "terraform.tfstate"}});
+        let parsed: StateSource = serde_json::from_value(source.clone()).expect("source");
+        assert!(matches!(parsed, StateSource::ConfigMapRef(_)));
+        assert_eq!(serde_json::to_value(&parsed).expect("json"), source);
+        let two = serde_json::json!({"secretRef": {"name": "a"}, "none": {}});
+        assert!(serde_json::from_value::<Credentials>(two).is_err(), "two sources are refused");
+    }
 
     #[test]
     fn committed_crds_match_the_rust_types() {

@@ -106,55 +106,85 @@ impl CloudProvider {
     }
 }
 
-/// Where the credentials come from. Exactly one field is set.
-#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, KubeSchema)]
-#[x_kube(validation = Rule::new("[has(self.secretRef), has(self.assumeRole), has(self.webIdentity), has(self.workloadIdentity), has(self.none)].filter(x, x).size() == 1").message("exactly one of secretRef, assumeRole, webIdentity, workloadIdentity or none must be set"))]
+// An enum so that every decision over credentials (tenancy, the Secret to check,
+// the exchange to run) is an exhaustive `match`: a new source that forgets one does
+// not compile. Serde keeps the YAML `{secretRef: ...}`.
+/// Where the credentials come from: exactly one source.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[schemars(extend("x-kubernetes-validations" = [{
+    "rule": "[has(self.secretRef), has(self.assumeRole), has(self.webIdentity), has(self.workloadIdentity), has(self.none)].filter(x, x).size() == 1",
+    "message": "exactly one of secretRef, assumeRole, webIdentity, workloadIdentity or none must be set"
+}]))]
 #[serde(rename_all = "camelCase")]
-pub struct Credentials {
+pub enum Credentials {
     /// A Secret in this namespace with static credentials. Keys: AWS `AWS_ACCESS_KEY_ID`,
     /// `AWS_SECRET_ACCESS_KEY` and optionally `AWS_SESSION_TOKEN`; GCP `credentials.json`
     /// (a service-account key); Azure `AZURE_TENANT_ID`, `AZURE_CLIENT_ID`,
     /// `AZURE_CLIENT_SECRET`; DigitalOcean `DIGITALOCEAN_TOKEN`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secret_ref: Option<LocalObjectRef>,
+    SecretRef(LocalObjectRef),
 
     /// AWS only: a chain of roles to assume, in order, starting from `sourceSecretRef`
     /// (or the ambient chain when that is not set).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub assume_role: Option<AssumeRoleChain>,
+    AssumeRole(AssumeRoleChain),
 
     /// AWS only: exchange a projected service-account token for role credentials
     /// (IRSA / EKS Pod Identity style).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub web_identity: Option<WebIdentity>,
+    WebIdentity(WebIdentity),
 
     /// GCP only: GKE-style workload identity (a token of a ServiceAccount of this
     /// namespace exchanged through STS), or the metadata server when no
     /// `serviceAccountName` is set; optionally impersonating a service account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workload_identity: Option<WorkloadIdentity>,
+    WorkloadIdentity(WorkloadIdentity),
 
     /// Use the ambient default credential chain of the operator's environment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub none: Option<AmbientCredentials>,
+    None(AmbientCredentials),
 }
 
 impl Credentials {
     /// The ServiceAccount of the account's namespace whose token these credentials
     /// exchange, and the audience it is minted for.
     pub fn service_account_token(&self) -> Option<(&str, &str)> {
-        if let Some(web) = &self.web_identity {
-            return Some((&web.service_account_name, web.audience()));
+        match self {
+            Self::WebIdentity(web) => Some((&web.service_account_name, web.audience())),
+            Self::WorkloadIdentity(workload) => {
+                Some((workload.service_account_name.as_deref()?, workload.audience.as_deref()?))
+            }
+            Self::SecretRef(_) | Self::AssumeRole(_) | Self::None(_) => None,
         }
-        let workload = self.workload_identity.as_ref()?;
-        Some((workload.service_account_name.as_deref()?, workload.audience.as_deref()?))
     }
 
     /// The Secret whose keys the credentials use: `secretRef`, or a role chain's
     /// `sourceSecretRef`.
     pub fn secret_name(&self) -> Option<&str> {
-        let source = self.assume_role.as_ref().and_then(|a| a.source_secret_ref.as_ref());
-        self.secret_ref.as_ref().or(source).map(|r| r.name.as_str())
+        match self {
+            Self::SecretRef(secret) => Some(&secret.name),
+            Self::AssumeRole(chain) => chain.source_secret_ref.as_ref().map(|r| r.name.as_str()),
+            Self::WebIdentity(_) | Self::WorkloadIdentity(_) | Self::None(_) => None,
+        }
+    }
+
+    /// The role chain to assume, when the credentials are one.
+    pub fn assume_role(&self) -> Option<&AssumeRoleChain> {
+        match self {
+            Self::AssumeRole(chain) => Some(chain),
+            _ => None,
+        }
+    }
+
+    /// The web identity exchange, when the credentials are one.
+    pub fn web_identity(&self) -> Option<&WebIdentity> {
+        match self {
+            Self::WebIdentity(web) => Some(web),
+            _ => None,
+        }
+    }
+
+    /// GCP workload identity, when the credentials are one.
+    pub fn workload_identity(&self) -> Option<&WorkloadIdentity> {
+        match self {
+            Self::WorkloadIdentity(workload) => Some(workload),
+            _ => None,
+        }
     }
 }
 

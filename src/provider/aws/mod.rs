@@ -211,8 +211,8 @@ async fn sdk_config(settings: &ProviderSettings, region: &str) -> Result<SdkConf
     };
     let spec = &settings.spec;
     match &settings.credentials {
-        _ if spec.assume_role.is_some() => {
-            let roles = spec.assume_role.as_ref().map(|chain| chain.roles.as_slice()).unwrap_or_default();
+        _ if spec.assume_role().is_some() => {
+            let roles = spec.assume_role().map(|chain| chain.roles.as_slice()).unwrap_or_default();
             let mut config = loader(secret.as_ref().map(static_creds)).load().await;
             for step in roles {
                 let mut builder = aws_config::sts::AssumeRoleProvider::builder(&step.role_arn)
@@ -230,7 +230,7 @@ async fn sdk_config(settings: &ProviderSettings, region: &str) -> Result<SdkConf
         CredentialSource::Secret(_) => Ok(loader(secret.as_ref().map(static_creds)).load().await),
         CredentialSource::Ambient => Ok(loader(None).load().await),
         CredentialSource::ServiceAccountToken(token) => {
-            let role_arn = spec.web_identity.as_ref().map(|w| w.role_arn.as_str()).ok_or_else(|| {
+            let role_arn = spec.web_identity().map(|w| w.role_arn.as_str()).ok_or_else(|| {
                 ProviderError::Unauthorized("a ServiceAccount token needs credentials.webIdentity".into())
             })?;
             // Exchanged here rather than with aws-config's provider, which takes no

@@ -83,7 +83,7 @@ impl Auth {
     pub fn new(settings: &ProviderSettings) -> Result<Self, ProviderError> {
         let endpoint = |service: &str, default: &str| super::service_base(settings, service, default);
         let spec = &settings.spec;
-        let workload = spec.workload_identity.as_ref();
+        let workload = spec.workload_identity();
         let metadata = endpoint("metadata", "http://metadata.google.internal");
         let mut metadata_email_url = None;
         let (credentials, principal) = match &settings.credentials {
