@@ -98,6 +98,7 @@ class Replay:
         self.dynamodb = session.client("dynamodb", endpoint_url=endpoint)
         self.efs = session.client("efs", endpoint_url=endpoint)
         self.acm = session.client("acm", endpoint_url=endpoint)
+        self.sqs = session.client("sqs", endpoint_url=endpoint)
         self.route53 = session.client("route53", endpoint_url=endpoint)
         self.eks = session.client("eks", endpoint_url=endpoint)
         self.kms = session.client("kms", endpoint_url=endpoint)
@@ -686,6 +687,18 @@ class Replay:
         group = self.iam_principal("group", a["group"])
         self.iam.attach_group_policy(GroupName=group, PolicyArn=self.iam_policy_arn(a["policy_arn"]))
 
+    def aws_iam_group_membership(self, a):
+        group = self.iam_principal("group", a["group"])
+        for user in a.get("users") or []:
+            self.iam.add_user_to_group(GroupName=group, UserName=self.iam_principal("user", user))
+
+    def aws_iam_policy_attachment(self, a):
+        arn = self.iam_policy_arn(a["policy_arn"])
+        for kind, attach in (("role", self.iam.attach_role_policy), ("user", self.iam.attach_user_policy),
+                             ("group", self.iam.attach_group_policy)):
+            for name in a.get(f"{kind}s") or []:
+                attach(**{f"{kind.capitalize()}Name": self.iam_principal(kind, name), "PolicyArn": arn})
+
     def aws_iam_openid_connect_provider(self, a):
         url = a["url"] if a["url"].startswith("https://") else f"https://{a['url']}"
         made = self.iam.create_open_id_connect_provider(
@@ -834,6 +847,27 @@ class Replay:
             self.lambda_.put_function_concurrency(
                 FunctionName=a["function_name"], ReservedConcurrentExecutions=a["reserved_concurrent_executions"])
 
+    def aws_lambda_alias(self, a):
+        function = a["function_name"].split(":")[-1]
+        version = a["function_version"]
+        if version != "$LATEST":
+            # Versions are numbered in order: publish up to the one the alias names.
+            while int(self.lambda_.publish_version(FunctionName=function)["Version"]) < int(version):
+                pass
+        made = self.lambda_.create_alias(FunctionName=function, Name=a["name"], FunctionVersion=version,
+                                         Description=a.get("description") or "")
+        self.new(a["id"], made["AliasArn"])
+
+    def aws_lambda_event_source_mapping(self, a):
+        source = a["event_source_arn"]
+        if source.startswith("arn:aws:sqs:"):
+            # The queue is context: SQS is not a type driftmgr checks yet.
+            self.sqs.create_queue(QueueName=source.split(":")[-1])
+        made = self.lambda_.create_event_source_mapping(
+            FunctionName=a["function_name"], EventSourceArn=source, BatchSize=a.get("batch_size") or 10,
+            Enabled=a.get("enabled", True), MaximumBatchingWindowInSeconds=a.get("maximum_batching_window_in_seconds") or 0)
+        self.new(a["id"], made["UUID"])
+
     def aws_lambda_permission(self, a):
         args = {"FunctionName": a["function_name"], "StatementId": a["statement_id"],
                 "Action": a["action"], "Principal": a["principal"]}
@@ -941,6 +975,23 @@ class Replay:
     def aws_alb_listener(self, a):
         self.aws_lb_listener(a)
 
+    def aws_lb_listener_rule(self, a):
+        fields = {"host_header": "host-header", "path_pattern": "path-pattern", "source_ip": "source-ip",
+                  "http_request_method": "http-request-method"}
+        configs = {"host-header": "HostHeaderConfig", "path-pattern": "PathPatternConfig",
+                   "source-ip": "SourceIpConfig", "http-request-method": "HttpRequestMethodConfig"}
+        conditions = [{"Field": fields[key], configs[fields[key]]: {"Values": block["values"]}}
+                      for c in a.get("condition") or [] for key in fields for block in c.get(key) or []]
+        args = {"ListenerArn": self.ids.get(a["listener_arn"], a["listener_arn"]), "Priority": a["priority"],
+                "Conditions": conditions, "Actions": [self.listener_action(x) for x in a.get("action") or []]}
+        if cloud_tags(a):
+            args["Tags"] = [{"Key": k, "Value": v} for k, v in cloud_tags(a).items()]
+        made = self.elb.create_rule(**args)["Rules"][0]
+        self.new(a["arn"], made["RuleArn"])
+
+    def aws_alb_listener_rule(self, a):
+        self.aws_lb_listener_rule(a)
+
     def aws_lb_target_group_attachment(self, a):
         target = {"Id": self.ref(a["target_id"]) if ID_PATTERN.fullmatch(a["target_id"]) else a["target_id"]}
         if a.get("port"):
@@ -997,6 +1048,39 @@ class Replay:
             self.default_subnet_group()
         if a.get("db_subnet_group_name"):
             args["DBSubnetGroupName"] = a["db_subnet_group_name"]
+        self.rds.create_db_instance(**args)
+
+    def aws_rds_cluster(self, a):
+        args = {"DBClusterIdentifier": a["cluster_identifier"], "Engine": a["engine"],
+                "MasterUsername": a.get("master_username") or "admin", "MasterUserPassword": "replayed-password",
+                "Tags": self.rds_tags(a)}
+        optional = {
+            "engine_version": "EngineVersion", "engine_mode": "EngineMode", "port": "Port", "database_name": "DatabaseName",
+            "db_subnet_group_name": "DBSubnetGroupName", "db_cluster_parameter_group_name": "DBClusterParameterGroupName",
+            "storage_encrypted": "StorageEncrypted", "kms_key_id": "KmsKeyId", "backup_retention_period": "BackupRetentionPeriod",
+            "preferred_backup_window": "PreferredBackupWindow", "preferred_maintenance_window": "PreferredMaintenanceWindow",
+            "deletion_protection": "DeletionProtection", "iam_database_authentication_enabled": "EnableIAMDatabaseAuthentication",
+            "copy_tags_to_snapshot": "CopyTagsToSnapshot", "enabled_cloudwatch_logs_exports": "EnableCloudwatchLogsExports",
+        }
+        for key, name in optional.items():
+            if a.get(key) not in (None, "", 0, []):
+                args[name] = a[key]
+        if a.get("vpc_security_group_ids"):
+            args["VpcSecurityGroupIds"] = [self.ref(g) for g in a["vpc_security_group_ids"]]
+        self.rds.create_db_cluster(**args)
+
+    def aws_rds_cluster_instance(self, a):
+        args = {"DBInstanceIdentifier": a["identifier"], "DBClusterIdentifier": a["cluster_identifier"],
+                "DBInstanceClass": a["instance_class"], "Engine": a["engine"], "Tags": self.rds_tags(a)}
+        optional = {
+            "publicly_accessible": "PubliclyAccessible", "db_parameter_group_name": "DBParameterGroupName",
+            "db_subnet_group_name": "DBSubnetGroupName", "auto_minor_version_upgrade": "AutoMinorVersionUpgrade",
+            "monitoring_interval": "MonitoringInterval", "promotion_tier": "PromotionTier",
+            "ca_cert_identifier": "CACertificateIdentifier", "performance_insights_enabled": "EnablePerformanceInsights",
+        }
+        for key, name in optional.items():
+            if a.get(key) not in (None, "", []):
+                args[name] = a[key]
         self.rds.create_db_instance(**args)
 
     # -- API Gateway v1 (moto makes its own ids; composite ids are rewritten) -----------
@@ -1180,6 +1264,33 @@ class Replay:
         if a.get("vpc_id"):
             self.ec2.attach_vpn_gateway(VpcId=self.ref(a["vpc_id"]), VpnGatewayId=made["VpnGatewayId"])
 
+    def aws_customer_gateway(self, a):
+        args = {"Type": a.get("type") or "ipsec.1", "BgpAsn": int(a["bgp_asn"]), "PublicIp": a["ip_address"]}
+        if cloud_tags(a):
+            args["TagSpecifications"] = tag_specs("customer-gateway", cloud_tags(a))
+        made = self.ec2.create_customer_gateway(**args)["CustomerGateway"]
+        self.new(a["id"], made["CustomerGatewayId"])
+
+    def aws_vpc_peering_connection(self, a):
+        args = {"VpcId": self.ref(a["vpc_id"]), "PeerVpcId": self.ref(a["peer_vpc_id"], cidr="10.99.0.0/16")}
+        if cloud_tags(a):
+            args["TagSpecifications"] = tag_specs("vpc-peering-connection", cloud_tags(a))
+        made = self.ec2.create_vpc_peering_connection(**args)["VpcPeeringConnection"]
+        self.new(a["id"], made["VpcPeeringConnectionId"])
+        if a.get("auto_accept"):
+            self.ec2.accept_vpc_peering_connection(VpcPeeringConnectionId=made["VpcPeeringConnectionId"])
+
+    def aws_flow_log(self, a):
+        resource = next((a[k], kind) for k, kind in (("vpc_id", "VPC"), ("subnet_id", "Subnet"), ("eni_id", "NetworkInterface")) if a.get(k))
+        args = {"ResourceIds": [self.ref(resource[0])], "ResourceType": resource[1], "TrafficType": a["traffic_type"],
+                "LogDestinationType": a.get("log_destination_type") or "cloud-watch-logs",
+                "LogDestination": a["log_destination"], "DeliverLogsPermissionArn": a["iam_role_arn"],
+                "MaxAggregationInterval": a.get("max_aggregation_interval") or 600}
+        if cloud_tags(a):
+            args["TagSpecifications"] = tag_specs("vpc-flow-log", cloud_tags(a))
+        made = self.ec2.create_flow_logs(**args)["FlowLogIds"][0]
+        self.new(a["id"], made)
+
     def aws_launch_template(self, a):
         data = {}
         for key, name in (("image_id", "ImageId"), ("instance_type", "InstanceType"), ("key_name", "KeyName"), ("user_data", "UserData")):
@@ -1290,6 +1401,22 @@ class Replay:
             if a.get(key):
                 args[name] = a[key]
         self.new(a["id"], self.apigw2.create_integration(**args)["IntegrationId"])
+
+    def aws_apigatewayv2_stage(self, a):
+        args = {"ApiId": self.api_v2_for(a["api_id"]), "StageName": a["name"], "AutoDeploy": bool(a.get("auto_deploy"))}
+        if a.get("description"):
+            args["Description"] = a["description"]
+        for block in a.get("access_log_settings") or []:
+            args["AccessLogSettings"] = {"DestinationArn": block["destination_arn"], "Format": block["format"]}
+        for block in a.get("default_route_settings") or []:
+            settings = {"DetailedMetricsEnabled": bool(block.get("detailed_metrics_enabled"))}
+            for key, name in (("throttling_burst_limit", "ThrottlingBurstLimit"), ("throttling_rate_limit", "ThrottlingRateLimit")):
+                if block.get(key):
+                    settings[name] = block[key]
+            args["DefaultRouteSettings"] = settings
+        if cloud_tags(a):
+            args["Tags"] = cloud_tags(a)
+        self.apigw2.create_stage(**args)
 
     # -- DynamoDB and EFS ------------------------------------------------------------
     def aws_dynamodb_table(self, a):
@@ -1451,15 +1578,17 @@ class Replay:
         "aws_api_gateway_rest_api", "aws_api_gateway_resource", "aws_api_gateway_request_validator",
         "aws_api_gateway_method", "aws_api_gateway_method_response", "aws_api_gateway_integration",
         "aws_api_gateway_integration_response", "aws_api_gateway_deployment", "aws_api_gateway_stage",
-        "aws_apigatewayv2_api", "aws_apigatewayv2_integration", "aws_apigatewayv2_route",
-        "aws_cloudwatch_log_group", "aws_lambda_function", "aws_lambda_permission",
+        "aws_apigatewayv2_api", "aws_apigatewayv2_integration", "aws_apigatewayv2_route", "aws_apigatewayv2_stage",
+        "aws_cloudwatch_log_group", "aws_lambda_function", "aws_lambda_permission", "aws_lambda_alias",
+        "aws_lambda_event_source_mapping",
         "aws_ecr_repository", "aws_ecr_repository_policy",
         "aws_s3_bucket", "aws_s3_bucket_policy", "aws_s3_bucket_public_access_block",
         "aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_ownership_controls",
         "aws_s3_bucket_website_configuration", "aws_s3_bucket_acl",
         "aws_iam_policy", "aws_iam_role", "aws_iam_user", "aws_iam_group", "aws_iam_role_policy",
         "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role_policy_attachment",
-        "aws_iam_user_policy_attachment", "aws_iam_group_policy_attachment", "aws_iam_instance_profile",
+        "aws_iam_user_policy_attachment", "aws_iam_group_policy_attachment", "aws_iam_group_membership",
+        "aws_iam_policy_attachment", "aws_iam_instance_profile",
         "aws_iam_service_linked_role", "aws_iam_openid_connect_provider",
         "aws_default_vpc", "aws_vpc", "aws_default_subnet", "aws_subnet", "aws_internet_gateway",
         "aws_default_security_group", "aws_security_group", "aws_key_pair", "aws_eip", "aws_instance",
@@ -1468,9 +1597,11 @@ class Replay:
         "aws_security_group_rule", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule",
         "aws_eip_association", "aws_volume_attachment",
         "aws_lb", "aws_alb", "aws_lb_target_group", "aws_alb_target_group", "aws_lb_listener", "aws_alb_listener",
+        "aws_lb_listener_rule", "aws_alb_listener_rule",
         "aws_lb_target_group_attachment",
-        "aws_db_subnet_group", "aws_db_parameter_group", "aws_db_instance",
+        "aws_db_subnet_group", "aws_db_parameter_group", "aws_db_instance", "aws_rds_cluster", "aws_rds_cluster_instance",
         "aws_vpc_endpoint", "aws_vpc_endpoint_route_table_association", "aws_vpn_gateway", "aws_launch_template",
+        "aws_customer_gateway", "aws_vpc_peering_connection", "aws_flow_log",
         "aws_eks_cluster", "aws_eks_node_group",
         "aws_ecs_cluster", "aws_ecs_task_definition", "aws_ecs_service", "aws_launch_configuration", "aws_autoscaling_group",
         "aws_dynamodb_table", "aws_efs_file_system", "aws_efs_mount_target",

@@ -5,7 +5,9 @@ For each state: replay it (see replay.py), run `driftmgr scan` and require it in
 (zero Modified, Missing and Unmanaged, exit code 0). Then, once per perturbation,
 replay it afresh, change one thing in moto behind the state's back, and require
 exactly the drift item(s) written below: kind, type, id, path, expected and actual
-value, severity. The expectations are written by hand from the AWS API's behaviour,
+value, severity. A perturbation's scan lists only the types of its state, context and
+expected items (the in-sync scan, and every perturbation that must report nothing,
+list all types): a full listing per check would double the corpus's time. The expectations are written by hand from the AWS API's behaviour,
 not computed by driftmgr's code.
 
 Usage: replay_corpus.py DRIFTMGR_BINARY MOTO_URL FIXTURES_DIR [[!]PATH_PART]
@@ -31,10 +33,42 @@ def reset(moto):
     urllib.request.urlopen(urllib.request.Request(f"{moto}/moto-api/reset", method="POST")).read()
 
 
-def scan(driftmgr, moto, region, states):
+def listed_types():
+    """The type discovery lists each AWS type as: itself, the parent it is folded into,
+    or the type it manages; from docs/coverage.md, which a unit test keeps equal to the
+    declarations."""
+    page = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "coverage.md")
+    listed = {}
+    with open(page) as f:
+        for row in f:
+            cells = [c.strip() for c in row.split("|")]
+            if len(cells) < 3 or not cells[1].startswith("`aws_"):
+                continue
+            name, listing = cells[1].strip("`"), cells[2]
+            other = listing.split("`")[1] if listing.startswith(("folded into `", "the `")) else name
+            listed[name] = other
+    return listed
+
+
+LISTED = listed_types()
+
+
+def scope(state, context, expected):
+    """The types a perturbation's scan lists: those of the state, its context and the
+    expected items. The in-sync scan, and a perturbation that must report nothing
+    (a derived resource never unmanaged), list every type."""
+    if not expected:
+        return None
+    types = {t for t, _, _ in managed(state)} | {r["type"] for r in context["resources"]} | {e[1] for e in expected}
+    return sorted({LISTED[t] for t in types if t in LISTED})
+
+
+def scan(driftmgr, moto, region, states, types=None):
     args = [driftmgr, "scan", "--region", region, "--endpoint", moto, "-o", "json"]
     for state in states:
         args += ["--state", state]
+    if types:
+        args += ["--resource-type", ",".join(types)]
     env = dict(os.environ, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_EC2_METADATA_DISABLED="true")
     done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
     try:
@@ -71,6 +105,16 @@ PUBLIC_ALL_CANONICAL = PUBLIC_READ_CANONICAL.replace("s3:GetObject", "s3:*")
 LOGS_PUBLIC = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::app-logs/*"}]}'
 LOGS_PUBLIC_CANONICAL = '{"Statement":[{"Action":["s3:GetObject"],"Effect":"Allow","Principal":{"AWS":["*"]},"Resource":["arn:aws:s3:::app-logs/*"]}],"Version":"2012-10-17"}'
 APP_DATA_CANONICAL = '{"Statement":[{"Action":["s3:GetObject","s3:ListBucket"],"Effect":"Allow","Resource":["arn:aws:s3:::app-data","arn:aws:s3:::app-data/*"]}],"Version":"2012-10-17"}'
+
+
+def add_user(r, user, group):
+    r.iam.create_user(UserName=user)
+    r.iam.add_user_to_group(GroupName=group, UserName=user)
+
+
+def restage(r, **settings):
+    r.apigw2.delete_stage(ApiId=r.ids["hn5fxpwfae"], StageName="example-stage")
+    r.apigw2.create_stage(ApiId=r.ids["hn5fxpwfae"], StageName="example-stage", **settings)
 
 
 def delete_role(r, role):
@@ -599,6 +643,18 @@ FIXTURES = {
                                                               ("integration_uri", None, "https://collector.example.com/"),
                                                               ("integration_method", None, "ANY")], "High")]),
     ]),
+    # Stages have no update in moto: one is made again with other settings (AWS keeps
+    # a stage's name, so that is the same stage changed).
+    "aws_apigatewayv2_stage": ("example-stage", [
+        ("throttling lifted", lambda r, _: restage(r, DefaultRouteSettings={"DetailedMetricsEnabled": False, "ThrottlingBurstLimit": 5000, "ThrottlingRateLimit": 10000.0}),
+         [("Modified", "aws_apigatewayv2_stage", None, [
+             ("default_route_settings", "trace=false metrics=false logging=OFF burst=0 rate=0", None),
+             ("default_route_settings", None, "trace=false metrics=false logging=OFF burst=5000 rate=10000")], "High")]),
+        ("deleted", lambda r, _: r.apigw2.delete_stage(ApiId=r.ids["hn5fxpwfae"], StageName="example-stage"),
+         [("Missing", "aws_apigatewayv2_stage", None, [], "High")]),
+        ("stage made", lambda r, _: r.apigw2.create_stage(ApiId=r.ids["hn5fxpwfae"], StageName="console"),
+         [("Unmanaged", "aws_apigatewayv2_stage", ANY, [], "Medium")]),
+    ]),
     "aws_dynamodb_table": ("GameScores", [
         ("recovery on", lambda r, t: r.dynamodb.update_continuous_backups(
             TableName=t, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}),
@@ -654,6 +710,7 @@ def secrets(state):
               for block in a.get("environment") or [] for value in (block.get("variables") or {}).values()]
     values += [variable["value"] for type_, _, a in managed(state) if type_ == "aws_ecs_task_definition"
                for container in json.loads(a.get("container_definitions") or "[]") for variable in container.get("environment") or []]
+    values += [a["master_password"] for type_, _, a in managed(state) if type_ == "aws_rds_cluster" and a.get("master_password")]
     return values + [a["password"] for type_, _, a in managed(state) if type_ == "aws_db_instance" and a.get("password")]
 
 
@@ -689,7 +746,7 @@ def check_items(replay, target, items, expected):
     items = [i for i in items if i["id"] not in extra_ok]
     if len(items) != len(expected):
         return f"expected {len(expected)} item(s), got {json.dumps(items)}"
-    for (kind, type_, old_id, changes, severity), item in zip(sorted(expected, key=lambda e: e[0]), sorted(items, key=lambda i: i["kind"])):
+    for (kind, type_, old_id, changes, severity), item in zip(sorted(expected, key=lambda e: e[:2]), sorted(items, key=lambda i: (i["kind"], i["type"]))):
         want_id = ANY if old_id is ANY else expected_value(replay, old_id or target)
         got_changes = [(c["path"], c.get("expected"), c.get("actual")) for c in item.get("changes", [])]
         want_changes = [(p, expected_value(replay, e), expected_value(replay, a)) for p, e, a in changes]
@@ -737,7 +794,7 @@ def main():
                     with open(file, "w") as f:
                         json.dump(content, f)
                     files.append(file)
-                code, report, stderr = scan(driftmgr, moto, replay.region, files)
+                code, report, stderr = scan(driftmgr, moto, replay.region, files, scope(state, context, expected))
                 leaked = [v for v in secrets(state) if v in json.dumps(report) + stderr]
                 if report is None:
                     problem = f"no JSON report (exit {code}): {stderr.strip()}"
@@ -836,6 +893,7 @@ WEB_LB = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/w
 API_TG = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/api/0a11c0ffee000002"
 HTTP_LISTENER = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/0a11c0ffee000001/0a11c0ffee000003"
 API_LISTENER = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/web/0a11c0ffee000001/0a11c0ffee000004"
+API_RULE = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/web/0a11c0ffee000001/0a11c0ffee000004/0a11c0ffee000005"
 API_CHECK = "enabled=true HTTP:traffic-port/healthz every 15s timeout 5s healthy 3 unhealthy 3 matcher 200-299"
 
 ORDERS_SUBNETS = ["subnet-0d1b0c0ffee000001", "subnet-0d1b0c0ffee000002"]
@@ -932,10 +990,35 @@ SYNTHETIC_CASES = {
          [("Modified", "aws_vpn_gateway", "vgw-0c1b0c0ffee000001", [("vpc_id", "vpc-0c1b0c0ffee000001", None)], "Medium")]),
         ("endpoint made", lambda r, _: r.ec2.create_vpc_endpoint(VpcId=r.ids["vpc-0c1b0c0ffee000001"], ServiceName="com.amazonaws.eu-west-1.dynamodb"),
          [("Unmanaged", "aws_vpc_endpoint", ANY, [], "Medium")]),
+        # moto has no call that changes a flow log or a customer gateway in place (AWS
+        # has none either): each is deleted, or made anew in the console.
+        ("flow log deleted", lambda r, _: r.ec2.delete_flow_logs(FlowLogIds=[r.ids["fl-0c1b0c0ffee000001"]]),
+         [("Missing", "aws_flow_log", "fl-0c1b0c0ffee000001", [], "High")]),
+        ("flow log tag", lambda r, _: r.ec2.create_tags(Resources=[r.ids["fl-0c1b0c0ffee000001"]], Tags=[{"Key": "Name", "Value": "off"}]),
+         [("Modified", "aws_flow_log", "fl-0c1b0c0ffee000001", [("tags.Name", "rejects", "off")], "Low")]),
+        ("gateway tag", lambda r, _: r.ec2.create_tags(Resources=[r.ids["cgw-0c1b0c0ffee000001"]], Tags=[{"Key": "ManagedBy", "Value": "console"}]),
+         [("Modified", "aws_customer_gateway", "cgw-0c1b0c0ffee000001", [("tags.ManagedBy", "terraform", "console")], "Low")]),
+        ("gateway made", lambda r, _: r.ec2.create_customer_gateway(Type="ipsec.1", BgpAsn=65001, PublicIp="198.51.100.7"),
+         [("Unmanaged", "aws_customer_gateway", ANY, [], "Medium")]),
+        ("peering deleted", lambda r, _: r.ec2.delete_vpc_peering_connection(VpcPeeringConnectionId=r.ids["pcx-0c1b0c0ffee000001"]),
+         [("Missing", "aws_vpc_peering_connection", "pcx-0c1b0c0ffee000001", [], "High")]),
+        ("peering made", lambda r, _: r.ec2.create_vpc_peering_connection(VpcId=r.ids["vpc-0c1b0c0ffee000001"], PeerVpcId=r.ids["vpc-0c1b0c0ffee0000ff"]),
+         [("Unmanaged", "aws_vpc_peering_connection", ANY, [], "Medium")]),
     ]),
     # The instance's id is its resource id (provider v5); discovery knows it by its
     # identifier, which the state also records.
     "rds-stack": ("orders", [
+        ("cluster unprotected", lambda r, _: r.rds.modify_db_cluster(DBClusterIdentifier="ledger", DeletionProtection=False, ApplyImmediately=True),
+         [("Modified", "aws_rds_cluster", "ledger", [("deletion_protection", True, False)], "High")]),
+        ("cluster backups shortened", lambda r, _: r.rds.modify_db_cluster(DBClusterIdentifier="ledger", BackupRetentionPeriod=1, ApplyImmediately=True),
+         [("Modified", "aws_rds_cluster", "ledger", [("backup_retention_period", 14, 1)], "High")]),
+        ("member made public", lambda r, _: r.rds.modify_db_instance(DBInstanceIdentifier="ledger-1", PubliclyAccessible=True, ApplyImmediately=True),
+         [("Modified", "aws_rds_cluster_instance", "ledger-1", [("publicly_accessible", False, True)], "Critical")]),
+        ("member resized", lambda r, _: r.rds.modify_db_instance(DBInstanceIdentifier="ledger-1", DBInstanceClass="db.r6g.xlarge", ApplyImmediately=True),
+         [("Modified", "aws_rds_cluster_instance", "ledger-1", [("instance_class", "db.r6g.large", "db.r6g.xlarge")], "Medium")]),
+        ("member added", lambda r, _: r.rds.create_db_instance(DBInstanceIdentifier="ledger-2", DBClusterIdentifier="ledger",
+                                                               DBInstanceClass="db.r6g.large", Engine="aurora-postgresql"),
+         [("Unmanaged", "aws_rds_cluster_instance", "ledger-2", [], "Medium")]),
         ("backups shortened", lambda r, db: r.rds.modify_db_instance(DBInstanceIdentifier=db, BackupRetentionPeriod=1, ApplyImmediately=True),
          [("Modified", "aws_db_instance", ORDERS_DB, [("backup_retention_period", 7, 1)], "High")]),
         ("made public", lambda r, db: r.rds.modify_db_instance(DBInstanceIdentifier=db, PubliclyAccessible=True, ApplyImmediately=True),
@@ -956,6 +1039,19 @@ SYNTHETIC_CASES = {
          [("Missing", "aws_db_instance", ORDERS_DB, [], "High")]),
     ]),
     "elb-stack": (WEB_LB, [
+        # A rule widened to every path: all requests now reach the API's targets.
+        ("rule widened", lambda r, _: r.elb.modify_rule(RuleArn=r.ids[API_RULE], Conditions=[
+            {"Field": "path-pattern", "PathPatternConfig": {"Values": ["/*"]}},
+            {"Field": "http-request-method", "HttpRequestMethodConfig": {"Values": ["GET", "POST"]}}]),
+         [("Modified", "aws_lb_listener_rule", API_RULE, [("condition", "path_pattern /api/*", None), ("condition", None, "path_pattern /*")], "High")]),
+        ("rule reordered", lambda r, _: r.elb.set_rule_priorities(RulePriorities=[{"RuleArn": r.ids[API_RULE], "Priority": 20}]),
+         [("Modified", "aws_lb_listener_rule", API_RULE, [("priority", 10, 20)], "Medium")]),
+        ("rule deleted", lambda r, _: r.elb.delete_rule(RuleArn=r.ids[API_RULE]),
+         [("Missing", "aws_lb_listener_rule", API_RULE, [], "High")]),
+        ("rule made", lambda r, _: r.elb.create_rule(ListenerArn=r.ids[API_LISTENER], Priority=5, Conditions=[
+            {"Field": "host-header", "HostHeaderConfig": {"Values": ["admin.example.com"]}}],
+            Actions=[{"Type": "forward", "TargetGroupArn": r.ids[API_TG]}]),
+         [("Unmanaged", "aws_lb_listener_rule", ANY, [], "Medium")]),
         ("protection off", lambda r, lb: r.elb.modify_load_balancer_attributes(
             LoadBalancerArn=lb, Attributes=[{"Key": "deletion_protection.enabled", "Value": "false"}]),
          [("Modified", "aws_lb", None, [("enable_deletion_protection", True, False)], "High")]),
@@ -968,8 +1064,10 @@ SYNTHETIC_CASES = {
          [("Modified", "aws_lb_listener", HTTP_LISTENER, [
              ("default_action", "redirect HTTP_301 HTTPS://#{host}:443/#{path}?#{query}", None),
              ("default_action", None, f"forward {API_TG}")], "High")]),
+        # AWS deletes a listener's rules with it (moto too): each is reported missing.
         ("listener deleted", lambda r, _: r.elb.delete_listener(ListenerArn=r.ids[API_LISTENER]),
-         [("Missing", "aws_lb_listener", API_LISTENER, [], "High")]),
+         [("Missing", "aws_lb_listener", API_LISTENER, [], "High"),
+          ("Missing", "aws_lb_listener_rule", API_RULE, [], "High")]),
         ("target deregistered", lambda r, _: r.elb.deregister_targets(TargetGroupArn=r.ids[API_TG], Targets=[{"Id": "10.100.2.10", "Port": 8080}]),
          [("Missing", "aws_lb_target_group_attachment", f"{API_TG}-20250302101113000000000002", [], "High")]),
         ("target registered", lambda r, _: r.elb.register_targets(TargetGroupArn=r.ids[API_TG], Targets=[{"Id": "10.100.3.10", "Port": 8080}]),
@@ -981,6 +1079,16 @@ SYNTHETIC_CASES = {
          [("Modified", "aws_lb", None, [("tags.ManagedBy", "terraform", "console")], "Low")]),
     ]),
     "lambda-stack": ("orders", [
+        # The alias moved to unpublished code (publishing again would give version 1 back:
+        # AWS, like moto, publishes a new version only when the function changed).
+        ("alias moved", lambda r, f: r.lambda_.update_alias(FunctionName=f, Name="live", FunctionVersion="$LATEST"),
+         [("Modified", "aws_lambda_alias", "arn:aws:lambda:eu-west-1:123456789012:function:orders:live", [("function_version", "1", "$LATEST")], "High")]),
+        ("alias made", lambda r, f: r.lambda_.create_alias(FunctionName=f, Name="console", FunctionVersion="$LATEST"),
+         [("Unmanaged", "aws_lambda_alias", "arn:aws:lambda:eu-west-1:123456789012:function:orders:console", [], "Medium")]),
+        ("mapping disabled", lambda r, _: r.lambda_.update_event_source_mapping(UUID=r.ids["0b5c0ffe-e000-4000-8000-000000000001"], Enabled=False),
+         [("Modified", "aws_lambda_event_source_mapping", "0b5c0ffe-e000-4000-8000-000000000001", [("enabled", True, False)], "High")]),
+        ("mapping batch", lambda r, _: r.lambda_.update_event_source_mapping(UUID=r.ids["0b5c0ffe-e000-4000-8000-000000000001"], BatchSize=100),
+         [("Modified", "aws_lambda_event_source_mapping", "0b5c0ffe-e000-4000-8000-000000000001", [("batch_size", 10, 100)], "Medium")]),
         ("memory", lambda r, f: r.lambda_.update_function_configuration(FunctionName=f, MemorySize=1024),
          [("Modified", "aws_lambda_function", None, [("memory_size", 256, 1024)], "Medium")]),
         ("timeout", lambda r, f: r.lambda_.update_function_configuration(FunctionName=f, Timeout=900),
@@ -1074,6 +1182,18 @@ SYNTHETIC_CASES = {
             OpenIDConnectProviderArn=GITHUB_OIDC, ThumbprintList=["1c58a3a8518e8759bf075b76b750d4f2df264fcd"]),
          [("Modified", "aws_iam_openid_connect_provider", GITHUB_OIDC,
            [("thumbprint_list", ["6938fd4d98bab03faadb97b34396831e3780aea1"], ["1c58a3a8518e8759bf075b76b750d4f2df264fcd"])], "Medium")]),
+        # Group membership is exclusive: a user added in the console shows, one removed too.
+        ("user added to group", lambda r, _: add_user(r, "mallory", "developers"),
+         [("Modified", "aws_iam_group_membership", "developers-members", [("users", ["alice"], ["alice", "mallory"])], "High"),
+          ("Unmanaged", "aws_iam_user", "mallory", [], "Medium")]),
+        ("user removed from group", lambda r, _: r.iam.remove_user_from_group(GroupName="developers", UserName="alice"),
+         [("Missing", "aws_iam_group_membership", "developers-members", [], "High")]),
+        # A policy attachment is exclusive too: the policy attached to one more principal.
+        ("policy attached to a role", lambda r, role: r.iam.attach_role_policy(RoleName=role, PolicyArn=READ_ONLY),
+         [("Modified", "aws_iam_policy_attachment", "read-only", [("roles", [], ["app"])], "High"),
+          ("Modified", "aws_iam_role", None, [("managed_policy_arns", None, READ_ONLY)], "High")]),
+        ("policy detached from a user", lambda r, _: r.iam.detach_user_policy(UserName="bob", PolicyArn=READ_ONLY),
+         [("Modified", "aws_iam_policy_attachment", "read-only", [("users", ["bob"], [])], "High")]),
         # AWS makes service-linked roles when a service needs one: never unmanaged.
         ("service made a role", lambda r, _: r.iam.create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com"), []),
         ("policy widened", lambda r, _: r.iam.create_policy_version(PolicyArn=r.ids.get(APP_DATA, APP_DATA), PolicyDocument=ALLOW_ALL, SetAsDefault=True),

@@ -3,12 +3,12 @@
 //! call each. Routes and integrations are parts of their API: the
 //! API's `routes` are made of its `aws_apigatewayv2_route`s, so a route added in the
 //! console shows on the API (unless the API is defined by an OpenAPI `body`). Stages
-//! are not listed yet: Terraform knows one by its name alone (`$default` on every HTTP
-//! API), which discovery cannot match to one API.
+//! take one more paged call per API; Terraform knows a stage by its name alone
+//! (`$default` on every HTTP API), so discovery knows it as `<api id>/<name>`.
 
 use std::sync::Arc;
 
-use aws_sdk_apigatewayv2::types::{Api, Integration, Route};
+use aws_sdk_apigatewayv2::types::{Api, Integration, Route, Stage};
 use serde_json::{Value, json};
 
 use super::entries::each;
@@ -20,7 +20,7 @@ use crate::drift::Compare::{Entries, Scalar, StringSet, Tags};
 use crate::drift::{Fold, LiveResource};
 
 const READ: &[&str] = &["apigateway:GET"];
-const PER_API: &[&str] = &["GetApis", "GetRoutes", "GetIntegrations"];
+const PER_API: &[&str] = &["GetApis", "GetRoutes", "GetIntegrations", "GetStages"];
 
 const fn v2(list: super::types::ListFn) -> Listing {
     Listing::List {
@@ -83,6 +83,27 @@ pub static TYPES: &[AwsType] = &[
         severity: &[("integration_uri", Severity::High), ("credentials_arn", Severity::High)],
         ..AwsType::new("aws_apigatewayv2_integration", v2(list_integration))
     },
+    AwsType {
+        compared: &[
+            ("auto_deploy", Scalar),
+            ("description", Scalar),
+            ("access_log_settings", Entries(access_logs)),
+            ("default_route_settings", Entries(route_settings)),
+            ("client_certificate_id", Scalar),
+        ],
+        defaults: &[("auto_deploy", "false")],
+        // Access logs off, or throttling lifted: what lets abuse through unseen.
+        severity: &[("access_log_settings", Severity::High), ("default_route_settings", Severity::High)],
+        not_compared: &[
+            ("deployment_id", "an auto-deployed stage moves to each new deployment by itself"),
+            ("stage_variables, route_settings", "not yet"),
+        ],
+        match_by: Some(|a| {
+            let text = |key: &str| a.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
+            Some(format!("{}/{}", text("api_id")?, text("name")?))
+        }),
+        ..AwsType::new("aws_apigatewayv2_stage", v2(list_stage))
+    },
 ];
 
 /// A route on its API's `routes` (it is also listed and compared on its own).
@@ -100,6 +121,7 @@ pub struct HttpApi {
     api: Api,
     routes: Vec<Route>,
     integrations: Vec<Integration>,
+    stages: Vec<Stage>,
 }
 
 /// One region's v2 APIs, read once for the three types of a discovery.
@@ -142,7 +164,8 @@ async fn apis<'a>(cx: &'a ListContext<'a>) -> Result<Arc<Vec<HttpApi>>, (String,
                 let apigw = client(cx);
                 let routes = parts_of!(cx, apigw, &id, "GetRoutes", get_routes, items);
                 let integrations = parts_of!(cx, apigw, &id, "GetIntegrations", get_integrations, items);
-                Ok(Some(HttpApi { api, routes, integrations }))
+                let stages = parts_of!(cx, apigw, &id, "GetStages", get_stages, items);
+                Ok(Some(HttpApi { api, routes, integrations, stages }))
             });
             read.await.map(Arc::new)
         })
@@ -224,7 +247,91 @@ fn list_integration<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
     })
 }
 
+fn list_stage<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    from_apis(cx, |apis, region| {
+        let stages =
+            apis.iter().flat_map(|a| a.stages.iter().map(move |s| (a.api.api_id().unwrap_or_default(), s)));
+        stages
+            .filter_map(|(api, s)| {
+                let name = s.stage_name()?;
+                let id = format!("{api}/{name}");
+                let logs = s.access_log_settings().map(|l| json!([{"destination_arn": l.destination_arn(), "format": l.format()}]));
+                let route = s.default_route_settings().map(|r| {
+                    json!([{
+                        "data_trace_enabled": r.data_trace_enabled(), "detailed_metrics_enabled": r.detailed_metrics_enabled(),
+                        "logging_level": r.logging_level().map(|l| l.as_str()),
+                        "throttling_burst_limit": r.throttling_burst_limit(), "throttling_rate_limit": r.throttling_rate_limit(),
+                    }])
+                });
+                let attributes = json!({
+                    "id": id, "api_id": api, "name": name, "auto_deploy": s.auto_deploy(), "description": s.description(),
+                    "access_log_settings": logs.unwrap_or_else(|| json!([])),
+                    "default_route_settings": route.unwrap_or_else(|| json!([])),
+                    "client_certificate_id": s.client_certificate_id(),
+                });
+                Some(live("aws_apigatewayv2_stage", &id, region, attributes))
+            })
+            .collect()
+    })
+}
+
+/// Access logging as `<destination> <format>`; none when no block or no destination.
+fn access_logs(value: Option<&Value>) -> std::collections::BTreeSet<String> {
+    let blocks = value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object);
+    blocks
+        .filter_map(|b| {
+            let text = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or_default();
+            (!text("destination_arn").is_empty())
+                .then(|| format!("{} {}", text("destination_arn"), text("format")))
+        })
+        .collect()
+}
+
+/// A stage's default route settings; an absent value (or block) is AWS's (off, no throttling
+/// limit, logging `OFF`), so the provider's zero block and AWS's sparse one agree.
+fn route_settings(value: Option<&Value>) -> std::collections::BTreeSet<String> {
+    let empty = serde_json::Map::new();
+    let mut blocks: Vec<&serde_json::Map<String, Value>> =
+        value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object).collect();
+    if blocks.is_empty() {
+        blocks.push(&empty); // no block: every setting at AWS's default
+    }
+    blocks
+        .into_iter()
+        .map(|b| {
+            let flag = |k: &str| b.get(k).and_then(Value::as_bool).unwrap_or(false);
+            let number = |k: &str| b.get(k).and_then(Value::as_f64).unwrap_or(0.0);
+            let level =
+                b.get("logging_level").and_then(Value::as_str).filter(|l| !l.is_empty()).unwrap_or("OFF");
+            format!(
+                "trace={} metrics={} logging={level} burst={} rate={}",
+                flag("data_trace_enabled"),
+                flag("detailed_metrics_enabled"),
+                number("throttling_burst_limit"),
+                number("throttling_rate_limit")
+            )
+        })
+        .collect()
+}
+
 /// Whether an API's state defines it by an OpenAPI body.
 pub(super) fn defined_by_body(expected: &Attributes) -> bool {
     expected.get("body").and_then(Value::as_str).is_some_and(|b| !b.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_route_settings_agree_however_they_are_written() {
+        let provider = json!([{"data_trace_enabled": false, "detailed_metrics_enabled": false, "logging_level": "",
+                               "throttling_burst_limit": 0, "throttling_rate_limit": 0}]);
+        let aws = json!([{"detailed_metrics_enabled": false, "logging_level": null}]);
+        assert_eq!(route_settings(Some(&provider)), route_settings(Some(&aws)));
+        assert_eq!(route_settings(Some(&provider)), route_settings(Some(&json!([]))));
+        let lifted = json!([{"throttling_burst_limit": 5000, "throttling_rate_limit": 10000.0}]);
+        assert_ne!(route_settings(Some(&provider)), route_settings(Some(&lifted)));
+        assert!(access_logs(Some(&json!([{"destination_arn": "", "format": ""}]))).is_empty());
+    }
 }

@@ -9,7 +9,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use aws_sdk_elasticloadbalancingv2::types::{Action, Listener, LoadBalancer, TargetGroup};
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, Listener, LoadBalancer, Rule, RuleCondition, TargetGroup,
+};
 use serde_json::{Map, Value, json};
 
 use super::entries::each;
@@ -104,6 +106,31 @@ pub static TYPES: &[AwsType] = &[
     },
     AwsType {
         compared: &[
+            ("listener_arn", Scalar),
+            ("priority", Scalar),
+            ("action", Entries(actions)),
+            ("condition", Entries(conditions)),
+            ("tags", Tags),
+        ],
+        // Where matching requests go, and which requests match: a rule widened to every
+        // path, or forwarding elsewhere.
+        severity: &[("action", Severity::High), ("condition", Severity::High)],
+        ..AwsType::new(
+            "aws_lb_listener_rule",
+            elbv2(
+                &["DescribeLoadBalancers", "DescribeListeners", "DescribeRules", "DescribeTags"],
+                &[
+                    BALANCERS,
+                    "elasticloadbalancing:DescribeListeners",
+                    "elasticloadbalancing:DescribeRules",
+                    TAGS,
+                ],
+                list_listener_rule,
+            ),
+        )
+    },
+    AwsType {
+        compared: &[
             ("port", Scalar),
             ("protocol", Scalar),
             ("protocol_version", Scalar),
@@ -148,6 +175,7 @@ pub static TYPES: &[AwsType] = &[
     AwsType::folded("aws_alb_target_group_attachment", "aws_lb_target_group", fold_attachment),
     AwsType::new("aws_alb", Listing::Alias { of: "aws_lb" }),
     AwsType::new("aws_alb_listener", Listing::Alias { of: "aws_lb_listener" }),
+    AwsType::new("aws_alb_listener_rule", Listing::Alias { of: "aws_lb_listener_rule" }),
     AwsType::new("aws_alb_target_group", Listing::Alias { of: "aws_lb_target_group" }),
 ];
 
@@ -369,27 +397,33 @@ fn balancer_attributes(b: &LoadBalancer, settings: &HashMap<String, String>, tag
     })
 }
 
+/// Every listener of every balancer of the region: DescribeListeners per balancer
+/// (there is no region-wide call), concurrently.
+async fn listeners<'a>(cx: &'a ListContext<'a>) -> Result<Vec<Listener>, (String, String)> {
+    let balancers = balancers(cx).await?;
+    let arns: Vec<String> =
+        balancers.iter().filter_map(|b| b.load_balancer_arn().map(str::to_string)).collect();
+    let per_balancer = read_each(arns, |balancer| async move {
+        let elb = client(cx);
+        let listeners = paginate(&cx.guard, "elasticloadbalancing", "DescribeListeners", |marker| {
+            let request =
+                elb.describe_listeners().load_balancer_arn(&balancer).page_size(400).set_marker(marker);
+            async move {
+                let out = request.send().await?;
+                Ok((out.listeners().to_vec(), out.next_marker().map(str::to_string)))
+            }
+        })
+        .await
+        .map_err(failure)?;
+        Ok(Some(listeners))
+    })
+    .await?;
+    Ok(per_balancer.into_iter().flatten().collect())
+}
+
 fn list_listener<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
     Box::pin(async move {
-        let balancers = balancers(cx).await?;
-        let arns: Vec<String> =
-            balancers.iter().filter_map(|b| b.load_balancer_arn().map(str::to_string)).collect();
-        let per_balancer = read_each(arns, |balancer| async move {
-            let elb = client(cx);
-            let listeners = paginate(&cx.guard, "elasticloadbalancing", "DescribeListeners", |marker| {
-                let request =
-                    elb.describe_listeners().load_balancer_arn(&balancer).page_size(400).set_marker(marker);
-                async move {
-                    let out = request.send().await?;
-                    Ok((out.listeners().to_vec(), out.next_marker().map(str::to_string)))
-                }
-            })
-            .await
-            .map_err(failure)?;
-            Ok(Some(listeners))
-        })
-        .await?;
-        let listeners: Vec<Listener> = per_balancer.into_iter().flatten().collect();
+        let listeners = listeners(cx).await?;
         let arns = listeners.iter().filter_map(|l| l.listener_arn().map(str::to_string)).collect();
         let tags = tags_of(cx, arns).await?;
         Ok(listeners
@@ -400,6 +434,109 @@ fn list_listener<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
             })
             .collect())
     })
+}
+
+/// The rules of every listener (DescribeRules per listener, concurrently), without
+/// each listener's default rule: that is the listener's `default_action`.
+fn list_listener_rule<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(async move {
+        let listeners = listeners(cx).await?;
+        let arns: Vec<String> =
+            listeners.iter().filter_map(|l| l.listener_arn().map(str::to_string)).collect();
+        let per_listener = read_each(arns, |listener| async move {
+            let elb = client(cx);
+            let rules = paginate(&cx.guard, "elasticloadbalancing", "DescribeRules", |marker| {
+                let request = elb.describe_rules().listener_arn(&listener).page_size(400).set_marker(marker);
+                async move {
+                    let out = request.send().await?;
+                    Ok((out.rules().to_vec(), out.next_marker().map(str::to_string)))
+                }
+            })
+            .await
+            .map_err(failure)?;
+            let own = rules.into_iter().filter(|r| r.is_default() != Some(true));
+            Ok(Some(own.map(|rule| (listener.clone(), rule)).collect::<Vec<_>>()))
+        })
+        .await?;
+        let rules: Vec<(String, Rule)> = per_listener.into_iter().flatten().collect();
+        let arns = rules.iter().filter_map(|(_, r)| r.rule_arn().map(str::to_string)).collect();
+        let tags = tags_of(cx, arns).await?;
+        Ok(rules
+            .iter()
+            .filter_map(|(listener, r)| {
+                let arn = r.rule_arn()?;
+                let attributes = json!({
+                    "id": arn, "arn": arn, "listener_arn": listener,
+                    "priority": r.priority().and_then(|p| p.parse::<i64>().ok()),
+                    "action": r.actions().iter().map(action).collect::<Vec<_>>(),
+                    "condition": r.conditions().iter().map(condition).collect::<Vec<_>>(),
+                    "tags": tags.get(arn),
+                });
+                Some(live("aws_lb_listener_rule", arn, cx.region, attributes))
+            })
+            .collect())
+    })
+}
+
+/// A rule condition in the provider's block shape (`path_pattern: [{values}]`).
+fn condition(c: &RuleCondition) -> Value {
+    let values = |config: Option<&[String]>| {
+        let mut values: Vec<String> = config.filter(|v| !v.is_empty()).unwrap_or(c.values()).to_vec();
+        values.sort();
+        values
+    };
+    match c.field().unwrap_or_default() {
+        "host-header" => {
+            json!({"host_header": [{"values": values(c.host_header_config().map(|h| h.values()))}]})
+        }
+        "path-pattern" => {
+            json!({"path_pattern": [{"values": values(c.path_pattern_config().map(|p| p.values()))}]})
+        }
+        "http-request-method" => json!({"http_request_method": [{
+            "values": values(c.http_request_method_config().map(|m| m.values()))
+        }]}),
+        "source-ip" => json!({"source_ip": [{"values": values(c.source_ip_config().map(|s| s.values()))}]}),
+        "http-header" => json!({"http_header": [{
+            "http_header_name": c.http_header_config().and_then(|h| h.http_header_name()),
+            "values": values(c.http_header_config().map(|h| h.values())),
+        }]}),
+        "query-string" => {
+            let pairs = c.query_string_config().map(|q| q.values()).unwrap_or_default();
+            let pairs: Vec<Value> =
+                pairs.iter().map(|p| json!({"key": p.key(), "value": p.value()})).collect();
+            json!({"query_string": pairs})
+        }
+        other => json!({ other: [] }),
+    }
+}
+
+/// Conditions as `<field> <values>` entries (`path_pattern /api/*`), one per block.
+fn conditions(value: Option<&Value>) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for block in blocks(value) {
+        for (field, configs) in block {
+            for config in configs.as_array().into_iter().flatten().filter_map(Value::as_object) {
+                let mut values: Vec<String> = config
+                    .get("values")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect();
+                values.sort();
+                let name = text(config, "http_header_name");
+                let pair = format!("{}={}", text(config, "key"), text(config, "value"));
+                let detail = match field.as_str() {
+                    "http_header" => format!("{name}: {}", values.join(",")),
+                    "query_string" => pair,
+                    _ => values.join(","),
+                };
+                out.insert(format!("{field} {detail}"));
+            }
+        }
+    }
+    out
 }
 
 fn listener_attributes(l: &Listener, tags: Option<&Value>) -> Value {
@@ -516,6 +653,38 @@ mod tests {
         assert_eq!(
             actions(Some(&redirect)).into_iter().next().as_deref(),
             Some("redirect HTTP_301 HTTPS://#{host}:443/#{path}?#{query}")
+        );
+    }
+
+    #[test]
+    fn a_rule_condition_reads_the_same_from_the_provider_and_the_api() {
+        use aws_sdk_elasticloadbalancingv2::types::{HttpHeaderConditionConfig, PathPatternConditionConfig};
+        let empty = json!({"host_header": [], "http_header": [], "path_pattern": [], "source_ip": []});
+        let mut path = empty.clone();
+        path["path_pattern"] = json!([{"values": ["/b/*", "/a/*"]}]);
+        let mut header = empty;
+        header["http_header"] = json!([{"http_header_name": "X-Team", "values": ["ops"]}]);
+        let recorded = json!([path, header]);
+        let api = [
+            RuleCondition::builder()
+                .field("path-pattern")
+                .path_pattern_config(
+                    PathPatternConditionConfig::builder().values("/a/*").values("/b/*").build(),
+                )
+                .build(),
+            RuleCondition::builder()
+                .field("http-header")
+                .http_header_config(
+                    HttpHeaderConditionConfig::builder().http_header_name("X-Team").values("ops").build(),
+                )
+                .build(),
+        ];
+        let live = Value::Array(api.iter().map(condition).collect());
+        let entries = conditions(Some(&recorded));
+        assert_eq!(entries, conditions(Some(&live)));
+        assert!(
+            entries.contains("path_pattern /a/*,/b/*") && entries.contains("http_header X-Team: ops"),
+            "{entries:?}"
         );
     }
 

@@ -25,14 +25,14 @@ fn field(entry: &Map<String, Value>, name: &str) -> String {
     scalar(entry.get(name)).map(Cow::into_owned).unwrap_or_default()
 }
 
-/// Security group rules flattened to `protocol from-to source` entries, so a rule
-/// that Terraform groups and AWS splits (or the reverse) compares equal.
 /// A list whose items are compared one by one: one added or gone outside Terraform (an
 /// attached policy, a registered target, a route) is reported as itself.
 pub fn each(value: Option<&Value>) -> BTreeSet<String> {
     crate::drift::string_set(value).into_iter().map(std::borrow::Cow::into_owned).collect()
 }
 
+/// Security group rules flattened to `protocol from-to source` entries, so a rule
+/// that Terraform groups and AWS splits (or the reverse) compares equal.
 pub fn security_group_rules(value: Option<&Value>) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for entry in value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object) {

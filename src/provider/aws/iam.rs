@@ -130,6 +130,20 @@ pub static TYPES: &[AwsType] = &[
             ),
         )
     },
+    AwsType {
+        compared: &[("users", StringSet)],
+        severity: &[("users", Severity::High)],
+        // Terraform's id is the membership's own name; discovery knows it by its group.
+        match_by: Some(|a| super::types::by_attribute(a, "group")),
+        ..AwsType::new("aws_iam_group_membership", iam(DETAILS, DETAILS_ACTION, list_group_membership))
+    },
+    AwsType {
+        compared: &[("users", StringSet), ("roles", StringSet), ("groups", StringSet)],
+        severity: &[("users", Severity::High), ("roles", Severity::High), ("groups", Severity::High)],
+        // Terraform's id is the attachment's own name; discovery knows it by its policy.
+        match_by: Some(|a| super::types::by_attribute(a, "policy_arn")),
+        ..AwsType::new("aws_iam_policy_attachment", iam(DETAILS, DETAILS_ACTION, list_policy_attachment))
+    },
     AwsType::folded("aws_iam_role_policy_attachment", "aws_iam_role", super::fold::role_policy_attachment),
     AwsType::folded("aws_iam_user_policy_attachment", "aws_iam_user", super::fold::user_policy_attachment),
     AwsType::folded("aws_iam_group_policy_attachment", "aws_iam_group", super::fold::group_policy_attachment),
@@ -464,5 +478,67 @@ fn list_openid_connect_provider<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
             }))
         })
         .await
+    })
+}
+
+/// A group's members, from the users' side of the details (a group's detail does not
+/// name its members): exclusive, as `aws_iam_group_membership` manages them, so a user
+/// added in the console shows. One per group with members; part of its group, never
+/// unmanaged alone (most groups' members are not managed this way).
+fn list_group_membership<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(async move {
+        let details = details(cx).await?;
+        let mut members: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+        for user in &details.users {
+            for group in user.group_list() {
+                members.entry(group.as_str()).or_default().extend(user.user_name().map(str::to_string));
+            }
+        }
+        Ok(members
+            .into_iter()
+            .map(|(group, users)| {
+                let attributes = json!({"id": group, "group": group, "users": sorted(users)});
+                let resource = live("aws_iam_group_membership", group, attributes, false);
+                LiveResource { part_of: Some(("aws_iam_group".into(), group.to_string())), ..resource }
+            })
+            .collect())
+    })
+}
+
+/// Who each managed policy is attached to, from the principals' side of the details:
+/// exclusive, as `aws_iam_policy_attachment` manages it (every role, user and group
+/// of the policy), so a principal attached in the console shows. One per attached
+/// policy; the attachments are the principals', so never unmanaged on their own.
+fn list_policy_attachment<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(async move {
+        let details = details(cx).await?;
+        let mut attached: std::collections::BTreeMap<String, [Vec<String>; 3]> = Default::default();
+        let mut add = |policies: &[aws_sdk_iam::types::AttachedPolicy], kind: usize, name: Option<&str>| {
+            for arn in policies.iter().filter_map(|p| p.policy_arn()) {
+                attached.entry(arn.to_string()).or_default()[kind].extend(name.map(str::to_string));
+            }
+        };
+        for role in details.roles.iter().filter(|r| !is_service_role(r)) {
+            add(role.attached_managed_policies(), 0, role.role_name());
+        }
+        for user in &details.users {
+            add(user.attached_managed_policies(), 1, user.user_name());
+        }
+        for group in &details.groups {
+            add(group.attached_managed_policies(), 2, group.group_name());
+        }
+        Ok(attached
+            .into_iter()
+            .map(|(arn, [roles, users, groups])| {
+                let attributes = json!({
+                    "id": arn, "policy_arn": arn,
+                    "roles": sorted(roles), "users": sorted(users), "groups": sorted(groups),
+                });
+                // Part of a customer policy; an AWS-managed policy's are the account's own.
+                let customer = !arn.contains(":aws:policy/");
+                let part_of = customer.then(|| ("aws_iam_policy".to_string(), arn.clone()));
+                LiveResource { part_of, ..live("aws_iam_policy_attachment", &arn, attributes, !customer) }
+            })
+            .collect())
     })
 }

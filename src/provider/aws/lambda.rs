@@ -106,6 +106,56 @@ pub static TYPES: &[AwsType] = &[
             },
         )
     },
+    AwsType {
+        compared: &[
+            ("function_version", Scalar),
+            ("description", Scalar),
+            ("routing_config", Entries(routing)),
+        ],
+        // Another version behind the alias is other code serving its callers.
+        severity: &[("function_version", Severity::High), ("routing_config", Severity::High)],
+        ..AwsType::new(
+            "aws_lambda_alias",
+            Listing::List {
+                scope: Scope::Regional,
+                service: "lambda",
+                operations: &["ListFunctions", "ListAliases"],
+                page_size: Some(10_000),
+                actions: &[FUNCTIONS, "lambda:ListAliases"],
+                list: list_alias,
+            },
+        )
+    },
+    AwsType {
+        compared: &[
+            ("event_source_arn", Scalar),
+            ("function_arn", Scalar),
+            ("batch_size", Scalar),
+            ("enabled", Scalar),
+            ("maximum_batching_window_in_seconds", Scalar),
+        ],
+        defaults: &[("enabled", "true"), ("maximum_batching_window_in_seconds", "0")],
+        severity: &[
+            ("event_source_arn", Severity::High),
+            ("function_arn", Severity::High),
+            ("enabled", Severity::High),
+        ],
+        not_compared: &[(
+            "starting_position",
+            "read only when the mapping is made; AWS reports it for stream sources only",
+        )],
+        ..AwsType::new(
+            "aws_lambda_event_source_mapping",
+            Listing::List {
+                scope: Scope::Regional,
+                service: "lambda",
+                operations: &["ListEventSourceMappings"],
+                page_size: Some(10_000),
+                actions: &["lambda:ListEventSourceMappings"],
+                list: list_event_source_mapping,
+            },
+        )
+    },
 ];
 
 /// Every version of every layer (each version is its own Terraform resource).
@@ -149,6 +199,100 @@ fn layer_version(v: &aws_sdk_lambda::types::LayerVersionsListItem, region: &str)
         "license_info": v.license_info(),
     });
     Some(super::mapping::live("aws_lambda_layer_version", arn, Some(region), attributes))
+}
+
+/// An alias's weighted extra versions as `version=weight` (no block: none).
+fn routing(value: Option<&Value>) -> std::collections::BTreeSet<String> {
+    let weights = first_block(value).and_then(|b| b.get("additional_version_weights")?.as_object());
+    weights.into_iter().flatten().map(|(version, weight)| format!("{version}={weight}")).collect()
+}
+
+/// The functions of the region (ListFunctions, 50 a page), for the per-function reads.
+async fn functions(cx: &ListContext<'_>) -> Result<Vec<FunctionConfiguration>, (String, String)> {
+    let lambda = client(cx);
+    paginate(&cx.guard, "lambda", "ListFunctions", |marker| {
+        let request = lambda.list_functions().max_items(50).set_marker(marker);
+        async move {
+            let out = request.send().await?;
+            Ok((out.functions().to_vec(), out.next_marker().map(str::to_string)))
+        }
+    })
+    .await
+    .map_err(failure)
+}
+
+/// Every alias of every function: ListAliases per function (AWS has no call for a
+/// region's aliases), concurrently under the account's budget.
+fn list_alias<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(async move {
+        let names: Vec<String> =
+            functions(cx).await?.iter().filter_map(|f| f.function_name().map(str::to_string)).collect();
+        let per_function = read_each(names, |name| async move {
+            let lambda = client(cx);
+            let aliases = paginate(&cx.guard, "lambda", "ListAliases", |marker| {
+                let request = lambda.list_aliases().function_name(&name).max_items(10_000).set_marker(marker);
+                async move {
+                    let out = request.send().await?;
+                    Ok((out.aliases().to_vec(), out.next_marker().map(str::to_string)))
+                }
+            })
+            .await
+            .map_err(failure)?;
+            Ok(Some(aliases.iter().filter_map(|a| alias(a, &name, cx.region)).collect::<Vec<_>>()))
+        })
+        .await?;
+        Ok(per_function.into_iter().flatten().collect())
+    })
+}
+
+fn alias(
+    a: &aws_sdk_lambda::types::AliasConfiguration,
+    function: &str,
+    region: &str,
+) -> Option<LiveResource> {
+    let arn = a.alias_arn()?;
+    let weights = a.routing_config().and_then(|r| r.additional_version_weights());
+    let routing = weights.map(|w| json!([{"additional_version_weights": w}])).unwrap_or_else(|| json!([]));
+    let attributes = json!({
+        "id": arn, "arn": arn, "name": a.name(), "function_name": function,
+        "function_version": a.function_version(), "description": a.description(),
+        "routing_config": routing,
+    });
+    Some(super::mapping::live("aws_lambda_alias", arn, Some(region), attributes))
+}
+
+/// Every event source mapping of the region: one paginated ListEventSourceMappings.
+fn list_event_source_mapping<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(async move {
+        let lambda = client(cx);
+        let mappings = paginate(&cx.guard, "lambda", "ListEventSourceMappings", |marker| {
+            let request = lambda.list_event_source_mappings().max_items(10_000).set_marker(marker);
+            async move {
+                let out = request.send().await?;
+                Ok((out.event_source_mappings().to_vec(), out.next_marker().map(str::to_string)))
+            }
+        })
+        .await
+        .map_err(failure)?;
+        Ok(mappings.iter().filter_map(|m| event_source_mapping(m, cx.region)).collect())
+    })
+}
+
+fn event_source_mapping(
+    m: &aws_sdk_lambda::types::EventSourceMappingConfiguration,
+    region: &str,
+) -> Option<LiveResource> {
+    let id = m.uuid()?;
+    let state = m.state().unwrap_or_default();
+    if matches!(state, "Deleting") {
+        return None;
+    }
+    let attributes = json!({
+        "id": id, "uuid": id, "event_source_arn": m.event_source_arn(), "function_arn": m.function_arn(),
+        "batch_size": m.batch_size(), "enabled": matches!(state, "Enabled" | "Enabling" | "Updating"),
+        "maximum_batching_window_in_seconds": m.maximum_batching_window_in_seconds(),
+    });
+    Some(super::mapping::live("aws_lambda_event_source_mapping", id, Some(region), attributes))
 }
 
 /// `KEY=sha256:<hex>` per variable. The state holds values (strings), the live mapping
@@ -321,19 +465,7 @@ fn client(cx: &ListContext<'_>) -> aws_sdk_lambda::Client {
 }
 
 fn list_function<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
-    Box::pin(async move {
-        let lambda = client(cx);
-        let functions = paginate(&cx.guard, "lambda", "ListFunctions", |marker| {
-            let request = lambda.list_functions().max_items(50).set_marker(marker);
-            async move {
-                let out = request.send().await?;
-                Ok((out.functions().to_vec(), out.next_marker().map(str::to_string)))
-            }
-        })
-        .await
-        .map_err(failure)?;
-        read_each(functions, |function| read_function(cx, function)).await
-    })
+    Box::pin(async move { read_each(functions(cx).await?, |function| read_function(cx, function)).await })
 }
 
 /// GetFunction (tags, concurrency) and GetPolicy of one listed function.

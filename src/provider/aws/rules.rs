@@ -64,7 +64,9 @@ pub fn change_severity(type_: &str, attribute: &str, actual: Option<&str>) -> Op
             Severity::Critical
         }
         ("aws_security_group" | "aws_network_acl", "ingress" | "egress") => Severity::High,
-        ("aws_db_instance", "publicly_accessible") if actual == Some("true") => Severity::Critical,
+        ("aws_db_instance" | "aws_rds_cluster_instance", "publicly_accessible") if actual == Some("true") => {
+            Severity::Critical
+        }
         ("aws_s3_bucket_acl", "access_control_policy") if actual.is_some_and(super::s3::public_grant) => {
             Severity::Critical
         }
