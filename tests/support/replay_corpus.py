@@ -916,6 +916,9 @@ def change_record(r, action, name, kind, values, ttl=300):
 
 SYNTHETIC_CASES = {
     "edge-stack": (SHOP_CERT, [
+        ("certificate deleted", lambda r, c: r.acm.delete_certificate(CertificateArn=c),
+         [("Missing", "aws_acm_certificate", SHOP_CERT, [], "High"),
+          ("Missing", "aws_acm_certificate_validation", "2025-03-02 10:11:13.000 +0000 UTC", [], "High")]),
         # A record pointed at another address: traffic goes elsewhere.
         ("record repointed", lambda r, _: change_record(r, "UPSERT", "www.shop.example.com", "A", ["198.51.100.66"]),
          [("Modified", "aws_route53_record", f"{SHOP_ZONE}_www.shop.example.com_A",

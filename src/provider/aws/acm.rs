@@ -1,39 +1,56 @@
 //! ACM certificates: ListCertificates (1,000 a page, every status), then per
-//! certificate DescribeCertificate and its tags. The certificate, never its key.
+//! certificate DescribeCertificate and its tags. The certificate, never its key. A
+//! certificate validation (Terraform's wait for issuance, no object of its own) is
+//! verified on its certificate: issued, or not.
 
 use aws_sdk_acm::types::CertificateDetail;
 use serde_json::{Map, Value, json};
 
 use super::listing::{call_optional, failure, paginate, read_each};
 use super::types::{AwsType, ListContext, Listed, Listing, Scope};
+use crate::attributes::Attributes;
 use crate::crd::Severity;
 use crate::drift::Compare::{Entries, Scalar, StringSet, Tags};
-use crate::drift::LiveResource;
+use crate::drift::{Fold, FoldValue, LiveResource};
 
-/// The ACM certificate type.
-pub static TYPES: &[AwsType] = &[AwsType {
-    compared: &[
-        ("domain_name", Scalar),
-        ("subject_alternative_names", StringSet),
-        ("validation_method", Scalar),
-        ("key_algorithm", Scalar),
-        ("options", Entries(transparency)),
-        ("tags", Tags),
-    ],
-    defaults: &[("key_algorithm", "RSA_2048")],
-    severity: &[("subject_alternative_names", Severity::High)],
-    ..AwsType::new(
-        "aws_acm_certificate",
-        Listing::List {
-            scope: Scope::Regional,
-            service: "acm",
-            operations: &["ListCertificates", "DescribeCertificate", "ListTagsForCertificate"],
-            page_size: Some(1000),
-            actions: &["acm:ListCertificates", "acm:DescribeCertificate", "acm:ListTagsForCertificate"],
-            list: list_certificate,
-        },
-    )
-}];
+/// The ACM types.
+pub static TYPES: &[AwsType] = &[
+    AwsType {
+        compared: &[
+            ("domain_name", Scalar),
+            ("subject_alternative_names", StringSet),
+            ("validation_method", Scalar),
+            ("key_algorithm", Scalar),
+            ("options", Entries(transparency)),
+            ("tags", Tags),
+        ],
+        defaults: &[("key_algorithm", "RSA_2048")],
+        severity: &[("subject_alternative_names", Severity::High)],
+        ..AwsType::new(
+            "aws_acm_certificate",
+            Listing::List {
+                scope: Scope::Regional,
+                service: "acm",
+                operations: &["ListCertificates", "DescribeCertificate", "ListTagsForCertificate"],
+                page_size: Some(1000),
+                actions: &["acm:ListCertificates", "acm:DescribeCertificate", "acm:ListTagsForCertificate"],
+                list: list_certificate,
+            },
+        )
+    },
+    AwsType::folded("aws_acm_certificate_validation", "aws_acm_certificate", fold_validation),
+];
+
+/// A validation holds when its certificate is issued.
+fn fold_validation(a: &Attributes) -> Option<Fold> {
+    let arn = a.get("certificate_arn").and_then(Value::as_str).filter(|s| !s.is_empty())?;
+    let status = Map::from_iter([("status".to_string(), json!("ISSUED"))]);
+    Some(Fold {
+        on_parent: false,
+        value: FoldValue::Scalars(status),
+        ..super::fold::fold("aws_acm_certificate", arn, "status", Value::Null)
+    })
+}
 
 /// Certificate transparency logging; no block is AWS's `ENABLED`.
 fn transparency(value: Option<&Value>) -> std::collections::BTreeSet<String> {

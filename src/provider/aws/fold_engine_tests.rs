@@ -217,3 +217,29 @@ fn a_part_whose_owner_type_was_not_listed_is_not_unmanaged() {
     let unmanaged: Vec<&str> = report.items.iter().map(|i| i.id.as_str()).collect();
     assert_eq!(unmanaged, ["sg-9"]);
 }
+
+#[test]
+fn a_certificate_validation_holds_while_its_certificate_is_issued() {
+    let arn = "arn:aws:acm:us-east-1:1:certificate/c";
+    let states = state(vec![
+        ("aws_acm_certificate", "site", json!({"id": arn, "domain_name": "example.com"})),
+        (
+            "aws_acm_certificate_validation",
+            "site",
+            json!({"id": "2025-03-02 10:11:13 +0000 UTC", "certificate_arn": arn}),
+        ),
+    ]);
+    let scan = |status: &str| {
+        let certificate =
+            live("aws_acm_certificate", json!({"id": arn, "domain_name": "example.com", "status": status}));
+        let discovery =
+            Discovery { covered_types: vec!["aws_acm_certificate".into()], ..discovery(vec![certificate]) };
+        compare(&states, &discovery, &config(), &AwsRules, Timestamp::UNIX_EPOCH)
+    };
+    assert!(scan("ISSUED").items.is_empty());
+    let pending = scan("PENDING_VALIDATION");
+    let seen: Vec<(DriftKind, &str, Severity)> =
+        pending.items.iter().map(|i| (i.kind, i.type_.as_str(), i.severity)).collect();
+    assert_eq!(seen, [(DriftKind::Modified, "aws_acm_certificate_validation", Severity::High)]);
+    assert_eq!(pending.items[0].changes[0].actual.as_deref(), Some("\"PENDING_VALIDATION\""));
+}

@@ -103,17 +103,45 @@ impl StaticKeys {
 }
 
 /// `fn $name(&self, region) -> $sdk::Client`: a client of one regional service, at
-/// the account's endpoint override for it.
+/// the account's endpoint override for it. Built once per service and region (a
+/// listing that reads per resource asks for it per resource); clones share it.
 macro_rules! regional_client {
     ($name:ident, $sdk:ident, $service:literal) => {
         fn $name(&self, region: &str) -> $sdk::Client {
-            let mut builder = $sdk::config::Builder::from(&self.base).region(Region::new(region.to_string()));
-            if let Some(url) = self.endpoint_for($service) {
-                builder = builder.endpoint_url(url);
-            }
-            $sdk::Client::from_conf(builder.build())
+            self.clients.get_or_build($service, region, || {
+                let mut builder =
+                    $sdk::config::Builder::from(&self.base).region(Region::new(region.to_string()));
+                if let Some(url) = self.endpoint_for($service) {
+                    builder = builder.endpoint_url(url);
+                }
+                $sdk::Client::from_conf(builder.build())
+            })
         }
     };
+}
+
+/// The SDK clients of one account, by service and region.
+#[derive(Default)]
+struct Clients(
+    std::sync::Mutex<std::collections::HashMap<(&'static str, String), Box<dyn std::any::Any + Send + Sync>>>,
+);
+
+impl Clients {
+    fn get_or_build<C: Clone + Send + Sync + 'static>(
+        &self,
+        service: &'static str,
+        region: &str,
+        build: impl FnOnce() -> C,
+    ) -> C {
+        let mut clients = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let key = (service, region.to_string());
+        if let Some(client) = clients.get(&key).and_then(|c| c.downcast_ref::<C>()) {
+            return client.clone();
+        }
+        let client = build();
+        clients.insert(key, Box::new(client.clone()));
+        client
+    }
 }
 
 /// One AWS account.
@@ -121,13 +149,14 @@ pub struct AwsProvider {
     settings: ProviderSettings,
     /// Config for the home region (first configured region, else us-east-1).
     base: SdkConfig,
+    clients: Clients,
 }
 
 impl AwsProvider {
     pub async fn new(settings: ProviderSettings) -> Result<Self, ProviderError> {
         let home = settings.regions.first().cloned().unwrap_or_else(|| "us-east-1".into());
         let base = sdk_config(&settings, &home).await?;
-        Ok(Self { settings, base })
+        Ok(Self { settings, base, clients: Clients::default() })
     }
 
     fn endpoint_for(&self, service: &str) -> Option<String> {
@@ -342,5 +371,26 @@ impl Provider for AwsProvider {
         }
         let store = builder.build().map_err(|e| ProviderError::Other(format!("S3 bucket {bucket}: {e}")))?;
         Ok(Arc::new(store))
+    }
+}
+
+#[cfg(test)]
+mod client_tests {
+    use super::Clients;
+
+    #[test]
+    fn a_client_is_built_once_per_service_and_region() {
+        let clients = Clients::default();
+        let mut built = 0;
+        for (service, region) in
+            [("ec2", "eu-west-1"), ("ec2", "eu-west-1"), ("ec2", "us-east-1"), ("rds", "eu-west-1")]
+        {
+            let client: String = clients.get_or_build(service, region, || {
+                built += 1;
+                format!("{service} {region}")
+            });
+            assert_eq!(client, format!("{service} {region}"));
+        }
+        assert_eq!(built, 3);
     }
 }

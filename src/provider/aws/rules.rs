@@ -70,6 +70,9 @@ pub fn change_severity(type_: &str, attribute: &str, actual: Option<&str>) -> Op
         ("aws_s3_bucket_acl", "access_control_policy") if actual.is_some_and(super::s3::public_grant) => {
             Severity::Critical
         }
+        // A certificate validation checks its certificate's status: one no longer issued
+        // (revoked, expired, validation lost) breaks TLS.
+        ("aws_acm_certificate", "status") => Severity::High,
         // A method anyone may call without credentials.
         ("aws_api_gateway_method", "authorization") if actual == Some("\"NONE\"") => Severity::Critical,
         ("aws_lambda_function", "permissions") if actual.is_some_and(super::lambda::invocable_by_anyone) => {
