@@ -4,11 +4,13 @@
 //! API's `routes` are made of its `aws_apigatewayv2_route`s, so a route added in the
 //! console shows on the API (unless the API is defined by an OpenAPI `body`). Stages
 //! take one more paged call per API; Terraform knows a stage by its name alone
-//! (`$default` on every HTTP API), so discovery knows it as `<api id>/<name>`.
+//! (`$default` on every HTTP API), so discovery knows it as `<api id>/<name>`. Custom
+//! domain names are listed per region (GetDomainNames), their API mappings with one
+//! paged GetApiMappings per domain.
 
 use std::sync::Arc;
 
-use aws_sdk_apigatewayv2::types::{Api, Integration, Route, Stage};
+use aws_sdk_apigatewayv2::types::{Api, ApiMapping, DomainName, Integration, Route, Stage};
 use serde_json::{Value, json};
 
 use super::entries::each;
@@ -103,6 +105,44 @@ pub static TYPES: &[AwsType] = &[
             Some(format!("{}/{}", text("api_id")?, text("name")?))
         }),
         ..AwsType::new("aws_apigatewayv2_stage", v2(list_stage))
+    },
+    AwsType {
+        compared: &[
+            ("domain_name_configuration", Entries(domain_configuration)),
+            ("mutual_tls_authentication", Entries(mutual_tls)),
+            ("tags", Tags),
+        ],
+        // The certificate served and the TLS policy: a downgrade or another certificate.
+        severity: &[
+            ("domain_name_configuration", Severity::High),
+            ("mutual_tls_authentication", Severity::High),
+        ],
+        ..AwsType::new(
+            "aws_apigatewayv2_domain_name",
+            Listing::List {
+                scope: Scope::Regional,
+                service: "apigatewayv2",
+                operations: &["GetDomainNames"],
+                page_size: Some(500),
+                actions: READ,
+                list: list_domain_name,
+            },
+        )
+    },
+    AwsType {
+        compared: &[("api_id", Scalar), ("stage", Scalar), ("api_mapping_key", Scalar)],
+        severity: &[("api_id", Severity::High)],
+        ..AwsType::new(
+            "aws_apigatewayv2_api_mapping",
+            Listing::List {
+                scope: Scope::Regional,
+                service: "apigatewayv2",
+                operations: &["GetDomainNames", "GetApiMappings"],
+                page_size: Some(500),
+                actions: READ,
+                list: list_api_mapping,
+            },
+        )
     },
 ];
 
@@ -314,6 +354,111 @@ fn route_settings(value: Option<&Value>) -> std::collections::BTreeSet<String> {
         .collect()
 }
 
+/// One region's custom domain names, read once for domains and their mappings.
+pub type DomainListing = tokio::sync::OnceCell<Result<Arc<Vec<DomainName>>, (String, String)>>;
+
+async fn domains<'a>(cx: &'a ListContext<'a>) -> Result<Arc<Vec<DomainName>>, (String, String)> {
+    cx.domains
+        .get_or_init(|| async {
+            let apigw = client(cx);
+            let listed = paginate(&cx.guard, "apigatewayv2", "GetDomainNames", |token| {
+                let request = apigw.get_domain_names().max_results("500").set_next_token(token);
+                async move {
+                    let out = request.send().await?;
+                    Ok((out.items().to_vec(), out.next_token().map(str::to_string)))
+                }
+            })
+            .await
+            .map_err(failure)?;
+            Ok(Arc::new(listed))
+        })
+        .await
+        .clone()
+}
+
+fn list_domain_name<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(async move {
+        Ok(domains(cx)
+            .await?
+            .iter()
+            .filter_map(|d| {
+                let name = d.domain_name()?;
+                let configurations: Vec<Value> = d
+                    .domain_name_configurations()
+                    .iter()
+                    .map(|c| {
+                        json!({
+                            "certificate_arn": c.certificate_arn(),
+                            "endpoint_type": c.endpoint_type().map(|e| e.as_str()),
+                            "security_policy": c.security_policy().map(|p| p.as_str()),
+                        })
+                    })
+                    .collect();
+                let mtls = d.mutual_tls_authentication().map(|m| {
+                    json!([{"truststore_uri": m.truststore_uri(), "truststore_version": m.truststore_version()}])
+                });
+                let attributes = json!({
+                    "id": name, "domain_name": name, "domain_name_configuration": configurations,
+                    "mutual_tls_authentication": mtls.unwrap_or_else(|| json!([])), "tags": d.tags(),
+                });
+                Some(live("aws_apigatewayv2_domain_name", name, cx.region, attributes))
+            })
+            .collect())
+    })
+}
+
+/// The mappings of every domain: GetApiMappings per domain (no region-wide call).
+fn list_api_mapping<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(async move {
+        let names: Vec<String> =
+            domains(cx).await?.iter().filter_map(|d| d.domain_name().map(str::to_string)).collect();
+        let per_domain = read_each(names, |domain| async move {
+            let apigw = client(cx);
+            let mappings: Vec<ApiMapping> = paginate(&cx.guard, "apigatewayv2", "GetApiMappings", |token| {
+                let request =
+                    apigw.get_api_mappings().domain_name(&domain).max_results("500").set_next_token(token);
+                async move {
+                    let out = request.send().await?;
+                    Ok((out.items().to_vec(), out.next_token().map(str::to_string)))
+                }
+            })
+            .await
+            .map_err(failure)?;
+            let live_mappings = mappings.iter().filter_map(|m| {
+                let id = m.api_mapping_id()?;
+                let attributes = json!({
+                    "id": id, "domain_name": domain, "api_id": m.api_id(), "stage": m.stage(),
+                    "api_mapping_key": m.api_mapping_key(),
+                });
+                Some(live("aws_apigatewayv2_api_mapping", id, cx.region, attributes))
+            });
+            Ok(Some(live_mappings.collect::<Vec<_>>()))
+        })
+        .await?;
+        Ok(per_domain.into_iter().flatten().collect())
+    })
+}
+
+/// A domain's endpoints as `<endpoint type> <certificate> <TLS policy>`.
+fn domain_configuration(value: Option<&Value>) -> std::collections::BTreeSet<String> {
+    let blocks = value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object);
+    blocks
+        .map(|b| {
+            let text = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or_default();
+            format!("{} {} {}", text("endpoint_type"), text("certificate_arn"), text("security_policy"))
+        })
+        .collect()
+}
+
+/// Mutual TLS as its truststore; none when no block or no truststore.
+fn mutual_tls(value: Option<&Value>) -> std::collections::BTreeSet<String> {
+    let blocks = value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object);
+    blocks
+        .filter_map(|b| b.get("truststore_uri").and_then(Value::as_str).filter(|u| !u.is_empty()))
+        .map(str::to_string)
+        .collect()
+}
+
 /// Whether an API's state defines it by an OpenAPI body.
 pub(super) fn defined_by_body(expected: &Attributes) -> bool {
     expected.get("body").and_then(Value::as_str).is_some_and(|b| !b.is_empty())
@@ -333,5 +478,18 @@ mod tests {
         let lifted = json!([{"throttling_burst_limit": 5000, "throttling_rate_limit": 10000.0}]);
         assert_ne!(route_settings(Some(&provider)), route_settings(Some(&lifted)));
         assert!(access_logs(Some(&json!([{"destination_arn": "", "format": ""}]))).is_empty());
+    }
+
+    #[test]
+    fn a_domain_reads_the_same_from_the_provider_and_the_api() {
+        let recorded = json!([{"certificate_arn": "arn:c", "endpoint_type": "REGIONAL", "hosted_zone_id": "Z",
+                               "security_policy": "TLS_1_2", "target_domain_name": "d-1.execute-api.example"}]);
+        let api =
+            json!([{"certificate_arn": "arn:c", "endpoint_type": "REGIONAL", "security_policy": "TLS_1_2"}]);
+        assert_eq!(domain_configuration(Some(&recorded)), domain_configuration(Some(&api)));
+        let downgraded =
+            json!([{"certificate_arn": "arn:c", "endpoint_type": "REGIONAL", "security_policy": "TLS_1_0"}]);
+        assert_ne!(domain_configuration(Some(&recorded)), domain_configuration(Some(&downgraded)));
+        assert!(mutual_tls(Some(&json!([]))).is_empty() && mutual_tls(None).is_empty());
     }
 }

@@ -84,7 +84,7 @@ async fn list_all<'a>(
 ) -> Vec<Outcome<'a>> {
     let (rules, repositories) = (ec2::RuleListing::new(), ecr::RepositoryListing::new());
     let (balancers, apis) = (elbv2::BalancerListing::new(), apigateway::ApiListing::new());
-    let http_apis = apigatewayv2::ApiListing::new();
+    let (http_apis, domains) = (apigatewayv2::ApiListing::new(), apigatewayv2::DomainListing::new());
     let cx = ListContext {
         region,
         guard: provider.settings.guard.in_region(if scope == GLOBAL { GLOBAL } else { region }),
@@ -96,6 +96,7 @@ async fn list_all<'a>(
         balancers: &balancers,
         apis: &apis,
         http_apis: &http_apis,
+        domains: &domains,
         authorization: shared.authorization,
         buckets: shared.buckets,
         provider,

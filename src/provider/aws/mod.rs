@@ -120,11 +120,12 @@ macro_rules! regional_client {
     };
 }
 
+/// A built client of some SDK, kept for its service and region.
+type AnyClient = Box<dyn std::any::Any + Send + Sync>;
+
 /// The SDK clients of one account, by service and region.
 #[derive(Default)]
-struct Clients(
-    std::sync::Mutex<std::collections::HashMap<(&'static str, String), Box<dyn std::any::Any + Send + Sync>>>,
-);
+struct Clients(std::sync::Mutex<std::collections::HashMap<(&'static str, String), AnyClient>>);
 
 impl Clients {
     fn get_or_build<C: Clone + Send + Sync + 'static>(

@@ -3,7 +3,7 @@
 //! them, so each setting type reads them with one call per bucket, concurrently under
 //! the account's budget. The split resources (`aws_s3_bucket_policy`,
 //! `_public_access_block`, `_server_side_encryption_configuration`,
-//! `_ownership_controls`) are part of their bucket: never reported unmanaged on
+//! `_ownership_controls`, `_logging`, `_cors_configuration`, ...) are part of their bucket: never reported unmanaged on
 //! their own, while the bucket compares the settings its state records inline (a
 //! policy set in the console on a bucket that had none is drift of the bucket).
 
@@ -130,6 +130,25 @@ pub static TYPES: &[AwsType] = &[
         )
     },
     AwsType {
+        compared: &[("target_bucket", Scalar), ("target_prefix", Scalar)],
+        // Access logs sent elsewhere: someone else reads who accessed the bucket.
+        severity: &[("target_bucket", Severity::High)],
+        not_compared: &[("target_grant", "not yet")],
+        ..AwsType::new(
+            "aws_s3_bucket_logging",
+            s3(&["ListBuckets", "GetBucketLogging"], &[BUCKETS, "s3:GetBucketLogging"], list_logging),
+        )
+    },
+    AwsType {
+        compared: &[("cors_rule", Entries(cors_rules))],
+        // Which other sites' pages may read the bucket from a browser.
+        severity: &[("cors_rule", Severity::High)],
+        ..AwsType::new(
+            "aws_s3_bucket_cors_configuration",
+            s3(&["ListBuckets", "GetBucketCors"], &[BUCKETS, "s3:GetBucketCORS"], list_cors),
+        )
+    },
+    AwsType {
         compared: &[("access_control_policy", Entries(acl_grants))],
         severity: &[("access_control_policy", Severity::High)],
         not_compared: &[("acl", "a canned ACL is write-only: the grants it made are compared")],
@@ -177,6 +196,34 @@ fn acl_grants(value: Option<&Value>) -> std::collections::BTreeSet<String> {
                 |k: &str| grantee.and_then(|x| x.get(k)).and_then(Value::as_str).filter(|s| !s.is_empty());
             let who = text("uri").or(text("id")).or(text("email_address")).unwrap_or_default();
             format!("{who} {}", g.get("permission").and_then(Value::as_str).unwrap_or_default())
+        })
+        .collect()
+}
+
+/// CORS rules as `<methods> from <origins> headers=<headers> expose=<headers> max_age=<s>`.
+fn cors_rules(value: Option<&Value>) -> std::collections::BTreeSet<String> {
+    let blocks = value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object);
+    blocks
+        .map(|rule| {
+            let list = |key: &str| {
+                let mut items: Vec<&str> = rule
+                    .get(key)
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                items.sort_unstable();
+                items.join(",")
+            };
+            let max_age = rule.get("max_age_seconds").and_then(Value::as_i64).unwrap_or(0);
+            format!(
+                "{} from {} headers={} expose={} max_age={max_age}",
+                list("allowed_methods"),
+                list("allowed_origins"),
+                list("allowed_headers"),
+                list("expose_headers")
+            )
         })
         .collect()
 }
@@ -451,6 +498,46 @@ fn list_acl<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
             let attributes =
                 json!({"id": bucket, "bucket": bucket, "access_control_policy": [{"grant": grants}]});
             live("aws_s3_bucket_acl", &bucket, &region, attributes, false)
+        }))
+    }))
+}
+
+fn list_logging<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(per_bucket(cx, move |bucket, region| async move {
+        let client = client(cx, &region);
+        let out =
+            call(cx, "GetBucketLogging", &[], || client.get_bucket_logging().bucket(&bucket).send()).await?;
+        // No `LoggingEnabled`: the bucket logs nothing, and has no logging resource.
+        Ok(out.and_then(|o| o.logging_enabled().cloned()).map(|l| {
+            let attributes = json!({
+                "id": bucket, "bucket": bucket, "target_bucket": l.target_bucket(), "target_prefix": l.target_prefix(),
+            });
+            live("aws_s3_bucket_logging", &bucket, &region, attributes, false)
+        }))
+    }))
+}
+
+fn list_cors<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
+    Box::pin(per_bucket(cx, move |bucket, region| async move {
+        let client = client(cx, &region);
+        let out = call(cx, "GetBucketCors", &["NoSuchCORSConfiguration"], || {
+            client.get_bucket_cors().bucket(&bucket).send()
+        })
+        .await?;
+        Ok(out.map(|c| {
+            let rules: Vec<Value> = c
+                .cors_rules()
+                .iter()
+                .map(|r| {
+                    json!({
+                        "id": r.id(), "allowed_methods": r.allowed_methods(), "allowed_origins": r.allowed_origins(),
+                        "allowed_headers": r.allowed_headers(), "expose_headers": r.expose_headers(),
+                        "max_age_seconds": r.max_age_seconds(),
+                    })
+                })
+                .collect();
+            let attributes = json!({"id": bucket, "bucket": bucket, "cors_rule": rules});
+            live("aws_s3_bucket_cors_configuration", &bucket, &region, attributes, false)
         }))
     }))
 }

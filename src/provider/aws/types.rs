@@ -131,6 +131,8 @@ pub struct ListContext<'a> {
     pub apis: &'a apigateway::ApiListing,
     /// One reading of the region's HTTP and WebSocket APIs, shared by the v2 types.
     pub http_apis: &'a apigatewayv2::ApiListing,
+    /// One reading of the region's custom domain names, shared by domains and mappings.
+    pub domains: &'a apigatewayv2::DomainListing,
     /// One GetAccountAuthorizationDetails listing per account, shared by the IAM types.
     pub authorization: &'a iam::Authorization,
     /// One ListBuckets per account, shared by the S3 types.
