@@ -75,8 +75,8 @@ fn every_fixture_parses_or_fails_with_a_named_error() {
     );
     assert_eq!(
         (parsed, resources, data),
-        (163, 394, 9),
-        "the replay states add 16 (AWS network), 13 and a data source (IAM), 10 (S3), 7 (Lambda), 7 (ELB), 5 (RDS), 7 (VPC attachments), 4 (EKS), 5 (compute), 2 (EFS), 7 (edge) and 3 (Google) instances"
+        (163, 395, 9),
+        "the replay states add 16 (AWS network), 13 and a data source (IAM), 11 (S3), 7 (Lambda), 7 (ELB), 5 (RDS), 7 (VPC attachments), 4 (EKS), 5 (compute), 2 (EFS), 7 (edge) and 3 (Google) instances"
     );
 }
 

@@ -784,6 +784,22 @@ class Replay:
         status = {"LoggingEnabled": {"TargetBucket": self.s3_bucket(a["target_bucket"]), "TargetPrefix": a.get("target_prefix") or ""}}
         self.s3.put_bucket_logging(Bucket=self.s3_bucket(a["bucket"]), BucketLoggingStatus=status)
 
+    def aws_s3_bucket_lifecycle_configuration(self, a):
+        rules = []
+        for rule in a.get("rule") or []:
+            made = {"ID": rule["id"], "Status": rule["status"],
+                    "Filter": {"Prefix": next((f.get("prefix") or "" for f in rule.get("filter") or []), "")}}
+            for e in rule.get("expiration") or []:
+                made["Expiration"] = {"Days": e["days"]} if e.get("days") else {"ExpiredObjectDeleteMarker": True}
+            if rule.get("transition"):
+                made["Transitions"] = [{"Days": x["days"], "StorageClass": x["storage_class"]} for x in rule["transition"]]
+            for n in rule.get("noncurrent_version_expiration") or []:
+                made["NoncurrentVersionExpiration"] = {"NoncurrentDays": n["noncurrent_days"]}
+            for x in rule.get("abort_incomplete_multipart_upload") or []:
+                made["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": x["days_after_initiation"]}
+            rules.append(made)
+        self.s3.put_bucket_lifecycle_configuration(Bucket=self.s3_bucket(a["bucket"]), LifecycleConfiguration={"Rules": rules})
+
     def aws_s3_bucket_cors_configuration(self, a):
         rules = []
         for rule in a.get("cors_rule") or []:
@@ -1632,6 +1648,7 @@ class Replay:
         "aws_s3_bucket", "aws_s3_bucket_policy", "aws_s3_bucket_public_access_block",
         "aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_ownership_controls",
         "aws_s3_bucket_website_configuration", "aws_s3_bucket_acl", "aws_s3_bucket_logging",
+        "aws_s3_bucket_lifecycle_configuration",
         "aws_s3_bucket_cors_configuration",
         "aws_iam_policy", "aws_iam_role", "aws_iam_user", "aws_iam_group", "aws_iam_role_policy",
         "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role_policy_attachment",

@@ -1166,6 +1166,14 @@ SYNTHETIC_CASES = {
          [("Unmanaged", "aws_cloudwatch_log_group", "/app/console", [], "Medium")]),
     ]),
     "s3-stack": ("app-assets", [
+        ("retention shortened", lambda r, _: r.s3.put_bucket_lifecycle_configuration(Bucket="app-logs", LifecycleConfiguration={"Rules": [
+            {"ID": "expire-logs", "Status": "Enabled", "Filter": {"Prefix": "logs/"}, "Expiration": {"Days": 1},
+             "Transitions": [{"Days": 30, "StorageClass": "STANDARD_IA"}], "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}}]}),
+         [("Modified", "aws_s3_bucket_lifecycle_configuration", "app-logs", [
+             ("rule", "expire-logs Enabled prefix=logs/ expire=90d transition=30d:STANDARD_IA abort_uploads=7d", None),
+             ("rule", None, "expire-logs Enabled prefix=logs/ expire=1d transition=30d:STANDARD_IA abort_uploads=7d")], "High")]),
+        ("lifecycle removed", lambda r, _: r.s3.delete_bucket_lifecycle(Bucket="app-logs"),
+         [("Missing", "aws_s3_bucket_lifecycle_configuration", "app-logs", [], "High")]),
         ("logging off", lambda r, b: r.s3.put_bucket_logging(Bucket=b, BucketLoggingStatus={}),
          [("Missing", "aws_s3_bucket_logging", "app-assets", [], "High")]),
         ("logs sent elsewhere", lambda r, b: r.s3.put_bucket_logging(Bucket=b, BucketLoggingStatus={"LoggingEnabled": {"TargetBucket": "app-logs", "TargetPrefix": "x/"}}),
