@@ -308,10 +308,16 @@ fn modified(
     live: &LiveResource,
     changes: Vec<AttributeChange>,
 ) -> Option<DriftItem> {
-    let severity = changes
-        .iter()
-        .map(|c| severity::change_severity(cloud, compared_type, &c.path, c.actual.as_deref()))
-        .max()?;
+    // A resource verified on its parent is rated by its own rules where its cloud
+    // has them (a certificate validation: its certificate's status), else the parent's.
+    let rate = |c: &AttributeChange| {
+        let attribute = c.path.split('.').next().unwrap_or_default();
+        let own = (resource.type_ != compared_type)
+            .then(|| cloud.change_severity(&resource.type_, attribute, c.actual.as_deref()))
+            .flatten();
+        own.unwrap_or_else(|| severity::change_severity(cloud, compared_type, &c.path, c.actual.as_deref()))
+    };
+    let severity = changes.iter().map(rate).max()?;
     Some(DriftItem {
         address: Some(resource.address.clone()),
         type_: resource.type_.clone(),

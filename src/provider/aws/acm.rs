@@ -38,7 +38,12 @@ pub static TYPES: &[AwsType] = &[
             },
         )
     },
-    AwsType::folded("aws_acm_certificate_validation", "aws_acm_certificate", fold_validation),
+    AwsType {
+        compared: &[("status", Scalar)],
+        // A certificate no longer issued (revoked, expired, validation lost) breaks TLS.
+        severity: &[("status", Severity::High)],
+        ..AwsType::folded("aws_acm_certificate_validation", "aws_acm_certificate", fold_validation)
+    },
 ];
 
 /// A validation holds when its certificate is issued.

@@ -61,6 +61,7 @@ pub static TYPES: &[AwsType] = &[
         ],
         not_compared: &[("body", "an OpenAPI definition: its methods are not compared on the API")],
         parts: &["methods"],
+        not_applicable: &[("methods", defined_by_body)],
         ..AwsType::new("aws_api_gateway_rest_api", apigateway(PER_API, list_rest_api))
     },
     AwsType {
@@ -81,6 +82,8 @@ pub static TYPES: &[AwsType] = &[
         defaults: &[("api_key_required", "false")],
         severity: &[("authorization", Severity::High), ("api_key_required", Severity::High)],
         fold: Some(fold_method),
+        // A method anyone may call without credentials.
+        critical_when: &[("authorization", |actual| actual == "\"NONE\"")],
         ..AwsType::new("aws_api_gateway_method", apigateway(PER_API, list_method))
     },
     AwsType {

@@ -52,6 +52,7 @@ pub static TYPES: &[AwsType] = &[
         severity: &[("routes", Severity::High), ("disable_execute_api_endpoint", Severity::High)],
         not_compared: &[("body", "an OpenAPI definition: its routes are not compared on the API")],
         parts: &["routes"],
+        not_applicable: &[("routes", defined_by_body)],
         ..AwsType::new("aws_apigatewayv2_api", v2(list_api))
     },
     AwsType {

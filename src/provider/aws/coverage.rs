@@ -77,11 +77,15 @@ pub fn markdown(rules: &dyn CloudRules, replayed: &dyn Fn(&str) -> bool) -> Stri
                         t.defaults.iter().find(|(d, _)| d == name).map(|(_, v)| format!(", unset = `{v}`"));
                     let severity =
                         t.severity.iter().find(|(s, _)| s == name).map(|(_, s)| format!(", {s:?}"));
+                    let opens = t.critical_when.iter().any(|(c, _)| c == name);
+                    let sometimes = t.not_applicable.iter().any(|(n, _)| n == name);
                     format!(
-                        "`{name}` ({}{}{})",
+                        "`{name}` ({}{}{}{}{})",
                         how(compare),
                         default.unwrap_or_default(),
-                        severity.unwrap_or_default()
+                        severity.unwrap_or_default(),
+                        if opens { ", Critical when it opens the resource" } else { "" },
+                        if sometimes { ", where it applies" } else { "" },
                     )
                 })
                 .collect();

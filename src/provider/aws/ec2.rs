@@ -102,6 +102,9 @@ pub static TYPES: &[AwsType] = &[
             ("egress", Entries(security_group_rules)),
             ("tags", Tags),
         ],
+        severity: &[("ingress", Severity::High), ("egress", Severity::High)],
+        critical_when: &[("ingress", super::rules::admits_world)],
+        rated: Some(Severity::High),
         ..AwsType::new(
             "aws_security_group",
             ec2(
@@ -124,6 +127,12 @@ pub static TYPES: &[AwsType] = &[
         ],
         defaults: &[("encrypted", "false"), ("throughput", "0")],
         severity: &[("encrypted", Severity::Critical), ("kms_key_id", Severity::Critical)],
+        // IOPS are set only for io1, io2 and gp3 volumes (AWS reports a gp2 volume's
+        // baseline, which follows its size), throughput only for gp3.
+        not_applicable: &[
+            ("iops", |state| !matches!(volume_type(state), "io1" | "io2" | "gp3")),
+            ("throughput", |state| volume_type(state) != "gp3"),
+        ],
         ..AwsType::new(
             "aws_ebs_volume",
             ec2(&["DescribeVolumes"], Some(500), &["ec2:DescribeVolumes"], list_ebs_volume),
@@ -183,6 +192,9 @@ pub static TYPES: &[AwsType] = &[
             ("subnet_ids", StringSet),
             ("tags", Tags),
         ],
+        severity: &[("ingress", Severity::High), ("egress", Severity::High)],
+        critical_when: &[("ingress", super::rules::admits_world)],
+        rated: Some(Severity::High),
         ..AwsType::new(
             "aws_network_acl",
             ec2(&["DescribeNetworkAcls"], Some(1000), &["ec2:DescribeNetworkAcls"], list_network_acl),
@@ -231,6 +243,11 @@ pub static TYPES: &[AwsType] = &[
     AwsType::new("aws_default_route_table", alias("aws_route_table")),
     AwsType::new("aws_default_network_acl", alias("aws_network_acl")),
 ];
+
+/// A volume's type as its state records it (`gp2` when unset).
+fn volume_type(state: &crate::attributes::Attributes) -> &str {
+    state.get("type").and_then(serde_json::Value::as_str).unwrap_or("gp2")
+}
 
 fn list_instance<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
     Box::pin(async move {

@@ -72,6 +72,12 @@ pub static TYPES: &[AwsType] = &[
             ("enable_deletion_protection", Severity::High),
         ],
         not_compared: &[("subnet_mapping", "compared as `subnets`")],
+        // HTTP settings of application load balancers.
+        not_applicable: &[
+            ("idle_timeout", not_application),
+            ("enable_http2", not_application),
+            ("drop_invalid_header_fields", not_application),
+        ],
         ..AwsType::new(
             "aws_lb",
             elbv2(
@@ -95,6 +101,10 @@ pub static TYPES: &[AwsType] = &[
             ("ssl_policy", Severity::High),
             ("default_action", Severity::High),
         ],
+        // A security policy belongs to TLS listeners only (moto gives plain HTTP one too).
+        not_applicable: &[("ssl_policy", |state| {
+            !matches!(state.get("protocol").and_then(Value::as_str), Some("HTTPS" | "TLS"))
+        })],
         ..AwsType::new(
             "aws_lb_listener",
             elbv2(
@@ -267,6 +277,11 @@ fn fold_attachment(a: &Attributes) -> Option<Fold> {
     let group = a.get("target_group_arn").and_then(Value::as_str).filter(|g| !g.is_empty())?;
     let target = a.get("target_id").and_then(Value::as_str).filter(|t| !t.is_empty())?;
     Some(super::fold::fold("aws_lb_target_group", group, "targets", json!(target)))
+}
+
+/// A balancer that is not an application one (the default when unset).
+fn not_application(state: &Attributes) -> bool {
+    state.get("load_balancer_type").and_then(Value::as_str).is_some_and(|t| t != "application")
 }
 
 fn client(cx: &ListContext<'_>) -> aws_sdk_elasticloadbalancingv2::Client {

@@ -70,6 +70,10 @@ pub static TYPES: &[AwsType] = &[
             ("environment values", "compared by SHA-256; never read into a report"),
         ],
         parts: &["permissions"],
+        critical_when: &[("permissions", invocable_by_anyone)],
+        // Provider v5 records the code's hash as `code_sha256`; `source_code_hash` is then
+        // the configured trigger, which need not be the package's hash.
+        not_applicable: &[("source_code_hash", |state| state.get("code_sha256").is_some())],
         ..AwsType::new(
             "aws_lambda_function",
             Listing::List {

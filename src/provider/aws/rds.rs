@@ -84,6 +84,11 @@ pub static TYPES: &[AwsType] = &[
             ),
         ],
         match_by: Some(|a| super::types::by_attribute(a, "identifier")),
+        critical_when: &[("publicly_accessible", made_public)],
+        // Storage autoscaling grows the allocation within the maximum.
+        not_applicable: &[("allocated_storage", |state| {
+            state.get("max_allocated_storage").and_then(Value::as_i64).is_some_and(|max| max > 0)
+        })],
         ..AwsType::new(
             "aws_db_instance",
             rds(&["DescribeDBInstances"], &["rds:DescribeDBInstances"], list_instance),
@@ -153,6 +158,7 @@ pub static TYPES: &[AwsType] = &[
             ("promotion_tier", "0"),
         ],
         severity: &[("cluster_identifier", Severity::High), ("publicly_accessible", Severity::High)],
+        critical_when: &[("publicly_accessible", made_public)],
         ..AwsType::new(
             "aws_rds_cluster_instance",
             rds(&["DescribeDBInstances"], &["rds:DescribeDBInstances"], list_cluster_instance),
@@ -202,6 +208,11 @@ fn parameters(value: Option<&Value>) -> std::collections::BTreeSet<String> {
             format!("{}={}", text("name").to_ascii_lowercase(), text("value"))
         })
         .collect()
+}
+
+/// Reachable from the internet: the change turned `publicly_accessible` on.
+fn made_public(actual: &str) -> bool {
+    actual == "true"
 }
 
 fn tags(list: &[Tag]) -> Value {

@@ -1,12 +1,10 @@
 //! What the engine compares for each AWS type, the provider's defaults, and the
 //! severity of AWS drift: the AWS half of `CloudRules`.
 
-use std::borrow::Cow;
-
 use super::types::{AwsType, Listing, declaration};
 use crate::attributes::Attributes;
 use crate::crd::Severity;
-use crate::drift::{Compare, opens_to_world, scalar};
+use crate::drift::{Compare, opens_to_world};
 
 /// Attributes compared for an AWS type, from its declaration (an alias compares as the
 /// type it manages); undeclared types are compared on tags only.
@@ -25,74 +23,42 @@ pub fn default_value(type_: &str, attribute: &str) -> Option<&'static str> {
     declared.defaults.iter().find(|(name, _)| *name == attribute).map(|(_, value)| *value)
 }
 
-/// Whether an attribute means nothing for this resource as state describes it: IOPS
-/// are set only for io1, io2 and gp3 volumes (AWS reports a gp2 volume's baseline,
-/// which follows its size), throughput only for gp3.
-pub fn not_applicable(type_: &str, attribute: &str, expected: &Attributes) -> bool {
-    let volume_type = || scalar(expected.get("type")).unwrap_or(Cow::Borrowed("gp2"));
-    match (type_, attribute) {
-        ("aws_ebs_volume", "iops") => !matches!(volume_type().as_ref(), "io1" | "io2" | "gp3"),
-        ("aws_ebs_volume", "throughput") => volume_type() != "gp3",
-        // Provider v5 records the code's hash as `code_sha256`; `source_code_hash` is then
-        // the configured trigger, which need not be the package's hash.
-        ("aws_lambda_function", "source_code_hash") => expected.get("code_sha256").is_some(),
-        ("aws_vpc_endpoint", "private_dns_enabled") => super::vpc::private_dns_not_applicable(expected),
-        ("aws_apigatewayv2_api", "routes") => super::apigatewayv2::defined_by_body(expected),
-        ("aws_api_gateway_rest_api", "methods") => super::apigateway::defined_by_body(expected),
-        // Storage autoscaling grows the allocation within the maximum.
-        ("aws_db_instance", "allocated_storage") => expected
-            .get("max_allocated_storage")
-            .and_then(serde_json::Value::as_i64)
-            .is_some_and(|max| max > 0),
-        // A security policy belongs to TLS listeners only (moto gives plain HTTP one too).
-        ("aws_lb_listener", "ssl_policy") => {
-            !matches!(scalar(expected.get("protocol")).as_deref(), Some("HTTPS" | "TLS"))
-        }
-        // HTTP settings of application load balancers.
-        ("aws_lb", "idle_timeout" | "enable_http2" | "drop_invalid_header_fields") => {
-            scalar(expected.get("load_balancer_type")).is_some_and(|t| t != "application")
-        }
-        _ => false,
+/// The declaration a type is compared by: its own, or that of the type it manages.
+fn compared_as(type_: &str) -> Option<&'static AwsType> {
+    match declaration(type_)? {
+        AwsType { listing: Listing::Alias { of }, .. } => declaration(of),
+        declared => Some(declared),
     }
 }
 
-/// The severity of one changed AWS attribute, where it differs from the engine's
-/// (tags Low, the rest Medium).
-pub fn change_severity(type_: &str, attribute: &str, actual: Option<&str>) -> Option<Severity> {
-    Some(match (type_, attribute) {
-        ("aws_security_group" | "aws_network_acl", "ingress") if actual.is_some_and(admits_world) => {
-            Severity::Critical
-        }
-        ("aws_security_group" | "aws_network_acl", "ingress" | "egress") => Severity::High,
-        ("aws_db_instance" | "aws_rds_cluster_instance", "publicly_accessible") if actual == Some("true") => {
-            Severity::Critical
-        }
-        ("aws_s3_bucket_acl", "access_control_policy") if actual.is_some_and(super::s3::public_grant) => {
-            Severity::Critical
-        }
-        // A certificate validation checks its certificate's status: one no longer issued
-        // (revoked, expired, validation lost) breaks TLS.
-        ("aws_acm_certificate", "status") => Severity::High,
-        // A method anyone may call without credentials.
-        ("aws_api_gateway_method", "authorization") if actual == Some("\"NONE\"") => Severity::Critical,
-        ("aws_lambda_function", "permissions") if actual.is_some_and(super::lambda::invocable_by_anyone) => {
-            Severity::Critical
-        }
-        _ => {
-            let declared = declaration(type_)?;
-            return declared.severity.iter().find(|(name, _)| *name == attribute).map(|(_, s)| *s);
-        }
-    })
+/// Whether an attribute means nothing for this resource as state describes it (the
+/// declaration's `not_applicable`: IOPS of a gp2 volume).
+pub fn not_applicable(type_: &str, attribute: &str, expected: &Attributes) -> bool {
+    let Some(declared) = compared_as(type_) else { return false };
+    declared.not_applicable.iter().any(|(name, applies)| *name == attribute && applies(expected))
 }
 
-/// Firewall-like types: a missing or unmanaged one, or any change, matters more.
+/// The severity of one changed AWS attribute, where it differs from the engine's
+/// (tags Low, the rest Medium): Critical for a value the declaration's
+/// `critical_when` names, else its declared severity.
+pub fn change_severity(type_: &str, attribute: &str, actual: Option<&str>) -> Option<Severity> {
+    let declared = compared_as(type_)?;
+    let opens =
+        declared.critical_when.iter().any(|(name, opens)| *name == attribute && actual.is_some_and(opens));
+    if opens {
+        return Some(Severity::Critical);
+    }
+    declared.severity.iter().find(|(name, _)| *name == attribute).map(|(_, s)| *s)
+}
+
+/// The rating of a type's unmanaged resources, from its declaration (`rated`).
 pub fn type_severity(type_: &str) -> Option<Severity> {
-    matches!(type_, "aws_security_group" | "aws_network_acl").then_some(Severity::High)
+    compared_as(type_)?.rated
 }
 
 /// Whether a live rule lets the whole internet in. A network ACL *deny* rule that
 /// names 0.0.0.0/0 closes something instead.
-fn admits_world(rule: &str) -> bool {
+pub(super) fn admits_world(rule: &str) -> bool {
     opens_to_world(rule) && !rule.split_whitespace().any(|word| word == "deny")
 }
 

@@ -165,6 +165,7 @@ pub static TYPES: &[AwsType] = &[
     AwsType {
         compared: &[("access_control_policy", Entries(acl_grants))],
         severity: &[("access_control_policy", Severity::High)],
+        critical_when: &[("access_control_policy", public_grant)],
         not_compared: &[("acl", "a canned ACL is write-only: the grants it made are compared")],
         // Terraform's id is `<bucket>` or `<bucket>,<canned acl>`; discovery's the bucket.
         match_by: Some(|a| super::types::by_attribute(a, "bucket")),

@@ -78,7 +78,24 @@ pub struct AwsType {
     /// The id discovery uses, from a state resource's attributes, where Terraform's id
     /// is another (`identifier` of an RDS instance, whose id is its resource id from v5).
     pub match_by: Option<MatchFn>,
+    /// Changes that are Critical for what they changed to: the attribute, and whether
+    /// its new value (as the report writes it) opens the resource (a rule admitting the
+    /// internet, a public grant, a method anyone may call).
+    pub critical_when: &'static [(&'static str, OpensFn)],
+    /// Attributes that mean nothing for a resource as its state describes it (IOPS of
+    /// a gp2 volume): not compared for that resource.
+    pub not_applicable: &'static [(&'static str, StateTest)],
+    /// The severity of any change, and of a missing or unmanaged resource, of this
+    /// type where it is not the engine's default (firewalls: High).
+    pub rated: Option<Severity>,
 }
+
+/// Whether a changed attribute's new value (as the report writes it) opens the
+/// resource to the world.
+pub type OpensFn = fn(&str) -> bool;
+
+/// A test of a state resource's recorded attributes.
+pub type StateTest = fn(&crate::attributes::Attributes) -> bool;
 
 /// Derives the id discovery knows a state resource by.
 pub type MatchFn = fn(&crate::attributes::Attributes) -> Option<String>;
@@ -109,6 +126,9 @@ impl AwsType {
             parts: &[],
             fold: None,
             match_by: None,
+            critical_when: &[],
+            not_applicable: &[],
+            rated: None,
         }
     }
 }
@@ -272,10 +292,13 @@ mod tests {
                 }
             }
             let named = t.defaults.iter().map(|(a, _)| a).chain(t.severity.iter().map(|(a, _)| a));
+            let named = named
+                .chain(t.critical_when.iter().map(|(a, _)| a))
+                .chain(t.not_applicable.iter().map(|(a, _)| a));
             for attribute in named {
                 assert!(
                     t.compared.iter().any(|(name, _)| name == attribute),
-                    "{}.{attribute} has a default or severity but is not compared",
+                    "{}.{attribute} has a default, severity or rule but is not compared",
                     t.name
                 );
             }

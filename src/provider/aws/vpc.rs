@@ -37,6 +37,7 @@ pub static TYPES: &[AwsType] = &[
             ("route_table_ids", Severity::High),
             ("security_group_ids", Severity::High),
         ],
+        not_applicable: &[("private_dns_enabled", private_dns_not_applicable)],
         ..AwsType::new(
             "aws_vpc_endpoint",
             ec2(&["DescribeVpcEndpoints"], Some(1000), &["ec2:DescribeVpcEndpoints"], list_endpoint),
