@@ -51,9 +51,12 @@ fn fold_validation(a: &Attributes) -> Option<Fold> {
     let arn = a.get("certificate_arn").and_then(Value::as_str).filter(|s| !s.is_empty())?;
     let status = Map::from_iter([("status".to_string(), json!("ISSUED"))]);
     Some(Fold {
-        on_parent: false,
+        parent_type: "aws_acm_certificate",
+        parent_id: arn.to_string(),
+        attribute: "status",
         value: FoldValue::Scalars(status),
-        ..super::fold::fold("aws_acm_certificate", arn, "status", Value::Null)
+        on_parent: false,
+        verify_via_parent: true,
     })
 }
 

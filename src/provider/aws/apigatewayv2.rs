@@ -318,7 +318,7 @@ fn list_stage<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
 
 /// Access logging as `<destination> <format>`; none when no block or no destination.
 fn access_logs(value: Option<&Value>) -> std::collections::BTreeSet<String> {
-    let blocks = value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object);
+    let blocks = super::entries::blocks(value);
     blocks
         .filter_map(|b| {
             let text = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or_default();
@@ -332,8 +332,7 @@ fn access_logs(value: Option<&Value>) -> std::collections::BTreeSet<String> {
 /// limit, logging `OFF`), so the provider's zero block and AWS's sparse one agree.
 fn route_settings(value: Option<&Value>) -> std::collections::BTreeSet<String> {
     let empty = serde_json::Map::new();
-    let mut blocks: Vec<&serde_json::Map<String, Value>> =
-        value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object).collect();
+    let mut blocks: Vec<&serde_json::Map<String, Value>> = super::entries::blocks(value).collect();
     if blocks.is_empty() {
         blocks.push(&empty); // no block: every setting at AWS's default
     }
@@ -442,7 +441,7 @@ fn list_api_mapping<'a>(cx: &'a ListContext<'a>) -> Listed<'a> {
 
 /// A domain's endpoints as `<endpoint type> <certificate> <TLS policy>`.
 fn domain_configuration(value: Option<&Value>) -> std::collections::BTreeSet<String> {
-    let blocks = value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object);
+    let blocks = super::entries::blocks(value);
     blocks
         .map(|b| {
             let text = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or_default();
@@ -453,7 +452,7 @@ fn domain_configuration(value: Option<&Value>) -> std::collections::BTreeSet<Str
 
 /// Mutual TLS as its truststore; none when no block or no truststore.
 fn mutual_tls(value: Option<&Value>) -> std::collections::BTreeSet<String> {
-    let blocks = value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object);
+    let blocks = super::entries::blocks(value);
     blocks
         .filter_map(|b| b.get("truststore_uri").and_then(Value::as_str).filter(|u| !u.is_empty()))
         .map(str::to_string)

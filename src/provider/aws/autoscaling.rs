@@ -90,7 +90,7 @@ pub static TYPES: &[AwsType] = &[
 
 /// `<id or name> version=<v>`.
 fn template(value: Option<&Value>) -> std::collections::BTreeSet<String> {
-    let blocks = value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object);
+    let blocks = super::entries::blocks(value);
     blocks
         .map(|b| {
             let text = |k: &str| b.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
@@ -102,7 +102,7 @@ fn template(value: Option<&Value>) -> std::collections::BTreeSet<String> {
 
 /// `<key>=<value> at launch=<bool>` per tag (the provider's `tag` blocks).
 fn tag_entries(value: Option<&Value>) -> std::collections::BTreeSet<String> {
-    let blocks = value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object);
+    let blocks = super::entries::blocks(value);
     blocks
         .map(|b| {
             let text = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or_default();

@@ -5,6 +5,7 @@
 use aws_sdk_dynamodb::types::TableDescription;
 use serde_json::{Map, Value, json};
 
+use super::entries::blocks;
 use super::listing::{call_optional, failure, paginate, read_each};
 use super::types::{AwsType, ListContext, Listed, Listing, Scope};
 use crate::crd::Severity;
@@ -65,10 +66,6 @@ pub static TYPES: &[AwsType] = &[AwsType {
         },
     )
 }];
-
-fn blocks(value: Option<&Value>) -> impl Iterator<Item = &Map<String, Value>> {
-    value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object)
-}
 
 fn text<'a>(block: &'a Map<String, Value>, key: &str) -> &'a str {
     block.get(key).and_then(Value::as_str).unwrap_or_default()

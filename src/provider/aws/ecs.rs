@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use aws_sdk_ecs::types::{Cluster, Service, TaskDefinition};
 use serde_json::{Value, json};
 
+use super::entries::blocks;
 use super::listing::{call_optional, failure, paginate, read_each};
 use super::types::{AwsType, ListContext, Listed, Listing, Scope};
 use crate::crd::Severity;
@@ -94,10 +95,6 @@ pub static TYPES: &[AwsType] = &[
         )
     },
 ];
-
-fn blocks(value: Option<&Value>) -> impl Iterator<Item = &serde_json::Map<String, Value>> {
-    value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object)
-}
 
 fn text<'a>(block: &'a serde_json::Map<String, Value>, key: &str) -> &'a str {
     block.get(key).and_then(Value::as_str).unwrap_or_default()

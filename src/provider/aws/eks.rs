@@ -87,7 +87,7 @@ fn flag(block: &serde_json::Map<String, Value>, key: &str) -> bool {
 
 /// The API endpoint's exposure and the cluster's network, one entry per setting.
 fn vpc_config(value: Option<&Value>) -> std::collections::BTreeSet<String> {
-    let blocks = value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object);
+    let blocks = super::entries::blocks(value);
     blocks
         .flat_map(|b| {
             [
@@ -103,7 +103,7 @@ fn vpc_config(value: Option<&Value>) -> std::collections::BTreeSet<String> {
 
 /// `<resources> key=<arn>` per encryption block.
 fn encryption(value: Option<&Value>) -> std::collections::BTreeSet<String> {
-    let blocks = value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object);
+    let blocks = super::entries::blocks(value);
     blocks
         .map(|b| {
             let key = b
@@ -120,7 +120,7 @@ fn encryption(value: Option<&Value>) -> std::collections::BTreeSet<String> {
 
 /// `min=<n> max=<n>`: the bounds, not the autoscaler's desired size.
 fn bounds(value: Option<&Value>) -> std::collections::BTreeSet<String> {
-    let blocks = value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object);
+    let blocks = super::entries::blocks(value);
     blocks
         .map(|b| {
             let n = |k: &str| b.get(k).and_then(Value::as_i64).unwrap_or_default();

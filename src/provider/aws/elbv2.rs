@@ -14,7 +14,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 };
 use serde_json::{Map, Value, json};
 
-use super::entries::each;
+use super::entries::{blocks, each};
 use super::listing::{call_optional, failure, paginate, read_each};
 use super::types::{AwsType, ListContext, Listed, Listing, Scope};
 use crate::attributes::Attributes;
@@ -202,10 +202,6 @@ fn number(block: &Map<String, Value>, key: &str) -> String {
         Some(Value::String(s)) => s.clone(),
         _ => String::new(),
     }
-}
-
-fn blocks(value: Option<&Value>) -> impl Iterator<Item = &Map<String, Value>> {
-    value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object)
 }
 
 /// `s3://<bucket>/<prefix>` when access logs are on; nothing when off.

@@ -25,6 +25,12 @@ fn field(entry: &Map<String, Value>, name: &str) -> String {
     scalar(entry.get(name)).map(Cow::into_owned).unwrap_or_default()
 }
 
+/// The blocks of a nested-block attribute (`[{...}, ...]`), as Terraform records
+/// them and the live mappings write them; nothing when absent.
+pub fn blocks(value: Option<&Value>) -> impl Iterator<Item = &Map<String, Value>> {
+    value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object)
+}
+
 /// A list whose items are compared one by one: one added or gone outside Terraform (an
 /// attached policy, a registered target, a route) is reported as itself.
 pub fn each(value: Option<&Value>) -> BTreeSet<String> {
@@ -35,7 +41,7 @@ pub fn each(value: Option<&Value>) -> BTreeSet<String> {
 /// that Terraform groups and AWS splits (or the reverse) compares equal.
 pub fn security_group_rules(value: Option<&Value>) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for entry in value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object) {
+    for entry in blocks(value) {
         let protocol = protocol_name(&field(entry, "protocol"));
         let ports = if protocol == "all" {
             "all".to_string()

@@ -176,12 +176,14 @@ impl AwsProvider {
     /// S3 in `region` (a bucket's settings are read where it lives); by path, as
     /// emulators and private endpoints serve buckets, when the endpoint is overridden.
     fn s3_client(&self, region: &str) -> aws_sdk_s3::Client {
-        let mut builder =
-            aws_sdk_s3::config::Builder::from(&self.base).region(Region::new(region.to_string()));
-        if let Some(url) = self.endpoint_for("s3") {
-            builder = builder.endpoint_url(url).force_path_style(true);
-        }
-        aws_sdk_s3::Client::from_conf(builder.build())
+        self.clients.get_or_build("s3", region, || {
+            let mut builder =
+                aws_sdk_s3::config::Builder::from(&self.base).region(Region::new(region.to_string()));
+            if let Some(url) = self.endpoint_for("s3") {
+                builder = builder.endpoint_url(url).force_path_style(true);
+            }
+            aws_sdk_s3::Client::from_conf(builder.build())
+        })
     }
 
     regional_client!(ec2_client, aws_sdk_ec2, "ec2");

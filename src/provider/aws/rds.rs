@@ -197,7 +197,7 @@ pub static TYPES: &[AwsType] = &[
 
 /// `name=value`, names case-insensitive as RDS treats them.
 fn parameters(value: Option<&Value>) -> std::collections::BTreeSet<String> {
-    let items = value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object);
+    let items = super::entries::blocks(value);
     items
         .map(|p| {
             let text = |key: &str| match p.get(key) {

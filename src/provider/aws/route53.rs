@@ -54,7 +54,7 @@ pub static TYPES: &[AwsType] = &[
 
 /// `<target> evaluate=<bool>`: where an alias points.
 fn alias(value: Option<&Value>) -> std::collections::BTreeSet<String> {
-    let blocks = value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object);
+    let blocks = super::entries::blocks(value);
     blocks
         .map(|b| {
             let name = b

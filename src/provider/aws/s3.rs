@@ -10,7 +10,6 @@
 use std::sync::Arc;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
 
 use aws_sdk_s3::types::{Bucket, Tag};
 use serde_json::{Value, json};
@@ -178,7 +177,7 @@ pub static TYPES: &[AwsType] = &[
 
 /// A website document (`suffix` of the index, `key` of the error document).
 fn website_documents(value: Option<&Value>) -> std::collections::BTreeSet<String> {
-    let blocks = value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object);
+    let blocks = super::entries::blocks(value);
     blocks
         .filter_map(|b| b.get("suffix").or_else(|| b.get("key")).and_then(Value::as_str))
         .filter(|s| !s.is_empty())
@@ -187,7 +186,7 @@ fn website_documents(value: Option<&Value>) -> std::collections::BTreeSet<String
 }
 
 fn website_redirect(value: Option<&Value>) -> std::collections::BTreeSet<String> {
-    let blocks = value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object);
+    let blocks = super::entries::blocks(value);
     blocks
         .map(|b| {
             let text = |k: &str| b.get(k).and_then(Value::as_str).unwrap_or_default();
@@ -218,19 +217,14 @@ fn acl_grants(value: Option<&Value>) -> std::collections::BTreeSet<String> {
 /// Lifecycle rules as `<id> <status> prefix=<p> expire=<days>d ...`, each part only
 /// when set: the provider records empty blocks and zeros where AWS says nothing.
 fn lifecycle_rules(value: Option<&Value>) -> std::collections::BTreeSet<String> {
-    let blocks = |v: Option<&Value>| -> Vec<serde_json::Map<String, Value>> {
-        v.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object).cloned().collect()
-    };
+    use super::entries::blocks;
     let number =
         |b: &serde_json::Map<String, Value>, k: &str| b.get(k).and_then(Value::as_i64).filter(|n| *n > 0);
-    let rules = blocks(value);
-    rules
-        .iter()
+    blocks(value)
         .map(|rule| {
             let text = |k: &str| rule.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
-            let filter = blocks(rule.get("filter"));
-            let prefix =
-                filter.first().and_then(|f| f.get("prefix")).and_then(Value::as_str).map(str::to_string);
+            let filter = blocks(rule.get("filter")).next();
+            let prefix = filter.and_then(|f| f.get("prefix")).and_then(Value::as_str).map(str::to_string);
             let mut entry = format!(
                 "{} {} prefix={}",
                 text("id"),
@@ -238,7 +232,7 @@ fn lifecycle_rules(value: Option<&Value>) -> std::collections::BTreeSet<String> 
                 prefix.unwrap_or_else(|| text("prefix"))
             );
             for expiration in blocks(rule.get("expiration")) {
-                if let Some(days) = number(&expiration, "days") {
+                if let Some(days) = number(expiration, "days") {
                     entry.push_str(&format!(" expire={days}d"));
                 }
                 if expiration.get("expired_object_delete_marker").and_then(Value::as_bool) == Some(true) {
@@ -246,7 +240,6 @@ fn lifecycle_rules(value: Option<&Value>) -> std::collections::BTreeSet<String> 
                 }
             }
             let mut transitions: Vec<String> = blocks(rule.get("transition"))
-                .iter()
                 .map(|t| {
                     format!(
                         "{}d:{}",
@@ -260,12 +253,12 @@ fn lifecycle_rules(value: Option<&Value>) -> std::collections::BTreeSet<String> 
                 entry.push_str(&format!(" transition={}", transitions.join(",")));
             }
             for noncurrent in blocks(rule.get("noncurrent_version_expiration")) {
-                if let Some(days) = number(&noncurrent, "noncurrent_days") {
+                if let Some(days) = number(noncurrent, "noncurrent_days") {
                     entry.push_str(&format!(" noncurrent_expire={days}d"));
                 }
             }
             for abort in blocks(rule.get("abort_incomplete_multipart_upload")) {
-                if let Some(days) = number(&abort, "days_after_initiation") {
+                if let Some(days) = number(abort, "days_after_initiation") {
                     entry.push_str(&format!(" abort_uploads={days}d"));
                 }
             }
@@ -276,7 +269,7 @@ fn lifecycle_rules(value: Option<&Value>) -> std::collections::BTreeSet<String> 
 
 /// CORS rules as `<methods> from <origins> headers=<headers> expose=<headers> max_age=<s>`.
 fn cors_rules(value: Option<&Value>) -> std::collections::BTreeSet<String> {
-    let blocks = value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object);
+    let blocks = super::entries::blocks(value);
     blocks
         .map(|rule| {
             let list = |key: &str| {
@@ -309,19 +302,17 @@ pub(super) fn public_grant(entry: &str) -> bool {
 
 type Shared<T> = tokio::sync::OnceCell<Result<Arc<T>, (String, String)>>;
 
-/// What the S3 types of one discovery share: the buckets (with their regions), their
-/// policies (read once though two types compare them) and one client per region.
+/// What the S3 types of one discovery share: the buckets (with their regions) and
+/// their policies (read once though two types compare them).
 #[derive(Default)]
 pub struct BucketListing {
     buckets: Shared<Vec<(String, String)>>,
     policies: Shared<HashMap<String, String>>,
-    clients: Mutex<HashMap<String, aws_sdk_s3::Client>>,
 }
 
-/// The S3 client for `region`, made once per discovery.
+/// The S3 client for `region` (the account's cached one).
 fn client(cx: &ListContext<'_>, region: &str) -> aws_sdk_s3::Client {
-    let mut clients = cx.buckets.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-    clients.entry(region.to_string()).or_insert_with(|| cx.provider.s3_client(region)).clone()
+    cx.provider.s3_client(region)
 }
 
 /// One S3 call; an answer with one of the `absent` codes means "not configured".
